@@ -1,0 +1,42 @@
+import type { Distribution } from '../model/distribution.ts';
+import type { Package } from '../model/package.ts';
+import type { Repository } from '../model/repository.ts';
+
+// Trivy-style scanners: each declares the paths it wants; the layer walker reads a layer's tar once and hands each
+// scanner only the files it asked for. A scanner's `version` keys the layer cache: bump it when its output changes.
+
+/** A regular file from a layer, path relative to the root without a leading "/" or "./". */
+export interface LayerFile {
+  path: string;
+  data: Buffer;
+  mode: number;
+}
+
+export interface FileRequest {
+  path: string;
+  size: number;
+  mode: number;
+}
+
+/** What one scanner found in one layer, keyed by where it was found so whiteouts in later layers can remove it. */
+export interface ScanFindings {
+  /** Package databases, each keyed by its path in the layer (the unit a whiteout removes). */
+  packageDbs?: { path: string; packages: Package[] }[];
+  /** Distribution release files (os-release and friends), each keyed by its path. */
+  distributions?: { path: string; distribution: Distribution; priority: number }[];
+  repositories?: { path: string; repositories: Repository[] }[];
+  /** Files the scanner could not read: reported in the IndexReport's err, never silently dropped. */
+  errors?: string[];
+}
+
+export interface Scanner {
+  readonly name: string;
+  readonly version: string;
+  readonly kind: 'package' | 'distribution' | 'repository';
+  /** Whether the walker should hand this file to the scanner. Called for every regular file: keep it cheap. */
+  wants(file: FileRequest): boolean;
+  /** Largest file it will read into memory; bigger wanted files are reported as errors. Default 256 MiB. */
+  readonly maxFileSize?: number;
+  /** Called once per layer with every file it wanted (possibly none: then not called). */
+  scan(files: LayerFile[]): Promise<ScanFindings> | ScanFindings;
+}
