@@ -1,0 +1,67 @@
+// Schema migrations, applied in order, each once, inside a transaction. Never edit a released migration: add one.
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE layer_report (
+    digest      TEXT NOT NULL,
+    scanner_set TEXT NOT NULL,
+    data        TEXT NOT NULL,
+    created     TEXT NOT NULL,
+    PRIMARY KEY (digest, scanner_set)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE index_report (
+    manifest_hash TEXT PRIMARY KEY,
+    index_state   TEXT NOT NULL,
+    data          TEXT NOT NULL,
+    updated       TEXT NOT NULL
+  );
+
+  -- Package names (binary and source) per manifest: how the notifier finds the manifests a record may affect.
+  CREATE TABLE manifest_package (
+    name          TEXT NOT NULL,
+    manifest_hash TEXT NOT NULL REFERENCES index_report(manifest_hash) ON DELETE CASCADE,
+    PRIMARY KEY (name, manifest_hash)
+  ) WITHOUT ROWID;
+  CREATE INDEX manifest_package_manifest ON manifest_package(manifest_hash);
+
+  CREATE TABLE update_operation (
+    id          INTEGER PRIMARY KEY,
+    ref         TEXT NOT NULL UNIQUE,
+    updater     TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    date        TEXT NOT NULL,
+    count       INTEGER NOT NULL
+  );
+  CREATE INDEX update_operation_updater ON update_operation(updater, id);
+
+  -- One row per distinct record; operations share rows through uo_vuln.
+  CREATE TABLE vuln (
+    id                     INTEGER PRIMARY KEY,
+    hash                   TEXT NOT NULL UNIQUE,
+    updater                TEXT NOT NULL,
+    name                   TEXT NOT NULL,
+    package_name           TEXT NOT NULL,
+    dist_did               TEXT NOT NULL,
+    dist_version_id        TEXT NOT NULL,
+    dist_version_code_name TEXT NOT NULL,
+    data                   TEXT NOT NULL
+  );
+  -- The matcher's lookup: package name first (most selective), then the release.
+  CREATE INDEX vuln_lookup ON vuln(package_name, dist_did, dist_version_code_name);
+
+  CREATE TABLE uo_vuln (
+    uo_id   INTEGER NOT NULL REFERENCES update_operation(id) ON DELETE CASCADE,
+    vuln_id INTEGER NOT NULL REFERENCES vuln(id),
+    PRIMARY KEY (uo_id, vuln_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX uo_vuln_vuln ON uo_vuln(vuln_id);
+
+  -- Records of an operation still being written. Promoted to uo_vuln in one transaction on commit.
+  CREATE TABLE uo_staging (
+    token   TEXT NOT NULL,
+    vuln_id INTEGER NOT NULL,
+    started TEXT NOT NULL,
+    PRIMARY KEY (token, vuln_id)
+  ) WITHOUT ROWID;
+  `,
+];

@@ -1,0 +1,277 @@
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { ClairError } from '../../model/errors.ts';
+import type { IndexReport } from '../../model/index-report.ts';
+import type { UpdateOperation } from '../../model/update-operation.ts';
+import type { Vulnerability } from '../../model/vulnerability.ts';
+import type { VulnerabilityQuery } from '../../ecosystems/matcher.ts';
+import type { LayerReport } from '../../indexer/layer-report.ts';
+import type { Store, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
+import { vulnerabilityHash } from '../vulnerability-hash.ts';
+import { migrations } from './migrations.ts';
+import { indexReportPackageNames } from '../index-report-names.ts';
+
+// The embedded store. node:sqlite is synchronous: every method body runs without awaiting inside a transaction, so
+// concurrent async callers in this process can never interleave statements into each other's transactions.
+
+const CHUNK = 500; // stays far below SQLite's bound-parameter limit
+
+export class SqliteStore implements Store {
+  readonly #db: DatabaseSync;
+  readonly #stmts = new Map<string, StatementSync>();
+
+  private constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  /** Opens (creating when missing) the database file and applies pending migrations. ":memory:" works too. */
+  static open(path: string): SqliteStore {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(path);
+    } catch (e) {
+      throw new ClairError('bad-input', `cannot open database ${path}: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = NORMAL');
+      db.exec('PRAGMA foreign_keys = ON');
+      db.exec('PRAGMA busy_timeout = 5000');
+      migrate(db);
+    } catch (e) {
+      db.close();
+      throw new ClairError('bad-input', `database ${path} is not usable: ${(e as Error).message}`, { cause: e });
+    }
+    return new SqliteStore(db);
+  }
+
+  #stmt(sql: string): StatementSync {
+    let s = this.#stmts.get(sql);
+    if (!s) {
+      s = this.#db.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  #tx<T>(fn: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const out = fn();
+      this.#db.exec('COMMIT');
+      return out;
+    } catch (e) {
+      this.#db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
+  async getLayerReport(digest: string, scannerSet: string): Promise<LayerReport | undefined> {
+    const row = this.#stmt('SELECT data FROM layer_report WHERE digest = ? AND scanner_set = ?').get(digest, scannerSet);
+    return row ? (JSON.parse(row.data as string) as LayerReport) : undefined;
+  }
+
+  async putLayerReport(report: LayerReport): Promise<void> {
+    this.#stmt(
+      `INSERT INTO layer_report (digest, scanner_set, data, created) VALUES (?, ?, ?, ?)
+       ON CONFLICT (digest, scanner_set) DO UPDATE SET data = excluded.data, created = excluded.created`,
+    ).run(report.digest, report.scannerSet, JSON.stringify(report), new Date().toISOString());
+  }
+
+  async getIndexReport(manifestHash: string): Promise<{ report: IndexReport; indexState: string } | undefined> {
+    const row = this.#stmt('SELECT data, index_state FROM index_report WHERE manifest_hash = ?').get(manifestHash);
+    if (!row) return undefined;
+    return { report: JSON.parse(row.data as string) as IndexReport, indexState: row.index_state as string };
+  }
+
+  async putIndexReport(report: IndexReport, indexState: string): Promise<void> {
+    const names = indexReportPackageNames(report);
+    this.#tx(() => {
+      this.#stmt(
+        `INSERT INTO index_report (manifest_hash, index_state, data, updated) VALUES (?, ?, ?, ?)
+         ON CONFLICT (manifest_hash) DO UPDATE SET index_state = excluded.index_state, data = excluded.data, updated = excluded.updated`,
+      ).run(report.manifestHash, indexState, JSON.stringify(report), new Date().toISOString());
+      this.#stmt('DELETE FROM manifest_package WHERE manifest_hash = ?').run(report.manifestHash);
+      const ins = this.#stmt('INSERT OR IGNORE INTO manifest_package (name, manifest_hash) VALUES (?, ?)');
+      for (const n of names) ins.run(n, report.manifestHash);
+    });
+  }
+
+  async deleteIndexReports(manifestHashes: string[]): Promise<string[]> {
+    const del = this.#stmt('DELETE FROM index_report WHERE manifest_hash = ?');
+    return this.#tx(() => manifestHashes.filter((h) => Number(del.run(h).changes) > 0));
+  }
+
+  async manifestsWithPackages(names: string[]): Promise<string[]> {
+    const out = new Set<string>();
+    for (let i = 0; i < names.length; i += CHUNK) {
+      const chunk = names.slice(i, i + CHUNK);
+      const rows = this.#db
+        .prepare(`SELECT DISTINCT manifest_hash FROM manifest_package WHERE name IN (${chunk.map(() => '?').join(',')})`)
+        .all(...chunk);
+      for (const r of rows) out.add(r.manifest_hash as string);
+    }
+    return [...out].sort();
+  }
+
+  async beginUpdateOperation(updater: string): Promise<UpdateOperationWriter> {
+    const token = randomUUID();
+    const started = new Date().toISOString();
+    const upsert = this.#stmt(
+      `INSERT INTO vuln (hash, updater, name, package_name, dist_did, dist_version_id, dist_version_code_name, data)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (hash) DO UPDATE SET hash = excluded.hash
+       RETURNING id`,
+    );
+    const stage = this.#stmt('INSERT OR IGNORE INTO uo_staging (token, vuln_id, started) VALUES (?, ?, ?)');
+    let done = false;
+    const finish = () => {
+      if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
+      done = true;
+    };
+    return {
+      add: async (batch: Vulnerability[]) => {
+        if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
+        this.#tx(() => {
+          for (const v of batch) {
+            if (v.updater !== updater && !v.updater.startsWith(updater + '/')) {
+              throw new ClairError('internal', `record ${v.name} of updater ${v.updater} written to operation of ${updater}`);
+            }
+            const row = upsert.get(
+              vulnerabilityHash(v), v.updater, v.name, v.package.name, v.dist.did, v.dist.versionId, v.dist.versionCodeName, JSON.stringify(v),
+            );
+            stage.run(token, row!.id as number, started);
+          }
+        });
+      },
+      commit: async (fingerprint: string) => {
+        finish();
+        const ref = randomUUID();
+        const date = new Date().toISOString();
+        return this.#tx(() => {
+          const count = Number(this.#stmt('SELECT count(*) AS n FROM uo_staging WHERE token = ?').get(token)!.n);
+          const id = this.#stmt(
+            'INSERT INTO update_operation (ref, updater, fingerprint, date, count) VALUES (?, ?, ?, ?, ?) RETURNING id',
+          ).get(ref, updater, fingerprint, date, count)!.id as number;
+          this.#stmt('INSERT INTO uo_vuln (uo_id, vuln_id) SELECT ?, vuln_id FROM uo_staging WHERE token = ?').run(id, token);
+          this.#stmt('DELETE FROM uo_staging WHERE token = ?').run(token);
+          return { ref, updater, fingerprint, date, count };
+        });
+      },
+      abort: async () => {
+        if (done) return;
+        done = true;
+        this.#tx(() => {
+          this.#stmt('DELETE FROM uo_staging WHERE token = ?').run(token);
+          this.#collectGarbage();
+        });
+      },
+    };
+  }
+
+  /** Records no operation holds and no writer is staging. */
+  #collectGarbage(): void {
+    this.#stmt(
+      `DELETE FROM vuln WHERE NOT EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = vuln.id)
+         AND NOT EXISTS (SELECT 1 FROM uo_staging s WHERE s.vuln_id = vuln.id)`,
+    ).run();
+  }
+
+  async listUpdateOperations(updater?: string): Promise<UpdateOperation[]> {
+    const rows = updater
+      ? this.#stmt('SELECT ref, updater, fingerprint, date, count FROM update_operation WHERE updater = ? ORDER BY id DESC').all(updater)
+      : this.#stmt('SELECT ref, updater, fingerprint, date, count FROM update_operation ORDER BY id DESC').all();
+    return rows.map(toOperation);
+  }
+
+  async getUpdateOperation(ref: string): Promise<UpdateOperation | undefined> {
+    const row = this.#stmt('SELECT ref, updater, fingerprint, date, count FROM update_operation WHERE ref = ?').get(ref);
+    return row ? toOperation(row) : undefined;
+  }
+
+  async deleteUpdateOperations(refs: string[]): Promise<string[]> {
+    const del = this.#stmt('DELETE FROM update_operation WHERE ref = ?');
+    return this.#tx(() => {
+      const deleted = refs.filter((r) => Number(del.run(r).changes) > 0);
+      if (deleted.length > 0) this.#collectGarbage();
+      return deleted;
+    });
+  }
+
+  async diffUpdateOperations(prev: string | undefined, cur: string): Promise<{ added: StoredVulnerability[]; removed: StoredVulnerability[] }> {
+    const idOf = (ref: string) => {
+      const row = this.#stmt('SELECT id FROM update_operation WHERE ref = ?').get(ref);
+      if (!row) throw new ClairError('not-found', `update operation ${ref} does not exist`);
+      return row.id as number;
+    };
+    const curId = idOf(cur);
+    const prevId = prev === undefined ? -1 : idOf(prev);
+    const only = this.#stmt(
+      `SELECT v.id, v.data FROM uo_vuln a JOIN vuln v ON v.id = a.vuln_id
+       WHERE a.uo_id = ? AND NOT EXISTS (SELECT 1 FROM uo_vuln b WHERE b.uo_id = ? AND b.vuln_id = a.vuln_id)
+       ORDER BY v.id`,
+    );
+    return { added: only.all(curId, prevId).map(toStored), removed: prev === undefined ? [] : only.all(prevId, curId).map(toStored) };
+  }
+
+  async queryVulnerabilities(queries: VulnerabilityQuery[]): Promise<StoredVulnerability[][]> {
+    // The newest operation of each updater is the current data; computed once per call, not per package.
+    const latest = this.#stmt('SELECT max(id) AS id FROM update_operation GROUP BY updater').all().map((r) => r.id as number);
+    if (latest.length === 0) return queries.map(() => []);
+    const latestList = latest.join(',');
+    return queries.map((q) => {
+      if (q.packageNames.length === 0) return [];
+      const where: string[] = [`v.package_name IN (${q.packageNames.map(() => '?').join(',')})`];
+      const params: (string | number)[] = [...q.packageNames];
+      if (q.updaterPrefix) {
+        where.push(`(v.updater = ? OR substr(v.updater, 1, ?) = ?)`);
+        params.push(q.updaterPrefix, q.updaterPrefix.length + 1, q.updaterPrefix + '/');
+      }
+      const d = q.dist ?? {};
+      for (const [col, val] of [['dist_did', d.did], ['dist_version_id', d.versionId], ['dist_version_code_name', d.versionCodeName]] as const) {
+        if (val !== undefined) {
+          where.push(`(v.${col} = ? OR v.${col} = '')`);
+          params.push(val);
+        }
+      }
+      const sql = `SELECT v.id, v.data FROM vuln v WHERE ${where.join(' AND ')}
+        AND EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = v.id AND u.uo_id IN (${latestList})) ORDER BY v.id`;
+      return this.#stmt(sql).all(...params).map(toStored);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}
+
+function migrate(db: DatabaseSync): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migration (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)');
+  // The version is read inside the write transaction, so two processes opening one new file migrate it once.
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const current = Number(db.prepare('SELECT max(version) AS v FROM schema_migration').get()?.v ?? 0);
+    if (current > migrations.length) {
+      throw new Error(`schema version ${current} is newer than this clair-ts (${migrations.length}); upgrade clair-ts`);
+    }
+    for (let v = current + 1; v <= migrations.length; v++) {
+      db.exec(migrations[v - 1]!);
+      db.prepare('INSERT INTO schema_migration (version, applied) VALUES (?, ?)').run(v, new Date().toISOString());
+    }
+    db.exec('COMMIT');
+  } catch (e) {
+    db.exec('ROLLBACK');
+    throw e;
+  }
+}
+
+function toOperation(r: Record<string, unknown>): UpdateOperation {
+  return { ref: r.ref as string, updater: r.updater as string, fingerprint: r.fingerprint as string, date: r.date as string, count: Number(r.count) };
+}
+
+function toStored(r: Record<string, unknown>): StoredVulnerability {
+  return { ...(JSON.parse(r.data as string) as Vulnerability), id: String(r.id) };
+}

@@ -1,0 +1,141 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Store } from './store.ts';
+import { newVulnerability, type Vulnerability } from '../model/vulnerability.ts';
+import type { IndexReport } from '../model/index-report.ts';
+import type { LayerReport } from '../indexer/layer-report.ts';
+
+// One behavioural suite for every Store implementation: sqlite-store.test.ts and postgres-store.test.ts call it.
+
+function vuln(name: string, pkg: string, codename: string, fixed = ''): Vulnerability {
+  return newVulnerability({
+    updater: 'debian',
+    name,
+    package: { name: pkg, kind: 'source', module: '', arch: '' },
+    dist: { did: 'debian', versionId: '', versionCodeName: codename, cpe: '', name: '', version: '', prettyName: '', arch: '' },
+    fixedInVersion: fixed,
+    versionScheme: 'dpkg',
+  });
+}
+
+function report(hash: string, names: [string, string?][]): IndexReport {
+  const packages: IndexReport['packages'] = {};
+  names.forEach(([name, source], i) => {
+    packages[String(i)] = {
+      name, version: '1', kind: 'binary', arch: 'amd64', module: '', cpe: '', packageDb: 'var/lib/dpkg/status', repositoryHint: '',
+      ...(source ? { source: { name: source, version: '1' } } : {}),
+    };
+  });
+  return { manifestHash: hash, state: 'IndexFinished', success: true, err: '', packages, distributions: {}, repositories: {}, environments: {}, layers: [] };
+}
+
+export function storeSuite(name: string, open: () => Promise<Store>): void {
+  const withStore = (title: string, fn: (s: Store) => Promise<void>) =>
+    test(`${name}: ${title}`, async () => {
+      const s = await open();
+      try {
+        await fn(s);
+      } finally {
+        await s.close();
+      }
+    });
+
+  withStore('layer reports round-trip by digest and scanner set', async (s) => {
+    const r: LayerReport = {
+      digest: 'sha256:' + 'a'.repeat(64), scannerSet: 'dpkg@1', packageDbs: [], distributions: [], repositories: [],
+      whiteouts: ['etc/x'], opaqueDirs: [], errors: [], size: 10,
+    };
+    assert.equal(await s.getLayerReport(r.digest, 'dpkg@1'), undefined);
+    await s.putLayerReport(r);
+    assert.deepEqual(await s.getLayerReport(r.digest, 'dpkg@1'), r);
+    assert.equal(await s.getLayerReport(r.digest, 'dpkg@2'), undefined, 'another scanner set misses the cache');
+    await s.putLayerReport({ ...r, size: 11 });
+    assert.equal((await s.getLayerReport(r.digest, 'dpkg@1'))?.size, 11);
+  });
+
+  withStore('index reports: put, replace, find by package name, delete', async (s) => {
+    const h1 = 'sha256:' + '1'.repeat(64);
+    const h2 = 'sha256:' + '2'.repeat(64);
+    await s.putIndexReport(report(h1, [['libssl3', 'openssl'], ['bash']]), 'state-1');
+    await s.putIndexReport(report(h2, [['openssl']]), 'state-1');
+    assert.equal((await s.getIndexReport(h1))?.indexState, 'state-1');
+    assert.deepEqual(await s.manifestsWithPackages(['openssl']), [h1, h2].sort());
+    assert.deepEqual(await s.manifestsWithPackages(['bash', 'nothing']), [h1]);
+    await s.putIndexReport(report(h1, [['zsh']]), 'state-2');
+    assert.deepEqual(await s.manifestsWithPackages(['bash']), [], 'replacing a report replaces its names');
+    assert.equal((await s.getIndexReport(h1))?.indexState, 'state-2');
+    assert.deepEqual(await s.deleteIndexReports([h1, 'sha256:' + '3'.repeat(64)]), [h1]);
+    assert.equal(await s.getIndexReport(h1), undefined);
+    assert.deepEqual(await s.manifestsWithPackages(['zsh']), []);
+  });
+
+  withStore('update operations are invisible until commit and whole after it', async (s) => {
+    const w = await s.beginUpdateOperation('debian');
+    await w.add([vuln('CVE-1', 'openssl', 'bookworm', '3.0.1'), vuln('CVE-2', 'curl', 'bookworm')]);
+    const q = [{ packageNames: ['openssl', 'curl'], updaterPrefix: 'debian', dist: { did: 'debian', versionCodeName: 'bookworm' } }];
+    assert.deepEqual(await s.queryVulnerabilities(q), [[]], 'nothing visible before commit');
+    assert.deepEqual(await s.listUpdateOperations('debian'), []);
+    const op = await w.commit('fp-1');
+    assert.equal(op.count, 2);
+    const [found] = await s.queryVulnerabilities(q);
+    assert.deepEqual(found!.map((v) => v.name).sort(), ['CVE-1', 'CVE-2']);
+    assert.equal(found!.find((v) => v.name === 'CVE-1')!.fixedInVersion, '3.0.1');
+    assert.deepEqual((await s.listUpdateOperations()).map((o) => o.ref), [op.ref]);
+    assert.equal((await s.getUpdateOperation(op.ref))?.fingerprint, 'fp-1');
+  });
+
+  withStore('aborted operations leave nothing behind', async (s) => {
+    const w = await s.beginUpdateOperation('debian');
+    await w.add([vuln('CVE-9', 'zlib', 'bookworm')]);
+    await w.abort();
+    assert.deepEqual(await s.listUpdateOperations(), []);
+    const w2 = await s.beginUpdateOperation('debian');
+    await w2.commit('empty');
+    assert.deepEqual(await s.queryVulnerabilities([{ packageNames: ['zlib'] }]), [[]]);
+  });
+
+  withStore('queries see only the newest operation of each updater, constrained by release', async (s) => {
+    const w1 = await s.beginUpdateOperation('debian');
+    await w1.add([vuln('CVE-1', 'openssl', 'bookworm'), vuln('CVE-2', 'openssl', 'bullseye'), vuln('CVE-3', 'openssl', '')]);
+    const op1 = await w1.commit('fp-1');
+    const w2 = await s.beginUpdateOperation('debian');
+    await w2.add([vuln('CVE-1', 'openssl', 'bookworm', '3.0.2'), vuln('CVE-2', 'openssl', 'bullseye'), vuln('CVE-4', 'openssl', 'bookworm')]);
+    const op2 = await w2.commit('fp-2');
+    const [bookworm, bullseye, any] = await s.queryVulnerabilities([
+      { packageNames: ['openssl'], updaterPrefix: 'debian', dist: { did: 'debian', versionCodeName: 'bookworm' } },
+      { packageNames: ['openssl'], updaterPrefix: 'debian', dist: { did: 'debian', versionCodeName: 'bullseye' } },
+      { packageNames: ['openssl'], updaterPrefix: 'ubuntu' },
+    ]);
+    assert.deepEqual(bookworm!.map((v) => `${v.name}:${v.fixedInVersion}`).sort(), ['CVE-1:3.0.2', 'CVE-4:']);
+    assert.deepEqual(bullseye!.map((v) => v.name), ['CVE-2']);
+    assert.deepEqual(any, [], 'updater prefix constrains');
+    const diff = await s.diffUpdateOperations(op1.ref, op2.ref);
+    assert.deepEqual(diff.added.map((v) => `${v.name}:${v.fixedInVersion}`).sort(), ['CVE-1:3.0.2', 'CVE-4:']);
+    assert.deepEqual(diff.removed.map((v) => `${v.name}:${v.fixedInVersion}`).sort(), ['CVE-1:', 'CVE-3:']);
+    const first = await s.diffUpdateOperations(undefined, op1.ref);
+    assert.equal(first.added.length, 3);
+    // Deleting the newest makes the previous one current again.
+    assert.deepEqual(await s.deleteUpdateOperations([op2.ref, 'no-such-ref']), [op2.ref]);
+    const [again] = await s.queryVulnerabilities([{ packageNames: ['openssl'], dist: { versionCodeName: 'bookworm' } }]);
+    assert.deepEqual(again!.map((v) => v.name).sort(), ['CVE-1', 'CVE-3']);
+  });
+
+  withStore('identical records are stored once and shared between operations', async (s) => {
+    const records = Array.from({ length: 1200 }, (_, i) => vuln(`CVE-${i}`, `pkg${i % 50}`, 'bookworm'));
+    const w1 = await s.beginUpdateOperation('debian');
+    await w1.add(records.slice(0, 700));
+    await w1.add(records.slice(700));
+    await w1.add([records[0]!]); // a duplicate inside one operation counts once
+    const op1 = await w1.commit('a');
+    assert.equal(op1.count, 1200);
+    const w2 = await s.beginUpdateOperation('debian');
+    await w2.add(records);
+    const op2 = await w2.commit('b');
+    const diff = await s.diffUpdateOperations(op1.ref, op2.ref);
+    assert.deepEqual([diff.added.length, diff.removed.length], [0, 0]);
+  });
+
+  withStore('a diff of an unknown operation is a not-found error', async (s) => {
+    await assert.rejects(s.diffUpdateOperations(undefined, '00000000-0000-0000-0000-000000000000'), { code: 'not-found' });
+  });
+}

@@ -1,0 +1,53 @@
+import type { IndexReport } from '../model/index-report.ts';
+import type { UpdateOperation } from '../model/update-operation.ts';
+import type { Vulnerability } from '../model/vulnerability.ts';
+import type { VulnerabilityQuery } from '../ecosystems/matcher.ts';
+import type { LayerReport } from '../indexer/layer-report.ts';
+
+// Everything clair-ts keeps. Two implementations satisfy it: store/sqlite (embedded, default) and store/postgres
+// (several instances sharing one database). The same test suite (store/store.suite.ts) runs against both.
+
+/** A stored vulnerability with its store-wide id (stable across operations that contain the same record). */
+export interface StoredVulnerability extends Vulnerability {
+  id: string;
+}
+
+export interface Store {
+  // ---- layers: the indexer's cache, keyed by layer digest and the set of scanners that produced the report
+  getLayerReport(digest: string, scannerSet: string): Promise<LayerReport | undefined>;
+  putLayerReport(report: LayerReport): Promise<void>;
+
+  // ---- index reports, by manifest digest
+  getIndexReport(manifestHash: string): Promise<{ report: IndexReport; indexState: string } | undefined>;
+  /** Stores (replaces) the report, and the package names the notifier uses to find affected manifests. */
+  putIndexReport(report: IndexReport, indexState: string): Promise<void>;
+  /** Deletes the reports that exist; returns the hashes actually deleted. */
+  deleteIndexReports(manifestHashes: string[]): Promise<string[]>;
+  /** Manifests that hold a package with one of these names (binary or source). */
+  manifestsWithPackages(names: string[]): Promise<string[]>;
+
+  // ---- update operations
+  /** Starts writing a new operation. Nothing is visible until commit; abort (or a crash) leaves no operation. */
+  beginUpdateOperation(updater: string): Promise<UpdateOperationWriter>;
+  /** Newest first; all updaters when none is given. */
+  listUpdateOperations(updater?: string): Promise<UpdateOperation[]>;
+  getUpdateOperation(ref: string): Promise<UpdateOperation | undefined>;
+  /** Deletes operations and the records only they held; returns the refs deleted. */
+  deleteUpdateOperations(refs: string[]): Promise<string[]>;
+  /** Records in `cur` and not in `prev` (added), and in `prev` and not in `cur` (removed). prev may be undefined. */
+  diffUpdateOperations(prev: string | undefined, cur: string): Promise<{ added: StoredVulnerability[]; removed: StoredVulnerability[] }>;
+
+  // ---- matching: records of the newest operation of each updater
+  queryVulnerabilities(queries: VulnerabilityQuery[]): Promise<StoredVulnerability[][]>;
+
+  close(): Promise<void>;
+}
+
+export interface UpdateOperationWriter {
+  /** Adds records (deduplicated by content). */
+  add(batch: Vulnerability[]): Promise<void>;
+  /** Makes the operation visible, whole. */
+  commit(fingerprint: string): Promise<UpdateOperation>;
+  /** Discards everything added. */
+  abort(): Promise<void>;
+}
