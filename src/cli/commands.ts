@@ -1,0 +1,138 @@
+import { ClairError } from '../model/errors.ts';
+import { parseSeverity } from '../model/severity.ts';
+import { indexReportJson, vulnerabilityReportJson } from '../model/clair-json.ts';
+import { allMatchers, allScanners, allUpdaters, findUpdater } from '../ecosystems/registry.ts';
+import { Indexer, type IndexResult } from '../indexer/indexer.ts';
+import { buildVulnerabilityReport, findings } from '../matcher/vulnerability-report.ts';
+import { openStore } from '../store/open-store.ts';
+import type { Store } from '../store/store.ts';
+import { runUpdater } from '../updater/run-updater.ts';
+import { versionSchemes } from '../versions/registry.ts';
+import { compareLines } from '../versions/compare-stdin.ts';
+import { EXIT_ERROR, EXIT_FOUND, EXIT_OK } from './cli-error.ts';
+import { resolveDbLocation } from './db-location.ts';
+import type { CliIo } from './io.ts';
+import { openAnyImage } from './open-image.ts';
+import { atOrAbove, renderIndexTable, renderScanTable, shortDigest } from './render-table.ts';
+
+// The command bodies. main.ts parses arguments; these do the work and return the exit code.
+
+async function withStore<T>(db: string | undefined, io: CliIo, fn: (s: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(resolveDbLocation(db, io.env));
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function checkFormat(format: string, allowed: string[]): void {
+  if (!allowed.includes(format)) throw new ClairError('bad-input', `--format must be one of ${allowed.join(', ')}, not "${format}"`);
+}
+
+async function indexImage(store: Store, ref: string, opts: { platform?: string }, io: CliIo): Promise<IndexResult> {
+  const image = await openAnyImage(ref, opts);
+  try {
+    const indexer = new Indexer(store, allScanners());
+    const result = await indexer.index(image, {
+      progress: (e) => {
+        if (!io.isTTY) return;
+        const what = e.kind === 'layer-reused' ? 'cached' : e.kind === 'layer-start' ? 'scanning' : 'scanned';
+        io.stderr(`layer ${e.index + 1}/${e.total} ${shortDigest(e.digest)} ${what}\n`);
+      },
+    });
+    io.stderr(
+      `indexed ${image.manifestDigest}: ${result.layersScanned} layer(s) scanned, ${result.layersReused} reused from the cache, ` +
+        `${result.bytesFetched} bytes read\n`,
+    );
+    return result;
+  } finally {
+    await image.close();
+  }
+}
+
+export async function indexCommand(ref: string, o: { format: string; db?: string; platform?: string }, io: CliIo): Promise<number> {
+  checkFormat(o.format, ['json', 'table']);
+  return withStore(o.db, io, async (store) => {
+    const { report } = await indexImage(store, ref, o, io);
+    io.stdout(o.format === 'json' ? JSON.stringify(indexReportJson(report), null, 2) + '\n' : renderIndexTable(report));
+    return EXIT_OK;
+  });
+}
+
+export async function scanCommand(ref: string, o: { format: string; failOn?: string; db?: string; platform?: string }, io: CliIo): Promise<number> {
+  checkFormat(o.format, ['json', 'table']);
+  const threshold = o.failOn === undefined ? undefined : parseSeverity(o.failOn);
+  if (o.failOn !== undefined && !threshold) {
+    throw new ClairError('bad-input', `--fail-on must be one of Unknown, Negligible, Low, Medium, High, Critical, not "${o.failOn}"`);
+  }
+  return withStore(o.db, io, async (store) => {
+    if ((await store.listUpdateOperations()).length === 0) {
+      io.stderr('warning: no vulnerability data in the database yet; run `clair-ts update` first\n');
+    }
+    const { report } = await indexImage(store, ref, o, io);
+    const vr = await buildVulnerabilityReport(store, allMatchers(), report);
+    const found = findings(vr);
+    io.stdout(
+      o.format === 'json'
+        ? JSON.stringify(vulnerabilityReportJson(report, vr.vulnerabilities, vr.packageVulnerabilities), null, 2) + '\n'
+        : renderScanTable(report.manifestHash, found),
+    );
+    if (threshold && atOrAbove(found, threshold).length > 0) return EXIT_FOUND;
+    return EXIT_OK;
+  });
+}
+
+/** "debian=PATH" → ["debian", "PATH"]. */
+function parseSource(s: string): [string, string] {
+  const eq = s.indexOf('=');
+  const name = eq < 0 ? s : s.slice(0, eq);
+  const updater = findUpdater(name);
+  if (!updater) {
+    throw new ClairError('bad-input', `unknown feed "${name}" in --source; known: ${allUpdaters().map((u) => u.name).join(', ')}`);
+  }
+  if (eq === 0 || (eq > 0 && eq === s.length - 1)) throw new ClairError('bad-input', `--source ${s}: expected NAME=URL|PATH`);
+  return [name, eq < 0 ? updater.defaultLocation : s.slice(eq + 1)];
+}
+
+export async function updateCommand(o: { source: string[]; db?: string }, io: CliIo): Promise<number> {
+  const sources = o.source.length > 0 ? o.source.map(parseSource) : allUpdaters().map((u) => [u.name, u.defaultLocation] as [string, string]);
+  return withStore(o.db, io, async (store) => {
+    for (const [name, location] of sources) {
+      const started = performance.now();
+      const r = await runUpdater(store, findUpdater(name)!, location);
+      const secs = ((performance.now() - started) / 1000).toFixed(1);
+      io.stdout(
+        r.unchanged
+          ? `${name}: unchanged since the last update (${location})\n`
+          : `${name}: update operation ${r.operation!.ref} with ${r.operation!.count} records from ${location} in ${secs}s\n`,
+      );
+    }
+    return EXIT_OK;
+  });
+}
+
+export async function compareVersionsCommand(a: string | undefined, b: string | undefined, o: { scheme: string; stdin?: boolean }, io: CliIo): Promise<number> {
+  const scheme = versionSchemes.get(o.scheme);
+  if (!scheme) throw new ClairError('bad-input', `unknown version scheme "${o.scheme}"; known: ${[...versionSchemes.keys()].join(', ')}`);
+  if (o.stdin) {
+    if (a !== undefined) throw new ClairError('bad-input', 'give either two versions or --stdin, not both');
+    const readline = await import('node:readline');
+    const lines = readline.createInterface({ input: io.stdin, crlfDelay: Infinity });
+    let out = '';
+    await compareLines(scheme, lines, (line) => {
+      out += line + '\n';
+      if (out.length > 65536) {
+        io.stdout(out);
+        out = '';
+      }
+    });
+    io.stdout(out);
+    return EXIT_OK;
+  }
+  if (a === undefined || b === undefined) throw new ClairError('bad-input', 'compare-versions needs two versions A B, or --stdin');
+  io.stdout(`${scheme.compare(a, b)}\n`);
+  return EXIT_OK;
+}
+
+export { EXIT_ERROR };

@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { ClairError, errorMessage } from '../model/errors.ts';
+import { compareVersionsCommand, indexCommand, scanCommand, updateCommand } from './commands.ts';
+import { EXIT_ERROR } from './cli-error.ts';
+import { processIo, type CliIo } from './io.ts';
+
+// clair-ts command line. Every failure ends in one line on stderr and exit code 2; `scan` exits 1 when it finds
+// something at or above --fail-on.
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  let code = 0;
+  const program = new Command('clair-ts')
+    .description('Container vulnerability analysis: index images, fetch vulnerability feeds, match them.')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError(false);
+
+  const dbOpt = ['--db <location>', 'SQLite file or postgres:// connstring (default: $CLAIR_TS_DB or $XDG_DATA_HOME/clair-ts/clair-ts.db)'] as const;
+  const platformOpt = ['--platform <os/arch[/variant]>', 'platform to pick from a multi-platform image (default: this host)'] as const;
+
+  program
+    .command('index')
+    .description('index an image: distribution, packages, and the layer that introduced each')
+    .argument('<image>', 'oci:PATH[:TAG] | docker-archive:PATH')
+    .option('--format <format>', 'json | table', 'table')
+    .option(...dbOpt)
+    .option(...platformOpt)
+    .action(async (image: string, o) => {
+      code = await indexCommand(image, o, io);
+    });
+
+  program
+    .command('scan')
+    .description('index an image and report its vulnerabilities; a CI gate with --fail-on')
+    .argument('<image>', 'oci:PATH[:TAG] | docker-archive:PATH')
+    .option('--format <format>', 'table | json', 'table')
+    .option('--fail-on <severity>', 'exit 1 when a finding is at or above: Negligible, Low, Medium, High, Critical')
+    .option(...dbOpt)
+    .option(...platformOpt)
+    .action(async (image: string, o) => {
+      code = await scanCommand(image, o, io);
+    });
+
+  program
+    .command('update')
+    .description('fetch vulnerability feeds and store each as an update operation')
+    .option('--source <name=location>', 'feed and its URL, path or file:// URL (repeatable; default: every feed at its public URL)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option(...dbOpt)
+    .action(async (o) => {
+      code = await updateCommand(o, io);
+    });
+
+  program
+    .command('compare-versions')
+    .description('compare two versions: prints -1, 0 or 1')
+    .argument('[a]')
+    .argument('[b]')
+    .requiredOption('--scheme <scheme>', 'dpkg | rpm | apk')
+    .option('--stdin', 'read A<TAB>B lines from stdin, print one result per line')
+    .action(async (a: string | undefined, b: string | undefined, o) => {
+      code = await compareVersionsCommand(a, b, o, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return e.exitCode === 0 ? 0 : EXIT_ERROR;
+    }
+    io.stderr(`clair-ts: ${errorMessage(e)}\n`);
+    if (!(e instanceof ClairError) && io.env.CLAIR_TS_DEBUG) io.stderr(`${(e as Error).stack}\n`);
+    return EXIT_ERROR;
+  }
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2), processIo()).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`clair-ts: ${errorMessage(e)}\n`);
+      process.exitCode = EXIT_ERROR;
+    },
+  );
+}

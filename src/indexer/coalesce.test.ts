@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { coalesce } from './coalesce.ts';
+import type { LayerReport } from './layer-report.ts';
+import type { Package } from '../model/package.ts';
+import { emptyDistribution } from '../model/distribution.ts';
+
+const pkg = (name: string, version: string, db = 'var/lib/dpkg/status'): Package => ({
+  name, version, kind: 'binary', arch: 'amd64', module: '', cpe: '', packageDb: db, repositoryHint: '', source: { name, version },
+});
+
+const layer = (n: number, parts: Partial<LayerReport>): LayerReport => ({
+  digest: `sha256:${String(n).repeat(64)}`, scannerSet: 's', packageDbs: [], distributions: [], repositories: [],
+  whiteouts: [], opaqueDirs: [], errors: [], size: 0, ...parts,
+});
+
+const bookworm = { ...emptyDistribution(), did: 'debian', versionId: '12', versionCodeName: 'bookworm' };
+const L1 = layer(1, {
+  packageDbs: [{ path: 'var/lib/dpkg/status', packages: [pkg('bash', '5.2'), pkg('libc6', '2.36-9')] }],
+  distributions: [{ path: 'usr/lib/os-release', distribution: bookworm, priority: 1 }],
+});
+const L2 = layer(2, { packageDbs: [{ path: 'var/lib/dpkg/status', packages: [pkg('bash', '5.2'), pkg('libc6', '2.36-9+deb12u3'), pkg('curl', '7.88')] }] });
+const L3 = layer(3, { packageDbs: [{ path: 'var/lib/dpkg/status', packages: [pkg('bash', '5.2'), pkg('libc6', '2.36-9+deb12u3')] }] });
+
+function summary(r: ReturnType<typeof coalesce>) {
+  return Object.entries(r.packages)
+    .map(([id, p]) => `${p.name} ${p.version} @${r.environments[id]![0]!.introducedIn.slice(7, 8)}`)
+    .sort();
+}
+
+test('each package keeps the layer that introduced it in that version', () => {
+  const r = coalesce('sha256:' + 'f'.repeat(64), [L1, L2, L3]);
+  assert.deepEqual(summary(r), ['bash 5.2 @1', 'libc6 2.36-9+deb12u3 @2']);
+  assert.deepEqual(r.distributions['1'], bookworm);
+  assert.ok(Object.values(r.environments).every((e) => e[0]!.distributionId === '1'));
+  assert.deepEqual(r.layers, [L1.digest, L2.digest, L3.digest]);
+});
+
+test('a package removed and re-added is introduced by the layer that re-added it', () => {
+  const L4 = layer(4, { packageDbs: [{ path: 'var/lib/dpkg/status', packages: [pkg('bash', '5.2'), pkg('libc6', '2.36-9+deb12u3'), pkg('curl', '7.88')] }] });
+  assert.deepEqual(summary(coalesce('m', [L1, L2, L3, L4])), ['bash 5.2 @1', 'curl 7.88 @4', 'libc6 2.36-9+deb12u3 @2']);
+});
+
+test('a whiteout of the database file removes its packages; a file whiteout below leaves siblings', () => {
+  const distroless = layer(5, {
+    packageDbs: [
+      { path: 'var/lib/dpkg/status.d/base', packages: [pkg('base-files', '12', 'var/lib/dpkg/status.d/base')] },
+      { path: 'var/lib/dpkg/status.d/tzdata', packages: [pkg('tzdata', '2024a', 'var/lib/dpkg/status.d/tzdata')] },
+    ],
+  });
+  const rmTz = layer(6, { whiteouts: ['var/lib/dpkg/status.d/tzdata'] });
+  assert.deepEqual(summary(coalesce('m', [distroless, rmTz])), ['base-files 12 @5']);
+  const rmDir = layer(7, { whiteouts: ['var/lib/dpkg'] });
+  assert.deepEqual(summary(coalesce('m', [distroless, rmDir])), []);
+  const rmOther = layer(8, { whiteouts: ['var/lib/dpkg/status.d/base-files-extra'] });
+  assert.equal(summary(coalesce('m', [distroless, rmOther])).length, 2, 'a whiteout matches whole path segments only');
+});
+
+test('an opaque directory hides what lower layers had below it, not what the same layer adds', () => {
+  const opaque = layer(9, {
+    opaqueDirs: ['var/lib/dpkg'],
+    packageDbs: [{ path: 'var/lib/dpkg/status', packages: [pkg('zsh', '5.9')] }],
+  });
+  assert.deepEqual(summary(coalesce('m', [L1, opaque])), ['zsh 5.9 @9']);
+  const rootOpaque = layer(10, { opaqueDirs: [''] });
+  assert.deepEqual(summary(coalesce('m', [L1, rootOpaque])), []);
+  assert.deepEqual(coalesce('m', [L1, rootOpaque]).distributions, {});
+});
+
+test('etc/os-release wins over usr/lib/os-release; a whiteout removes a release file', () => {
+  const trixie = { ...bookworm, versionId: '13', versionCodeName: 'trixie' };
+  const etc = layer(11, { distributions: [{ path: 'etc/os-release', distribution: trixie, priority: 2 }] });
+  assert.equal(coalesce('m', [L1, etc]).distributions['1']?.versionCodeName, 'trixie');
+  const rm = layer(12, { whiteouts: ['etc/os-release'] });
+  assert.equal(coalesce('m', [L1, etc, rm]).distributions['1']?.versionCodeName, 'bookworm');
+});
+
+test('scanner errors of any layer reach the report', () => {
+  const bad = layer(13, { errors: ['dpkg: var/lib/dpkg/status is too big'] });
+  const r = coalesce('m', [L1, bad]);
+  assert.match(r.err, /layer sha256:1{64}|dpkg: var\/lib\/dpkg\/status is too big/);
+  assert.equal(r.success, true);
+});

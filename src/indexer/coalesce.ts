@@ -1,0 +1,97 @@
+import type { Distribution } from '../model/distribution.ts';
+import type { Environment, IndexReport } from '../model/index-report.ts';
+import { packageKey, type Package } from '../model/package.ts';
+import { repositoryKey, type Repository } from '../model/repository.ts';
+import type { LayerReport } from './layer-report.ts';
+
+// Turns per-layer findings into what the final image holds, the way an overlay filesystem would: walking layers
+// base first, a layer's whiteouts remove what lower layers had at that path (or below it), then what the layer
+// itself holds at a path replaces what was there. A package database is replaced whole when a layer rewrites it,
+// and each surviving package keeps the layer where it first appeared with this same identity.
+
+interface DbState {
+  layer: string;
+  packages: Map<string, { pkg: Package; introducedIn: string }>;
+}
+
+function removedBy(path: string, whiteouts: readonly string[], opaqueDirs: readonly string[]): boolean {
+  for (const w of whiteouts) if (path === w || path.startsWith(w + '/')) return true;
+  for (const d of opaqueDirs) if (d === '' || path.startsWith(d + '/')) return true;
+  return false;
+}
+
+export function coalesce(manifestHash: string, layers: readonly LayerReport[]): IndexReport {
+  const dbs = new Map<string, DbState>();
+  const dists = new Map<string, { distribution: Distribution; priority: number }>();
+  const repos = new Map<string, Repository[]>();
+  const errors: string[] = [];
+
+  for (const layer of layers) {
+    for (const map of [dbs, dists, repos] as Map<string, unknown>[]) {
+      for (const path of [...map.keys()]) if (removedBy(path, layer.whiteouts, layer.opaqueDirs)) map.delete(path);
+    }
+    for (const db of layer.packageDbs) {
+      const before = dbs.get(db.path);
+      const packages = new Map<string, { pkg: Package; introducedIn: string }>();
+      for (const pkg of db.packages) {
+        const key = packageKey(pkg);
+        packages.set(key, { pkg, introducedIn: before?.packages.get(key)?.introducedIn ?? layer.digest });
+      }
+      dbs.set(db.path, { layer: layer.digest, packages });
+    }
+    for (const d of layer.distributions) dists.set(d.path, { distribution: d.distribution, priority: d.priority });
+    for (const r of layer.repositories) repos.set(r.path, r.repositories);
+    errors.push(...layer.errors.map((e) => `layer ${layer.digest}: ${e}`));
+  }
+
+  const report: IndexReport = {
+    manifestHash, state: 'IndexFinished', success: true, err: errors.join('; '),
+    packages: {}, distributions: {}, repositories: {}, environments: {}, layers: layers.map((l) => l.digest),
+  };
+
+  // One distribution per image: the release file with the highest priority that survived (etc/os-release wins
+  // over usr/lib/os-release); ties go to the path that sorts first, so the result does not depend on map order.
+  let best: { distribution: Distribution; priority: number; path: string } | undefined;
+  for (const [path, d] of dists) {
+    if (!best || d.priority > best.priority || (d.priority === best.priority && path < best.path)) best = { ...d, path };
+  }
+  const distributionId = best ? '1' : '';
+  if (best) report.distributions['1'] = best.distribution;
+
+  const repoIds = new Map<string, string>();
+  for (const path of [...repos.keys()].sort()) {
+    for (const r of repos.get(path)!) {
+      const k = repositoryKey(r);
+      if (!repoIds.has(k)) {
+        const id = String(repoIds.size + 1);
+        repoIds.set(k, id);
+        report.repositories[id] = r;
+      }
+    }
+  }
+
+  // Deterministic ids: packages sorted by database path, then name, version and arch.
+  const entries: { pkg: Package; introducedIn: string }[] = [];
+  for (const path of [...dbs.keys()].sort()) {
+    const state = dbs.get(path)!;
+    const sorted = [...state.packages.values()].sort((a, b) => cmp(a.pkg, b.pkg));
+    entries.push(...sorted);
+  }
+  entries.forEach(({ pkg, introducedIn }, i) => {
+    const id = String(i + 1);
+    report.packages[id] = pkg;
+    const env: Environment = {
+      packageDb: pkg.packageDb,
+      introducedIn,
+      distributionId,
+      // Package-to-repository association arrives with the rpm family; dpkg images carry no repositories.
+      repositoryIds: [],
+    };
+    report.environments[id] = [env];
+  });
+  return report;
+}
+
+function cmp(a: Package, b: Package): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : a.version < b.version ? -1 : a.version > b.version ? 1 : a.arch < b.arch ? -1 : a.arch > b.arch ? 1 : 0;
+}

@@ -1,0 +1,115 @@
+import { pipeline, Transform, type Readable } from 'node:stream';
+import { ClairError } from '../model/errors.ts';
+import type { IndexReport } from '../model/index-report.ts';
+import type { ResolvedImage, LayerDescriptor } from '../image/image-source.ts';
+import { decompressLayer } from '../image/layer-stream.ts';
+import type { Store } from '../store/store.ts';
+import { coalesce } from './coalesce.ts';
+import type { LayerReport } from './layer-report.ts';
+import { toLayerReport, walkLayer } from './layer-walker.ts';
+import type { Scanner } from './scanner.ts';
+import { indexState, scannerSetKey } from './scanner-set.ts';
+
+// The layer pipeline: each layer is looked up in the store by digest first and only fetched and scanned when no
+// report made by the same scanners exists; then the layers are coalesced into the image's IndexReport.
+
+export interface IndexProgress {
+  (e: { kind: 'layer-start' | 'layer-done' | 'layer-reused'; digest: string; index: number; total: number; bytes?: number }): void;
+}
+
+export interface IndexResult {
+  report: IndexReport;
+  layersScanned: number;
+  layersReused: number;
+  /** Compressed bytes read from the image source for the layers scanned now. */
+  bytesFetched: number;
+}
+
+export interface IndexerOptions {
+  /** Layers fetched and scanned at the same time. */
+  concurrency?: number;
+  progress?: IndexProgress;
+}
+
+export class Indexer {
+  readonly #store: Store;
+  readonly #scanners: readonly Scanner[];
+  readonly #scannerSet: string;
+  readonly indexState: string;
+  /** Layers being scanned right now in this process: a second request for one waits for the first. */
+  readonly #inflight = new Map<string, Promise<LayerReport>>();
+
+  constructor(store: Store, scanners: readonly Scanner[]) {
+    this.#store = store;
+    this.#scanners = scanners;
+    this.#scannerSet = scannerSetKey(scanners);
+    this.indexState = indexState(scanners);
+  }
+
+  /** Indexes an image and stores its report. Throws (storing nothing for the manifest) when a layer cannot be read. */
+  async index(image: ResolvedImage, opts: IndexerOptions = {}): Promise<IndexResult> {
+    const total = image.layers.length;
+    const reports: LayerReport[] = new Array(total);
+    let scanned = 0;
+    let reused = 0;
+    let bytes = 0;
+    let next = 0;
+    const worker = async () => {
+      while (next < total) {
+        const i = next++;
+        const layer = image.layers[i]!;
+        const cached = await this.#store.getLayerReport(layer.digest, this.#scannerSet);
+        if (cached) {
+          reports[i] = cached;
+          reused++;
+          opts.progress?.({ kind: 'layer-reused', digest: layer.digest, index: i, total });
+          continue;
+        }
+        opts.progress?.({ kind: 'layer-start', digest: layer.digest, index: i, total });
+        const r = await this.#scanOnce(image, layer);
+        reports[i] = r;
+        scanned++;
+        bytes += r.size;
+        opts.progress?.({ kind: 'layer-done', digest: layer.digest, index: i, total, bytes: r.size });
+      }
+    };
+    const n = Math.max(1, Math.min(opts.concurrency ?? 3, total));
+    await Promise.all(Array.from({ length: n }, worker));
+    const report = coalesce(image.manifestDigest, reports);
+    await this.#store.putIndexReport(report, this.indexState);
+    return { report, layersScanned: scanned, layersReused: reused, bytesFetched: bytes };
+  }
+
+  #scanOnce(image: ResolvedImage, layer: LayerDescriptor): Promise<LayerReport> {
+    let p = this.#inflight.get(layer.digest);
+    if (!p) {
+      p = this.#scan(image, layer).finally(() => this.#inflight.delete(layer.digest));
+      this.#inflight.set(layer.digest, p);
+    }
+    return p;
+  }
+
+  async #scan(image: ResolvedImage, layer: LayerDescriptor): Promise<LayerReport> {
+    let raw: Readable;
+    try {
+      raw = await image.openLayer(layer);
+    } catch (e) {
+      if (e instanceof ClairError) throw e;
+      throw new ClairError('bad-image', `cannot open layer ${layer.digest}: ${(e as Error).message}`, { cause: e });
+    }
+    let size = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        size += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    // The callback form destroys the counter with raw's error, which then reaches the walker's pipeline.
+    const tarStream = decompressLayer(pipeline(raw, counter, () => {}), layer.digest);
+    const walk = await walkLayer([tarStream], layer.digest, this.#scanners);
+    const report = toLayerReport(layer.digest, this.#scannerSet, size, walk);
+    // Stored only after the whole stream, digest check included, went through: a bad layer never poisons the cache.
+    await this.#store.putLayerReport(report);
+    return report;
+  }
+}

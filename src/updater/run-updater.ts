@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import { pipeline, Transform } from 'node:stream';
+import { ClairError } from '../model/errors.ts';
+import type { UpdateOperation } from '../model/update-operation.ts';
+import type { Vulnerability } from '../model/vulnerability.ts';
+import type { Store } from '../store/store.ts';
+import { openFeed } from './feed-location.ts';
+import type { Updater } from './updater.ts';
+
+// Runs one updater against one feed location and stores the result as one update operation, whole or not at all.
+// The fingerprint is the parser's version plus the sha256 of the feed bytes: the same input again creates no new
+// operation. Over HTTP the previous ETag is sent, so an unchanged remote feed is not even downloaded.
+
+const BATCH = 1000;
+
+interface Fingerprint {
+  parser: string;
+  sha256: string;
+  etag?: string;
+}
+
+export interface UpdateRunResult {
+  updater: string;
+  /** The new operation; undefined when the feed was unchanged. */
+  operation?: UpdateOperation;
+  unchanged: boolean;
+  records: number;
+}
+
+function parseFingerprint(s: string | undefined): Fingerprint | undefined {
+  if (!s) return undefined;
+  try {
+    return JSON.parse(s) as Fingerprint;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runUpdater(
+  store: Store,
+  updater: Updater,
+  location: string,
+  opts: { signal?: AbortSignal; fetch?: typeof fetch } = {},
+): Promise<UpdateRunResult> {
+  const parser = `${updater.name}@${updater.version}`;
+  const latest = (await store.listUpdateOperations(updater.name))[0];
+  const prev = parseFingerprint(latest?.fingerprint);
+  const opened = await openFeed(location, {
+    ...(prev?.parser === parser && prev.etag ? { etag: prev.etag } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
+  if ('notModified' in opened) return { updater: updater.name, unchanged: true, records: 0 };
+
+  const hash = createHash('sha256');
+  const hasher = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  const feed = pipeline(opened.stream, hasher, () => {});
+  const writer = await store.beginUpdateOperation(updater.name);
+  let records = 0;
+  try {
+    let batch: Vulnerability[] = [];
+    for await (const v of updater.parse(feed, { location })) {
+      batch.push(v);
+      if (batch.length >= BATCH) {
+        await writer.add(batch);
+        records += batch.length;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) {
+      await writer.add(batch);
+      records += batch.length;
+    }
+    // The parser may stop before the last byte (trailing whitespace): hash all of it.
+    for await (const _ of feed) void _;
+  } catch (e) {
+    await writer.abort();
+    feed.destroy();
+    if (e instanceof ClairError) throw e;
+    throw new ClairError('bad-feed', `${updater.name} feed ${location}: ${(e as Error).message}`, { cause: e });
+  }
+  const fp: Fingerprint = { parser, sha256: hash.digest('hex'), ...(opened.etag ? { etag: opened.etag } : {}) };
+  if (prev && prev.parser === fp.parser && prev.sha256 === fp.sha256) {
+    await writer.abort();
+    return { updater: updater.name, unchanged: true, records };
+  }
+  const operation = await writer.commit(JSON.stringify(fp));
+  return { updater: updater.name, operation, unchanged: false, records };
+}
