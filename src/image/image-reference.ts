@@ -1,0 +1,50 @@
+// Parsing "transport:PATH[:…]" references. Paths may contain ':' themselves, so the split is decided
+// by the file system, not by syntax:
+//
+//   oci:PATH[:TAG]       The ':' positions are tried from the right; the first one whose left side is
+//                        an existing directory splits PATH from TAG (so a TAG may itself contain ':',
+//                        e.g. oci:/srv/layout:docker.io/library/alpine:3.20). When no left side is a
+//                        directory, the whole text is PATH. If both "/a" and "/a:b" are directories,
+//                        "oci:/a:b" means tag "b" of /a.
+//   docker-archive:PATH[:REPO:TAG]
+//                        The same, with "existing file" instead of "existing directory"; what follows
+//                        names the image in manifest.json RepoTags (e.g. docker-archive:x.tar:alpine:3.20,
+//                        docker-archive:x.tar:localhost:5000/app:1).
+
+import { stat } from 'node:fs/promises';
+import { ClairError } from '../model/errors.ts';
+
+export type ImageReference =
+  | { transport: 'oci'; path: string; tag?: string }
+  | { transport: 'docker-archive'; path: string; imageName?: string };
+
+const USAGE = 'expected oci:PATH[:TAG] or docker-archive:PATH[:REPO:TAG]';
+
+export async function parseImageReference(ref: string): Promise<ImageReference> {
+  const colon = ref.indexOf(':');
+  const transport = colon < 0 ? '' : ref.slice(0, colon);
+  const rest = colon < 0 ? '' : ref.slice(colon + 1);
+  if (transport !== 'oci' && transport !== 'docker-archive') {
+    throw new ClairError('bad-input', `image reference ${JSON.stringify(ref)}: unknown or missing transport prefix; ${USAGE}`);
+  }
+  if (rest === '') throw new ClairError('bad-input', `image reference ${JSON.stringify(ref)} has no path; ${USAGE}`);
+  if (transport === 'oci') {
+    const split = await splitAtExisting(rest, 'directory');
+    if (split === undefined) return { transport, path: rest };
+    return { transport, path: split.path, tag: split.suffix };
+  }
+  const split = await splitAtExisting(rest, 'file');
+  if (split === undefined) return { transport, path: rest };
+  return { transport, path: split.path, imageName: split.suffix };
+}
+
+async function splitAtExisting(text: string, kind: 'directory' | 'file'): Promise<{ path: string; suffix: string } | undefined> {
+  for (let i = text.lastIndexOf(':'); i > 0; i = text.lastIndexOf(':', i - 1)) {
+    const path = text.slice(0, i);
+    const suffix = text.slice(i + 1);
+    if (suffix === '') continue;
+    const s = await stat(path).catch(() => undefined);
+    if (s && (kind === 'directory' ? s.isDirectory() : !s.isDirectory())) return { path, suffix };
+  }
+  return undefined;
+}
