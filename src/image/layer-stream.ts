@@ -17,37 +17,39 @@ import { createDecompressor, detectCompression, hasTarMagic, SNIFF_BYTES, type C
  */
 export function decompressLayer(src: Readable, layerDigest: string): Readable {
   const out = new PassThrough();
+  // A consumer that gives up while the head is still being read must not leave `src` open.
+  out.once('close', () => src.destroy());
   readHead(src, SNIFF_BYTES, (err, head, ended) => {
-      if (err) {
-        src.destroy();
-        out.destroy(asLayerError(err, layerDigest));
-        return;
-      }
-      if (out.destroyed) {
-        src.destroy();
-        return;
-      }
-      const compression = detectCompression(head);
-      if (compression === 'xz' || compression === 'bzip2') {
-        src.destroy();
-        out.destroy(new ClairError('unsupported', `layer ${layerDigest} is ${compression}-compressed; only gzip, zstd and uncompressed tar layers are supported`));
-        return;
-      }
-      if (compression === 'none' && hasTarMagic(head) === false && !isZeroBlock(head)) {
-        // Every tool that writes image layers writes ustar/PAX/GNU headers, all carrying the magic; a
-        // head without it is some other file (HTML error page, unknown compressor), not an old v7 tar.
-        src.destroy();
-        out.destroy(new ClairError('bad-layer', `layer ${layerDigest} is not gzip, zstd or tar (no ustar magic at offset 257; starts with ${head.subarray(0, 8).toString('hex')})`));
-        return;
-      }
-      let body: Readable;
-      if (ended) {
-        body = Readable.from(head.length > 0 ? [head] : []);
-      } else {
-        src.unshift(head);
-        body = src;
-      }
-      connect(body, compression, out, layerDigest);
+    if (err) {
+      src.destroy();
+      out.destroy(asLayerError(err, layerDigest));
+      return;
+    }
+    if (out.destroyed) {
+      src.destroy();
+      return;
+    }
+    const compression = detectCompression(head);
+    if (compression === 'xz' || compression === 'bzip2') {
+      src.destroy();
+      out.destroy(new ClairError('unsupported', `layer ${layerDigest} is ${compression}-compressed; only gzip, zstd and uncompressed tar layers are supported`));
+      return;
+    }
+    if (compression === 'none' && hasTarMagic(head) === false && !isZeroBlock(head)) {
+      // Every tool that writes image layers writes ustar/PAX/GNU headers, all carrying the magic; a
+      // head without it is some other file (HTML error page, unknown compressor), not an old v7 tar.
+      src.destroy();
+      out.destroy(new ClairError('bad-layer', `layer ${layerDigest} is not gzip, zstd or tar (no ustar magic at offset 257; starts with ${head.subarray(0, 8).toString('hex')})`));
+      return;
+    }
+    let body: Readable;
+    if (ended) {
+      body = Readable.from(head.length > 0 ? [head] : [], { objectMode: false });
+    } else {
+      src.unshift(head);
+      body = src;
+    }
+    connect(body, compression, out, layerDigest);
   });
   return out;
 }
