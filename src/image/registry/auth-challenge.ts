@@ -48,7 +48,10 @@ export function parseChallenges(header: string): Challenge[] {
         }
         i++;
       } else {
-        value = token() ?? '';
+        // Unquoted values should be tokens, but realms are sent bare ("realm=https://…") by some servers.
+        const start = i;
+        while (i < header.length && header[i] !== ',' && !/\s/.test(header[i]!)) i++;
+        value = header.slice(start, i);
       }
       current.params[word.toLowerCase()] = value;
     } else if (header[j] === '=' && current === undefined) {
