@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
+import { fetchTrustingCa } from '../../src/image/registry/ca-fetch.ts';
 
 const run = promisify(execFile);
 
@@ -62,7 +63,14 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
-export async function startRegistry(opts: { auth?: RegistryAuthSetup } = {}): Promise<TestRegistry> {
+export interface RegistryTls {
+  certificate: string;
+  key: string;
+  /** The CA that signed `certificate`, used to wait for start-up. */
+  ca: string;
+}
+
+export async function startRegistry(opts: { auth?: RegistryAuthSetup; tls?: RegistryTls } = {}): Promise<TestRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'clair-ts-registry-'));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
@@ -70,7 +78,7 @@ export async function startRegistry(opts: { auth?: RegistryAuthSetup } = {}): Pr
     version: 0.1,
     log: { level: 'info', formatter: 'text', accesslog: { disabled: false } },
     storage: { filesystem: { rootdirectory: join(dir, 'data') }, delete: { enabled: true }, maintenance: { uploadpurging: { enabled: false } } },
-    http: { addr: host, secret: randomBytes(16).toString('hex') },
+    http: { addr: host, secret: randomBytes(16).toString('hex'), ...(opts.tls ? { tls: { certificate: opts.tls.certificate, key: opts.tls.key } } : {}) },
   };
   if (opts.auth?.kind === 'htpasswd') {
     const path = join(dir, 'htpasswd');
@@ -106,14 +114,15 @@ export async function startRegistry(opts: { auth?: RegistryAuthSetup } = {}): Pr
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await waitForRegistry(`http://${host}/v2/`, () => exited, logPath);
+    const probe = opts.tls ? await fetchTrustingCa(opts.tls.ca) : fetch;
+    await waitForRegistry(`${opts.tls ? 'https' : 'http'}://${host}/v2/`, probe, () => exited, logPath);
   } catch (err) {
     await stop().catch(() => {});
     throw err;
   }
   return {
     host,
-    url: `http://${host}`,
+    url: `${opts.tls ? 'https' : 'http'}://${host}`,
     dir,
     logPath,
     async push(layoutDir, tag, repo, destTag, creds) {
@@ -128,11 +137,11 @@ export async function startRegistry(opts: { auth?: RegistryAuthSetup } = {}): Pr
 }
 
 // Bounded: 200 polls; the registry answers within a second on this machine.
-async function waitForRegistry(url: string, exited: () => boolean, logPath: string): Promise<void> {
+async function waitForRegistry(url: string, probe: typeof fetch, exited: () => boolean, logPath: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (exited()) throw new Error(`docker-registry exited during start-up; log:\n${await readFile(logPath, 'utf8').catch(() => '')}`);
     try {
-      const res = await fetch(url);
+      const res = await probe(url);
       await res.body?.cancel();
       if (res.status === 200 || res.status === 401) return;
     } catch {

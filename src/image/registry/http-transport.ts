@@ -55,6 +55,11 @@ export function networkErrorCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** A TLS certificate the client does not trust (as opposed to a server that does not speak TLS). */
+export function isCertificateError(err: unknown): boolean {
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME/.test(networkErrorCode(err) ?? '');
+}
+
 export function isRetryableNetworkError(err: unknown): boolean {
   const code = networkErrorCode(err);
   if (code !== undefined) return RETRY_ERROR_CODES.has(code);
@@ -110,7 +115,8 @@ export class HttpTransport {
       } catch (err) {
         if (err instanceof ClairError) throw err;
         if (!isRetryableNetworkError(err)) {
-          throw new ClairError('unavailable', `${what}: cannot reach ${displayUrl(url)}: ${describeNetworkError(err)}`, { cause: err });
+          const hint = isCertificateError(err) ? '; if the registry uses a private CA, pass its certificate as caFile (--ca-file)' : '';
+          throw new ClairError('unavailable', `${what}: cannot reach ${displayUrl(url)}: ${describeNetworkError(err)}${hint}`, { cause: err });
         }
         lastProblem = describeNetworkError(err);
         if (attempt + 1 < this.#retry.attempts) await this.#sleep(backoffDelay(attempt, this.#retry));

@@ -7,7 +7,7 @@ import { ClairError } from '../../model/errors.ts';
 import { parseChallenges } from './auth-challenge.ts';
 import { verifiedBlobStream, type BlobProgress } from './blob-download.ts';
 import type { Credentials } from './credentials.ts';
-import { displayUrl, type HttpTransport } from './http-transport.ts';
+import { displayUrl, isCertificateError, type HttpTransport } from './http-transport.ts';
 import { plainHttpAllowed, type InsecureSetting } from './plain-http.ts';
 import { pullScope, RegistryAuth, type TokenCache } from './registry-auth.ts';
 
@@ -81,7 +81,7 @@ export class RegistryClient {
   }
 
   // One probe, only for registries allowed plain HTTP: whether HTTPS connects at all. Any HTTP answer
-  // (401 included) means HTTPS works; a TLS or connection failure means the registry speaks HTTP.
+  // (401 included) means HTTPS works; a failed handshake or connection means the registry speaks HTTP.
   async #decideScheme(): Promise<string> {
     const https = `https://${this.host}`;
     if (!plainHttpAllowed(this.host, this.#insecure)) return https;
@@ -89,8 +89,9 @@ export class RegistryClient {
       const res = await this.#probeFetch(`${https}/v2/`, { redirect: 'manual' });
       await res.body?.cancel().catch(() => {});
       return https;
-    } catch {
-      return `http://${this.host}`;
+    } catch (err) {
+      // An untrusted certificate means HTTPS is there: report it rather than retreat to plain HTTP.
+      return isCertificateError(err) ? https : `http://${this.host}`;
     }
   }
 
