@@ -30,8 +30,39 @@ function checkFormat(format: string, allowed: string[]): void {
   if (!allowed.includes(format)) throw new ClairError('bad-input', `--format must be one of ${allowed.join(', ')}, not "${format}"`);
 }
 
-async function indexImage(store: Store, ref: string, opts: { platform?: string }, io: CliIo): Promise<IndexResult> {
-  const image = await openAnyImage(ref, opts);
+/** Image options shared by index and scan. */
+export interface ImageFlags {
+  db?: string;
+  platform?: string;
+  username?: string;
+  passwordStdin?: boolean;
+  insecureRegistry?: string[];
+  caFile?: string;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let s = '';
+  for await (const c of stream) s += typeof c === 'string' ? c : Buffer.from(c).toString('utf8');
+  return s;
+}
+
+async function indexImage(store: Store, ref: string, opts: ImageFlags, io: CliIo): Promise<IndexResult> {
+  if (opts.passwordStdin && opts.username === undefined) throw new ClairError('bad-input', '--password-stdin needs --username');
+  const password = opts.passwordStdin ? (await readAll(io.stdin)).replace(/\r?\n$/, '') : undefined;
+  let lastReport = 0;
+  const image = await openAnyImage(ref, {
+    ...(opts.platform ? { platform: opts.platform } : {}),
+    ...(opts.username !== undefined ? { username: opts.username } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(opts.insecureRegistry ? { insecureRegistry: opts.insecureRegistry } : {}),
+    ...(opts.caFile ? { caFile: opts.caFile } : {}),
+    env: io.env,
+    onProgress: (e) => {
+      if (!io.isTTY || e.type !== 'blob-bytes' || performance.now() - lastReport < 500) return;
+      lastReport = performance.now();
+      io.stderr(`  ${shortDigest(e.digest)} ${(e.bytes / 1e6).toFixed(1)}${e.total ? `/${(e.total / 1e6).toFixed(1)}` : ''} MB\n`);
+    },
+  });
   try {
     const indexer = new Indexer(store, allScanners());
     const result = await indexer.index(image, {
@@ -51,7 +82,7 @@ async function indexImage(store: Store, ref: string, opts: { platform?: string }
   }
 }
 
-export async function indexCommand(ref: string, o: { format: string; db?: string; platform?: string }, io: CliIo): Promise<number> {
+export async function indexCommand(ref: string, o: ImageFlags & { format: string }, io: CliIo): Promise<number> {
   checkFormat(o.format, ['json', 'table']);
   return withStore(o.db, io, async (store) => {
     const { report } = await indexImage(store, ref, o, io);
@@ -60,7 +91,7 @@ export async function indexCommand(ref: string, o: { format: string; db?: string
   });
 }
 
-export async function scanCommand(ref: string, o: { format: string; failOn?: string; db?: string; platform?: string }, io: CliIo): Promise<number> {
+export async function scanCommand(ref: string, o: ImageFlags & { format: string; failOn?: string }, io: CliIo): Promise<number> {
   checkFormat(o.format, ['json', 'table']);
   const threshold = o.failOn === undefined ? undefined : parseSeverity(o.failOn);
   if (o.failOn !== undefined && !threshold) {

@@ -18,27 +18,33 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
   const dbOpt = ['--db <location>', 'SQLite file or postgres:// connstring (default: $CLAIR_TS_DB or $XDG_DATA_HOME/clair-ts/clair-ts.db)'] as const;
   const platformOpt = ['--platform <os/arch[/variant]>', 'platform to pick from a multi-platform image (default: this host)'] as const;
+  const imageOptions = (c: Command) =>
+    c
+      .option(...dbOpt)
+      .option(...platformOpt)
+      .option('--username <name>', 'registry user name (else CLAIR_TS_REGISTRY_USERNAME, else ~/.docker/config.json)')
+      .option('--password-stdin', 'read the registry password from standard input')
+      .option('--insecure-registry <host>', 'allow plain HTTP for this registry (repeatable; loopback registries always may)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+      .option('--ca-file <path>', 'PEM file of a private CA to trust for registries');
 
-  program
-    .command('index')
-    .description('index an image: distribution, packages, and the layer that introduced each')
-    .argument('<image>', 'oci:PATH[:TAG] | docker-archive:PATH')
-    .option('--format <format>', 'json | table', 'table')
-    .option(...dbOpt)
-    .option(...platformOpt)
-    .action(async (image: string, o) => {
+  imageOptions(
+    program
+      .command('index')
+      .description('index an image: distribution, packages, and the layer that introduced each')
+      .argument('<image>', 'registry reference (debian:bookworm, quay.io/org/app@sha256:…) | oci:PATH[:TAG] | docker-archive:PATH')
+      .option('--format <format>', 'json | table', 'table'),
+  ).action(async (image: string, o) => {
       code = await indexCommand(image, o, io);
     });
 
-  program
-    .command('scan')
-    .description('index an image and report its vulnerabilities; a CI gate with --fail-on')
-    .argument('<image>', 'oci:PATH[:TAG] | docker-archive:PATH')
-    .option('--format <format>', 'table | json', 'table')
-    .option('--fail-on <severity>', 'exit 1 when a finding is at or above: Negligible, Low, Medium, High, Critical')
-    .option(...dbOpt)
-    .option(...platformOpt)
-    .action(async (image: string, o) => {
+  imageOptions(
+    program
+      .command('scan')
+      .description('index an image and report its vulnerabilities; a CI gate with --fail-on')
+      .argument('<image>', 'registry reference | oci:PATH[:TAG] | docker-archive:PATH')
+      .option('--format <format>', 'table | json', 'table')
+      .option('--fail-on <severity>', 'exit 1 when a finding is at or above: Negligible, Low, Medium, High, Critical'),
+  ).action(async (image: string, o) => {
       code = await scanCommand(image, o, io);
     });
 

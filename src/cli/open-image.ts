@@ -1,11 +1,31 @@
 import type { ResolvedImage } from '../image/image-source.ts';
 import { openImage } from '../image/image-source.ts';
+import { openRegistryImage, type RegistryProgress } from '../image/registry/index.ts';
 
 // oci:PATH[:TAG] and docker-archive:PATH are local; anything else is a registry reference.
 export interface OpenImageOptions {
   platform?: string;
+  username?: string;
+  password?: string;
+  insecureRegistry?: string[];
+  caFile?: string;
+  env?: NodeJS.ProcessEnv;
+  onProgress?: (e: RegistryProgress) => void;
+}
+
+export function isLocalReference(ref: string): boolean {
+  return /^(oci|docker-archive|oci-archive):/.test(ref);
 }
 
 export async function openAnyImage(ref: string, opts: OpenImageOptions): Promise<ResolvedImage> {
-  return openImage(ref, opts.platform ? { platform: opts.platform } : {});
+  if (isLocalReference(ref)) return openImage(ref, opts.platform ? { platform: opts.platform } : {});
+  return openRegistryImage(ref, {
+    ...(opts.platform ? { platform: opts.platform } : {}),
+    ...(opts.username !== undefined ? { username: opts.username } : {}),
+    ...(opts.password !== undefined ? { password: opts.password } : {}),
+    ...(opts.insecureRegistry?.length ? { insecure: opts.insecureRegistry } : {}),
+    ...(opts.caFile ? { caFile: opts.caFile } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
 }
