@@ -25,7 +25,7 @@ test('registry: a second image sharing a base fetches only its new layer', async
   if (skip) return t.skip(skip);
   const dir = mkdtempSync(join(tmpdir(), 'clair-ts-regscan-'));
   const registry = await startRegistry();
-  const proxy = await startFaultProxy(registry.url);
+  const proxy = await startFaultProxy(registry.host);
   try {
     const base = buildLayer(await layerTar({
       'usr/lib/os-release': 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n',
