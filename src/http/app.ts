@@ -1,0 +1,75 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { errorAnswer, HttpError } from './errors.ts';
+import { indexerRoutes, type IndexerDeps } from './indexer-routes.ts';
+import { matcherRoutes, type MatcherDeps } from './matcher-routes.ts';
+import type { ServiceMetrics } from './metrics.ts';
+import { notifierRoutes } from './notifier-routes.ts';
+import { pskVerifier, type PskConfig } from './psk-auth.ts';
+import { registerRoutes } from './route.ts';
+
+// The API server: the routes of the services this process runs (indexer, matcher, notifier; all of them in
+// combo mode), PSK auth when configured, Clair's error bodies, request metrics.
+
+export interface ApiDeps {
+  indexer?: IndexerDeps;
+  matcher?: MatcherDeps;
+  notifier?: boolean;
+  psk?: PskConfig;
+  metrics: ServiceMetrics;
+  logger: Logger;
+  bodyLimit: number;
+  requestTimeoutMs: number;
+}
+
+// application/json, and the vendor types application/vnd.clair.<name>.v1+json, with or without parameters.
+const JSON_BODY = /^application\/(?:vnd\.clair\.[a-z0-9_.]+\.v1\+)?json(?:\s*;.*)?$/i;
+
+export function createApiApp(d: ApiDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: d.logger as FastifyBaseLogger,
+    bodyLimit: d.bodyLimit,
+    // Time to receive the whole request; the handler's own limit is enforced per route (route.ts).
+    requestTimeout: d.requestTimeoutMs,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(JSON_BODY, { parseAs: 'string' }, (_req, text, done) => {
+    if (text === '') return done(new HttpError(400, 'request body is empty; expected JSON'), undefined);
+    try {
+      done(null, JSON.parse(text as string));
+    } catch (e) {
+      done(new HttpError(400, `request body is not valid JSON: ${(e as Error).message}`), undefined);
+    }
+  });
+
+  if (d.psk) {
+    const verify = pskVerifier(d.psk);
+    app.addHook('onRequest', async (req) => {
+      await verify(req.headers.authorization);
+    });
+  }
+
+  app.addHook('onResponse', async (req, reply) => {
+    d.metrics.request(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler(async (err, req, reply) => {
+    const a = errorAnswer(err);
+    if (a.status >= 500) req.log.error({ err }, 'request failed');
+    else req.log.info({ status: a.status, code: a.code, reason: a.message }, 'request refused');
+    return reply.code(a.status).header('content-type', 'application/json').header('x-content-type-options', 'nosniff').send(Buffer.from(JSON.stringify({ code: a.code, message: a.message })));
+  });
+
+  app.setNotFoundHandler(async (req, reply) => {
+    return reply.code(404).header('content-type', 'application/json').send(Buffer.from(JSON.stringify({ code: 'not-found', message: `no such endpoint: ${req.method} ${req.url.split('?')[0]}` })));
+  });
+
+  const opts = { timeoutMs: d.requestTimeoutMs };
+  if (d.indexer) registerRoutes(app, indexerRoutes(d.indexer), opts);
+  if (d.matcher) registerRoutes(app, matcherRoutes(d.matcher), opts);
+  if (d.notifier) registerRoutes(app, notifierRoutes(), opts);
+  return app;
+}

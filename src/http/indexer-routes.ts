@@ -1,0 +1,116 @@
+import type { Matcher } from '../ecosystems/matcher.ts';
+import { indexReportJson, vulnerabilityJson } from '../model/clair-json.ts';
+import { ClairError } from '../model/errors.ts';
+import { affectedManifests } from '../service/affected-manifests.ts';
+import type { IndexingService } from '../service/indexing.ts';
+import type { Store } from '../store/store.ts';
+import { HttpError } from './errors.ts';
+import { checkDigest, parseBulkDelete, parseManifest } from './manifest-json.ts';
+import { clairType } from './media-type.ts';
+import { unmodified, type ApiAnswer, type ApiRoute } from './route.ts';
+import { parseAffectedRequest } from './vulnerability-summary.ts';
+import { withPackageVersion } from './wire-fixes.ts';
+
+// /indexer/api/v1/*: as Clair's httptransport/indexer_v1.go, with the status codes and headers of openapi.yaml.
+
+export const INDEXER_PREFIX = '/indexer/api/v1';
+const REPORT_PATH = `${INDEXER_PREFIX}/index_report`;
+const VULN_REPORT_PATH = '/matcher/api/v1/vulnerability_report';
+
+export interface IndexerDeps {
+  indexing: IndexingService;
+  store: Store;
+  matchers: readonly Matcher[];
+}
+
+/**
+ * A failed index is the manifest's fault unless a remote failed: a layer URI that answers 404 or 401 is a bad
+ * manifest (400), not an unknown API resource or a failed API login.
+ */
+function indexFailure(e: unknown): unknown {
+  if (e instanceof ClairError && (e.code === 'not-found' || e.code === 'unauthorized')) {
+    return new ClairError('bad-input', e.message, { cause: e });
+  }
+  return e;
+}
+
+export function indexerRoutes(d: IndexerDeps): ApiRoute[] {
+  const validator = () => `"${d.indexing.state}"`;
+  return [
+    {
+      method: 'POST',
+      url: REPORT_PATH,
+      consumes: clairType('manifest'),
+      produces: clairType('index_report'),
+      async handler(req): Promise<ApiAnswer> {
+        const m = parseManifest(req.body);
+        const links = [
+          `<${REPORT_PATH}/${m.hash}>; rel="https://projectquay.io/clair/v1/index_report"`,
+          `<${VULN_REPORT_PATH}/${m.hash}>; rel="https://projectquay.io/clair/v1/vulnerability_report"`,
+        ];
+        if (unmodified(req.headers, validator())) return { status: 412, headers: { link: links } };
+        let report;
+        try {
+          ({ report } = await d.indexing.index(m));
+        } catch (e) {
+          throw indexFailure(e);
+        }
+        return { status: 201, headers: { location: `${REPORT_PATH}/${m.hash}`, link: links, etag: validator() }, body: indexReportJson(report) };
+      },
+    },
+    {
+      method: 'DELETE',
+      url: REPORT_PATH,
+      consumes: clairType('bulk_delete'),
+      produces: clairType('bulk_delete'),
+      async handler(req) {
+        const deleted = await d.indexing.delete(parseBulkDelete(req.body));
+        return { status: 200, body: deleted };
+      },
+    },
+    {
+      method: 'GET',
+      url: `${REPORT_PATH}/:digest`,
+      produces: clairType('index_report'),
+      async handler(req) {
+        const digest = checkDigest(req.params.digest, 'path digest');
+        if (unmodified(req.headers, validator())) return { status: 304 };
+        const report = await d.indexing.report(digest);
+        if (!report) throw new HttpError(404, `index report for manifest ${digest} not found`);
+        return { status: 200, headers: { etag: validator() }, body: indexReportJson(report) };
+      },
+    },
+    {
+      method: 'DELETE',
+      url: `${REPORT_PATH}/:digest`,
+      async handler(req) {
+        const digest = checkDigest(req.params.digest, 'path digest');
+        await d.indexing.delete([digest]);
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'GET',
+      url: `${INDEXER_PREFIX}/index_state`,
+      produces: clairType('index_state'),
+      async handler(req) {
+        const etag = validator();
+        if (unmodified(req.headers, etag)) return { status: 304, headers: { etag } };
+        return { status: 200, headers: { etag }, body: { state: d.indexing.state } };
+      },
+    },
+    {
+      method: 'POST',
+      url: `${INDEXER_PREFIX}/internal/affected_manifest`,
+      consumes: clairType('vulnerability_summaries'),
+      produces: clairType('affected_manifests'),
+      async handler(req) {
+        const input = parseAffectedRequest(req.body);
+        const r = await affectedManifests(d.store, d.matchers, input);
+        const vulnerabilities: Record<string, unknown> = {};
+        for (const [id, v] of r.vulnerabilities) vulnerabilities[id] = withPackageVersion(vulnerabilityJson(id, v));
+        return { status: 200, body: { vulnerabilities, vulnerable_manifests: r.vulnerableManifests } };
+      },
+    },
+  ];
+}

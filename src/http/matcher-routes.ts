@@ -1,0 +1,120 @@
+import type { Matcher } from '../ecosystems/matcher.ts';
+import { buildVulnerabilityReport } from '../matcher/vulnerability-report.ts';
+import { vulnerabilityJson, vulnerabilityReportJson } from '../model/clair-json.ts';
+import type { UpdateOperation } from '../model/update-operation.ts';
+import type { IndexReportSource } from '../service/index-report-source.ts';
+import type { Store } from '../store/store.ts';
+import { HttpError } from './errors.ts';
+import { checkDigest } from './manifest-json.ts';
+import { clairType } from './media-type.ts';
+import type { ServiceMetrics } from './metrics.ts';
+import { unmodified, type ApiRoute } from './route.ts';
+import { fixReportVulnerabilities, withPackageVersion } from './wire-fixes.ts';
+
+// /matcher/api/v1/*: as Clair's httptransport/matcher_v1.go.
+
+export const MATCHER_PREFIX = '/matcher/api/v1';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface MatcherDeps {
+  store: Store;
+  matchers: readonly Matcher[];
+  reports: IndexReportSource;
+  metrics?: ServiceMetrics;
+}
+
+function operationJson(op: UpdateOperation): Record<string, unknown> {
+  return { ref: op.ref, updater: op.updater, fingerprint: op.fingerprint, date: op.date, kind: 'vulnerability' };
+}
+
+function checkRef(value: string | undefined, what: string): string {
+  if (value === undefined || !UUID.test(value)) throw new HttpError(400, `${what} must be an update operation ref (a UUID), got ${JSON.stringify(value ?? '')}`);
+  return value.toLowerCase();
+}
+
+export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
+  return [
+    {
+      method: 'GET',
+      url: `${MATCHER_PREFIX}/vulnerability_report/:digest`,
+      produces: clairType('vulnerability_report'),
+      async handler(req) {
+        const digest = checkDigest(req.params.digest, 'path digest');
+        const started = performance.now();
+        const seconds = () => (performance.now() - started) / 1000;
+        try {
+          const index = await d.reports.get(digest);
+          if (!index) {
+            d.metrics?.matched('not-found', seconds());
+            throw new HttpError(404, `index report for manifest ${digest} not found; index it first (POST /indexer/api/v1/index_report)`);
+          }
+          const vr = await buildVulnerabilityReport(d.store, d.matchers, index);
+          d.metrics?.matched('ok', seconds());
+          // openapi.yaml says 201 here, but Clair answers 200 and its clients (clairctl) accept only 200.
+          return { status: 200, body: fixReportVulnerabilities(vulnerabilityReportJson(index, vr.vulnerabilities, vr.packageVulnerabilities)) };
+        } catch (e) {
+          if (!(e instanceof HttpError)) d.metrics?.matched('error', seconds());
+          throw e;
+        }
+      },
+    },
+    {
+      method: 'GET',
+      url: `${MATCHER_PREFIX}/internal/update_operation`,
+      produces: clairType('update_operations'),
+      async handler(req) {
+        const kind = req.query.kind ?? 'vulnerability';
+        if (kind !== 'vulnerability' && kind !== 'enrichment') throw new HttpError(400, `unknown kind ${JSON.stringify(kind)}; expected vulnerability or enrichment`);
+        const latestParam = (req.query.latest ?? 'false').toLowerCase();
+        if (!['true', 'false', '1', '0', 't', 'f'].includes(latestParam)) throw new HttpError(400, `latest must be true or false, got ${JSON.stringify(req.query.latest)}`);
+        const latest = ['true', '1', 't'].includes(latestParam);
+        // clair-ts has no enrichment updaters yet: that kind has no operations.
+        const ops = kind === 'enrichment' ? [] : await d.store.listUpdateOperations();
+        const headers: Record<string, string> = {};
+        if (ops[0]) {
+          const validator = `"${ops[0].ref}"`;
+          if (unmodified(req.headers, validator)) return { status: 304, headers: { etag: validator } };
+          headers.etag = validator;
+        }
+        const byUpdater: Record<string, Record<string, unknown>[]> = {};
+        for (const op of ops) {
+          const list = (byUpdater[op.updater] ??= []);
+          if (!latest || list.length === 0) list.push(operationJson(op));
+        }
+        return { status: 200, headers, body: byUpdater };
+      },
+    },
+    {
+      method: 'DELETE',
+      url: `${MATCHER_PREFIX}/internal/update_operation/:ref`,
+      async handler(req) {
+        await d.store.deleteUpdateOperations([checkRef(req.params.ref, 'path ref')]);
+        return { status: 200 };
+      },
+    },
+    {
+      method: 'GET',
+      url: `${MATCHER_PREFIX}/internal/update_diff`,
+      produces: clairType('update_diff'),
+      async handler(req) {
+        // As Clair's handler: cur is required, prev optional (a client that lost its state diffs against nothing).
+        const cur = checkRef(req.query.cur, 'query parameter cur');
+        const prev = req.query.prev ? checkRef(req.query.prev, 'query parameter prev') : undefined;
+        const curOp = await d.store.getUpdateOperation(cur);
+        if (!curOp) throw new HttpError(404, `update operation ${cur} not found`);
+        const prevOp = prev ? await d.store.getUpdateOperation(prev) : undefined;
+        if (prev && !prevOp) throw new HttpError(404, `update operation ${prev} not found`);
+        const diff = await d.store.diffUpdateOperations(prev, cur);
+        return {
+          status: 200,
+          body: {
+            ...(prevOp ? { prev: operationJson(prevOp) } : {}),
+            cur: operationJson(curOp),
+            added: diff.added.map((v) => withPackageVersion(vulnerabilityJson(v.id, v))),
+            removed: diff.removed.map((v) => withPackageVersion(vulnerabilityJson(v.id, v))),
+          },
+        };
+      },
+    },
+  ];
+}

@@ -1,0 +1,93 @@
+import { Indexer } from '../indexer/indexer.ts';
+import type { Scanner } from '../indexer/scanner.ts';
+import { ClairError } from '../model/errors.ts';
+import type { IndexReport } from '../model/index-report.ts';
+import type { Store } from '../store/store.ts';
+import { checkManifestPolicy, manifestImage, type LayerFetchPolicy, type Manifest } from './manifest-image.ts';
+
+// The indexer side of the API: a manifest in, its IndexReport stored and returned. A manifest already indexed
+// under the current index_state is answered from the store without fetching anything; concurrent requests for the
+// same manifest in this process share one indexing run.
+
+export interface IndexObserver {
+  indexed(result: 'new' | 'stored' | 'error', seconds: number): void;
+  layer(result: 'hit' | 'miss'): void;
+}
+
+export interface IndexOutcome {
+  report: IndexReport;
+  /** True when the stored report was returned and nothing was fetched. */
+  stored: boolean;
+}
+
+export class IndexingService {
+  readonly #store: Store;
+  readonly #indexer: Indexer;
+  readonly #policy: LayerFetchPolicy;
+  readonly #concurrency: number;
+  readonly #observer: IndexObserver | undefined;
+  readonly #inflight = new Map<string, Promise<IndexOutcome>>();
+
+  constructor(store: Store, scanners: readonly Scanner[], opts: { policy: LayerFetchPolicy; concurrency: number; observer?: IndexObserver }) {
+    this.#store = store;
+    this.#indexer = new Indexer(store, scanners);
+    this.#policy = opts.policy;
+    this.#concurrency = opts.concurrency;
+    this.#observer = opts.observer;
+  }
+
+  /** Clair's index_state: changes when the scanners change, telling clients to re-index. */
+  get state(): string {
+    return this.#indexer.indexState;
+  }
+
+  /** Throws ClairError: 'bad-input' for refused URIs, the layer's error (digest-mismatch, bad-layer, unavailable, …) otherwise. */
+  index(m: Manifest): Promise<IndexOutcome> {
+    checkManifestPolicy(m, this.#policy);
+    let p = this.#inflight.get(m.hash);
+    if (!p) {
+      p = this.#run(m).finally(() => this.#inflight.delete(m.hash));
+      this.#inflight.set(m.hash, p);
+    }
+    return p;
+  }
+
+  async #run(m: Manifest): Promise<IndexOutcome> {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    const existing = await this.#store.getIndexReport(m.hash);
+    if (existing && existing.indexState === this.state) {
+      this.#observer?.indexed('stored', seconds());
+      return { report: existing.report, stored: true };
+    }
+    const image = manifestImage(m, this.#policy);
+    try {
+      const { report } = await this.#indexer.index(image, {
+        concurrency: this.#concurrency,
+        progress: (e) => {
+          if (e.kind === 'layer-reused') this.#observer?.layer('hit');
+          else if (e.kind === 'layer-start') this.#observer?.layer('miss');
+        },
+      });
+      this.#observer?.indexed('new', seconds());
+      return { report, stored: false };
+    } catch (e) {
+      this.#observer?.indexed('error', seconds());
+      throw e;
+    } finally {
+      await image.close();
+    }
+  }
+
+  async report(hash: string): Promise<IndexReport | undefined> {
+    return (await this.#store.getIndexReport(hash))?.report;
+  }
+
+  delete(hashes: string[]): Promise<string[]> {
+    if (hashes.some((h) => this.#inflight.has(h))) {
+      // Deleting while the same manifest is being stored would race with its putIndexReport.
+      throw new ClairError('conflict', `manifest ${hashes.find((h) => this.#inflight.has(h))} is being indexed right now; delete it when that ends`);
+    }
+    return this.#store.deleteIndexReports(hashes);
+  }
+}

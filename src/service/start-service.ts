@@ -1,0 +1,184 @@
+import { pino, type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { resolveDbLocation } from '../cli/db-location.ts';
+import type { ServeConfig } from '../config/load-config.ts';
+import type { Matcher } from '../ecosystems/matcher.ts';
+import type { Scanner } from '../indexer/scanner.ts';
+import { createApiApp } from '../http/app.ts';
+import { createIntrospectionApp } from '../http/introspection.ts';
+import { parseListenAddress } from '../http/listen-address.ts';
+import { ServiceMetrics } from '../http/metrics.ts';
+import { ClairError, errorMessage } from '../model/errors.ts';
+import { openStore } from '../store/open-store.ts';
+import type { Store } from '../store/store.ts';
+import type { Updater } from '../updater/updater.ts';
+import { remoteIndexReports, storeIndexReports } from './index-report-source.ts';
+import { IndexingService } from './indexing.ts';
+import { displayLocation, UpdaterScheduler, type UpdaterTarget } from './updater-scheduler.ts';
+
+// Wiring of `clair-ts serve` for one mode:
+//   combo    indexer + matcher + notifier routes on one store; updaters in this process
+//   indexer  indexer routes on indexer.connstring
+//   matcher  matcher routes on matcher.connstring; index reports from matcher.indexer_addr; updaters here
+//   notifier notifier routes (empty until the notifier exists)
+
+export const SERVE_MODES = ['combo', 'indexer', 'matcher', 'notifier'] as const;
+export type ServeMode = (typeof SERVE_MODES)[number];
+
+export interface Ecosystems {
+  scanners: readonly Scanner[];
+  matchers: readonly Matcher[];
+  updaters: readonly Updater[];
+}
+
+export interface StartOptions {
+  mode: ServeMode;
+  /** --db: wins over the config's connstring. */
+  db?: string;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** Default: every ecosystem of src/ecosystems/registry.ts. */
+  ecosystems?: Ecosystems;
+  /** First retry delay of a failed updater (tests shorten it). */
+  updaterRetryBaseMs?: number;
+}
+
+export interface RunningService {
+  mode: ServeMode;
+  apiUrl: string;
+  introspectionUrl: string;
+  /** The store this process opened (none in notifier mode). */
+  store: Store | undefined;
+  metrics: ServiceMetrics;
+  logger: Logger;
+  api: FastifyInstance;
+  /** Stops accepting, lets in-flight requests finish, stops updaters, closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+async function registryEcosystems(): Promise<Ecosystems> {
+  const r = await import('../ecosystems/registry.ts');
+  return { scanners: r.allScanners(), matchers: r.allMatchers(), updaters: r.allUpdaters() };
+}
+
+/** Updaters to run and where their feeds are, from updaters.sets and updaters.config.<name>.url. */
+export function updaterTargets(config: ServeConfig, updaters: readonly Updater[]): UpdaterTarget[] {
+  const known = new Map(updaters.map((u) => [u.name, u]));
+  const names = config.updaters.sets ?? [...known.keys()];
+  const unknownSets = names.filter((n) => !known.has(n));
+  if (unknownSets.length > 0) throw new ClairError('bad-input', `config updaters.sets: unknown updater ${unknownSets.join(', ')}; known: ${[...known.keys()].join(', ')}`);
+  const unknownConfig = Object.keys(config.updaters.locations).filter((n) => !known.has(n));
+  if (unknownConfig.length > 0) throw new ClairError('bad-input', `config updaters.config: unknown updater ${unknownConfig.join(', ')}; known: ${[...known.keys()].join(', ')}`);
+  return names.map((n) => ({ updater: known.get(n)!, location: config.updaters.locations[n] ?? known.get(n)!.defaultLocation }));
+}
+
+function urlOf(app: FastifyInstance): string {
+  const a = app.server.address();
+  if (a === null || typeof a === 'string') return String(a);
+  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address === '0.0.0.0' ? '127.0.0.1' : a.address;
+  return `http://${host}:${a.port}`;
+}
+
+async function listen(app: FastifyInstance, a: { host: string; port: number }, key: string): Promise<void> {
+  try {
+    await app.listen({ host: a.host, port: a.port });
+  } catch (e) {
+    throw new ClairError('unavailable', `${key}: cannot listen on ${a.host}:${a.port}: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`, { cause: e });
+  }
+}
+
+export async function startService(config: ServeConfig, opts: StartOptions): Promise<RunningService> {
+  const env = opts.env ?? process.env;
+  const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'clair-ts', mode: opts.mode } });
+  const mode = opts.mode;
+  const api = parseListenAddress(config.httpListenAddr, 'http_listen_addr');
+  const intro = parseListenAddress(config.introspectionAddr, 'introspection_addr');
+  if (mode === 'matcher' && !config.matcher.indexerAddr) {
+    throw new ClairError('bad-input', 'matcher mode needs matcher.indexer_addr (CLAIR_TS_MATCHER_INDEXER_ADDR): the indexer to read index reports from');
+  }
+  const eco = mode === 'notifier' ? { scanners: [], matchers: [], updaters: [] } : (opts.ecosystems ?? (await registryEcosystems()));
+  const runUpdaters = (mode === 'combo' || mode === 'matcher') && !config.matcher.disableUpdaters;
+  const targets = runUpdaters ? updaterTargets(config, eco.updaters) : [];
+
+  const location =
+    opts.db ??
+    (mode === 'matcher' ? config.matcher.connstring : (config.indexer.connstring ?? (mode === 'combo' ? config.matcher.connstring : undefined))) ??
+    resolveDbLocation(undefined, env);
+  if (mode === 'combo' && config.indexer.connstring && config.matcher.connstring && config.indexer.connstring !== config.matcher.connstring && !opts.db) {
+    throw new ClairError('bad-input', 'combo mode uses one store: indexer.connstring and matcher.connstring differ; set one of them');
+  }
+  const store = mode === 'notifier' ? undefined : await openStore(location);
+  const metrics = new ServiceMetrics();
+  let ready = false;
+  let scheduler: UpdaterScheduler | undefined;
+  let apiApp: FastifyInstance | undefined;
+  let introApp: FastifyInstance | undefined;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      ready = false;
+      // Fastify's close stops accepting, answers 503 to new requests on kept-alive connections and waits for the
+      // in-flight ones; only then is the store closed under them.
+      await apiApp?.close();
+      await scheduler?.stop();
+      await introApp?.close();
+      await store?.close();
+      logger.info('stopped');
+    })());
+
+  try {
+    const indexing =
+      store && (mode === 'combo' || mode === 'indexer')
+        ? new IndexingService(store, eco.scanners, {
+            policy: { allowFileUris: config.indexer.allowFileUris, allowPrivateAddresses: config.indexer.allowPrivateAddresses },
+            concurrency: config.indexer.layerScanConcurrency,
+            observer: metrics,
+          })
+        : undefined;
+    const pskKey = config.auth.psk?.key;
+    apiApp = createApiApp({
+      ...(indexing && store ? { indexer: { indexing, store, matchers: eco.matchers } } : {}),
+      ...(store && (mode === 'combo' || mode === 'matcher')
+        ? {
+            matcher: {
+              store,
+              matchers: eco.matchers,
+              reports: mode === 'combo' ? storeIndexReports(store) : remoteIndexReports(config.matcher.indexerAddr!, pskKey ? { pskKey } : {}),
+              metrics,
+            },
+          }
+        : {}),
+      notifier: mode === 'combo' || mode === 'notifier',
+      ...(config.auth.psk ? { psk: config.auth.psk } : {}),
+      metrics,
+      logger,
+      bodyLimit: config.http.bodyLimit,
+      requestTimeoutMs: config.http.requestTimeoutMs,
+    });
+    introApp = createIntrospectionApp({ metrics, ready: () => ready, logger });
+    await listen(apiApp, api, 'http_listen_addr');
+    await listen(introApp, intro, 'introspection_addr');
+    if (store && targets.length > 0) {
+      scheduler = new UpdaterScheduler(store, targets, {
+        periodMs: config.matcher.periodMs,
+        observer: metrics,
+        log: logger.child({ component: 'updaters' }),
+        ...(opts.updaterRetryBaseMs !== undefined ? { retryBaseMs: opts.updaterRetryBaseMs } : {}),
+      });
+      scheduler.start();
+    }
+    ready = true;
+    logger.info(
+      {
+        api: urlOf(apiApp), introspection: urlOf(introApp), store: store ? displayLocation(location.replace(/\/\/[^@/]*@/, '//')) : undefined,
+        updaters: targets.map((t) => t.updater.name), auth: config.auth.psk ? 'psk' : 'none',
+      },
+      `clair-ts ${mode} ready`,
+    );
+    return { mode, apiUrl: urlOf(apiApp), introspectionUrl: urlOf(introApp), store, metrics, logger, api: apiApp, close };
+  } catch (e) {
+    await close().catch((err) => logger.error({ err: errorMessage(err) }, 'cleanup after a failed start'));
+    throw e;
+  }
+}
