@@ -1,0 +1,70 @@
+// PostgreSQL schema migrations, applied in order, each once, each in its own transaction, under an advisory lock
+// (postgres-store.ts). Never edit a released migration: add one. Same tables as the SQLite store
+// (store/sqlite/migrations.ts), with two differences that follow from holding a real transaction per writer:
+// - no uo_staging: a writer's rows live in its open transaction, invisible to others until COMMIT;
+// - update_operation.seq: the operation row is inserted when the writer begins (uo_vuln references its id), but
+//   "newest" must mean "committed last", as in SQLite, so seq is taken from a sequence at commit.
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE layer_report (
+    digest      text NOT NULL,
+    scanner_set text NOT NULL,
+    data        text NOT NULL,
+    created     timestamptz NOT NULL,
+    PRIMARY KEY (digest, scanner_set)
+  );
+
+  CREATE TABLE index_report (
+    manifest_hash text PRIMARY KEY,
+    index_state   text NOT NULL,
+    data          text NOT NULL,
+    updated       timestamptz NOT NULL
+  );
+
+  -- Package names (binary and source) per manifest: how the notifier finds the manifests a record may affect.
+  CREATE TABLE manifest_package (
+    name          text NOT NULL,
+    manifest_hash text NOT NULL REFERENCES index_report(manifest_hash) ON DELETE CASCADE,
+    PRIMARY KEY (name, manifest_hash)
+  );
+  CREATE INDEX manifest_package_manifest ON manifest_package(manifest_hash);
+
+  CREATE SEQUENCE update_operation_commit_seq;
+  CREATE TABLE update_operation (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    ref         uuid NOT NULL UNIQUE,
+    updater     text NOT NULL,
+    fingerprint text NOT NULL DEFAULT '',
+    date        timestamptz NOT NULL,
+    count       integer NOT NULL DEFAULT 0,
+    -- NULL only inside the writer's own (uncommitted) transaction; set at commit.
+    seq         bigint UNIQUE
+  );
+  -- "Newest operation of each updater": DISTINCT ON (updater) ... ORDER BY updater, seq DESC walks this index.
+  CREATE INDEX update_operation_updater_seq ON update_operation(updater, seq DESC);
+
+  -- One row per distinct record; operations share rows through uo_vuln. data is text, not jsonb: it is only ever
+  -- read back whole, and text skips jsonb's parse on every insert.
+  CREATE TABLE vuln (
+    id                     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    hash                   text NOT NULL UNIQUE,
+    updater                text NOT NULL,
+    name                   text NOT NULL,
+    package_name           text NOT NULL,
+    dist_did               text NOT NULL,
+    dist_version_id        text NOT NULL,
+    dist_version_code_name text NOT NULL,
+    data                   text NOT NULL
+  );
+  -- The matcher's lookup: package name first (most selective), then the release.
+  CREATE INDEX vuln_lookup ON vuln(package_name, dist_did, dist_version_code_name);
+
+  CREATE TABLE uo_vuln (
+    uo_id   bigint NOT NULL REFERENCES update_operation(id) ON DELETE CASCADE,
+    vuln_id bigint NOT NULL REFERENCES vuln(id),
+    PRIMARY KEY (uo_id, vuln_id)
+  );
+  -- (vuln_id, uo_id) and not just (vuln_id): "is this record in a current operation" is then an index-only probe.
+  CREATE INDEX uo_vuln_vuln ON uo_vuln(vuln_id, uo_id);
+  `,
+];

@@ -1,0 +1,323 @@
+import type pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ClairError } from '../../model/errors.ts';
+import type { UpdateOperation } from '../../model/update-operation.ts';
+import type { Vulnerability } from '../../model/vulnerability.ts';
+import type { UpdateOperationWriter } from '../store.ts';
+import { vulnerabilityHash } from '../vulnerability-hash.ts';
+import { classifyPgError, describePgError, isTransientPgError } from './pg-errors.ts';
+
+// One update operation = one PostgreSQL transaction on a connection of its own, from begin to commit.
+//
+// Why a real transaction and not SQLite's staging table: PostgreSQL has MVCC, so a transaction held open for the
+// minutes a 100 MB feed takes to stream blocks no reader and no writer of another updater; "whole or not at all"
+// is then the database's guarantee (a crash, a lost connection or abort = ROLLBACK) instead of ours, and nothing
+// is left to clean up after a crashed writer (staging rows would need an age-based sweeper). The costs: one pooled
+// connection per running writer, and row locks held until commit (see INGEST).
+//
+// Records go in as multi-row INSERTs from unnest() arrays, CHUNK records per statement. COPY into a temp table
+// followed by the same INSERT … SELECT was measured against it on 100k Debian-like records (ingest-bench.ts):
+// see the figures there; unnest won because COPY adds a second pass over the rows (temp table, then vuln) for a
+// parse cost that unnest already avoids by binding eight text[] parameters.
+
+const CHUNK = 2000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+// Inserts new records, and locks (FOR KEY SHARE) the ones already stored, and links both to the operation, in one
+// round trip. Locking rather than `ON CONFLICT DO UPDATE … RETURNING id`:
+// - KEY SHARE locks do not conflict with each other, so two writers sharing existing records never block or
+//   deadlock on them (DO UPDATE would take row-exclusive locks held to commit, and write a new row version of every
+//   unchanged record on every run). Only the garbage collector's FOR UPDATE conflicts with them, and it skips locked
+//   rows, so it never deletes a record a running writer has linked.
+// - Two transactions inserting the same *new* hash do wait on each other (unique-index check). Rows go in sorted by
+//   hash, so two writers' batches take those waits in one order. Records carry their updater name and the hash
+//   covers it, so writers of different updaters never share a hash at all.
+// All CTEs see one snapshot: `old` misses rows another transaction committed after it began (those that made
+// `ins` skip a conflict), and rows the collector deleted meanwhile; `resolved` counts them out, and the writer
+// repeats the statement for the hashes still unlinked (a new statement, a new snapshot).
+const INGEST = `
+WITH input AS (
+  SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+    AS t(hash, updater, name, package_name, dist_did, dist_version_id, dist_version_code_name, data)
+),
+ins AS (
+  INSERT INTO vuln (hash, updater, name, package_name, dist_did, dist_version_id, dist_version_code_name, data)
+  SELECT * FROM input ORDER BY hash
+  ON CONFLICT (hash) DO NOTHING
+  RETURNING id
+),
+old AS (
+  SELECT v.id FROM vuln v WHERE v.hash = ANY($2::text[]) ORDER BY v.hash FOR KEY SHARE
+),
+linked AS (
+  INSERT INTO uo_vuln (uo_id, vuln_id) SELECT $1::bigint, id FROM ins UNION ALL SELECT $1::bigint, id FROM old
+  ON CONFLICT DO NOTHING
+)
+SELECT (SELECT count(*) FROM ins) + (SELECT count(*) FROM old) AS resolved`;
+
+const UNLINKED = `
+SELECT h FROM unnest($2::text[]) AS h
+WHERE NOT EXISTS (SELECT 1 FROM vuln v JOIN uo_vuln u ON u.vuln_id = v.id AND u.uo_id = $1::bigint WHERE v.hash = h)`;
+
+interface Row {
+  hash: string;
+  v: Vulnerability;
+}
+
+export interface WriterSession {
+  client: pg.PoolClient;
+  /** Set by the client's 'error' listener when the connection dies while no query is running. */
+  lostConnection(): Error | undefined;
+  /** Returns the client to the pool, or destroys it when err says the session is unusable. */
+  release(err?: Error): void;
+}
+
+export class PostgresOperationWriter implements UpdateOperationWriter {
+  readonly #session: WriterSession;
+  readonly #pool: pg.Pool;
+  readonly #updater: string;
+  readonly #ref: string;
+  readonly #opId: string;
+  readonly #pid: number;
+  readonly #onFinish: () => void;
+  #state: 'open' | 'committed' | 'aborted' | 'failed' = 'open';
+  #failure: ClairError | undefined;
+  /** add() calls run one after another even when the caller does not await them. */
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(args: { session: WriterSession; pool: pg.Pool; updater: string; ref: string; opId: string; pid: number; onFinish: () => void }) {
+    this.#session = args.session;
+    this.#pool = args.pool;
+    this.#updater = args.updater;
+    this.#ref = args.ref;
+    this.#opId = args.opId;
+    this.#pid = args.pid;
+    this.#onFinish = args.onFinish;
+  }
+
+  #checkOpen(): void {
+    if (this.#state === 'failed') {
+      throw new ClairError(this.#failure!.code, `update operation for ${this.#updater} already failed: ${this.#failure!.message}`, { cause: this.#failure });
+    }
+    if (this.#state !== 'open') throw new ClairError('internal', `update operation for ${this.#updater} already finished`);
+    const lost = this.#session.lostConnection();
+    if (lost) throw this.#fail(lost);
+  }
+
+  /** Ends the writer after an error: rolls back (the server already has, when the connection is gone). */
+  #fail(e: unknown): ClairError {
+    const kind = classifyPgError(e);
+    this.#state = 'failed';
+    this.#failure = e instanceof ClairError
+      ? e
+      : new ClairError(
+          kind === 'permanent' ? 'internal' : 'unavailable',
+          `update operation for ${this.#updater} failed and was rolled back, nothing of it is stored: ${describePgError(e)}`,
+          { cause: e },
+        );
+    if (kind === 'connection-lost') {
+      this.#session.release(e instanceof Error ? e : new Error(String(e)));
+    } else {
+      // The caller learns of the failure from the throw below; the rollback's outcome cannot change it, and a
+      // rollback that fails means the session is broken, which destroying the client settles.
+      this.#session.client.query('ROLLBACK').then(
+        () => this.#session.release(),
+        (re: Error) => this.#session.release(re),
+      );
+    }
+    this.#onFinish();
+    return this.#failure;
+  }
+
+  add(batch: Vulnerability[]): Promise<void> {
+    const run = this.#tail.then(() => this.#add(batch));
+    this.#tail = run.catch(() => undefined); // the failure reaches the caller through `run`
+    return run;
+  }
+
+  async #add(batch: Vulnerability[]): Promise<void> {
+    this.#checkOpen();
+    for (const v of batch) {
+      if (v.updater !== this.#updater && !v.updater.startsWith(this.#updater + '/')) {
+        throw new ClairError('internal', `record ${v.name} of updater ${v.updater} written to operation of ${this.#updater}`);
+      }
+    }
+    try {
+      for (let i = 0; i < batch.length; i += CHUNK) {
+        const byHash = new Map<string, Row>();
+        for (const v of batch.slice(i, i + CHUNK)) byHash.set(vulnerabilityHash(v), { hash: '', v });
+        const rows = [...byHash].map(([hash, r]) => ({ ...r, hash })).sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
+        await this.#ingest(rows);
+      }
+    } catch (e) {
+      throw this.#fail(e);
+    }
+  }
+
+  async #ingest(rows: Row[]): Promise<void> {
+    const c = this.#session.client;
+    let pending = rows;
+    // Each pass links every hash that exists or could be inserted; a hash stays unlinked only when a concurrent
+    // transaction inserted or deleted it during the statement, which a handful of passes outlasts.
+    for (let pass = 1; pending.length > 0; pass++) {
+      if (pass > 5) throw new ClairError('unavailable', `update operation for ${this.#updater}: ${pending.length} records still unlinked after 5 passes (heavy concurrent deletes?)`);
+      const res = await c.query<{ resolved: string }>(INGEST, [this.#opId, ...columns(pending)]);
+      if (Number(res.rows[0]!.resolved) === pending.length) return;
+      const unlinked = new Set((await c.query<{ h: string }>(UNLINKED, [this.#opId, pending.map((r) => r.hash)])).rows.map((r) => r.h));
+      pending = pending.filter((r) => unlinked.has(r.hash));
+    }
+  }
+
+  carryOver(ref: string, keep: (v: Vulnerability) => boolean): Promise<number> {
+    const run = this.#tail.then(() => this.#carryOver(ref, keep));
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #carryOver(ref: string, keep: (v: Vulnerability) => boolean): Promise<number> {
+    this.#checkOpen();
+    const c = this.#session.client;
+    // FOR KEY SHARE on the earlier operation: it cannot be deleted (nor its records collected) before this
+    // transaction ends, so every page below reads the same complete set.
+    let from: string | undefined;
+    try {
+      const op = UUID.test(ref)
+        ? await c.query<{ id: string }>('SELECT id FROM update_operation WHERE ref = $1 AND seq IS NOT NULL FOR KEY SHARE', [ref])
+        : undefined;
+      from = op?.rows[0]?.id;
+    } catch (e) {
+      throw this.#fail(e);
+    }
+    if (from === undefined) throw new ClairError('not-found', `update operation ${ref} does not exist`);
+    // All of `keep`'s answers are collected before anything is linked: a `keep` that throws leaves this operation
+    // as it was, as in the SQLite store.
+    const kept: string[] = [];
+    let after = '0';
+    for (;;) {
+      let rows: { id: string; data: string }[];
+      try {
+        rows = (await c.query<{ id: string; data: string }>(
+          `SELECT v.id, v.data FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id
+           WHERE u.uo_id = $1 AND u.vuln_id > $2 ORDER BY u.vuln_id LIMIT ${CHUNK}`,
+          [from, after],
+        )).rows;
+      } catch (e) {
+        throw this.#fail(e);
+      }
+      for (const r of rows) if (keep(JSON.parse(r.data) as Vulnerability)) kept.push(r.id);
+      if (rows.length < CHUNK) break;
+      after = rows[rows.length - 1]!.id;
+    }
+    try {
+      for (let i = 0; i < kept.length; i += CHUNK) {
+        await c.query('INSERT INTO uo_vuln (uo_id, vuln_id) SELECT $1::bigint, unnest($2::bigint[]) ON CONFLICT DO NOTHING', [this.#opId, kept.slice(i, i + CHUNK)]);
+      }
+    } catch (e) {
+      throw this.#fail(e);
+    }
+    return kept.length;
+  }
+
+  async commit(fingerprint: string): Promise<UpdateOperation> {
+    await this.#tail;
+    this.#checkOpen();
+    const c = this.#session.client;
+    let op: UpdateOperation;
+    try {
+      const res = await c.query(
+        `UPDATE update_operation SET fingerprint = $2, date = $3, seq = nextval('update_operation_commit_seq'),
+           count = (SELECT count(*) FROM uo_vuln WHERE uo_id = $1)
+         WHERE id = $1 RETURNING ref, updater, fingerprint, date, count`,
+        [this.#opId, fingerprint, new Date()],
+      );
+      op = toOperation(res.rows[0]!);
+    } catch (e) {
+      throw this.#fail(e);
+    }
+    try {
+      await c.query('COMMIT');
+    } catch (e) {
+      this.#state = 'failed';
+      this.#onFinish();
+      if (classifyPgError(e) !== 'connection-lost') {
+        // The server answered: a failed COMMIT is a rollback.
+        this.#session.release();
+        throw (this.#failure = new ClairError('internal', `update operation for ${this.#updater} was rolled back at commit: ${describePgError(e)}`, { cause: e }));
+      }
+      this.#session.release(e as Error);
+      // The connection died with COMMIT in flight: it may have been applied. Wait for the server to finish with
+      // that backend, then look: the ref is ours, so its presence is the answer.
+      const outcome = await this.#outcomeOfLostCommit();
+      if (outcome === 'committed') {
+        this.#state = 'committed';
+        return op;
+      }
+      throw (this.#failure = new ClairError(
+        'unavailable',
+        outcome === 'rolled-back'
+          ? `update operation for ${this.#updater} was not committed (connection lost during COMMIT: ${describePgError(e)}); nothing of it is stored`
+          : `connection lost during COMMIT of update operation ${this.#ref} for ${this.#updater} (${describePgError(e)}), and PostgreSQL could not be asked whether it committed: check listUpdateOperations`,
+        { cause: e },
+      ));
+    }
+    this.#state = 'committed';
+    this.#session.release();
+    this.#onFinish();
+    return op;
+  }
+
+  async #outcomeOfLostCommit(): Promise<'committed' | 'rolled-back' | 'unknown'> {
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      try {
+        const alive = await this.#pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [this.#pid]);
+        if (alive.rowCount === 0) {
+          const found = await this.#pool.query('SELECT 1 FROM update_operation WHERE ref = $1', [this.#ref]);
+          return found.rowCount === 1 ? 'committed' : 'rolled-back';
+        }
+      } catch (e) {
+        if (!isTransientPgError(e)) return 'unknown';
+      }
+      await sleep(200);
+    }
+    return 'unknown';
+  }
+
+  async abort(): Promise<void> {
+    await this.#tail;
+    if (this.#state !== 'open') return;
+    this.#state = 'aborted';
+    this.#onFinish();
+    try {
+      await this.#session.client.query('ROLLBACK');
+      this.#session.release();
+    } catch (e) {
+      // A transaction whose connection is gone was never committed (no COMMIT was sent) and the server has rolled
+      // it back: abort's promise holds. Anything else is a real failure.
+      this.#session.release(e as Error);
+      if (classifyPgError(e) !== 'connection-lost') {
+        throw new ClairError('internal', `rolling back update operation for ${this.#updater} failed: ${describePgError(e)}`, { cause: e });
+      }
+    }
+  }
+}
+
+function columns(rows: Row[]): string[][] {
+  const cols: string[][] = [[], [], [], [], [], [], [], []];
+  for (const { hash, v } of rows) {
+    cols[0]!.push(hash);
+    cols[1]!.push(v.updater);
+    cols[2]!.push(v.name);
+    cols[3]!.push(v.package.name);
+    cols[4]!.push(v.dist.did);
+    cols[5]!.push(v.dist.versionId);
+    cols[6]!.push(v.dist.versionCodeName);
+    cols[7]!.push(JSON.stringify(v));
+  }
+  return cols;
+}
+
+export function toOperation(r: Record<string, unknown>): UpdateOperation {
+  const date = r.date instanceof Date ? r.date.toISOString() : String(r.date);
+  return { ref: r.ref as string, updater: r.updater as string, fingerprint: r.fingerprint as string, date, count: Number(r.count) };
+}

@@ -1,0 +1,245 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { storeSuite } from '../store.suite.ts';
+import { PostgresStore, redact } from './postgres-store.ts';
+import { migrations } from './migrations.ts';
+import { newVulnerability, type Vulnerability } from '../../model/vulnerability.ts';
+import { openTestPostgres, postgresSkipReason, postgresTestUrl, type TestPostgres } from '../../../test/support/postgres.ts';
+
+// Every test runs in a schema of its own (test/support/postgres.ts), dropped after. Sessions are tagged with the
+// schema as application_name so a test can find and kill its own backends and nobody else's.
+
+const skip = await postgresSkipReason();
+
+async function withSchema(t: TestContext): Promise<TestPostgres> {
+  const pgt = await openTestPostgres();
+  assert.ok(pgt, 'PostgreSQL became unreachable during the run');
+  t.after(() => pgt.drop());
+  return pgt;
+}
+
+async function openIn(pgt: TestPostgres, extra: { schema?: string } = {}): Promise<PostgresStore> {
+  const schema = extra.schema ?? pgt.schema;
+  return PostgresStore.open(pgt.url, { schema, applicationName: schema, maxConnections: 4, maxLockConnections: 4 });
+}
+
+/** One-off SQL in the test's schema, outside the store. */
+async function sql<R extends pg.QueryResultRow>(pgt: TestPostgres, text: string, params: unknown[] = []): Promise<R[]> {
+  const c = new pg.Client({ connectionString: pgt.url, options: `-c search_path=${pgt.schema}` });
+  await c.connect();
+  try {
+    return (await c.query<R>(text, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+async function counts(pgt: TestPostgres): Promise<{ vuln: number; uo_vuln: number; update_operation: number }> {
+  const [r] = await sql<{ vuln: string; uo_vuln: string; update_operation: string }>(
+    pgt,
+    'SELECT (SELECT count(*) FROM vuln) AS vuln, (SELECT count(*) FROM uo_vuln) AS uo_vuln, (SELECT count(*) FROM update_operation) AS update_operation',
+  );
+  return { vuln: Number(r!.vuln), uo_vuln: Number(r!.uo_vuln), update_operation: Number(r!.update_operation) };
+}
+
+function vuln(updater: string, name: string, pkg: string, fixed = ''): Vulnerability {
+  return newVulnerability({
+    updater,
+    name,
+    package: { name: pkg, kind: 'source', module: '', arch: '' },
+    dist: { did: 'debian', versionId: '12', versionCodeName: 'bookworm', cpe: '', name: '', version: '', prettyName: '', arch: '' },
+    fixedInVersion: fixed,
+    versionScheme: 'dpkg',
+  });
+}
+
+if (skip) {
+  test('postgres store', { skip }, () => {});
+} else {
+  storeSuite('postgres', async () => {
+    const pgt = await openTestPostgres();
+    assert.ok(pgt, 'PostgreSQL became unreachable during the run');
+    const s = await openIn(pgt);
+    const close = s.close.bind(s);
+    s.close = async () => {
+      try {
+        await close();
+      } finally {
+        await pgt.drop();
+      }
+    };
+    return s;
+  });
+
+  test('postgres: three instances opening a new schema at once migrate it once', async (t) => {
+    const pgt = await withSchema(t);
+    const schema = `${pgt.schema}_m`; // not created yet: CREATE SCHEMA races too
+    t.after(() => sql(pgt, `DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+    const stores = await Promise.all([1, 2, 3].map(() => openIn(pgt, { schema })));
+    await Promise.all(stores.map((s) => s.close()));
+    const rows = await sql<{ version: number }>(pgt, `SELECT version FROM ${schema}.schema_migration ORDER BY version`);
+    assert.deepEqual(rows.map((r) => r.version), migrations.map((_, i) => i + 1));
+    // and a later open finds nothing to do
+    await (await openIn(pgt, { schema })).close();
+    assert.equal((await sql(pgt, `SELECT 1 FROM ${schema}.schema_migration`)).length, migrations.length);
+  });
+
+  test('postgres: an aborted writer leaves no rows at all', async (t) => {
+    const pgt = await withSchema(t);
+    const s = await openIn(pgt);
+    try {
+      const w = await s.beginUpdateOperation('debian');
+      await w.add(Array.from({ length: 3000 }, (_, i) => vuln('debian', `CVE-${i}`, `p${i % 40}`)));
+      await w.abort();
+      assert.deepEqual(await counts(pgt), { vuln: 0, uo_vuln: 0, update_operation: 0 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('postgres: a writer whose connection is killed fails clearly and leaves no rows', async (t) => {
+    const pgt = await withSchema(t);
+    const s = await openIn(pgt);
+    try {
+      const w = await s.beginUpdateOperation('debian');
+      await w.add([vuln('debian', 'CVE-1', 'openssl')]);
+      const killed = await sql<{ ok: boolean }>(
+        pgt,
+        `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle in transaction'`,
+        [pgt.schema],
+      );
+      assert.deepEqual(killed, [{ ok: true }], 'exactly the writer was in a transaction');
+      await assert.rejects(w.add([vuln('debian', 'CVE-2', 'curl')]), (e: Error & { code?: string }) =>
+        e.code === 'unavailable' && /update operation for debian failed and was rolled back/.test(e.message));
+      await assert.rejects(w.commit('fp'), /already failed/);
+      assert.deepEqual(await counts(pgt), { vuln: 0, uo_vuln: 0, update_operation: 0 });
+      // the store itself carries on with new connections
+      const w2 = await s.beginUpdateOperation('debian');
+      await w2.add([vuln('debian', 'CVE-3', 'zlib')]);
+      assert.equal((await w2.commit('fp2')).count, 1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('postgres: reads survive the server killing every pooled connection', async (t) => {
+    const pgt = await withSchema(t);
+    const s = await openIn(pgt);
+    try {
+      await s.putIndexReport(
+        { manifestHash: 'sha256:m', state: 'IndexFinished', success: true, err: '', packages: {}, distributions: {}, repositories: {}, environments: {}, layers: [] },
+        'st',
+      );
+      await Promise.all([s.getIndexReport('sha256:m'), s.getIndexReport('sha256:m'), s.listUpdateOperations()]); // fill the pool
+      const killed = await sql(pgt, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [pgt.schema]);
+      assert.ok(killed.length >= 1);
+      assert.equal((await s.getIndexReport('sha256:m'))?.indexState, 'st');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('postgres: writers of two updaters run concurrently and both commit whole', async (t) => {
+    const pgt = await withSchema(t);
+    const s = await openIn(pgt);
+    try {
+      const [a, b] = await Promise.all([s.beginUpdateOperation('debian'), s.beginUpdateOperation('ubuntu')]);
+      // Same advisories and packages, interleaved batches, in opposite orders.
+      const recs = (u: string) => Array.from({ length: 4000 }, (_, i) => vuln(u, `CVE-${i}`, `p${i % 100}`));
+      const ra = recs('debian');
+      const rb = recs('ubuntu').reverse();
+      for (let i = 0; i < 4000; i += 1000) await Promise.all([a.add(ra.slice(i, i + 1000)), b.add(rb.slice(i, i + 1000))]);
+      const [oa, ob] = await Promise.all([a.commit('a'), b.commit('b')]);
+      assert.deepEqual([oa.count, ob.count], [4000, 4000]);
+      const [fa, fb] = await s.queryVulnerabilities([
+        { packageNames: ['p7'], updaterPrefix: 'debian', dist: { did: 'debian', versionCodeName: 'bookworm' } },
+        { packageNames: ['p7'], updaterPrefix: 'ubuntu' },
+      ]);
+      assert.deepEqual([fa!.length, fb!.length], [40, 40]);
+      assert.deepEqual(await counts(pgt), { vuln: 8000, uo_vuln: 8000, update_operation: 2 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('postgres: a second writer of the same records waits for the first, then shares its rows', async (t) => {
+    const pgt = await withSchema(t);
+    const s = await openIn(pgt);
+    try {
+      const all = Array.from({ length: 300 }, (_, i) => vuln('debian', `CVE-${i}`, 'openssl'));
+      const a = await s.beginUpdateOperation('debian');
+      const b = await s.beginUpdateOperation('debian');
+      await a.add(all.slice(0, 200));
+      const events: string[] = [];
+      const bAdded = b.add(all.slice(100)).then(() => events.push('b added'));
+      await new Promise((r) => setTimeout(r, 200)); // b is now waiting on a's uncommitted inserts of 100..199
+      events.push('a commits');
+      await a.commit('a');
+      await bAdded;
+      assert.deepEqual(events, ['a commits', 'b added']);
+      const ob = await b.commit('b');
+      assert.equal(ob.count, 200);
+      assert.deepEqual(await counts(pgt), { vuln: 300, uo_vuln: 400, update_operation: 2 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('postgres: deleting operations collects the records only they held', async (t) => {
+    const pgt = await withSchema(t);
+    const s = await openIn(pgt);
+    try {
+      const w1 = await s.beginUpdateOperation('debian');
+      await w1.add([vuln('debian', 'CVE-1', 'a'), vuln('debian', 'CVE-2', 'b')]);
+      const op1 = await w1.commit('1');
+      const w2 = await s.beginUpdateOperation('debian');
+      await w2.add([vuln('debian', 'CVE-2', 'b'), vuln('debian', 'CVE-3', 'c')]);
+      await w2.commit('2');
+      assert.deepEqual(await s.deleteUpdateOperations([op1.ref]), [op1.ref]);
+      assert.deepEqual(await counts(pgt), { vuln: 2, uo_vuln: 2, update_operation: 1 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('postgres: the updater lock admits one instance; the manifest lock makes requests take turns', async (t) => {
+    const pgt = await withSchema(t);
+    const [s1, s2] = await Promise.all([openIn(pgt), openIn(pgt)]);
+    try {
+      const inner = await s1.tryWithUpdaterLock('debian', async () => ({
+        other: await s2.tryWithUpdaterLock('debian', async () => 'ran'),
+        unrelated: await s2.tryWithUpdaterLock('ubuntu', async () => 'ran'),
+      }));
+      assert.deepEqual(inner, { other: undefined, unrelated: 'ran' });
+      assert.equal(await s2.tryWithUpdaterLock('debian', async () => 'ran'), 'ran', 'released after fn');
+
+      const events: string[] = [];
+      const hold = (s: PostgresStore, who: string) =>
+        s.withManifestLock('sha256:abc', async () => {
+          events.push(`${who} in`);
+          await new Promise((r) => setTimeout(r, 100));
+          events.push(`${who} out`);
+        });
+      await Promise.all([hold(s1, 'a'), hold(s2, 'b'), hold(s1, 'c')]);
+      for (let i = 0; i < events.length; i += 2) assert.equal(events[i]!.split(' ')[0], events[i + 1]!.split(' ')[0], `turns interleaved: ${events}`);
+      await assert.rejects(s1.withManifestLock('sha256:abc', async () => { throw new Error('boom'); }), /boom/);
+      assert.equal(await s2.tryWithUpdaterLock('x', () => s2.withManifestLock('sha256:abc', async () => 'free again')), 'free again');
+    } finally {
+      await Promise.all([s1.close(), s2.close()]);
+    }
+  });
+
+  test('postgres: open names what is wrong', async () => {
+    const bad = await PostgresStore.open(postgresTestUrl(), { schema: 'Bad-Name' }).catch((e: unknown) => e);
+    assert.equal((bad as { code?: string }).code, 'bad-input');
+    const u = new URL(postgresTestUrl());
+    u.port = '1';
+    u.password = 'sekret';
+    const down = await PostgresStore.open(u.toString(), { retry: { attempts: 2, baseDelayMs: 1 } }).catch((e: unknown) => e as Error);
+    assert.equal((down as { code?: string }).code, 'unavailable');
+    assert.match((down as Error).message, /cannot open PostgreSQL store .*:1\/.*after 2 attempts/);
+    assert.doesNotMatch((down as Error).message, /sekret/);
+    assert.equal(redact('postgres://u:pw@h/db'), 'postgres://u:***@h/db');
+  });
+}

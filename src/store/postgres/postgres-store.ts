@@ -1,0 +1,470 @@
+import pg from 'pg';
+import { randomUUID } from 'node:crypto';
+import { ClairError } from '../../model/errors.ts';
+import type { IndexReport } from '../../model/index-report.ts';
+import type { UpdateOperation } from '../../model/update-operation.ts';
+import type { Vulnerability } from '../../model/vulnerability.ts';
+import type { VulnerabilityQuery } from '../../ecosystems/matcher.ts';
+import type { LayerReport } from '../../indexer/layer-report.ts';
+import type { Store, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
+import { indexReportPackageNames } from '../index-report-names.ts';
+import { migrations } from './migrations.ts';
+import { advisoryKey, type AdvisoryLockKind } from './advisory-key.ts';
+import { PostgresOperationWriter, toOperation, type WriterSession } from './operation-writer.ts';
+import { classifyPgError, describePgError, retryTransient, toClairError, type RetryOptions } from './pg-errors.ts';
+
+// The shared store: several clair-ts instances use one PostgreSQL database (9.5+ for ON CONFLICT and SKIP LOCKED;
+// tested on 15). Same semantics and the same schema ideas as store/sqlite: records deduplicated by content hash in
+// `vuln`, shared by operations through `uo_vuln`, the newest committed operation of each updater is current.
+// Writers hold one transaction each (operation-writer.ts). Reads and single-statement writes are retried on
+// transient failures (pg-errors.ts); everything else surfaces as a ClairError.
+
+export interface PostgresStoreOptions {
+  /**
+   * Schema holding the tables; created when missing and put first in every connection's search_path. Without it the
+   * connstring decides (`?options=-c search_path=clair`), else PostgreSQL's default (public).
+   */
+  schema?: string;
+  /** Connections for queries and writers (each running writer holds one). Default 10. */
+  maxConnections?: number;
+  /** Connections that hold advisory locks, kept apart so lock holders cannot starve the queries they wait on. Default 10. */
+  maxLockConnections?: number;
+  /** application_name of the sessions, as pg_stat_activity shows it. Default "clair-ts". */
+  applicationName?: string;
+  retry?: RetryOptions;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const QUERY_CHUNK = 5000; // (query, package name) pairs per statement
+
+export class PostgresStore implements Store {
+  readonly #pool: pg.Pool;
+  readonly #lockPool: pg.Pool;
+  readonly #scope: string;
+  readonly #retry: RetryOptions;
+  readonly #writers = new Set<PostgresOperationWriter>();
+  #closed = false;
+
+  private constructor(pool: pg.Pool, lockPool: pg.Pool, scope: string, retry: RetryOptions) {
+    this.#pool = pool;
+    this.#lockPool = lockPool;
+    this.#scope = scope;
+    this.#retry = retry;
+  }
+
+  /** Connects, creates the schema when asked, and applies pending migrations (once, even when instances start together). */
+  static async open(connString: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const shown = redact(connString);
+    if (opts.schema !== undefined && !SCHEMA_NAME.test(opts.schema)) {
+      throw new ClairError('bad-input', `PostgreSQL schema name ${JSON.stringify(opts.schema)} must match ${SCHEMA_NAME.source}`);
+    }
+    let url: string;
+    try {
+      url = sessionUrl(connString, opts);
+    } catch (e) {
+      throw new ClairError('bad-input', `${shown} is not a PostgreSQL connection string: ${(e as Error).message}`, { cause: e });
+    }
+    const pool = newPool(url, opts.maxConnections ?? 10);
+    const lockPool = newPool(url, opts.maxLockConnections ?? 10);
+    const retry = opts.retry ?? {};
+    try {
+      const scope = await retryTransient(`migration of ${shown}`, () => migrate(pool, opts.schema), retry);
+      return new PostgresStore(pool, lockPool, scope, retry);
+    } catch (e) {
+      await Promise.allSettled([pool.end(), lockPool.end()]);
+      const err = toClairError(`open of ${shown}`, e);
+      throw new ClairError(err.code, `cannot open PostgreSQL store ${shown}: ${err.message}`, { cause: e });
+    }
+  }
+
+  // ---- plumbing
+
+  async #rows<R extends pg.QueryResultRow>(what: string, sql: string, params: unknown[] = []): Promise<R[]> {
+    return retryTransient(what, async () => (await this.#pool.query<R>(sql, params)).rows, this.#retry);
+  }
+
+  /** A pooled client that cannot crash the process when its connection dies between queries. */
+  static async #checkout(pool: pg.Pool): Promise<WriterSession> {
+    const client = await pool.connect();
+    let lost: Error | undefined;
+    const onError = (e: Error) => {
+      lost = e; // reported by the next use of the session (lostConnection / the failing query)
+    };
+    client.on('error', onError);
+    let released = false;
+    return {
+      client,
+      lostConnection: () => lost,
+      release: (err?: Error) => {
+        if (released) return;
+        released = true;
+        client.off('error', onError);
+        client.release(err ?? lost);
+      },
+    };
+  }
+
+  /**
+   * A short transaction, retried whole on transient failures before COMMIT. A connection lost during COMMIT leaves
+   * the outcome unknown: retried only when `idempotent` (running it twice does no harm), else a clear failure.
+   */
+  async #transaction<T>(what: string, idempotent: boolean, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return retryTransient(what, async () => {
+      const s = await PostgresStore.#checkout(this.#pool);
+      let committing = false;
+      try {
+        await s.client.query('BEGIN');
+        const out = await fn(s.client);
+        committing = true;
+        await s.client.query('COMMIT');
+        s.release();
+        return out;
+      } catch (e) {
+        if (classifyPgError(e) === 'connection-lost') {
+          s.release(e as Error);
+          if (committing && !idempotent) {
+            throw new ClairError('unavailable', `PostgreSQL ${what}: connection lost during COMMIT (${describePgError(e)}); it may or may not have been applied`, { cause: e });
+          }
+        } else {
+          await s.client.query('ROLLBACK').then(() => s.release(), (re: Error) => s.release(re));
+        }
+        throw e;
+      }
+    }, this.#retry);
+  }
+
+  // ---- layers
+
+  async getLayerReport(digest: string, scannerSet: string): Promise<LayerReport | undefined> {
+    const rows = await this.#rows<{ data: string }>(`read of layer report ${digest}`, 'SELECT data FROM layer_report WHERE digest = $1 AND scanner_set = $2', [digest, scannerSet]);
+    return rows[0] ? (JSON.parse(rows[0].data) as LayerReport) : undefined;
+  }
+
+  async putLayerReport(report: LayerReport): Promise<void> {
+    await this.#rows(
+      `write of layer report ${report.digest}`,
+      `INSERT INTO layer_report (digest, scanner_set, data, created) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (digest, scanner_set) DO UPDATE SET data = excluded.data, created = excluded.created`,
+      [report.digest, report.scannerSet, JSON.stringify(report), new Date()],
+    );
+  }
+
+  // ---- index reports
+
+  async getIndexReport(manifestHash: string): Promise<{ report: IndexReport; indexState: string } | undefined> {
+    const rows = await this.#rows<{ data: string; index_state: string }>(
+      `read of index report ${manifestHash}`, 'SELECT data, index_state FROM index_report WHERE manifest_hash = $1', [manifestHash],
+    );
+    return rows[0] ? { report: JSON.parse(rows[0].data) as IndexReport, indexState: rows[0].index_state } : undefined;
+  }
+
+  async putIndexReport(report: IndexReport, indexState: string): Promise<void> {
+    const names = indexReportPackageNames(report);
+    await this.#transaction(`write of index report ${report.manifestHash}`, true, async (c) => {
+      await c.query(
+        `INSERT INTO index_report (manifest_hash, index_state, data, updated) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (manifest_hash) DO UPDATE SET index_state = excluded.index_state, data = excluded.data, updated = excluded.updated`,
+        [report.manifestHash, indexState, JSON.stringify(report), new Date()],
+      );
+      await c.query('DELETE FROM manifest_package WHERE manifest_hash = $1', [report.manifestHash]);
+      await c.query('INSERT INTO manifest_package (name, manifest_hash) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING', [names, report.manifestHash]);
+    });
+  }
+
+  async deleteIndexReports(manifestHashes: string[]): Promise<string[]> {
+    if (manifestHashes.length === 0) return [];
+    const rows = await this.#rows<{ manifest_hash: string }>(
+      `delete of ${manifestHashes.length} index reports`, 'DELETE FROM index_report WHERE manifest_hash = ANY($1::text[]) RETURNING manifest_hash', [manifestHashes],
+    );
+    const deleted = new Set(rows.map((r) => r.manifest_hash));
+    return manifestHashes.filter((h) => deleted.has(h));
+  }
+
+  async manifestsWithPackages(names: string[]): Promise<string[]> {
+    if (names.length === 0) return [];
+    const rows = await this.#rows<{ manifest_hash: string }>(
+      `lookup of manifests by ${names.length} package names`, 'SELECT DISTINCT manifest_hash FROM manifest_package WHERE name = ANY($1::text[])', [names],
+    );
+    // Sorted here, not by ORDER BY: the database's collation must not decide the order the SQLite store gives.
+    return rows.map((r) => r.manifest_hash).sort();
+  }
+
+  // ---- update operations
+
+  async beginUpdateOperation(updater: string): Promise<UpdateOperationWriter> {
+    if (this.#closed) throw new ClairError('internal', `store is closed: cannot begin an update operation for ${updater}`);
+    const ref = randomUUID();
+    const started = await retryTransient(`begin of update operation for ${updater}`, async () => {
+      const s = await PostgresStore.#checkout(this.#pool);
+      try {
+        await s.client.query('BEGIN');
+        const res = await s.client.query<{ id: string; pid: number }>(
+          'INSERT INTO update_operation (ref, updater, date) VALUES ($1, $2, $3) RETURNING id, pg_backend_pid() AS pid',
+          [ref, updater, new Date()],
+        );
+        return { s, id: res.rows[0]!.id, pid: res.rows[0]!.pid };
+      } catch (e) {
+        s.release(e as Error); // whatever state the session is in, this attempt is over; the server rolls back
+        throw e;
+      }
+    }, this.#retry);
+    const writer: PostgresOperationWriter = new PostgresOperationWriter({
+      session: started.s, pool: this.#pool, updater, ref, opId: started.id, pid: started.pid,
+      onFinish: () => this.#writers.delete(writer),
+    });
+    this.#writers.add(writer);
+    return writer;
+  }
+
+  async listUpdateOperations(updater?: string): Promise<UpdateOperation[]> {
+    const cols = 'ref, updater, fingerprint, date, count';
+    const rows = updater
+      ? await this.#rows('list of update operations', `SELECT ${cols} FROM update_operation WHERE updater = $1 AND seq IS NOT NULL ORDER BY seq DESC`, [updater])
+      : await this.#rows('list of update operations', `SELECT ${cols} FROM update_operation WHERE seq IS NOT NULL ORDER BY seq DESC`);
+    return rows.map(toOperation);
+  }
+
+  async getUpdateOperation(ref: string): Promise<UpdateOperation | undefined> {
+    if (!UUID.test(ref)) return undefined; // refs are UUIDs: anything else names no operation
+    const rows = await this.#rows(`read of update operation ${ref}`, 'SELECT ref, updater, fingerprint, date, count FROM update_operation WHERE ref = $1', [ref]);
+    return rows[0] ? toOperation(rows[0]) : undefined;
+  }
+
+  async deleteUpdateOperations(refs: string[]): Promise<string[]> {
+    const uuids = refs.filter((r) => UUID.test(r));
+    if (uuids.length === 0) return [];
+    const deleted = await this.#transaction(`delete of ${uuids.length} update operations`, false, async (c) => {
+      // The records only these operations held are collected in the same transaction. Candidates are taken before
+      // the cascade removes the links; a candidate locked by a running writer (which links it: FOR KEY SHARE) is
+      // skipped, not waited for, and stays until a later delete finds it unreferenced.
+      await c.query(
+        `CREATE TEMP TABLE gc_candidate ON COMMIT DROP AS
+         SELECT DISTINCT u.vuln_id FROM uo_vuln u JOIN update_operation o ON o.id = u.uo_id WHERE o.ref = ANY($1::uuid[])`,
+        [uuids],
+      );
+      const gone = await c.query<{ ref: string }>('DELETE FROM update_operation WHERE ref = ANY($1::uuid[]) AND seq IS NOT NULL RETURNING ref', [uuids]);
+      await c.query(
+        `DELETE FROM vuln WHERE id IN (
+           SELECT v.id FROM gc_candidate g JOIN vuln v ON v.id = g.vuln_id
+           WHERE NOT EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = v.id)
+           FOR UPDATE OF v SKIP LOCKED)`,
+      );
+      return new Set(gone.rows.map((r) => r.ref));
+    });
+    return refs.filter((r) => deleted.has(r));
+  }
+
+  async diffUpdateOperations(prev: string | undefined, cur: string): Promise<{ added: StoredVulnerability[]; removed: StoredVulnerability[] }> {
+    const idOf = async (ref: string) => {
+      const rows = UUID.test(ref) ? await this.#rows<{ id: string }>(`read of update operation ${ref}`, 'SELECT id FROM update_operation WHERE ref = $1', [ref]) : [];
+      if (!rows[0]) throw new ClairError('not-found', `update operation ${ref} does not exist`);
+      return rows[0].id;
+    };
+    const curId = await idOf(cur);
+    const prevId = prev === undefined ? undefined : await idOf(prev);
+    const only = (a: string, b: string | undefined) =>
+      this.#rows<{ id: string; data: string }>(
+        `diff of update operations ${prev ?? '(none)'} and ${cur}`,
+        `SELECT v.id, v.data FROM uo_vuln a JOIN vuln v ON v.id = a.vuln_id
+         WHERE a.uo_id = $1 AND NOT EXISTS (SELECT 1 FROM uo_vuln b WHERE b.uo_id = $2 AND b.vuln_id = a.vuln_id)
+         ORDER BY v.id`,
+        [a, b ?? null],
+      );
+    const added = (await only(curId, prevId)).map(toStored);
+    const removed = prevId === undefined ? [] : (await only(prevId, curId)).map(toStored);
+    return { added, removed };
+  }
+
+  // ---- matching
+
+  /**
+   * All queries in one statement (or one per QUERY_CHUNK package names): the queries travel as parallel arrays,
+   * one element per (query, package name), with NULL where a query leaves a field unconstrained, and rows come back
+   * tagged with their query's index. A 500-package report is one round trip.
+   */
+  async queryVulnerabilities(queries: VulnerabilityQuery[]): Promise<StoredVulnerability[][]> {
+    const out: StoredVulnerability[][] = queries.map(() => []);
+    const qi: number[] = [];
+    const names: string[] = [];
+    const prefix: (string | null)[] = [];
+    const did: (string | null)[] = [];
+    const versionId: (string | null)[] = [];
+    const codeName: (string | null)[] = [];
+    queries.forEach((q, i) => {
+      for (const n of new Set(q.packageNames)) {
+        qi.push(i);
+        names.push(n);
+        prefix.push(q.updaterPrefix ? q.updaterPrefix : null);
+        did.push(q.dist?.did ?? null);
+        versionId.push(q.dist?.versionId ?? null);
+        codeName.push(q.dist?.versionCodeName ?? null);
+      }
+    });
+    for (let i = 0; i < qi.length; i += QUERY_CHUNK) {
+      const slice = <T>(a: T[]) => a.slice(i, i + QUERY_CHUNK);
+      const rows = await this.#rows<{ qi: number; id: string; data: string }>(
+        `vulnerability query for ${queries.length} packages`,
+        MATCH,
+        [slice(qi), slice(names), slice(prefix), slice(did), slice(versionId), slice(codeName)],
+      );
+      for (const r of rows) out[r.qi]!.push(toStored(r));
+    }
+    // A query's names can straddle two chunks; keep each answer in id order as the SQLite store does.
+    if (qi.length > QUERY_CHUNK) for (const list of out) list.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+    return out;
+  }
+
+  // ---- advisory locks for several instances
+
+  /**
+   * Runs fn while this instance holds the updater's lock; undefined without running it when another session holds
+   * it. The lock is session-level on a connection of its own: it ends with fn, or with that connection.
+   */
+  async tryWithUpdaterLock<T>(updater: string, fn: () => Promise<T>): Promise<T | undefined> {
+    return this.#withLock('updater', updater, false, fn);
+  }
+
+  /** Runs fn while holding the manifest's lock, waiting for it: concurrent index requests for one manifest take turns. */
+  async withManifestLock<T>(manifestHash: string, fn: () => Promise<T>): Promise<T> {
+    return (await this.#withLock('manifest', manifestHash, true, fn)) as T;
+  }
+
+  async #withLock<T>(kind: AdvisoryLockKind, name: string, wait: boolean, fn: () => Promise<T>): Promise<T | undefined> {
+    const key = advisoryKey(this.#scope, kind, name);
+    const what = `${wait ? '' : 'try-'}lock of ${kind} ${name}`;
+    const s = await retryTransient(what, async () => {
+      const s = await PostgresStore.#checkout(this.#lockPool);
+      try {
+        const res = await s.client.query<{ ok: boolean }>(
+          wait ? 'SELECT pg_advisory_lock($1::bigint), true AS ok' : 'SELECT pg_try_advisory_lock($1::bigint) AS ok', [key],
+        );
+        if (res.rows[0]!.ok) return s;
+        s.release();
+        return undefined;
+      } catch (e) {
+        s.release(e as Error);
+        throw e;
+      }
+    }, this.#retry);
+    if (!s) return undefined;
+    try {
+      return await fn();
+    } finally {
+      // Ending a session releases every advisory lock it holds, so when unlocking fails, destroying the connection
+      // is the unlock: nothing is left to report.
+      await s.client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).then(() => s.release(), (e: Error) => s.release(e));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Unfinished writers are rolled back (their connections must return before the pools can end).
+    await Promise.allSettled([...this.#writers].map((w) => w.abort()));
+    await Promise.all([this.#pool.end(), this.#lockPool.end()]);
+  }
+}
+
+const MATCH = `
+WITH latest AS (
+  SELECT DISTINCT ON (updater) id FROM update_operation WHERE seq IS NOT NULL ORDER BY updater, seq DESC
+),
+q AS (
+  SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+    AS q(qi, name, prefix, did, version_id, code_name)
+)
+SELECT q.qi, v.id, v.data
+FROM q JOIN vuln v ON v.package_name = q.name
+WHERE (q.prefix IS NULL OR v.updater = q.prefix OR starts_with(v.updater, q.prefix || '/'))
+  AND (q.did IS NULL OR v.dist_did = q.did OR v.dist_did = '')
+  AND (q.version_id IS NULL OR v.dist_version_id = q.version_id OR v.dist_version_id = '')
+  AND (q.code_name IS NULL OR v.dist_version_code_name = q.code_name OR v.dist_version_code_name = '')
+  AND EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = v.id AND u.uo_id IN (SELECT id FROM latest))
+ORDER BY q.qi, v.id`;
+
+function newPool(url: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
+  // An idle pooled connection that dies (server restart, network) is dropped by the pool, and the next query opens
+  // a new one; without a listener the 'error' event would crash the process instead.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** The connstring with the session settings folded in (a connstring's own parameters override pg.Pool options). */
+function sessionUrl(connString: string, opts: PostgresStoreOptions): string {
+  const u = new URL(connString);
+  if (opts.schema) {
+    const prior = u.searchParams.get('options');
+    u.searchParams.set('options', [prior, `-c search_path=${opts.schema}`].filter(Boolean).join(' '));
+  }
+  if (!u.searchParams.has('application_name')) u.searchParams.set('application_name', opts.applicationName ?? 'clair-ts');
+  return u.toString();
+}
+
+/** The connstring without its password, for messages. */
+export function redact(connString: string): string {
+  try {
+    const u = new URL(connString);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable connection string)';
+  }
+}
+
+/**
+ * Applies pending migrations under a session-level advisory lock (so instances starting together migrate once and
+ * the others wait, then find nothing to do); each migration in its own transaction. Returns the schema, which
+ * scopes every advisory key of the store.
+ */
+async function migrate(pool: pg.Pool, schema: string | undefined): Promise<string> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (e: Error) => {
+    broken = e;
+  };
+  client.on('error', onError);
+  try {
+    const scopeOfLock = schema ?? (await client.query<{ p: string }>('SELECT current_setting(\'search_path\') AS p')).rows[0]!.p;
+    const key = advisoryKey(scopeOfLock, 'migrate', '');
+    await client.query('SELECT pg_advisory_lock($1::bigint)', [key]);
+    try {
+      // Inside the lock: concurrent CREATE SCHEMA IF NOT EXISTS can still fail on the catalog's unique index.
+      if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      const current = (await client.query<{ s: string | null }>('SELECT current_schema() AS s')).rows[0]!.s;
+      if (current === null) throw new ClairError('bad-input', `search_path ${scopeOfLock} names no existing schema`);
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migration (version integer PRIMARY KEY, applied timestamptz NOT NULL)');
+      const have = Number((await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migration')).rows[0]!.v ?? 0);
+      if (have > migrations.length) {
+        throw new ClairError('unsupported', `schema version ${have} in ${current} is newer than this clair-ts (${migrations.length}); upgrade clair-ts`);
+      }
+      for (let v = have + 1; v <= migrations.length; v++) {
+        await client.query('BEGIN');
+        try {
+          await client.query(migrations[v - 1]!);
+          await client.query('INSERT INTO schema_migration (version, applied) VALUES ($1, now())', [v]);
+          await client.query('COMMIT');
+        } catch (e) {
+          await client.query('ROLLBACK').catch(() => undefined); // the migration's own error is the one to report
+          throw e;
+        }
+      }
+      return current;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch((e: Error) => {
+        broken = e; // destroying the session below releases the lock
+      });
+    }
+  } catch (e) {
+    broken ??= e as Error;
+    throw e;
+  } finally {
+    client.off('error', onError);
+    client.release(broken);
+  }
+}
+
+function toStored(r: { id: string; data: string }): StoredVulnerability {
+  return { ...(JSON.parse(r.data) as Vulnerability), id: String(r.id) };
+}
