@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/load-config.ts';
 import { ClairError, errorMessage } from '../model/errors.ts';
 import { SERVE_MODES, startService, type ServeMode } from '../service/start-service.ts';
-import { EXIT_OK } from './cli-error.ts';
+import { EXIT_ERROR, EXIT_OK } from './cli-error.ts';
 import type { CliIo } from './io.ts';
 
 // `clair-ts serve`: Clair's v4 HTTP API until SIGTERM or SIGINT, then a graceful stop (in-flight requests finish,
@@ -23,6 +23,7 @@ export async function serveCommand(o: ServeCommandOptions, io: CliIo, signals: N
   const mode = o.mode !== undefined ? parseMode(o.mode, '--mode') : parseMode(io.env.CLAIR_TS_MODE, 'CLAIR_TS_MODE');
   const config = await loadConfig(o.config ?? (io.env.CLAIR_TS_CONFIG || undefined), io.env);
   const service = await startService(config, { mode, env: io.env, ...(o.db ? { db: o.db } : {}) });
+  let failed = false;
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       signals.off('SIGTERM', onTerm);
@@ -31,6 +32,7 @@ export async function serveCommand(o: ServeCommandOptions, io: CliIo, signals: N
       // A second signal while draining is not caught any more: it ends the process the default way.
       service.close().then(resolve, (e) => {
         service.logger.error({ err: errorMessage(e) }, 'error while shutting down');
+        failed = true;
         resolve();
       });
     };
@@ -39,5 +41,5 @@ export async function serveCommand(o: ServeCommandOptions, io: CliIo, signals: N
     signals.on('SIGTERM', onTerm);
     signals.on('SIGINT', onInt);
   });
-  return EXIT_OK;
+  return failed ? EXIT_ERROR : EXIT_OK;
 }
