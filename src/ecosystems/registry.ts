@@ -4,9 +4,10 @@ import type { Ecosystem } from './ecosystem.ts';
 import type { Matcher } from './matcher.ts';
 import { debian } from './debian/index.ts';
 import { osRelease } from './os-release/index.ts';
+import { rhel } from './rhel/index.ts';
 
 // Every ecosystem clair-ts knows. Adding one is adding its folder and a line here.
-export const ecosystems: readonly Ecosystem[] = [osRelease, debian];
+export const ecosystems: readonly Ecosystem[] = [osRelease, debian, rhel];
 
 export function allScanners(): Scanner[] {
   // Format scanners (dpkg, rpm) may be shared by several distributions: keep one of each.

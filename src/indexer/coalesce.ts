@@ -23,7 +23,7 @@ function removedBy(path: string, whiteouts: readonly string[], opaqueDirs: reado
 export function coalesce(manifestHash: string, layers: readonly LayerReport[]): IndexReport {
   const dbs = new Map<string, DbState>();
   const dists = new Map<string, { distribution: Distribution; priority: number }>();
-  const repos = new Map<string, Repository[]>();
+  const repos = new Map<string, { repositories: Repository[]; packageDbPrefixes: string[] }>();
   const errors: string[] = [];
 
   for (const layer of layers) {
@@ -40,7 +40,7 @@ export function coalesce(manifestHash: string, layers: readonly LayerReport[]): 
       dbs.set(db.path, { layer: layer.digest, packages });
     }
     for (const d of layer.distributions) dists.set(d.path, { distribution: d.distribution, priority: d.priority });
-    for (const r of layer.repositories) repos.set(r.path, r.repositories);
+    for (const r of layer.repositories) repos.set(r.path, { repositories: r.repositories, packageDbPrefixes: r.packageDbPrefixes ?? [] });
     errors.push(...layer.errors.map((e) => `layer ${layer.digest}: ${e}`));
   }
 
@@ -59,16 +59,27 @@ export function coalesce(manifestHash: string, layers: readonly LayerReport[]): 
   if (best) report.distributions['1'] = best.distribution;
 
   const repoIds = new Map<string, string>();
+  // Which repositories each package database prefix brings to its packages (ids in report order).
+  const byPrefix: { prefix: string; ids: string[] }[] = [];
   for (const path of [...repos.keys()].sort()) {
-    for (const r of repos.get(path)!) {
+    const found = repos.get(path)!;
+    const ids: string[] = [];
+    for (const r of found.repositories) {
       const k = repositoryKey(r);
       if (!repoIds.has(k)) {
         const id = String(repoIds.size + 1);
         repoIds.set(k, id);
         report.repositories[id] = r;
       }
+      ids.push(repoIds.get(k)!);
     }
+    for (const prefix of found.packageDbPrefixes) byPrefix.push({ prefix, ids });
   }
+  const repositoryIdsOf = (packageDb: string): string[] => {
+    const ids = new Set<string>();
+    for (const b of byPrefix) if (packageDb.startsWith(b.prefix)) for (const id of b.ids) ids.add(id);
+    return [...ids].sort((a, b) => Number(a) - Number(b));
+  };
 
   // Deterministic ids: packages sorted by database path, then name, version and arch.
   const entries: { pkg: Package; introducedIn: string }[] = [];
@@ -84,8 +95,8 @@ export function coalesce(manifestHash: string, layers: readonly LayerReport[]): 
       packageDb: pkg.packageDb,
       introducedIn,
       distributionId,
-      // Package-to-repository association arrives with the rpm family; dpkg images carry no repositories.
-      repositoryIds: [],
+      // Repositories found for this package's database (rpm content manifests); none for dpkg images.
+      repositoryIds: repositoryIdsOf(pkg.packageDb),
     };
     report.environments[id] = [env];
   });

@@ -10,7 +10,8 @@ export interface LayerReport {
   scannerSet: string;
   packageDbs: { path: string; packages: Package[] }[];
   distributions: { path: string; distribution: Distribution; priority: number }[];
-  repositories: { path: string; repositories: Repository[] }[];
+  /** See ScanFindings.repositories. */
+  repositories: { path: string; repositories: Repository[]; packageDbPrefixes?: string[] }[];
   /** Paths this layer deletes from the layers below it (from `.wh.NAME` entries). */
   whiteouts: string[];
   /** Directories whose lower-layer content this layer hides (from `.wh..wh..opq`). */

@@ -24,7 +24,12 @@ export interface ScanFindings {
   packageDbs?: { path: string; packages: Package[] }[];
   /** Distribution release files (os-release and friends), each keyed by its path. */
   distributions?: { path: string; distribution: Distribution; priority: number }[];
-  repositories?: { path: string; repositories: Repository[] }[];
+  /**
+   * Repositories, keyed by the file they came from. `packageDbPrefixes` associates them with the packages of every
+   * package database whose path starts with one of the prefixes (e.g. Red Hat content manifests name the
+   * repositories every rpm package came from); without it they are not associated with any package.
+   */
+  repositories?: { path: string; repositories: Repository[]; packageDbPrefixes?: string[] }[];
   /** Files the scanner could not read: reported in the IndexReport's err, never silently dropped. */
   errors?: string[];
 }

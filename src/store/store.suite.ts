@@ -135,6 +135,29 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     assert.deepEqual([diff.added.length, diff.removed.length], [0, 0]);
   });
 
+  withStore('carryOver copies the kept records of an earlier operation into a new one', async (s) => {
+    const w1 = await s.beginUpdateOperation('debian');
+    await w1.add([vuln('CVE-1', 'openssl', 'bookworm'), vuln('CVE-2', 'curl', 'bookworm'), vuln('CVE-3', 'zlib', 'bookworm')]);
+    const op1 = await w1.commit('fp-1');
+    const w2 = await s.beginUpdateOperation('debian');
+    assert.equal(await w2.carryOver(op1.ref, (v) => v.name !== 'CVE-2'), 2);
+    await w2.add([vuln('CVE-2', 'curl', 'bookworm', '8.0'), vuln('CVE-1', 'openssl', 'bookworm')]);
+    const op2 = await w2.commit('fp-2');
+    assert.equal(op2.count, 3, 'a carried record added again counts once');
+    const [found] = await s.queryVulnerabilities([{ packageNames: ['openssl', 'curl', 'zlib'], updaterPrefix: 'debian' }]);
+    assert.deepEqual(found!.map((v) => `${v.name}:${v.fixedInVersion}`).sort(), ['CVE-1:', 'CVE-2:8.0', 'CVE-3:']);
+    const diff = await s.diffUpdateOperations(op1.ref, op2.ref);
+    assert.deepEqual([diff.added.map((v) => v.name), diff.removed.map((v) => v.name)], [['CVE-2'], ['CVE-2']]);
+    // The earlier operation is untouched, and deleting it keeps the records the new one carried.
+    assert.equal((await s.getUpdateOperation(op1.ref))?.count, 3);
+    await s.deleteUpdateOperations([op1.ref]);
+    const [after] = await s.queryVulnerabilities([{ packageNames: ['openssl', 'zlib'] }]);
+    assert.deepEqual(after!.map((v) => v.name).sort(), ['CVE-1', 'CVE-3']);
+    const w3 = await s.beginUpdateOperation('debian');
+    await assert.rejects(w3.carryOver(op1.ref, () => true), { code: 'not-found' });
+    await w3.abort();
+  });
+
   withStore('a diff of an unknown operation is a not-found error', async (s) => {
     await assert.rejects(s.diffUpdateOperations(undefined, '00000000-0000-0000-0000-000000000000'), { code: 'not-found' });
   });

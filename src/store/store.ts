@@ -46,6 +46,12 @@ export interface Store {
 export interface UpdateOperationWriter {
   /** Adds records (deduplicated by content). */
   add(batch: Vulnerability[]): Promise<void>;
+  /**
+   * Adds the records of an earlier operation (by ref) that `keep` accepts, without re-sending them: how an
+   * incremental update (rhel-vex) builds a full operation from the previous one. Returns how many were kept.
+   * Throws ClairError('not-found') when the operation does not exist.
+   */
+  carryOver(ref: string, keep: (v: Vulnerability) => boolean): Promise<number>;
   /** Makes the operation visible, whole. */
   commit(fingerprint: string): Promise<UpdateOperation>;
   /** Discards everything added. */

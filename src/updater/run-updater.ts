@@ -42,6 +42,7 @@ export async function runUpdater(
   location: string,
   opts: { signal?: AbortSignal; fetch?: typeof fetch } = {},
 ): Promise<UpdateRunResult> {
+  if (updater.delta) return runDeltaUpdater(store, updater, location, opts);
   const parser = `${updater.name}@${updater.version}`;
   const latest = (await store.listUpdateOperations(updater.name))[0];
   const prev = parseFingerprint(latest?.fingerprint);
@@ -90,5 +91,49 @@ export async function runUpdater(
     return { updater: updater.name, unchanged: true, records };
   }
   const operation = await writer.commit(JSON.stringify(fp));
+  return { updater: updater.name, operation, unchanged: false, records };
+}
+
+/**
+ * The incremental shape (Updater.delta): the updater decides what to fetch from the previous fingerprint; the new
+ * operation is the previous records it keeps plus what it parsed, written whole or not at all like any other.
+ */
+async function runDeltaUpdater(
+  store: Store,
+  updater: Updater,
+  location: string,
+  opts: { signal?: AbortSignal; fetch?: typeof fetch },
+): Promise<UpdateRunResult> {
+  const latest = (await store.listUpdateOperations(updater.name))[0];
+  const fetched = await updater.delta!.fetch({
+    location,
+    ...(latest ? { previous: { ref: latest.ref, fingerprint: latest.fingerprint } } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
+  if (fetched.unchanged) return { updater: updater.name, unchanged: true, records: 0 };
+  const writer = await store.beginUpdateOperation(updater.name);
+  let records = 0;
+  try {
+    if (latest && fetched.keepPrevious) records += await writer.carryOver(latest.ref, fetched.keepPrevious);
+    let batch: Vulnerability[] = [];
+    for await (const v of fetched.records) {
+      batch.push(v);
+      if (batch.length >= BATCH) {
+        await writer.add(batch);
+        records += batch.length;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) {
+      await writer.add(batch);
+      records += batch.length;
+    }
+  } catch (e) {
+    await writer.abort();
+    if (e instanceof ClairError) throw e;
+    throw new ClairError('bad-feed', `${updater.name} feed ${location}: ${(e as Error).message}`, { cause: e });
+  }
+  const operation = await writer.commit(fetched.fingerprint);
   return { updater: updater.name, operation, unchanged: false, records };
 }

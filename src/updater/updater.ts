@@ -12,7 +12,37 @@ export interface Updater {
   readonly defaultLocation: string;
   /** Parses the feed bytes as they arrive. Throws ClairError('bad-feed') on malformed input. */
   parse(feed: Readable, opts: UpdaterOptions): AsyncIterable<Vulnerability>;
+  /**
+   * Optional incremental shape, for feeds published as many documents plus a change list (Red Hat VEX). When set,
+   * the engine does not open the location itself: the updater fetches what changed since the previous operation,
+   * and the engine writes previous records it keeps plus the new ones, so each operation still holds the full set.
+   */
+  readonly delta?: DeltaSource;
 }
+
+export interface DeltaSource {
+  fetch(ctx: DeltaFetchContext): Promise<DeltaFetchResult>;
+}
+
+export interface DeltaFetchContext {
+  /** URL, file:// URL or local path, as given on the CLI or in config. */
+  location: string;
+  /** The newest operation of this updater, when there is one. */
+  previous?: { ref: string; fingerprint: string };
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+}
+
+export type DeltaFetchResult =
+  | { unchanged: true }
+  | {
+      unchanged?: false;
+      /** Stored with the new operation and handed back as previous.fingerprint next time. */
+      fingerprint: string;
+      /** Carry over the previous operation's records this accepts; absent: the new operation holds only `records`. */
+      keepPrevious?: (v: Vulnerability) => boolean;
+      records: AsyncIterable<Vulnerability>;
+    };
 
 export interface UpdaterOptions {
   /** Where the bytes came from, for error messages. */

@@ -147,6 +147,21 @@ export class SqliteStore implements Store {
           }
         });
       },
+      carryOver: async (ref: string, keep: (v: Vulnerability) => boolean) => {
+        if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
+        const op = this.#stmt('SELECT id FROM update_operation WHERE ref = ?').get(ref);
+        if (!op) throw new ClairError('not-found', `update operation ${ref} does not exist`);
+        return this.#tx(() => {
+          let kept = 0;
+          const rows = this.#db.prepare('SELECT v.id, v.data FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id WHERE u.uo_id = ?');
+          for (const r of rows.iterate(op.id as number)) {
+            if (!keep(JSON.parse(r.data as string) as Vulnerability)) continue;
+            stage.run(token, r.id as number, started);
+            kept++;
+          }
+          return kept;
+        });
+      },
       commit: async (fingerprint: string) => {
         finish();
         const ref = randomUUID();
