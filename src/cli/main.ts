@@ -4,6 +4,7 @@ import { ClairError, errorMessage } from '../model/errors.ts';
 import { compareVersionsCommand, indexCommand, scanCommand, updateCommand } from './commands.ts';
 import { EXIT_ERROR } from './cli-error.ts';
 import { processIo, type CliIo } from './io.ts';
+import { serveCommand } from './serve-command.ts';
 
 // clair-ts command line. Every failure ends in one line on stderr and exit code 2; `scan` exits 1 when it finds
 // something at or above --fail-on.
@@ -55,6 +56,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option(...dbOpt)
     .action(async (o) => {
       code = await updateCommand(o, io);
+    });
+
+  program
+    .command('serve')
+    .description("serve Clair's v4 HTTP API (indexer, matcher, notifier) until SIGTERM/SIGINT")
+    .option('--config <file>', 'YAML config (default: $CLAIR_TS_CONFIG; built-in defaults without one)')
+    .option('--mode <mode>', 'combo | indexer | matcher | notifier (default: $CLAIR_TS_MODE or combo)')
+    .option(...dbOpt)
+    .action(async (o) => {
+      code = await serveCommand(o, io);
     });
 
   program

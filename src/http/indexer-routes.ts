@@ -9,7 +9,6 @@ import { checkDigest, parseBulkDelete, parseManifest } from './manifest-json.ts'
 import { clairType } from './media-type.ts';
 import { unmodified, type ApiAnswer, type ApiRoute } from './route.ts';
 import { parseAffectedRequest } from './vulnerability-summary.ts';
-import { withPackageVersion } from './wire-fixes.ts';
 
 // /indexer/api/v1/*: as Clair's httptransport/indexer_v1.go, with the status codes and headers of openapi.yaml.
 
@@ -108,7 +107,7 @@ export function indexerRoutes(d: IndexerDeps): ApiRoute[] {
         const input = parseAffectedRequest(req.body);
         const r = await affectedManifests(d.store, d.matchers, input);
         const vulnerabilities: Record<string, unknown> = {};
-        for (const [id, v] of r.vulnerabilities) vulnerabilities[id] = withPackageVersion(vulnerabilityJson(id, v));
+        for (const [id, v] of r.vulnerabilities) vulnerabilities[id] = vulnerabilityJson(id, v);
         return { status: 200, body: { vulnerabilities, vulnerable_manifests: r.vulnerableManifests } };
       },
     },

@@ -9,7 +9,6 @@ import { checkDigest } from './manifest-json.ts';
 import { clairType } from './media-type.ts';
 import type { ServiceMetrics } from './metrics.ts';
 import { unmodified, type ApiRoute } from './route.ts';
-import { fixReportVulnerabilities, withPackageVersion } from './wire-fixes.ts';
 
 // /matcher/api/v1/*: as Clair's httptransport/matcher_v1.go.
 
@@ -51,7 +50,7 @@ export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
           const vr = await buildVulnerabilityReport(d.store, d.matchers, index);
           d.metrics?.matched('ok', seconds());
           // openapi.yaml says 201 here, but Clair answers 200 and its clients (clairctl) accept only 200.
-          return { status: 200, body: fixReportVulnerabilities(vulnerabilityReportJson(index, vr.vulnerabilities, vr.packageVulnerabilities)) };
+          return { status: 200, body: vulnerabilityReportJson(index, vr.vulnerabilities, vr.packageVulnerabilities) };
         } catch (e) {
           if (!(e instanceof HttpError)) d.metrics?.matched('error', seconds());
           throw e;
@@ -110,8 +109,8 @@ export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
           body: {
             ...(prevOp ? { prev: operationJson(prevOp) } : {}),
             cur: operationJson(curOp),
-            added: diff.added.map((v) => withPackageVersion(vulnerabilityJson(v.id, v))),
-            removed: diff.removed.map((v) => withPackageVersion(vulnerabilityJson(v.id, v))),
+            added: diff.added.map((v) => vulnerabilityJson(v.id, v)),
+            removed: diff.removed.map((v) => vulnerabilityJson(v.id, v)),
           },
         };
       },

@@ -78,16 +78,16 @@ export function vulnerabilityJson(id: string, v: Vulnerability): Json {
   });
   const repo = compact({ name: v.repo.name, key: v.repo.key, uri: v.repo.uri, cpe: v.repo.cpe });
   const range = compact({ '[': v.range.introduced, ')': v.fixedInVersion && v.range.introduced ? v.fixedInVersion : '' });
-  return compact({
+  // updater and package.version are required by the schemas even when empty (Clair sends "").
+  const out = compact({
     id,
-    updater: v.updater,
     name: v.name,
     description: v.description,
     issued: v.issued,
     links: v.links,
     severity: v.severity,
     normalized_severity: v.normalizedSeverity,
-    package: v.package.name ? compact({ name: v.package.name, version: '', kind: v.package.kind ? v.package.kind.toUpperCase() : undefined, module: v.package.module, arch: v.package.arch }) : undefined,
+    package: v.package.name ? { version: '', ...compact({ name: v.package.name, kind: v.package.kind ? v.package.kind.toUpperCase() : undefined, module: v.package.module, arch: v.package.arch }) } : undefined,
     // An empty arch constrains nothing; "pattern match" against an empty pattern says exactly that.
     arch_op: v.package.name ? v.archOperation || (v.package.arch ? 'equals' : 'pattern match') : undefined,
     distribution: Object.keys(dist).length > 0 ? { id: '', ...dist } : undefined,
@@ -95,6 +95,7 @@ export function vulnerabilityJson(id: string, v: Vulnerability): Json {
     range: Object.keys(range).length > 0 ? range : undefined,
     fixed_in_version: v.fixedInVersion,
   });
+  return { id, updater: v.updater, ...out };
 }
 
 export function vulnerabilityReportJson(
