@@ -78,7 +78,8 @@ export function vulnerabilityJson(id: string, v: Vulnerability): Json {
   });
   const repo = compact({ name: v.repo.name, key: v.repo.key, uri: v.repo.uri, cpe: v.repo.cpe });
   const range = compact({ '[': v.range.introduced, ')': v.fixedInVersion && v.range.introduced ? v.fixedInVersion : '' });
-  // updater and package.version are required by the schemas even when empty (Clair sends "").
+  // updater and package.version are required by the schemas even when empty; fixed_in_version is "" when no fix
+  // exists, as Clair sends it.
   const out = compact({
     id,
     name: v.name,
@@ -93,9 +94,8 @@ export function vulnerabilityJson(id: string, v: Vulnerability): Json {
     distribution: Object.keys(dist).length > 0 ? { id: '', ...dist } : undefined,
     repository: Object.keys(repo).length > 0 ? { id: '', ...repo } : undefined,
     range: Object.keys(range).length > 0 ? range : undefined,
-    fixed_in_version: v.fixedInVersion,
   });
-  return { id, updater: v.updater, ...out };
+  return { id, updater: v.updater, ...out, fixed_in_version: v.fixedInVersion };
 }
 
 export function vulnerabilityReportJson(

@@ -1,0 +1,222 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { main } from '../../src/cli/main.ts';
+import { OciLayoutWriter, buildLayer, layerTar, type BuiltLayer } from '../../src/image/testdata/image-builder.ts';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+
+// The CLI end to end, in-process, on small hand-made Debian-like images: a base layer, a layer that installs and
+// upgrades packages, and a layer that removes one (with a whiteout). Exit codes, outputs and the database after
+// bad input are what a CI pipeline relies on.
+
+const OS_RELEASE = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION="12 (bookworm)"\nVERSION_CODENAME=bookworm\nID=debian\n';
+const stanza = (name: string, version: string, source?: string) =>
+  `Package: ${name}\nStatus: install ok installed\nArchitecture: amd64\n${source ? `Source: ${source}\n` : ''}Version: ${version}\n`;
+const status = (...s: string[]) => s.join('\n');
+
+// Real CVEs and fixed versions (see src/ecosystems/debian/testdata/README.md for the sources of the same facts).
+const TRACKER = {
+  glibc: {
+    'CVE-2023-4911': { description: 'Looney Tunables', scope: 'local', releases: { bookworm: { status: 'resolved', fixed_version: '2.36-9+deb12u3', urgency: 'high', repositories: { bookworm: '2.36-9+deb12u7' } } } },
+  },
+  curl: {
+    'CVE-2023-38545': { description: 'SOCKS5 heap overflow', releases: { bookworm: { status: 'resolved', fixed_version: '7.88.1-10+deb12u4', urgency: 'high', repositories: {} } } },
+    'CVE-2024-2379': { description: 'QUIC certificate check bypass', releases: { bookworm: { status: 'resolved', fixed_version: '0', urgency: 'unimportant', repositories: {} } } },
+  },
+  openssl: {
+    'CVE-2024-5535': { description: 'SSL_select_next_proto buffer overread', releases: { bookworm: { status: 'open', urgency: 'low', repositories: {} } } },
+  },
+  bash: {
+    'CVE-2022-3715': { description: 'heap overflow in valid_parameter_transform', releases: { bookworm: { status: 'resolved', fixed_version: '5.2.15-1', urgency: 'unimportant', repositories: {} } } },
+  },
+};
+
+let dir: string;
+let layers: BuiltLayer[];
+let db: string;
+
+async function run(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main([...args], {
+    stdout: (s) => (out += s), stderr: (s) => (err += s), stdin: Readable.from([stdin]), env: { CLAIR_TS_DB: db }, isTTY: false,
+  });
+  return { code, out, err };
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'clair-ts-cli-'));
+  db = join(dir, 'clair.db');
+  const base = buildLayer(
+    await layerTar({
+      'usr/lib/os-release': OS_RELEASE,
+      'var/lib/dpkg/status': status(stanza('bash', '5.2.15-2+b2'), stanza('libc6', '2.36-9+deb12u1', 'glibc'), stanza('libssl3', '3.0.11-1~deb12u2', 'openssl')),
+    }),
+    'gzip',
+  );
+  const install = buildLayer(
+    await layerTar({
+      'var/lib/dpkg/status': status(
+        stanza('bash', '5.2.15-2+b2'), stanza('libc6', '2.36-9+deb12u1', 'glibc'), stanza('libssl3', '3.0.11-1~deb12u2', 'openssl'),
+        stanza('curl', '7.88.1-10+deb12u1'), stanza('libcurl4', '7.88.1-10+deb12u1', 'curl'), stanza('sqlite3', '3.40.1-2'),
+      ),
+      'usr/bin/sqlite3': 'binary',
+    }),
+    'zstd',
+  );
+  const remove = buildLayer(
+    await layerTar({
+      'var/lib/dpkg/status': status(
+        stanza('bash', '5.2.15-2+b2'), stanza('libc6', '2.36-9+deb12u1', 'glibc'), stanza('libssl3', '3.0.11-1~deb12u2', 'openssl'),
+        stanza('curl', '7.88.1-10+deb12u1'), stanza('libcurl4', '7.88.1-10+deb12u1', 'curl'),
+      ),
+      'usr/bin/.wh.sqlite3': '',
+    }),
+    'none',
+  );
+  layers = [base, install, remove];
+  const w = await new OciLayoutWriter(join(dir, 'image')).init();
+  const full = await w.addImage(layers);
+  const baseOnly = await w.addImage([base]);
+  const other = await w.addImage([base, buildLayer(await layerTar({ 'etc/motd': 'hi' }), 'gzip')]);
+  await w.writeIndex([{ descriptor: full.manifest, tag: 'full' }, { descriptor: baseOnly.manifest, tag: 'base' }, { descriptor: other.manifest, tag: 'other' }]);
+  writeFileSync(join(dir, 'tracker.json'), JSON.stringify(TRACKER));
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('index --format json: packages, sources, distribution and introducing layers', async () => {
+  const r = await run(['index', `oci:${join(dir, 'image')}:full`, '--format', 'json']);
+  assert.equal(r.code, 0, r.err);
+  const report = JSON.parse(r.out);
+  assert.equal(report.state, 'IndexFinished');
+  assert.equal(report.success, true);
+  const pkgs = Object.entries(report.packages as Record<string, { name: string; version: string; source?: { name: string } }>)
+    .map(([id, p]) => `${p.name}=${p.version}<${p.source?.name}@${layers.findIndex((l) => l.digest === report.environments[id][0].introduced_in)}`)
+    .sort();
+  assert.deepEqual(pkgs, [
+    'bash=5.2.15-2+b2<bash@0',
+    'curl=7.88.1-10+deb12u1<curl@1',
+    'libc6=2.36-9+deb12u1<glibc@0',
+    'libcurl4=7.88.1-10+deb12u1<curl@1',
+    'libssl3=3.0.11-1~deb12u2<openssl@0',
+  ]);
+  assert.deepEqual(Object.values(report.distributions).map((d: any) => [d.did, d.version_id, d.version_code_name]), [['debian', '12', 'bookworm']]);
+  assert.match(r.err, /3 layer\(s\) scanned, 0 reused/);
+});
+
+test('layers already scanned are reused: a second image scans only its new layer', async () => {
+  await run(['index', `oci:${join(dir, 'image')}:base`]);
+  const r = await run(['index', `oci:${join(dir, 'image')}:other`]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /1 layer\(s\) scanned, 1 reused/);
+  assert.match(r.out, /bash\s+5\.2\.15-2\+b2/);
+});
+
+test('update stores one operation; the same feed again stores none', async () => {
+  const first = await run(['update', '--source', `debian=${join(dir, 'tracker.json')}`]);
+  assert.equal(first.code, 0, first.err);
+  assert.match(first.out, /debian: update operation \S+ with \d+ records/);
+  const again = await run(['update', '--source', `debian=file://${join(dir, 'tracker.json')}`]);
+  assert.equal(again.code, 0, again.err);
+  assert.match(again.out, /debian: unchanged/);
+  const store = SqliteStore.open(db);
+  assert.equal((await store.listUpdateOperations('debian')).length, 1);
+  await store.close();
+});
+
+test('scan finds what affects the image, with fixed versions and layers; --fail-on sets the exit code', async () => {
+  const ref = `oci:${join(dir, 'image')}:full`;
+  const json = await run(['scan', ref, '--format', 'json']);
+  assert.equal(json.code, 0, json.err);
+  const vr = JSON.parse(json.out);
+  const found = new Set<string>();
+  for (const [pid, vids] of Object.entries(vr.package_vulnerabilities as Record<string, string[]>)) {
+    for (const vid of vids) found.add(`${vr.packages[pid].name}:${vr.vulnerabilities[vid].name}:${vr.vulnerabilities[vid].fixed_in_version}`);
+  }
+  assert.deepEqual([...found].sort(), [
+    'curl:CVE-2023-38545:7.88.1-10+deb12u4',
+    'libc6:CVE-2023-4911:2.36-9+deb12u3',
+    'libcurl4:CVE-2023-38545:7.88.1-10+deb12u4',
+    'libssl3:CVE-2024-5535:',
+  ], 'bash is fixed, CVE-2024-2379 does not affect bookworm');
+
+  const table = await run(['scan', ref]);
+  assert.equal(table.code, 0);
+  assert.match(table.out, /HIGH \(3\)/);
+  assert.match(table.out, /CVE-2023-4911\s+libc6\s+2\.36-9\+deb12u1\s+2\.36-9\+deb12u3\s+[0-9a-f]{12}/);
+  assert.match(table.out, /CVE-2024-5535\s+libssl3\s+3\.0\.11-1~deb12u2\s+\(no fix yet\)/);
+
+  assert.equal((await run(['scan', ref, '--fail-on', 'high'])).code, 1);
+  assert.equal((await run(['scan', ref, '--fail-on', 'Critical'])).code, 0);
+  const bad = await run(['scan', ref, '--fail-on', 'severe']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--fail-on must be one of/);
+});
+
+test('compare-versions: two arguments and --stdin', async () => {
+  assert.deepEqual(await run(['compare-versions', '--scheme', 'dpkg', '1:2.0~rc1-1', '1:2.0-1']), { code: 0, out: '-1\n', err: '' });
+  const r = await run(['compare-versions', '--scheme', 'dpkg', '--stdin'], '1.0\t1.0-0\n2.0\t2.0~\n');
+  assert.deepEqual([r.code, r.out], [0, '0\n1\n']);
+  const unknown = await run(['compare-versions', '--scheme', 'semver9', '1', '2']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.err, /unknown version scheme "semver9"/);
+  const badLine = await run(['compare-versions', '--scheme', 'dpkg', '--stdin'], '1.0 2.0\n');
+  assert.equal(badLine.code, 2);
+  assert.match(badLine.err, /line 1/);
+});
+
+async function storeSnapshot() {
+  const store = SqliteStore.open(db);
+  try {
+    return { ops: (await store.listUpdateOperations()).map((o) => o.ref), manifests: await store.manifestsWithPackages(['bash', 'zsh']) };
+  } finally {
+    await store.close();
+  }
+}
+
+test('bad input: clear message, exit 2, database unchanged', async (t) => {
+  const before = await storeSnapshot();
+  const imgDir = join(dir, 'bad');
+  const w = await new OciLayoutWriter(imgDir).init();
+  const zsh = buildLayer(await layerTar({ 'var/lib/dpkg/status': stanza('zsh', '5.9-4') }), 'gzip');
+  const truncated = { ...zsh, blob: zsh.blob.subarray(0, zsh.blob.length - 20) };
+  truncated.digest = (await import('../../src/image/testdata/image-builder.ts')).sha256(truncated.blob);
+  const tImg = await w.addImage([truncated]);
+  const mImg = await w.addImage([zsh]);
+  await w.writeIndex([{ descriptor: tImg.manifest, tag: 'truncated' }, { descriptor: mImg.manifest, tag: 'mismatch' }]);
+  // Flip a byte of the good layer's blob after the fact: its digest no longer matches.
+  const blobPath = w.blobPath(zsh.digest);
+  const bytes = readFileSync(blobPath);
+  bytes[bytes.length - 10]! ^= 0xff;
+  writeFileSync(blobPath, bytes);
+  writeFileSync(join(dir, 'broken.json'), '{"glibc": {"CVE-1": {"releases": ');
+
+  const cases: [string, string[], RegExp][] = [
+    ['missing path', ['index', `oci:${join(dir, 'nope')}`], /nope/],
+    ['unknown reference form', ['index', 'ftp://x'], /./],
+    ['truncated layer', ['index', `oci:${imgDir}:truncated`], /layer sha256:[0-9a-f]{64}/],
+    ['digest mismatch', ['scan', `oci:${imgDir}:mismatch`], /expected sha256:[0-9a-f]{64}/],
+    ['malformed feed', ['update', '--source', `debian=${join(dir, 'broken.json')}`], /broken\.json/],
+    ['missing feed', ['update', '--source', `debian=${join(dir, 'absent.json')}`], /absent\.json/],
+    ['unknown feed', ['update', '--source', 'nvd9=x'], /unknown feed "nvd9"/],
+    ['bad format', ['index', `oci:${join(dir, 'image')}:full`, '--format', 'xml'], /--format must be one of json, table/],
+    ['missing argument', ['scan'], /./],
+  ];
+  for (const [name, args, message] of cases) {
+    await t.test(name, async () => {
+      const r = await run(args);
+      assert.equal(r.code, 2, `${name}: exit code (stderr: ${r.err})`);
+      assert.match(r.err, message);
+      assert.ok(!r.err.includes('    at '), 'no stack trace');
+    });
+  }
+  assert.deepEqual(await storeSnapshot(), before);
+  const store = SqliteStore.open(db);
+  assert.equal(await store.getIndexReport(tImg.manifest.digest), undefined);
+  assert.equal(await store.getIndexReport(mImg.manifest.digest), undefined);
+  await store.close();
+});
