@@ -68,7 +68,7 @@ export async function benchIndex(runs = 3) {
     const mb = compressedBytes / 1e6;
     return {
       image: { layers: layers.length, compressedMB: round(mb, 1), packages: image.expected.packages.length },
-      baseline: { what: 'zcat | tar -t of the same layer blobs', medianSeconds: round(baseline.median), mbPerSecond: round(mb / baseline.median, 1) },
+      baseline: { what: '`zcat \\| tar -t` of the same layer blobs', medianSeconds: round(baseline.median), mbPerSecond: round(mb / baseline.median, 1) },
       cold: { medianSeconds: round(cold.median), mbPerSecond: round(mb / cold.median, 1), ratioToBaseline: round(cold.median / baseline.median, 2) },
       warm: { medianSeconds: round(warm.median, 4) },
       feedIngest: { feedMB: round(stats.bytes / 1e6, 1), records, seconds: round(ingest.median, 2), recordsPerSecond: Math.round(records / ingest.median) },
