@@ -77,3 +77,49 @@ test('the real Debian image: packages, sources and introducing layers equal dpkg
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the real Debian image scanned against the tracker excerpt: findings equal the real dpkg --compare-versions', async (t) => {
+  const image = await debianTestImage();
+  if (!image) return t.skip(TEST_IMAGE_SKIP_MESSAGE);
+  const { execFileSync } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const feed = join(import.meta.dirname, '../../src/ecosystems/debian/testdata/tracker-excerpt.json');
+  const tracker = JSON.parse(readFileSync(feed, 'utf8')) as Record<string, Record<string, { releases: Record<string, { status: string; fixed_version?: string }> }>>;
+  // Truth, independent of clair-ts: for each installed package, each bookworm record of its source package, asking
+  // dpkg itself whether the installed source version is lower than the fixed one.
+  const want = new Set<string>();
+  for (const p of image.expected.packages) {
+    for (const [cve, entry] of Object.entries(tracker[p.sourceName] ?? {})) {
+      const r = entry.releases.bookworm;
+      if (!r || (r.status !== 'open' && r.status !== 'resolved') || r.fixed_version === '0') continue;
+      let affected = r.status === 'open';
+      if (r.status === 'resolved' && r.fixed_version) {
+        try {
+          execFileSync('dpkg', ['--compare-versions', p.sourceVersion, 'lt', r.fixed_version]);
+          affected = true;
+        } catch {
+          affected = false;
+        }
+      }
+      if (affected) want.add(`${p.name} ${cve} ${r.fixed_version ?? ''}`);
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'clair-ts-e2e-'));
+  const db = join(dir, 'clair.db');
+  try {
+    assert.equal((await run(db, ['update', '--source', `debian=${feed}`])).code, 0);
+    const r = await run(db, ['scan', image.ociRef, '--format', 'json']);
+    assert.equal(r.code, 0, r.err);
+    const vr = JSON.parse(r.out);
+    const got = new Set<string>();
+    for (const [pid, vids] of Object.entries(vr.package_vulnerabilities as Record<string, string[]>)) {
+      for (const vid of vids) got.add(`${vr.packages[pid].name} ${vr.vulnerabilities[vid].name} ${vr.vulnerabilities[vid].fixed_in_version}`);
+    }
+    assert.ok(want.size > 0, 'the excerpt affects the image somewhere');
+    assert.deepEqual([...got].sort(), [...want].sort());
+    const gate = await run(db, ['scan', image.ociRef, '--fail-on', 'negligible']);
+    assert.equal(gate.code, 1, 'open unimportant issues are Negligible findings');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
