@@ -36,6 +36,7 @@ export interface ImageFlags {
   platform?: string;
   username?: string;
   passwordStdin?: boolean;
+  insecure?: boolean;
   insecureRegistry?: string[];
   caFile?: string;
 }
@@ -54,7 +55,9 @@ async function indexImage(store: Store, ref: string, opts: ImageFlags, io: CliIo
     ...(opts.platform ? { platform: opts.platform } : {}),
     ...(opts.username !== undefined ? { username: opts.username } : {}),
     ...(password !== undefined ? { password } : {}),
-    ...(opts.insecureRegistry ? { insecureRegistry: opts.insecureRegistry } : {}),
+    // Registries allowed over plain HTTP: --insecure (this image's), --insecure-registry, CLAIR_TS_INSECURE_REGISTRIES.
+    ...(opts.insecure ? { insecure: true } : {}),
+    insecureRegistry: [...(opts.insecureRegistry ?? []), ...(io.env.CLAIR_TS_INSECURE_REGISTRIES ?? '').split(',').map((h) => h.trim()).filter(Boolean)],
     ...(opts.caFile ? { caFile: opts.caFile } : {}),
     env: io.env,
     onProgress: (e) => {

@@ -25,6 +25,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       .option(...platformOpt)
       .option('--username <name>', 'registry user name (else CLAIR_TS_REGISTRY_USERNAME, else ~/.docker/config.json)')
       .option('--password-stdin', 'read the registry password from standard input')
+      .option('--insecure', "allow plain HTTP for this image's registry")
       .option('--insecure-registry <host>', 'allow plain HTTP for this registry (repeatable; loopback registries always may)', (v: string, prev: string[]) => [...prev, v], [] as string[])
       .option('--ca-file <path>', 'PEM file of a private CA to trust for registries');
 

@@ -7,6 +7,7 @@ export interface OpenImageOptions {
   platform?: string;
   username?: string;
   password?: string;
+  insecure?: boolean;
   insecureRegistry?: string[];
   caFile?: string;
   env?: NodeJS.ProcessEnv;
@@ -23,7 +24,7 @@ export async function openAnyImage(ref: string, opts: OpenImageOptions): Promise
     ...(opts.platform ? { platform: opts.platform } : {}),
     ...(opts.username !== undefined ? { username: opts.username } : {}),
     ...(opts.password !== undefined ? { password: opts.password } : {}),
-    ...(opts.insecureRegistry?.length ? { insecure: opts.insecureRegistry } : {}),
+    ...(opts.insecure ? { insecure: true } : opts.insecureRegistry?.length ? { insecure: opts.insecureRegistry } : {}),
     ...(opts.caFile ? { caFile: opts.caFile } : {}),
     ...(opts.env ? { env: opts.env } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
