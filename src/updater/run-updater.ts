@@ -3,7 +3,7 @@ import { pipeline, Transform } from 'node:stream';
 import { ClairError } from '../model/errors.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
-import type { Store } from '../store/store.ts';
+import type { Store, UpdateOperationWriter } from '../store/store.ts';
 import { openFeed } from './feed-location.ts';
 import type { Updater } from './updater.ts';
 
@@ -64,19 +64,7 @@ export async function runUpdater(
   const writer = await store.beginUpdateOperation(updater.name);
   let records = 0;
   try {
-    let batch: Vulnerability[] = [];
-    for await (const v of updater.parse(feed, { location })) {
-      batch.push(v);
-      if (batch.length >= BATCH) {
-        await writer.add(batch);
-        records += batch.length;
-        batch = [];
-      }
-    }
-    if (batch.length > 0) {
-      await writer.add(batch);
-      records += batch.length;
-    }
+    records += await writeInBatches(writer, updater.parse(feed, { location }));
     // The parser may stop before the last byte (trailing whitespace): hash all of it.
     for await (const _ of feed) void _;
   } catch (e) {
@@ -116,19 +104,7 @@ async function runDeltaUpdater(
   let records = 0;
   try {
     if (latest && fetched.keepPrevious) records += await writer.carryOver(latest.ref, fetched.keepPrevious);
-    let batch: Vulnerability[] = [];
-    for await (const v of fetched.records) {
-      batch.push(v);
-      if (batch.length >= BATCH) {
-        await writer.add(batch);
-        records += batch.length;
-        batch = [];
-      }
-    }
-    if (batch.length > 0) {
-      await writer.add(batch);
-      records += batch.length;
-    }
+    records += await writeInBatches(writer, fetched.records);
   } catch (e) {
     await writer.abort();
     if (e instanceof ClairError) throw e;
@@ -136,4 +112,23 @@ async function runDeltaUpdater(
   }
   const operation = await writer.commit(fetched.fingerprint);
   return { updater: updater.name, operation, unchanged: false, records };
+}
+
+/** Streams records into the writer in batches; returns how many were written. */
+async function writeInBatches(writer: UpdateOperationWriter, records: AsyncIterable<Vulnerability>): Promise<number> {
+  let n = 0;
+  let batch: Vulnerability[] = [];
+  for await (const v of records) {
+    batch.push(v);
+    if (batch.length >= BATCH) {
+      await writer.add(batch);
+      n += batch.length;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) {
+    await writer.add(batch);
+    n += batch.length;
+  }
+  return n;
 }
