@@ -17,27 +17,13 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { seededRandom } from './lib/seeded-random.ts';
 
 const LISTS = '/var/lib/apt/lists';
 const OUT = 'src/versions/testdata/dpkg-vectors.tsv';
 const TARGET_PAIRS = 5000;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = mulberry32(20240613);
-function pick<T>(xs: readonly T[]): T {
-  const x = xs[Math.floor(rand() * xs.length)];
-  if (x === undefined) throw new Error('pick from empty list');
-  return x;
-}
+const { rand, pick } = seededRandom(20240613);
 
 function readList(path: string): string {
   const r = spawnSync('/usr/lib/apt/apt-helper', ['cat-file', path], { encoding: 'utf8', maxBuffer: 1 << 30 });

@@ -22,6 +22,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { seededRandom } from './lib/seeded-random.ts';
 
 const OUT = 'src/versions/testdata/rpm-vectors.tsv';
 const SHARED = resolve(process.env.CLAIR_TS_SHARED ?? '../shared', 'data');
@@ -68,22 +69,7 @@ int main(void) {
 }
 `;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = mulberry32(7041966);
-function pick<T>(xs: readonly T[]): T {
-  const x = xs[Math.floor(rand() * xs.length)];
-  if (x === undefined) throw new Error('pick from empty list');
-  return x;
-}
+const { rand, pick } = seededRandom(7041966);
 
 if (!existsSync(SHARED)) throw new Error(`shared data not found at ${SHARED}: set CLAIR_TS_SHARED`);
 if (!existsSync(LIBRPMIO)) throw new Error(`${LIBRPMIO} not found: apt-get install rpm`);
