@@ -5,7 +5,7 @@ import { apk, compareApkTokens, isValidApkVersion, parseApkVersion } from './apk
 import { isClairError } from '../model/errors.ts';
 
 // testdata/apk-vectors.tsv: real Alpine/Wolfi versions and generated ones, answered by apk-tools' own
-// version.c compiled locally (scripts/gen-apk-vectors.ts says how; Debian has no apk-tools package).
+// version.c compiled locally (see the header of testdata/apk-vectors.tsv; Debian has no apk-tools package).
 function readVectors(name: string): string[][] {
   const text = readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8');
   return text

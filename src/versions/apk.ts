@@ -1,5 +1,5 @@
 // Alpine version ordering: apk-tools' src/version.c (apk_version_compare, apk_version_validate) as of
-// apk-tools 3.0, checked against that C code (scripts/gen-apk-vectors.ts).
+// apk-tools 3.0, checked against that C code (testdata/apk-vectors.tsv).
 //
 // Grammar: digits{.digits}…{letter}{_suffix{digits}}…{~hexhash}{-rN}. Suffixes _alpha < _beta < _pre < _rc
 // < (none) < _cvs < _svn < _git < _hg < _p. Version parts compare numerically, except that a part after a
