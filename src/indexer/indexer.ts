@@ -37,7 +37,7 @@ export class Indexer {
   readonly #scannerSet: string;
   readonly indexState: string;
   /** Layers being scanned right now in this process: a second request for one waits for the first. */
-  readonly #inflight = new Map<string, Promise<LayerReport>>();
+  readonly #inflight = new Map<string, Promise<{ report: LayerReport; reused: boolean }>>();
 
   constructor(store: Store, scanners: readonly Scanner[]) {
     this.#store = store;
@@ -65,12 +65,16 @@ export class Indexer {
           opts.progress?.({ kind: 'layer-reused', digest: layer.digest, index: i, total });
           continue;
         }
-        opts.progress?.({ kind: 'layer-start', digest: layer.digest, index: i, total });
-        const r = await this.#scanOnce(image, layer);
-        reports[i] = r;
+        const r = await this.#scanOnce(image, layer, () => opts.progress?.({ kind: 'layer-start', digest: layer.digest, index: i, total }));
+        reports[i] = r.report;
+        if (r.reused) {
+          reused++;
+          opts.progress?.({ kind: 'layer-reused', digest: layer.digest, index: i, total });
+          continue;
+        }
         scanned++;
-        bytes += r.size;
-        opts.progress?.({ kind: 'layer-done', digest: layer.digest, index: i, total, bytes: r.size });
+        bytes += r.report.size;
+        opts.progress?.({ kind: 'layer-done', digest: layer.digest, index: i, total, bytes: r.report.size });
       }
     };
     const n = Math.max(1, Math.min(opts.concurrency ?? 3, total));
@@ -80,13 +84,35 @@ export class Indexer {
     return { report, layersScanned: scanned, layersReused: reused, bytesFetched: bytes };
   }
 
-  #scanOnce(image: ResolvedImage, layer: LayerDescriptor): Promise<LayerReport> {
+  /** `starting` is called when this layer's scan begins (or is joined); not when the layer turns out cached. */
+  #scanOnce(image: ResolvedImage, layer: LayerDescriptor, starting: () => void): Promise<{ report: LayerReport; reused: boolean }> {
     let p = this.#inflight.get(layer.digest);
-    if (!p) {
-      p = this.#scan(image, layer).finally(() => this.#inflight.delete(layer.digest));
+    if (p) {
+      starting(); // joins this process's scan of the layer
+    } else {
+      p = this.#claimAndScan(image, layer, starting).finally(() => this.#inflight.delete(layer.digest));
       this.#inflight.set(layer.digest, p);
     }
     return p;
+  }
+
+  /**
+   * With a shared store (Store.coordination), "check the cache, scan, store" runs under the layer's cluster-wide
+   * lock: of several instances indexing images that share a layer, one scans it and the others, once the lock is
+   * theirs, find its report in the cache.
+   */
+  async #claimAndScan(image: ResolvedImage, layer: LayerDescriptor, starting: () => void): Promise<{ report: LayerReport; reused: boolean }> {
+    const c = this.#store.coordination;
+    if (!c) {
+      starting();
+      return { report: await this.#scan(image, layer), reused: false };
+    }
+    return c.withLayerLock(layer.digest, async () => {
+      const cached = await this.#store.getLayerReport(layer.digest, this.#scannerSet);
+      if (cached) return { report: cached, reused: true };
+      starting();
+      return { report: await this.#scan(image, layer), reused: false };
+    });
   }
 
   async #scan(image: ResolvedImage, layer: LayerDescriptor): Promise<LayerReport> {

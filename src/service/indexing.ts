@@ -55,11 +55,22 @@ export class IndexingService {
   async #run(m: Manifest): Promise<IndexOutcome> {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
-    const existing = await this.#store.getIndexReport(m.hash);
-    if (existing && existing.indexState === this.state) {
+    const stored = async (): Promise<IndexOutcome | undefined> => {
+      const existing = await this.#store.getIndexReport(m.hash);
+      if (!existing || existing.indexState !== this.state) return undefined;
       this.#observer?.indexed('stored', seconds());
       return { report: existing.report, stored: true };
-    }
+    };
+    const done = await stored();
+    if (done) return done;
+    const c = this.#store.coordination;
+    if (!c) return this.#indexNow(m, seconds);
+    // Several instances share the store: the first to take the manifest's lock indexes it; the others wait, then
+    // find its finished report (re-checked under the lock) and return that instead of indexing again.
+    return c.withManifestLock(m.hash, async () => (await stored()) ?? this.#indexNow(m, seconds));
+  }
+
+  async #indexNow(m: Manifest, seconds: () => number): Promise<IndexOutcome> {
     const image = manifestImage(m, this.#policy);
     try {
       const { report } = await this.#indexer.index(image, {

@@ -1,13 +1,15 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../model/errors.ts';
 import type { Store } from '../store/store.ts';
-import { runUpdater } from '../updater/run-updater.ts';
 import type { Updater } from '../updater/updater.ts';
+import { runUpdaterInCluster } from './cluster-updater-run.ts';
 
 // Background updaters: each feed runs once at start and then every `periodMs`. A failing feed is logged and tried
 // again sooner, with exponential backoff and jitter capped at the period; it never stops the service, and the
 // store keeps serving the last operation that committed (runUpdater writes an operation whole or not at all).
 // Runs are serialized: one feed at a time keeps memory flat (the Debian tracker JSON alone is >100 MB).
+// With a shared store, instances take turns (cluster-updater-run.ts): a run another instance holds or finished less
+// than a period ago is skipped, and this instance looks again when that run's period ends.
 
 export interface UpdaterTarget {
   updater: Updater;
@@ -104,7 +106,17 @@ export class UpdaterScheduler {
     const seconds = () => (performance.now() - started) / 1000;
     this.#opts.log.debug({ updater: updater.name, location: where }, 'updater run starting');
     try {
-      const r = await runUpdater(this.#store, updater, location, { signal });
+      const out = await runUpdaterInCluster(this.#store, updater, location, { signal, periodMs: this.#opts.periodMs });
+      if (out.kind !== 'ran') {
+        slot.failures = 0;
+        slot.due = Date.now() + (out.kind === 'busy' ? this.#opts.periodMs : Math.max(0, this.#opts.periodMs - out.msAgo));
+        this.#opts.log.info(
+          { updater: updater.name, location: where, ...(out.kind === 'recent' ? { lastRunSecondsAgo: Number((out.msAgo / 1000).toFixed(1)) } : {}) },
+          out.kind === 'busy' ? 'updater run skipped: another instance is running it' : 'updater run skipped: another instance ran it within the period',
+        );
+        return;
+      }
+      const r = out.result;
       slot.failures = 0;
       slot.due = Date.now() + this.#opts.periodMs;
       this.#opts.observer?.ran(updater.name, r.unchanged ? 'unchanged' : 'updated', seconds(), r.records);

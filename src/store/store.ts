@@ -40,7 +40,34 @@ export interface Store {
   // ---- matching: records of the newest operation of each updater
   queryVulnerabilities(queries: VulnerabilityQuery[]): Promise<StoredVulnerability[][]>;
 
+  /**
+   * Present when several processes may share this store (PostgreSQL): locks that every instance sees. Absent for
+   * SQLite, which one process owns; there the service's in-process sharing of runs is all the coordination needed.
+   */
+  readonly coordination?: StoreCoordination;
+
   close(): Promise<void>;
+}
+
+/**
+ * Cluster-wide locks and the record of updater runs, for instances sharing one store. Each lock is held while fn
+ * runs and released when it settles. A lock ends early if the connection holding it dies (the database releases a
+ * dead session's locks): the work under it is then possibly done twice, never lost, because every write it guards
+ * is idempotent or whole (a layer report, an index report, an update operation compared by fingerprint).
+ */
+export interface StoreCoordination {
+  /** Runs fn holding the updater's lock; undefined, without running fn, when another instance holds it. */
+  tryWithUpdaterLock<T>(updater: string, fn: () => Promise<T>): Promise<T | undefined>;
+  /** Runs fn holding the updater's lock, waiting for it (a CLI `update` beside running services). */
+  withUpdaterLock<T>(updater: string, fn: () => Promise<T>): Promise<T>;
+  /** Runs fn holding the manifest's lock, waiting for it: index requests for one manifest take turns. */
+  withManifestLock<T>(manifestHash: string, fn: () => Promise<T>): Promise<T>;
+  /** Runs fn holding the layer's lock (by digest), waiting for it: one instance scans a layer, the others reuse it. */
+  withLayerLock<T>(digest: string, fn: () => Promise<T>): Promise<T>;
+  /** Milliseconds since any instance last finished a run of the updater, by the database's clock; undefined if never. */
+  msSinceUpdaterRun(updater: string): Promise<number | undefined>;
+  /** Records that a run of the updater finished now (updated or unchanged). */
+  recordUpdaterRun(updater: string): Promise<void>;
 }
 
 export interface UpdateOperationWriter {

@@ -67,4 +67,13 @@ export const migrations: readonly string[] = [
   -- (vuln_id, uo_id) and not just (vuln_id): "is this record in a current operation" is then an index-only probe.
   CREATE INDEX uo_vuln_vuln ON uo_vuln(vuln_id, uo_id);
   `,
+  // 2: when an updater last ran anywhere in the cluster, so that instances started at different times still run
+  // each updater once per period between them (service/cluster-coordination.ts). Times are the database's now():
+  // instances' clocks never have to agree.
+  `
+  CREATE TABLE updater_run (
+    updater  text PRIMARY KEY,
+    finished timestamptz NOT NULL
+  );
+  `,
 ];

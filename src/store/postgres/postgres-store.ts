@@ -6,7 +6,7 @@ import type { UpdateOperation } from '../../model/update-operation.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import type { VulnerabilityQuery } from '../../ecosystems/matcher.ts';
 import type { LayerReport } from '../../indexer/layer-report.ts';
-import type { Store, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
+import type { Store, StoreCoordination, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
 import { indexReportPackageNames } from '../index-report-names.ts';
 import { migrations } from './migrations.ts';
 import { advisoryKey, type AdvisoryLockKind } from './advisory-key.ts';
@@ -27,7 +27,11 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Connections for queries and writers (each running writer holds one). Default 10. */
   maxConnections?: number;
-  /** Connections that hold advisory locks, kept apart so lock holders cannot starve the queries they wait on. Default 10. */
+  /**
+   * Connections that hold advisory locks, kept apart so lock holders cannot starve the queries they wait on. Default
+   * 10, twice: one pool for updater and manifest locks, one for layer locks, because a manifest lock's holder takes
+   * layer locks, and sharing one pool would let enough manifest holders take every connection and wait forever.
+   */
   maxLockConnections?: number;
   /** application_name of the sessions, as pg_stat_activity shows it. Default "clair-ts". */
   applicationName?: string;
@@ -38,17 +42,19 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const QUERY_CHUNK = 5000; // (query, package name) pairs per statement
 
-export class PostgresStore implements Store {
+export class PostgresStore implements Store, StoreCoordination {
   readonly #pool: pg.Pool;
   readonly #lockPool: pg.Pool;
+  readonly #layerLockPool: pg.Pool;
   readonly #scope: string;
   readonly #retry: RetryOptions;
   readonly #writers = new Set<PostgresOperationWriter>();
   #closed = false;
 
-  private constructor(pool: pg.Pool, lockPool: pg.Pool, scope: string, retry: RetryOptions) {
+  private constructor(pool: pg.Pool, lockPool: pg.Pool, layerLockPool: pg.Pool, scope: string, retry: RetryOptions) {
     this.#pool = pool;
     this.#lockPool = lockPool;
+    this.#layerLockPool = layerLockPool;
     this.#scope = scope;
     this.#retry = retry;
   }
@@ -67,12 +73,13 @@ export class PostgresStore implements Store {
     }
     const pool = newPool(url, opts.maxConnections ?? 10);
     const lockPool = newPool(url, opts.maxLockConnections ?? 10);
+    const layerLockPool = newPool(url, opts.maxLockConnections ?? 10);
     const retry = opts.retry ?? {};
     try {
       const scope = await retryTransient('connect and migration', () => migrate(pool, opts.schema), retry);
-      return new PostgresStore(pool, lockPool, scope, retry);
+      return new PostgresStore(pool, lockPool, layerLockPool, scope, retry);
     } catch (e) {
-      await Promise.allSettled([pool.end(), lockPool.end()]);
+      await Promise.allSettled([pool.end(), lockPool.end(), layerLockPool.end()]);
       const err = toClairError('connect and migration', e);
       throw new ClairError(err.code, `cannot open PostgreSQL store ${shown}: ${err.message}`, { cause: e });
     }
@@ -315,26 +322,58 @@ export class PostgresStore implements Store {
     return out;
   }
 
-  // ---- advisory locks for several instances
+  // ---- coordination of several instances (Store.coordination)
+
+  /** This store is shared by design: its coordination is itself. */
+  get coordination(): StoreCoordination {
+    return this;
+  }
 
   /**
    * Runs fn while this instance holds the updater's lock; undefined without running it when another session holds
    * it. The lock is session-level on a connection of its own: it ends with fn, or with that connection.
    */
   async tryWithUpdaterLock<T>(updater: string, fn: () => Promise<T>): Promise<T | undefined> {
-    return this.#withLock('updater', updater, false, fn);
+    return this.#withLock(this.#lockPool, 'updater', updater, false, fn);
+  }
+
+  async withUpdaterLock<T>(updater: string, fn: () => Promise<T>): Promise<T> {
+    return (await this.#withLock(this.#lockPool, 'updater', updater, true, fn)) as T;
   }
 
   /** Runs fn while holding the manifest's lock, waiting for it: concurrent index requests for one manifest take turns. */
   async withManifestLock<T>(manifestHash: string, fn: () => Promise<T>): Promise<T> {
-    return (await this.#withLock('manifest', manifestHash, true, fn)) as T;
+    return (await this.#withLock(this.#lockPool, 'manifest', manifestHash, true, fn)) as T;
   }
 
-  async #withLock<T>(kind: AdvisoryLockKind, name: string, wait: boolean, fn: () => Promise<T>): Promise<T | undefined> {
+  /** Runs fn while holding the layer's lock, on the pool of its own (see maxLockConnections). */
+  async withLayerLock<T>(digest: string, fn: () => Promise<T>): Promise<T> {
+    return (await this.#withLock(this.#layerLockPool, 'layer', digest, true, fn)) as T;
+  }
+
+  async msSinceUpdaterRun(updater: string): Promise<number | undefined> {
+    const rows = await this.#rows<{ ms: number }>(
+      `read of the last run of updater ${updater}`,
+      'SELECT (extract(epoch FROM clock_timestamp() - finished) * 1000)::float8 AS ms FROM updater_run WHERE updater = $1',
+      [updater],
+    );
+    return rows[0] ? Math.max(0, rows[0].ms) : undefined;
+  }
+
+  async recordUpdaterRun(updater: string): Promise<void> {
+    await this.#rows(
+      `record of a run of updater ${updater}`,
+      `INSERT INTO updater_run (updater, finished) VALUES ($1, clock_timestamp())
+       ON CONFLICT (updater) DO UPDATE SET finished = excluded.finished`,
+      [updater],
+    );
+  }
+
+  async #withLock<T>(pool: pg.Pool, kind: AdvisoryLockKind, name: string, wait: boolean, fn: () => Promise<T>): Promise<T | undefined> {
     const key = advisoryKey(this.#scope, kind, name);
     const what = `${wait ? '' : 'try-'}lock of ${kind} ${name}`;
     const s = await retryTransient(what, async () => {
-      const s = await PostgresStore.#checkout(this.#lockPool);
+      const s = await PostgresStore.#checkout(pool);
       try {
         const res = await s.client.query<{ ok: boolean }>(
           wait ? 'SELECT pg_advisory_lock($1::bigint), true AS ok' : 'SELECT pg_try_advisory_lock($1::bigint) AS ok', [key],
@@ -362,7 +401,7 @@ export class PostgresStore implements Store {
     this.#closed = true;
     // Unfinished writers are rolled back (their connections must return before the pools can end).
     await Promise.allSettled([...this.#writers].map((w) => w.abort()));
-    await Promise.all([this.#pool.end(), this.#lockPool.end()]);
+    await Promise.all([this.#pool.end(), this.#lockPool.end(), this.#layerLockPool.end()]);
   }
 }
 
