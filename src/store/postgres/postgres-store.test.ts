@@ -230,6 +230,55 @@ if (skip) {
     }
   });
 
+  test('postgres: layer locks have connections of their own; the waiting updater lock; the record of updater runs', async (t) => {
+    const pgt = await withSchema(t);
+    const [s1, s2] = await Promise.all([openIn(pgt), openIn(pgt)]);
+    try {
+      // s1 holds as many manifest locks as it has lock connections (4); each holder then takes a layer lock, which
+      // must still get a connection. On one shared pool this would wait until the connect timeout and fail.
+      const layered = await Promise.all(
+        ['m1', 'm2', 'm3', 'm4'].map((m, i) => s1.withManifestLock(m, async () => {
+          await new Promise((r) => setTimeout(r, 50));
+          return s1.withLayerLock(`sha256:layer${i % 2}`, async () => `${m} scanned`);
+        })),
+      );
+      assert.deepEqual(layered, ['m1 scanned', 'm2 scanned', 'm3 scanned', 'm4 scanned']);
+
+      const events: string[] = [];
+      const scan = (s: PostgresStore, who: string) =>
+        s.withLayerLock('sha256:shared', async () => {
+          events.push(`${who} in`);
+          await new Promise((r) => setTimeout(r, 100));
+          events.push(`${who} out`);
+        });
+      await Promise.all([scan(s1, 'a'), scan(s2, 'b')]);
+      assert.deepEqual(events.map((e) => e.split(' ')[1]), ['in', 'out', 'in', 'out'], `layer lock turns interleaved: ${events}`);
+
+      // withUpdaterLock waits where tryWithUpdaterLock gives up.
+      const order: string[] = [];
+      let waiting: Promise<unknown> | undefined;
+      await s1.withUpdaterLock('debian', async () => {
+        waiting = s2.withUpdaterLock('debian', async () => order.push('s2'));
+        assert.equal(await s2.tryWithUpdaterLock('debian', async () => 'ran'), undefined);
+        await new Promise((r) => setTimeout(r, 100));
+        order.push('s1');
+      });
+      await waiting;
+      assert.deepEqual(order, ['s1', 's2']);
+
+      assert.equal(await s1.msSinceUpdaterRun('debian'), undefined, 'never ran');
+      await s1.recordUpdaterRun('debian');
+      const ago = await s2.msSinceUpdaterRun('debian');
+      assert.ok(ago !== undefined && ago >= 0, `seen by the other instance: ${ago}`);
+      assert.equal(await s2.msSinceUpdaterRun('ubuntu'), undefined);
+      await sql(pgt, "UPDATE updater_run SET finished = finished - interval '1 hour' WHERE updater = 'debian'");
+      assert.ok((await s1.msSinceUpdaterRun('debian'))! >= 3_600_000, 'measured by the database clock');
+      assert.equal(s1.coordination, s1);
+    } finally {
+      await Promise.all([s1.close(), s2.close()]);
+    }
+  });
+
   test('postgres: open names what is wrong', async () => {
     const bad = await PostgresStore.open(postgresTestUrl(), { schema: 'Bad-Name' }).catch((e: unknown) => e);
     assert.equal((bad as { code?: string }).code, 'bad-input');
