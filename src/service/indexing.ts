@@ -99,6 +99,14 @@ export class IndexingService {
       // Deleting while the same manifest is being stored would race with its putIndexReport.
       throw new ClairError('conflict', `manifest ${hashes.find((h) => this.#inflight.has(h))} is being indexed right now; delete it when that ends`);
     }
-    return this.#store.deleteIndexReports(hashes);
+    const c = this.#store.coordination;
+    if (!c) return this.#store.deleteIndexReports(hashes);
+    // Another instance may be indexing one of them: wait for it under the manifest's lock, or its report would
+    // reappear after the delete. One lock at a time, so two deletes never wait on each other in a cycle.
+    return (async () => {
+      const deleted: string[] = [];
+      for (const h of hashes) deleted.push(...(await c.withManifestLock(h, () => this.#store.deleteIndexReports([h]))));
+      return deleted;
+    })();
   }
 }

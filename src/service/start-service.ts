@@ -173,6 +173,8 @@ export async function startService(config: ServeConfig, opts: StartOptions): Pro
       {
         api: urlOf(apiApp), introspection: urlOf(introApp), store: store ? displayLocation(location.replace(/\/\/[^@/]*@/, '//')) : undefined,
         updaters: targets.map((t) => t.updater.name), auth: config.auth.psk ? 'psk' : 'none',
+        // With a shared store, updater runs, index requests and layer scans are coordinated with other instances.
+        ...(store ? { coordination: store.coordination ? 'shared store: advisory locks' : 'this process only' } : {}),
       },
       `clair-ts ${mode} ready`,
     );

@@ -53,6 +53,8 @@ test('three instances on one PostgreSQL: updaters once, layers scanned once, the
   const all = [a!, b!, m];
   const describe = () => all.map((p) => `--- ${p.name}\n${p.output()}`).join('\n');
 
+  for (const p of all) assert.equal(p.logLines(/ready$/)[0]?.coordination, 'shared store: advisory locks', `${p.name} says it coordinates`);
+
   // ---- updaters: one run across the cluster
   const ops = await until('the first update operation', async () => {
     const r = await getJson(`${m.apiUrl}/matcher/api/v1/internal/update_operation`);
@@ -112,6 +114,12 @@ test('three instances on one PostgreSQL: updaters once, layers scanned once, the
     const names = Object.values(vr[0]!.body.vulnerabilities as Record<string, { name: string }>).map((v) => v.name).sort();
     assert.deepEqual(names, img.layers.includes(layers.curl) ? ['CVE-2099-1001', 'CVE-2099-2001'] : ['CVE-2099-1001'], img.name);
   }
+
+  // ---- a delete on one instance is seen by the other
+  const gone = images[2]!.manifestHash;
+  const del = await fetch(`${b!.apiUrl}${INDEX}/${gone}`, { method: 'DELETE' });
+  assert.equal(del.status, 204, await del.text());
+  assert.equal((await fetch(`${a!.apiUrl}${INDEX}/${gone}`)).status, 404);
 
   // ---- two updates of a changed feed at once, as two `clair-ts update` beside the services: one new operation
   server.put(FEED, trackerFeed({ bash: { 'CVE-2099-4001': { description: 'bash', scope: 'local', releases: { bookworm: { repositories: { bookworm: '5.2' }, status: 'open', urgency: 'low' } } } } }));
