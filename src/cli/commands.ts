@@ -6,7 +6,7 @@ import { Indexer, type IndexResult } from '../indexer/indexer.ts';
 import { buildVulnerabilityReport, findings } from '../matcher/vulnerability-report.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
-import { runUpdater } from '../updater/run-updater.ts';
+import { runUpdaterInCluster } from '../service/cluster-updater-run.ts';
 import { versionSchemes } from '../versions/registry.ts';
 import { compareLines } from '../versions/compare-stdin.ts';
 import { EXIT_ERROR, EXIT_FOUND, EXIT_OK } from './cli-error.ts';
@@ -134,7 +134,11 @@ export async function updateCommand(o: { source: string[]; db?: string }, io: Cl
   return withStore(o.db, io, async (store) => {
     for (const [name, location] of sources) {
       const started = performance.now();
-      const r = await runUpdater(store, findUpdater(name)!, location);
+      // With a shared PostgreSQL store this waits for another instance running the same updater, then runs after it
+      // (an unchanged feed then ends as "unchanged"); with SQLite it is a plain run.
+      const run = await runUpdaterInCluster(store, findUpdater(name)!, location, { wait: true });
+      if (run.kind !== 'ran') throw new ClairError('internal', `${name}: update did not run (${run.kind})`);
+      const r = run.result;
       const secs = ((performance.now() - started) / 1000).toFixed(1);
       io.stdout(
         r.unchanged
