@@ -4,6 +4,7 @@ import { machine } from './measure.ts';
 import { benchIndex, writeJson } from './index-image.ts';
 import { benchApi } from './api.ts';
 import { benchRegistryPull } from './registry-pull.ts';
+import { benchPostgres } from './postgres.ts';
 
 // `npm run bench [section…]`: runs the benchmark sections (all by default), writes each one's figures to
 // bench/results/<section>.json and regenerates BENCHMARKS.md from every result file present.
@@ -56,6 +57,23 @@ Load comes from a separate process (\`bench/api-load.ts\`) over loopback, ${r.vu
 | GET vulnerability_report: throughput | **${r.vulnerabilityReport.requestsPerSecond} req/s** (${r.vulnerabilityReport.requests} requests, ${r.vulnerabilityReport.errors} errors, ${r.vulnerabilityReport.meanBodyBytes} bytes each) |
 | GET vulnerability_report: p50 / p99 latency | ${r.vulnerabilityReport.p50Ms} ms / ${r.vulnerabilityReport.p99Ms} ms |
 `,
+  },
+  postgres: {
+    title: 'SQLite and PostgreSQL side by side',
+    run: () => benchPostgres(3),
+    render: (r) => {
+      const a = r.stores.sqlite;
+      const b = r.stores.postgres;
+      return `The same work on each store: the Debian test image (${r.image.layers} layers, ${r.image.compressedMB} MB, ${r.image.packages} packages), a synthetic tracker feed of ${r.feed.cves} CVEs (${r.feed.feedMB} MB), and the API under load (${a.api.concurrency} connections from a separate process). PostgreSQL ${r.postgresVersion} on the same machine.
+
+| what | SQLite | PostgreSQL |
+|---|---|---|
+| index, cold (median) | ${a.coldIndex.medianSeconds} s (${a.coldIndex.mbPerSecond} MB/s) | ${b.coldIndex.medianSeconds} s (${b.coldIndex.mbPerSecond} MB/s) |
+| feed ingest | ${a.feedIngest.recordsPerSecond} records/s (${a.feedIngest.records} in ${a.feedIngest.seconds} s) | ${b.feedIngest.recordsPerSecond} records/s (${b.feedIngest.records} in ${b.feedIngest.seconds} s) |
+| vulnerability report (${a.vulnerabilityReport.findings} findings), median | ${a.vulnerabilityReport.medianMs} ms | ${b.vulnerabilityReport.medianMs} ms |
+| GET vulnerability_report | ${a.api.requestsPerSecond} req/s, p50 ${a.api.p50Ms} ms, p99 ${a.api.p99Ms} ms | ${b.api.requestsPerSecond} req/s, p50 ${b.api.p50Ms} ms, p99 ${b.api.p99Ms} ms |
+`;
+    },
   },
 };
 
