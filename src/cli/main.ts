@@ -54,6 +54,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .command('update')
     .description('fetch vulnerability feeds and store each as an update operation')
     .option('--source <name=location>', 'feed and its URL, path or file:// URL (repeatable; default: every feed at its public URL)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--retention <n>', 'update operations kept per feed; older ones are deleted (0 keeps all)', '10')
     .option(...dbOpt)
     .action(async (o) => {
       code = await updateCommand(o, io);

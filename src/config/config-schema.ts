@@ -52,6 +52,7 @@ export const configSpec: Spec = obj({
     indexer_addr: str('base URL of the indexer, e.g. http://indexer:6060 (matcher mode; combo mode calls the indexer in process)'),
     period: dur('interval between updater runs (Clair: 30m; clair-ts: 6h, unchanged feeds cost one conditional GET)', '6h'),
     disable_updaters: bool('do not run updaters in this process', false),
+    update_retention: { kind: 'int', default: 10, min: 0, doc: 'update operations kept per updater; older ones and records only they held are deleted (0 keeps all; otherwise at least 2)' },
     migrations: bool('accepted for Clair compatibility; clair-ts always migrates', true),
     max_conn_pool: { kind: 'int', min: 1, doc: 'accepted for Clair compatibility, unused' },
     updaters: obj({ sets: list('alias of updaters.sets'), config: { kind: 'map', value: obj({ url: str('feed location') }), doc: 'alias of updaters.config' } }),

@@ -15,7 +15,7 @@ export interface ServeConfig {
   introspectionAddr: string;
   logLevel: PinoLevel;
   indexer: { connstring?: string; layerScanConcurrency: number; allowFileUris: boolean; allowPrivateAddresses: boolean };
-  matcher: { connstring?: string; indexerAddr?: string; periodMs: number; disableUpdaters: boolean };
+  matcher: { connstring?: string; indexerAddr?: string; periodMs: number; disableUpdaters: boolean; updateRetention: number };
   /** sets: undefined = every updater. locations: updater name → feed location given in the config. */
   updaters: { sets?: string[]; locations: Record<string, string> };
   /** Validated but unused until the notifier exists. */
@@ -256,6 +256,7 @@ function toServeConfig(tree: Tree, source: string): ServeConfig {
       ...(indexerAddr ? { indexerAddr } : {}),
       periodMs: dflt(tree, 'matcher.period'),
       disableUpdaters: dflt(tree, 'matcher.disable_updaters'),
+      updateRetention: dflt(tree, 'matcher.update_retention'),
     },
     updaters: { ...(sets !== undefined ? { sets } : {}), locations },
     notifier: (get(tree, 'notifier') as Tree | undefined) ?? {},

@@ -22,10 +22,12 @@ export interface ClusterUpdaterRunOptions {
   /** Wait for the lock instead of answering 'busy' (a command-line update: it must run, after the other). */
   wait?: boolean;
   fetch?: typeof fetch;
+  /** Operations kept per updater; see DEFAULT_UPDATE_RETENTION. */
+  retention?: number;
 }
 
 export async function runUpdaterInCluster(store: Store, updater: Updater, location: string, opts: ClusterUpdaterRunOptions = {}): Promise<ClusterUpdaterRun> {
-  const runOpts = { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}) };
+  const runOpts = { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.retention !== undefined ? { retention: opts.retention } : {}) };
   const c = store.coordination;
   if (!c) return { kind: 'ran', result: await runUpdater(store, updater, location, runOpts) };
   const locked = async (): Promise<ClusterUpdaterRun> => {

@@ -162,6 +162,7 @@ export async function startService(config: ServeConfig, opts: StartOptions): Pro
     if (store && targets.length > 0) {
       scheduler = new UpdaterScheduler(store, targets, {
         periodMs: config.matcher.periodMs,
+        retention: config.matcher.updateRetention,
         observer: metrics,
         log: logger.child({ component: 'updaters' }),
         ...(opts.updaterRetryBaseMs !== undefined ? { retryBaseMs: opts.updaterRetryBaseMs } : {}),

@@ -22,6 +22,8 @@ export interface UpdaterObserver {
 
 export interface SchedulerOptions {
   periodMs: number;
+  /** Operations kept per updater (matcher.update_retention). */
+  retention?: number;
   /** First retry delay after a failure; doubles per consecutive failure up to periodMs. Default 30 s. */
   retryBaseMs?: number;
   observer?: UpdaterObserver;
@@ -106,7 +108,7 @@ export class UpdaterScheduler {
     const seconds = () => (performance.now() - started) / 1000;
     this.#opts.log.debug({ updater: updater.name, location: where }, 'updater run starting');
     try {
-      const out = await runUpdaterInCluster(this.#store, updater, location, { signal, periodMs: this.#opts.periodMs });
+      const out = await runUpdaterInCluster(this.#store, updater, location, { signal, periodMs: this.#opts.periodMs, ...(this.#opts.retention !== undefined ? { retention: this.#opts.retention } : {}) });
       if (out.kind !== 'ran') {
         slot.failures = 0;
         slot.due = Date.now() + (out.kind === 'busy' ? this.#opts.periodMs : Math.max(0, this.#opts.periodMs - out.msAgo));

@@ -13,10 +13,31 @@ import type { Updater } from './updater.ts';
 
 const BATCH = 1000;
 
+/**
+ * Operations kept per updater (Clair's matcher.update_retention). Older ones and the records only they held are
+ * deleted after each new operation, so the database does not grow with every feed change; 0 keeps everything.
+ * At least 2 are kept whenever pruning is on, so the newest change can always be diffed.
+ */
+export const DEFAULT_UPDATE_RETENTION = 10;
+
+export async function pruneUpdateOperations(store: Store, updater: string, retention: number): Promise<string[]> {
+  if (retention <= 0) return [];
+  const keep = Math.max(2, retention);
+  const ops = await store.listUpdateOperations(updater);
+  return ops.length > keep ? store.deleteUpdateOperations(ops.slice(keep).map((o) => o.ref)) : [];
+}
+
 interface Fingerprint {
   parser: string;
   sha256: string;
   etag?: string;
+}
+
+export interface RunUpdaterOptions {
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+  /** Operations to keep for this updater (default DEFAULT_UPDATE_RETENTION; 0 keeps all). */
+  retention?: number;
 }
 
 export interface UpdateRunResult {
@@ -40,7 +61,7 @@ export async function runUpdater(
   store: Store,
   updater: Updater,
   location: string,
-  opts: { signal?: AbortSignal; fetch?: typeof fetch } = {},
+  opts: RunUpdaterOptions = {},
 ): Promise<UpdateRunResult> {
   if (updater.delta) return runDeltaUpdater(store, updater, location, opts);
   const parser = `${updater.name}@${updater.version}`;
@@ -79,6 +100,7 @@ export async function runUpdater(
     return { updater: updater.name, unchanged: true, records };
   }
   const operation = await writer.commit(JSON.stringify(fp));
+  await pruneUpdateOperations(store, updater.name, opts.retention ?? DEFAULT_UPDATE_RETENTION);
   return { updater: updater.name, operation, unchanged: false, records };
 }
 
@@ -90,7 +112,7 @@ async function runDeltaUpdater(
   store: Store,
   updater: Updater,
   location: string,
-  opts: { signal?: AbortSignal; fetch?: typeof fetch },
+  opts: RunUpdaterOptions,
 ): Promise<UpdateRunResult> {
   const latest = (await store.listUpdateOperations(updater.name))[0];
   const fetched = await updater.delta!.fetch({
@@ -111,6 +133,7 @@ async function runDeltaUpdater(
     throw new ClairError('bad-feed', `${updater.name} feed ${location}: ${(e as Error).message}`, { cause: e });
   }
   const operation = await writer.commit(fetched.fingerprint);
+  await pruneUpdateOperations(store, updater.name, opts.retention ?? DEFAULT_UPDATE_RETENTION);
   return { updater: updater.name, operation, unchanged: false, records };
 }
 

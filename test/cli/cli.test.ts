@@ -220,3 +220,34 @@ test('bad input: clear message, exit 2, database unchanged', async (t) => {
   assert.equal(await store.getIndexReport(mImg.manifest.digest), undefined);
   await store.close();
 });
+
+test('update keeps --retention operations per feed and deletes the records only older ones held', async () => {
+  const dbBefore = db;
+  db = join(dir, 'retention.db');
+  try {
+    const feed = join(dir, 'retention.json');
+    const refs: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      // Each run changes one fixed version: a new operation every time.
+      writeFileSync(feed, JSON.stringify({ zlib: { 'CVE-2022-37434': { releases: { bookworm: { status: 'resolved', fixed_version: `1:1.2.13.dfsg-${i + 1}`, urgency: 'high' } } } } }));
+      const r = await run(['update', '--source', `debian=${feed}`, '--retention', '2']);
+      assert.equal(r.code, 0, r.err);
+      refs.push(/operation (\S+)/.exec(r.out)![1]!);
+    }
+    const store = SqliteStore.open(db);
+    try {
+      assert.deepEqual((await store.listUpdateOperations('debian')).map((o) => o.ref), [refs[3], refs[2]]);
+      const [found] = await store.queryVulnerabilities([{ packageNames: ['zlib'] }]);
+      assert.deepEqual(found!.map((v) => v.fixedInVersion), ['1:1.2.13.dfsg-4'], 'the newest operation is current');
+      const diff = await store.diffUpdateOperations(refs[2], refs[3]!);
+      assert.equal(diff.removed[0]?.fixedInVersion, '1:1.2.13.dfsg-3', 'the previous operation still has its records');
+    } finally {
+      await store.close();
+    }
+    const bad = await run(['update', '--source', `debian=${feed}`, '--retention', '-1']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--retention/);
+  } finally {
+    db = dbBefore;
+  }
+});
