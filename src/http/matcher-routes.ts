@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Matcher } from '../ecosystems/matcher.ts';
+import { LruCache } from './lru-cache.ts';
 import { buildVulnerabilityReport } from '../matcher/vulnerability-report.ts';
 import { vulnerabilityJson, vulnerabilityReportJson } from '../model/clair-json.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
@@ -31,7 +33,18 @@ function checkRef(value: string | undefined, what: string): string {
   return value.toLowerCase();
 }
 
+/** A strong validator of a vulnerability report: the index report's content and the current operation of each updater. */
+function reportValidator(index: unknown, ops: readonly UpdateOperation[]): string {
+  const current = new Map<string, string>();
+  for (const op of ops) if (!current.has(op.updater)) current.set(op.updater, op.ref); // newest first
+  const h = createHash('sha256').update(JSON.stringify(index));
+  for (const [u, ref] of [...current].sort()) h.update(`\n${u}=${ref}`);
+  return `"vr-${h.digest('hex').slice(0, 40)}"`;
+}
+
 export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
+  // Serialized reports by validator. Small: a report of a large image is a few hundred KB.
+  const reportCache = new LruCache<string, Buffer>(32);
   return [
     {
       method: 'GET',
@@ -42,15 +55,24 @@ export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
         const started = performance.now();
         const seconds = () => (performance.now() - started) / 1000;
         try {
-          const index = await d.reports.get(digest);
+          const [index, ops] = await Promise.all([d.reports.get(digest), d.store.listUpdateOperations()]);
           if (!index) {
             d.metrics?.matched('not-found', seconds());
             throw new HttpError(404, `index report for manifest ${digest} not found; index it first (POST /indexer/api/v1/index_report)`);
           }
-          const vr = await buildVulnerabilityReport(d.store, d.matchers, index);
+          // A report is a function of the index report and the newest operation of each updater: while neither
+          // changes, the same bytes are served again (and a client holding them gets 304).
+          const etag = reportValidator(index, ops);
+          if (unmodified(req.headers, etag)) return { status: 304, headers: { etag } };
+          let raw = reportCache.get(etag);
+          if (!raw) {
+            const vr = await buildVulnerabilityReport(d.store, d.matchers, index);
+            raw = Buffer.from(JSON.stringify(vulnerabilityReportJson(index, vr.vulnerabilities, vr.packageVulnerabilities)));
+            reportCache.set(etag, raw);
+          }
           d.metrics?.matched('ok', seconds());
           // openapi.yaml says 201 here, but Clair answers 200 and its clients (clairctl) accept only 200.
-          return { status: 200, body: vulnerabilityReportJson(index, vr.vulnerabilities, vr.packageVulnerabilities) };
+          return { status: 200, rawJson: raw, headers: { etag } };
         } catch (e) {
           if (!(e instanceof HttpError)) d.metrics?.matched('error', seconds());
           throw e;

@@ -17,6 +17,8 @@ export interface ApiRequest {
 export interface ApiAnswer {
   status: number;
   body?: unknown;
+  /** The body already serialized as JSON (a cached answer); sent as it is instead of `body`. */
+  rawJson?: Buffer;
   headers?: Record<string, string | string[]>;
 }
 
@@ -66,6 +68,7 @@ export function registerRoutes(app: FastifyInstance, routes: readonly ApiRoute[]
         );
         reply.code(answer.status);
         for (const [k, v] of Object.entries(answer.headers ?? {})) reply.header(k, v);
+        if (answer.rawJson) return reply.header('content-type', type ?? JSON_TYPE).send(answer.rawJson);
         if (answer.body === undefined) return reply.send();
         // A Buffer, so Fastify sends the media type as negotiated (a string would get "; charset=utf-8" appended).
         return reply.header('content-type', type ?? JSON_TYPE).send(Buffer.from(JSON.stringify(answer.body)));

@@ -197,3 +197,40 @@ test('layer headers are sent to the layer URI', async (t) => {
   const ok = await s.call(INDEX, postJson(manifestFor(img, blobs, { Authorization: ['Bearer hunter2'] })));
   assert.equal(ok.status, 201);
 });
+
+test('vulnerability reports carry an ETag that changes when the feed data changes', async (t) => {
+  const check = await schemaChecker(t);
+  if (!check) return;
+  const blobs = await startBlobServer();
+  t.after(() => blobs.close());
+  const img = await debianLikeImage('etag');
+  for (const l of img.layers) blobs.put(l.digest, l.bytes);
+  const s = await startTestService(t, 'indexer:\n  allow_private_addresses: true\nmatcher:\n  disable_updaters: true\n');
+  const dir = await mkdtemp(join(tmpdir(), 'clair-ts-api-'));
+  const feed = join(dir, 'feed.json');
+  await writeFile(feed, JSON.stringify(TEST_FEED));
+  await runUpdater(s.store!, testFeedUpdater, feed);
+  assert.equal((await s.call(INDEX, postJson(manifestFor(img, blobs)))).status, 201);
+
+  const first = await s.call(`${VULN}/${img.manifestHash}`);
+  const etag = first.headers.get('etag');
+  assert.match(etag ?? '', /^"vr-[0-9a-f]{40}"$/);
+  const firstBody = await first.json();
+  check('vulnerability_report', firstBody);
+  const again = await s.call(`${VULN}/${img.manifestHash}`);
+  assert.equal(again.headers.get('etag'), etag);
+  assert.deepEqual(await again.json(), firstBody, 'served again from the cache, same content');
+  const notModified = await s.call(`${VULN}/${img.manifestHash}`, { headers: { 'if-none-match': etag! } });
+  assert.equal(notModified.status, 304);
+
+  // New feed data (one record fewer): a new operation, so a new report and a new validator.
+  await writeFile(feed, JSON.stringify(TEST_FEED.slice(1)));
+  const r = await runUpdater(s.store!, testFeedUpdater, feed);
+  assert.equal(r.unchanged, false);
+  const changed = await s.call(`${VULN}/${img.manifestHash}`, { headers: { 'if-none-match': etag! } });
+  assert.equal(changed.status, 200);
+  assert.notEqual(changed.headers.get('etag'), etag);
+  const names = (b: unknown) => Object.values((b as { vulnerabilities: Record<string, { name: string }> }).vulnerabilities).map((v) => v.name).sort();
+  assert.deepEqual(names(firstBody), ['CVE-2023-38545', 'CVE-2023-5678']);
+  assert.deepEqual(names(await changed.json()), ['CVE-2023-38545'], 'the new data, not the cached report');
+});
