@@ -161,4 +161,67 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
   withStore('a diff of an unknown operation is a not-found error', async (s) => {
     await assert.rejects(s.diffUpdateOperations(undefined, '00000000-0000-0000-0000-000000000000'), { code: 'not-found' });
   });
+
+  const note = (id: string, reason: 'added' | 'removed' = 'added') => ({
+    id, manifest: 'sha256:' + '1'.repeat(64), reason, vulnerability: { name: `CVE-${id.slice(0, 4)}`, normalized_severity: 'High' },
+  });
+  const ref = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+  withStore('notifications: stored once per update operation, paged in id order, deleted', async (s) => {
+    const nid = 'a0000000-0000-4000-8000-000000000001';
+    const ids = ['30000000-0000-4000-8000-000000000000', '10000000-0000-4000-8000-000000000000', '20000000-0000-4000-8000-000000000000'];
+    assert.equal(await s.putNotifications({ operationRef: ref(1), updater: 'debian', notificationId: nid, notifications: ids.map((i) => note(i)) }), true);
+    assert.equal(
+      await s.putNotifications({ operationRef: ref(1), updater: 'debian', notificationId: 'b0000000-0000-4000-8000-000000000001', notifications: [note(ids[0]!)] }),
+      false, 'an operation is processed once',
+    );
+    assert.equal(await s.getNotificationReceipt({ notificationId: 'b0000000-0000-4000-8000-000000000001' }), undefined, 'the refused set left nothing');
+    const receipt = await s.getNotificationReceipt({ operationRef: ref(1) });
+    assert.deepEqual({ ...receipt, created: undefined }, { operationRef: ref(1), updater: 'debian', notificationId: nid, status: 'pending', attempts: 0, created: undefined });
+    const walked: string[] = [];
+    let after: string | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await s.getNotificationPage(nid, 2, after);
+      assert.ok(page);
+      walked.push(...page.notifications.map((n) => n.id));
+      if (!page.next) break;
+      after = page.next;
+    }
+    assert.deepEqual(walked, [...ids].sort());
+    assert.deepEqual((await s.getNotificationPage(nid, 10))!.notifications[0], note(ids[1]!), 'bodies round-trip');
+    assert.equal((await s.getNotificationPage(nid, 3))!.next, undefined, 'an exact last page has no next');
+    assert.equal(await s.getNotificationPage('c0000000-0000-4000-8000-000000000001', 10), undefined);
+    // An operation that affected nothing is recorded without a set.
+    assert.equal(await s.putNotifications({ operationRef: ref(2), updater: 'debian', notifications: [] }), true);
+    assert.equal((await s.getNotificationReceipt({ operationRef: ref(2) }))?.status, 'none');
+    assert.equal(await s.deleteNotificationSet(nid), true);
+    assert.equal(await s.getNotificationPage(nid, 10), undefined, 'a deleted set is gone');
+    assert.equal(await s.deleteNotificationSet(nid), true, 'deleting twice is fine');
+    assert.equal(await s.deleteNotificationSet('c0000000-0000-4000-8000-000000000001'), false);
+    assert.equal(await s.claimNotificationDelivery(60_000), undefined, 'a deleted set is not delivered');
+  });
+
+  withStore('notification delivery: claim, lease, retry, delivered', async (s) => {
+    const [n1, n2] = ['a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-000000000002'];
+    await s.putNotifications({ operationRef: ref(1), updater: 'debian', notificationId: n1, notifications: [note(ref(11))] });
+    await s.putNotifications({ operationRef: ref(2), updater: 'debian', notificationId: n2, notifications: [note(ref(12))] });
+    const a = await s.claimNotificationDelivery(60_000);
+    const b = await s.claimNotificationDelivery(60_000);
+    assert.ok(a && b);
+    assert.deepEqual([a.notificationId, b.notificationId].sort(), [n1, n2], 'two claims take two different sets');
+    assert.equal(await s.claimNotificationDelivery(60_000), undefined, 'claimed sets are not claimed again while the lease lasts');
+    await s.markNotificationDelivered(a.notificationId);
+    await s.markNotificationDeliveryFailed(b.notificationId, 0);
+    const again = await s.claimNotificationDelivery(60_000);
+    assert.deepEqual(again, { notificationId: b.notificationId, attempts: 2 }, 'a failed set is due again, attempts counted');
+    await s.markNotificationDeliveryFailed(b.notificationId, 3_600_000);
+    assert.equal(await s.claimNotificationDelivery(60_000), undefined, 'not before its next attempt');
+    assert.equal((await s.getNotificationReceipt({ notificationId: a.notificationId }))?.status, 'delivered');
+    // A lease that ran out (the claimer died) lets another claimer take the set.
+    const n3 = 'a0000000-0000-4000-8000-000000000003';
+    await s.putNotifications({ operationRef: ref(3), updater: 'debian', notificationId: n3, notifications: [note(ref(13))] });
+    assert.equal((await s.claimNotificationDelivery(1))?.notificationId, n3);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(await s.claimNotificationDelivery(60_000), { notificationId: n3, attempts: 2 });
+  });
 }

@@ -40,6 +40,32 @@ export interface Store {
   // ---- matching: records of the newest operation of each updater
   queryVulnerabilities(queries: VulnerabilityQuery[]): Promise<StoredVulnerability[][]>;
 
+  // ---- notifications (src/notifier): one receipt per processed update operation, one notification set per receipt
+  /**
+   * Records that an update operation was processed, with the notifications it created (set.notificationId and
+   * notifications; none when the operation affected no manifest), all or nothing. Returns false, storing nothing,
+   * when the operation already has a receipt: a second processing (another instance, a retry) creates nothing.
+   */
+  putNotifications(set: NewNotificationSet): Promise<boolean>;
+  /** The receipt of an update operation, or of a notification set. */
+  getNotificationReceipt(key: { operationRef: string } | { notificationId: string }): Promise<NotificationReceipt | undefined>;
+  /**
+   * Up to pageSize notifications of a set, in id order, after the notification id `after`; next is the last id of
+   * the page when more follow. Undefined when the set does not exist or was deleted.
+   */
+  getNotificationPage(notificationId: string, pageSize: number, after?: string): Promise<{ notifications: StoredNotification[]; next?: string } | undefined>;
+  /** Marks a set deleted (its notifications are dropped); false when no such set exists. Deleting twice is fine. */
+  deleteNotificationSet(notificationId: string): Promise<boolean>;
+  /**
+   * Claims one set that is due for delivery (pending, next attempt reached, no live claim) for leaseMs, counting an
+   * attempt. Concurrent claimers (other instances on a shared store) never get the same set while the lease lasts.
+   */
+  claimNotificationDelivery(leaseMs: number): Promise<{ notificationId: string; attempts: number } | undefined>;
+  /** Delivered: never claimed again. */
+  markNotificationDelivered(notificationId: string): Promise<void>;
+  /** Not delivered: the claim ends and the set is due again after retryInMs. */
+  markNotificationDeliveryFailed(notificationId: string, retryInMs: number): Promise<void>;
+
   /**
    * Present when several processes may share this store (PostgreSQL): locks that every instance sees. Absent for
    * SQLite, which one process owns; there the service's in-process sharing of runs is all the coordination needed.
@@ -68,6 +94,39 @@ export interface StoreCoordination {
   msSinceUpdaterRun(updater: string): Promise<number | undefined>;
   /** Records that a run of the updater finished now (updated or unchanged). */
   recordUpdaterRun(updater: string): Promise<void>;
+}
+
+/** A notification as the API serves it (notification.schema.json); vulnerability is a vulnerability_summary. */
+export interface StoredNotification {
+  id: string;
+  manifest: string;
+  reason: 'added' | 'removed';
+  vulnerability: Record<string, unknown>;
+}
+
+export interface NewNotificationSet {
+  operationRef: string;
+  updater: string;
+  /** Absent when the operation created no notifications (the receipt still records that it was processed). */
+  notificationId?: string;
+  notifications: StoredNotification[];
+}
+
+/**
+ * none: processed, nothing to notify. pending: waiting for (another) delivery attempt. delivered: a deliverer
+ * confirmed it. deleted: the client deleted the set through the API.
+ */
+export type NotificationStatus = 'none' | 'pending' | 'delivered' | 'deleted';
+
+export interface NotificationReceipt {
+  operationRef: string;
+  updater: string;
+  notificationId?: string;
+  status: NotificationStatus;
+  /** Delivery attempts so far (claims). */
+  attempts: number;
+  /** ISO 8601. */
+  created: string;
 }
 
 export interface UpdateOperationWriter {

@@ -76,4 +76,28 @@ export const migrations: readonly string[] = [
     finished timestamptz NOT NULL
   );
   `,
+  // 3: the notifier (src/notifier), as in the SQLite store. The receipt's primary key makes processing an update
+  // operation happen once even when two instances compute its notifications at the same time (the second INSERT
+  // waits for the first transaction, then does nothing). claimed_until is a delivery lease: the claim is one
+  // UPDATE over a SELECT … FOR UPDATE SKIP LOCKED, so instances take disjoint sets without waiting.
+  `
+  CREATE TABLE notification_receipt (
+    operation_ref   uuid PRIMARY KEY,
+    updater         text NOT NULL,
+    notification_id uuid UNIQUE,
+    status          text NOT NULL CHECK (status IN ('none', 'pending', 'delivered', 'deleted')),
+    created         timestamptz NOT NULL DEFAULT clock_timestamp(),
+    attempts        integer NOT NULL DEFAULT 0,
+    next_attempt    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    claimed_until   timestamptz
+  );
+  CREATE INDEX notification_receipt_due ON notification_receipt(next_attempt) WHERE status = 'pending';
+
+  CREATE TABLE notification (
+    notification_id uuid NOT NULL REFERENCES notification_receipt(notification_id) ON DELETE CASCADE,
+    id              uuid NOT NULL,
+    body            text NOT NULL,
+    PRIMARY KEY (notification_id, id)
+  );
+  `,
 ];

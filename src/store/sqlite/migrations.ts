@@ -64,4 +64,27 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (token, vuln_id)
   ) WITHOUT ROWID;
   `,
+  // 2: the notifier (src/notifier). One receipt per processed update operation (the primary key is what makes
+  // processing happen once); a receipt with notifications carries the set's id and its delivery state. Receipts do
+  // not reference update_operation: retention deletes old operations, their notifications stay.
+  `
+  CREATE TABLE notification_receipt (
+    operation_ref   TEXT PRIMARY KEY,
+    updater         TEXT NOT NULL,
+    notification_id TEXT UNIQUE,
+    status          TEXT NOT NULL CHECK (status IN ('none', 'pending', 'delivered', 'deleted')),
+    created         TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt    TEXT NOT NULL,
+    claimed_until   TEXT
+  );
+  CREATE INDEX notification_receipt_due ON notification_receipt(status, next_attempt);
+
+  CREATE TABLE notification (
+    notification_id TEXT NOT NULL REFERENCES notification_receipt(notification_id) ON DELETE CASCADE,
+    id              TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    PRIMARY KEY (notification_id, id)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -8,7 +8,7 @@ import type { UpdateOperation } from '../../model/update-operation.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import type { VulnerabilityQuery } from '../../ecosystems/matcher.ts';
 import type { LayerReport } from '../../indexer/layer-report.ts';
-import type { Store, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
+import type { NewNotificationSet, NotificationReceipt, NotificationStatus, Store, StoredNotification, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
 import { serializeVulnerability } from '../vulnerability-hash.ts';
 import { migrations } from './migrations.ts';
 import { indexReportPackageNames } from '../index-report-names.ts';
@@ -272,6 +272,74 @@ export class SqliteStore implements Store {
     });
   }
 
+  // ---- notifications. One process owns an SQLite file, so a claim is a status check inside one synchronous
+  // statement; the lease still matters after a crash: a claim left by a dead process expires and is retried.
+
+  async putNotifications(set: NewNotificationSet): Promise<boolean> {
+    const now = new Date().toISOString();
+    return this.#tx(() => {
+      const inserted = this.#stmt(
+        `INSERT INTO notification_receipt (operation_ref, updater, notification_id, status, created, next_attempt)
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (operation_ref) DO NOTHING`,
+      ).run(set.operationRef, set.updater, set.notificationId ?? null, set.notificationId ? 'pending' : 'none', now, now);
+      if (Number(inserted.changes) === 0) return false;
+      if (set.notificationId) {
+        const ins = this.#stmt('INSERT INTO notification (notification_id, id, body) VALUES (?, ?, ?)');
+        for (const n of set.notifications) ins.run(set.notificationId, n.id, JSON.stringify(n));
+      }
+      return true;
+    });
+  }
+
+  async getNotificationReceipt(key: { operationRef: string } | { notificationId: string }): Promise<NotificationReceipt | undefined> {
+    const cols = 'operation_ref, updater, notification_id, status, attempts, created';
+    const row =
+      'operationRef' in key
+        ? this.#stmt(`SELECT ${cols} FROM notification_receipt WHERE operation_ref = ?`).get(key.operationRef)
+        : this.#stmt(`SELECT ${cols} FROM notification_receipt WHERE notification_id = ?`).get(key.notificationId);
+    return row ? toReceipt(row) : undefined;
+  }
+
+  async getNotificationPage(notificationId: string, pageSize: number, after?: string): Promise<{ notifications: StoredNotification[]; next?: string } | undefined> {
+    const receipt = this.#stmt('SELECT status FROM notification_receipt WHERE notification_id = ?').get(notificationId);
+    if (!receipt || receipt.status === 'deleted') return undefined;
+    // One more than asked: whether it exists says whether a next page does.
+    const rows = this.#stmt('SELECT id, body FROM notification WHERE notification_id = ? AND id > ? ORDER BY id LIMIT ?')
+      .all(notificationId, after ?? '', pageSize + 1);
+    const notifications = rows.slice(0, pageSize).map((r) => JSON.parse(r.body as string) as StoredNotification);
+    return rows.length > pageSize && pageSize > 0 ? { notifications, next: notifications[notifications.length - 1]!.id } : { notifications };
+  }
+
+  async deleteNotificationSet(notificationId: string): Promise<boolean> {
+    return this.#tx(() => {
+      const changed = this.#stmt("UPDATE notification_receipt SET status = 'deleted', claimed_until = NULL WHERE notification_id = ?").run(notificationId);
+      this.#stmt('DELETE FROM notification WHERE notification_id = ?').run(notificationId);
+      return Number(changed.changes) > 0;
+    });
+  }
+
+  async claimNotificationDelivery(leaseMs: number): Promise<{ notificationId: string; attempts: number } | undefined> {
+    const now = new Date();
+    const row = this.#stmt(
+      `UPDATE notification_receipt SET claimed_until = ?, attempts = attempts + 1
+       WHERE operation_ref = (
+         SELECT operation_ref FROM notification_receipt
+         WHERE status = 'pending' AND next_attempt <= ? AND (claimed_until IS NULL OR claimed_until < ?)
+         ORDER BY next_attempt, created LIMIT 1)
+       RETURNING notification_id, attempts`,
+    ).get(new Date(now.getTime() + leaseMs).toISOString(), now.toISOString(), now.toISOString());
+    return row ? { notificationId: row.notification_id as string, attempts: Number(row.attempts) } : undefined;
+  }
+
+  async markNotificationDelivered(notificationId: string): Promise<void> {
+    this.#stmt("UPDATE notification_receipt SET status = 'delivered', claimed_until = NULL WHERE notification_id = ? AND status = 'pending'").run(notificationId);
+  }
+
+  async markNotificationDeliveryFailed(notificationId: string, retryInMs: number): Promise<void> {
+    this.#stmt('UPDATE notification_receipt SET next_attempt = ?, claimed_until = NULL WHERE notification_id = ? AND status = \'pending\'')
+      .run(new Date(Date.now() + retryInMs).toISOString(), notificationId);
+  }
+
   async close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
   }
@@ -299,6 +367,17 @@ function migrate(db: DatabaseSync): void {
 
 function toOperation(r: Record<string, unknown>): UpdateOperation {
   return { ref: r.ref as string, updater: r.updater as string, fingerprint: r.fingerprint as string, date: r.date as string, count: Number(r.count) };
+}
+
+function toReceipt(r: Record<string, unknown>): NotificationReceipt {
+  return {
+    operationRef: r.operation_ref as string,
+    updater: r.updater as string,
+    ...(r.notification_id ? { notificationId: r.notification_id as string } : {}),
+    status: r.status as NotificationStatus,
+    attempts: Number(r.attempts),
+    created: r.created as string,
+  };
 }
 
 function toStored(r: Record<string, unknown>): StoredVulnerability {
