@@ -7,6 +7,7 @@ import { buildVulnerabilityReport, findings } from '../matcher/vulnerability-rep
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
 import { runUpdaterInCluster } from '../service/cluster-updater-run.ts';
+import { processUpdateOperation } from '../notifier/processor.ts';
 import { versionSchemes } from '../versions/registry.ts';
 import { compareLines } from '../versions/compare-stdin.ts';
 import { EXIT_ERROR, EXIT_FOUND, EXIT_OK } from './cli-error.ts';
@@ -147,6 +148,11 @@ export async function updateCommand(o: { source: string[]; db?: string; retentio
           ? `${name}: unchanged since the last update (${location})\n`
           : `${name}: update operation ${r.operation!.ref} with ${r.operation!.count} records from ${location} in ${secs}s\n`,
       );
+      if (r.operation) {
+        // Notifications for the new operation are created now; a running service's notifier delivers them.
+        const n = await processUpdateOperation(store, allMatchers(), r.operation);
+        if (n.kind === 'created') io.stdout(`${name}: notification ${n.notificationId} with ${n.count} notifications\n`);
+      }
     }
     return EXIT_OK;
   });

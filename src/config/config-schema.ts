@@ -63,27 +63,27 @@ export const configSpec: Spec = obj({
   }),
   notifier: obj(
     {
-      connstring: str('store of the notifier'),
+      connstring: str('store of the notifier (notifier mode): the store the matcher writes, i.e. a shared PostgreSQL connstring'),
       migrations: bool('accepted for Clair compatibility', true),
-      indexer_addr: str('base URL of the indexer'),
-      matcher_addr: str('base URL of the matcher'),
+      indexer_addr: str('accepted for Clair compatibility, unused: clair-ts\'s notifier reads the shared store'),
+      matcher_addr: str('accepted for Clair compatibility, unused: clair-ts\'s notifier reads the shared store'),
       poll_interval: dur('interval between checks for new update operations', '5m'),
       delivery_interval: dur('interval between delivery attempts', '5m'),
-      disable_summary: bool('one notification per manifest and vulnerability instead of a summary', false),
+      disable_summary: bool('one notification per manifest, reason and vulnerability instead of the most severe one per manifest and reason', false),
       webhook: obj({
-        target: str('URL the webhook is POSTed to'),
-        callback: str('base URL clients fetch notifications from'),
+        target: str('http(s) URL the webhook is POSTed to'),
+        callback: str('base URL clients fetch notifications from, e.g. http://clair:6060/notifier/api/v1/notification (required with target)'),
         headers: { kind: 'map', value: list('header values'), doc: 'extra headers sent with the webhook' },
-        signed: bool('sign the webhook with the PSK', false),
+        signed: bool('sign the webhook with the PSK (not implemented: true is a startup error)', false),
       }),
       amqp: obj({
         exchange: obj({ name: str('exchange name'), type: str('exchange type'), durable: bool('durable exchange', false), auto_delete: bool('auto-delete exchange', false) }),
-        uris: list('AMQP broker URIs'),
+        uris: list('AMQP broker URIs, amqp:// or amqps://, tried in order'),
         routing_key: str('routing key'),
-        callback: str('base URL clients fetch notifications from'),
+        callback: str('base URL clients fetch notifications from (required unless direct)'),
         direct: bool('deliver notifications in the message', false),
-        rollup: { kind: 'int', min: 0, doc: 'notifications per direct message' },
-        tls,
+        rollup: { kind: 'int', min: 0, doc: 'notifications per direct message (default 1)' },
+        tls: obj({ root_ca: str('not implemented: setting tls is a startup error'), cert: str('not implemented'), key: str('not implemented') }),
       }),
       stomp: obj({
         destination: str('STOMP destination'),
@@ -95,7 +95,7 @@ export const configSpec: Spec = obj({
         tls,
       }),
     },
-    'accepted and validated; the notifier itself is not implemented yet',
+    'notifications for new update operations (combo and notifier modes); stomp is not implemented (a startup error)',
   ),
   auth: obj({
     psk: obj({

@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { ClairError, errorMessage } from '../model/errors.ts';
 import { configSpec, envName, type FieldSpec, type Spec } from './config-schema.ts';
 import { parseDuration } from './duration.ts';
+import { parseNotifierConfig, type NotifierConfig } from '../notifier/notifier-config.ts';
 
 // Reads the YAML config, applies CLAIR_TS_* environment overrides (see config-schema.ts for the rule) and
 // validates the result against configSpec. Every problem is reported with the key that caused it and where it
@@ -18,8 +19,7 @@ export interface ServeConfig {
   matcher: { connstring?: string; indexerAddr?: string; periodMs: number; disableUpdaters: boolean; updateRetention: number };
   /** sets: undefined = every updater. locations: updater name → feed location given in the config. */
   updaters: { sets?: string[]; locations: Record<string, string> };
-  /** Validated but unused until the notifier exists. */
-  notifier: Record<string, unknown>;
+  notifier: NotifierConfig;
   auth: { psk?: { key: Uint8Array; issuers: string[] } };
   http: { bodyLimit: number; requestTimeoutMs: number };
 }
@@ -259,7 +259,7 @@ function toServeConfig(tree: Tree, source: string): ServeConfig {
       updateRetention: dflt(tree, 'matcher.update_retention'),
     },
     updaters: { ...(sets !== undefined ? { sets } : {}), locations },
-    notifier: (get(tree, 'notifier') as Tree | undefined) ?? {},
+    notifier: parseNotifierConfig((get(tree, 'notifier') as Tree | undefined) ?? {}),
     auth: psk ? { psk } : {},
     http: { bodyLimit: dflt(tree, 'http.body_limit'), requestTimeoutMs: dflt(tree, 'http.request_timeout') },
   };

@@ -4,7 +4,7 @@ import { errorAnswer, HttpError } from './errors.ts';
 import { indexerRoutes, type IndexerDeps } from './indexer-routes.ts';
 import { matcherRoutes, type MatcherDeps } from './matcher-routes.ts';
 import type { ServiceMetrics } from './metrics.ts';
-import { notifierRoutes } from './notifier-routes.ts';
+import { notifierRoutes, type NotifierDeps } from './notifier-routes.ts';
 import { pskVerifier, type PskConfig } from './psk-auth.ts';
 import { registerRoutes } from './route.ts';
 
@@ -14,7 +14,7 @@ import { registerRoutes } from './route.ts';
 export interface ApiDeps {
   indexer?: IndexerDeps;
   matcher?: MatcherDeps;
-  notifier?: boolean;
+  notifier?: NotifierDeps;
   psk?: PskConfig;
   metrics: ServiceMetrics;
   logger: Logger;
@@ -70,6 +70,6 @@ export function createApiApp(d: ApiDeps): FastifyInstance {
   const opts = { timeoutMs: d.requestTimeoutMs };
   if (d.indexer) registerRoutes(app, indexerRoutes(d.indexer), opts);
   if (d.matcher) registerRoutes(app, matcherRoutes(d.matcher), opts);
-  if (d.notifier) registerRoutes(app, notifierRoutes(), opts);
+  if (d.notifier) registerRoutes(app, notifierRoutes(d.notifier), opts);
   return app;
 }

@@ -11,7 +11,9 @@ import { ServiceMetrics } from '../http/metrics.ts';
 import { ClairError, errorMessage } from '../model/errors.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
+import type { UpdateOperation } from '../model/update-operation.ts';
 import type { Updater } from '../updater/updater.ts';
+import { Notifier } from '../notifier/notifier.ts';
 import { remoteIndexReports, storeIndexReports } from './index-report-source.ts';
 import { IndexingService } from './indexing.ts';
 import { displayLocation, UpdaterScheduler, type UpdaterTarget } from './updater-scheduler.ts';
@@ -20,7 +22,10 @@ import { displayLocation, UpdaterScheduler, type UpdaterTarget } from './updater
 //   combo    indexer + matcher + notifier routes on one store; updaters in this process
 //   indexer  indexer routes on indexer.connstring
 //   matcher  matcher routes on matcher.connstring; index reports from matcher.indexer_addr; updaters here
-//   notifier notifier routes (empty until the notifier exists)
+//   notifier notifier routes and loops on notifier.connstring, which must be the store the matcher writes (a shared
+//            PostgreSQL): notifications are computed from its update operations and index reports
+// combo and notifier modes run the notifier (src/notifier): notifications for each new update operation, delivered
+// by notifier.webhook / notifier.amqp when configured.
 
 export const SERVE_MODES = ['combo', 'indexer', 'matcher', 'notifier'] as const;
 export type ServeMode = (typeof SERVE_MODES)[number];
@@ -41,14 +46,18 @@ export interface StartOptions {
   ecosystems?: Ecosystems;
   /** First retry delay of a failed updater (tests shorten it). */
   updaterRetryBaseMs?: number;
+  /** First retry delay of a failed notification delivery (tests shorten it). */
+  notifierRetryBaseMs?: number;
 }
 
 export interface RunningService {
   mode: ServeMode;
   apiUrl: string;
   introspectionUrl: string;
-  /** The store this process opened (none in notifier mode). */
+  /** The store this process opened. */
   store: Store | undefined;
+  /** The notifier (combo and notifier modes). */
+  notifier: Notifier | undefined;
   metrics: ServiceMetrics;
   logger: Logger;
   api: FastifyInstance;
@@ -96,21 +105,24 @@ export async function startService(config: ServeConfig, opts: StartOptions): Pro
   if (mode === 'matcher' && !config.matcher.indexerAddr) {
     throw new ClairError('bad-input', 'matcher mode needs matcher.indexer_addr (CLAIR_TS_MATCHER_INDEXER_ADDR): the indexer to read index reports from');
   }
-  const eco = mode === 'notifier' ? { scanners: [], matchers: [], updaters: [] } : (opts.ecosystems ?? (await registryEcosystems()));
+  // The notifier decides which manifests a record affects with the ecosystems' matchers, so notifier mode loads them too.
+  const eco = opts.ecosystems ?? (await registryEcosystems());
   const runUpdaters = (mode === 'combo' || mode === 'matcher') && !config.matcher.disableUpdaters;
   const targets = runUpdaters ? updaterTargets(config, eco.updaters) : [];
 
   const location =
     opts.db ??
+    (mode === 'notifier' ? config.notifier.connstring : undefined) ??
     (mode === 'matcher' ? config.matcher.connstring : (config.indexer.connstring ?? (mode === 'combo' ? config.matcher.connstring : undefined))) ??
     resolveDbLocation(undefined, env);
   if (mode === 'combo' && config.indexer.connstring && config.matcher.connstring && config.indexer.connstring !== config.matcher.connstring && !opts.db) {
     throw new ClairError('bad-input', 'combo mode uses one store: indexer.connstring and matcher.connstring differ; set one of them');
   }
-  const store = mode === 'notifier' ? undefined : await openStore(location);
+  const store = await openStore(location);
   const metrics = new ServiceMetrics();
   let ready = false;
   let scheduler: UpdaterScheduler | undefined;
+  let notifier: Notifier | undefined;
   let apiApp: FastifyInstance | undefined;
   let introApp: FastifyInstance | undefined;
 
@@ -122,6 +134,7 @@ export async function startService(config: ServeConfig, opts: StartOptions): Pro
       // in-flight ones; only then is the store closed under them.
       await apiApp?.close();
       await scheduler?.stop();
+      await notifier?.stop();
       await introApp?.close();
       await store?.close();
       logger.info('stopped');
@@ -149,7 +162,7 @@ export async function startService(config: ServeConfig, opts: StartOptions): Pro
             },
           }
         : {}),
-      notifier: mode === 'combo' || mode === 'notifier',
+      ...(mode === 'combo' || mode === 'notifier' ? { notifier: { store } } : {}),
       ...(config.auth.psk ? { psk: config.auth.psk } : {}),
       metrics,
       logger,
@@ -157,6 +170,12 @@ export async function startService(config: ServeConfig, opts: StartOptions): Pro
       requestTimeoutMs: config.http.requestTimeoutMs,
     });
     introApp = createIntrospectionApp({ metrics, ready: () => ready, logger });
+    if (mode === 'combo' || mode === 'notifier') {
+      notifier = new Notifier(store, eco.matchers, config.notifier, {
+        log: logger.child({ component: 'notifier' }),
+        ...(opts.notifierRetryBaseMs !== undefined ? { retryBaseMs: opts.notifierRetryBaseMs } : {}),
+      });
+    }
     await listen(apiApp, api, 'http_listen_addr');
     await listen(introApp, intro, 'introspection_addr');
     if (store && targets.length > 0) {
@@ -165,21 +184,23 @@ export async function startService(config: ServeConfig, opts: StartOptions): Pro
         retention: config.matcher.updateRetention,
         observer: metrics,
         log: logger.child({ component: 'updaters' }),
+        ...(notifier ? { onOperation: (op: UpdateOperation) => void notifier!.processOperation(op) } : {}),
         ...(opts.updaterRetryBaseMs !== undefined ? { retryBaseMs: opts.updaterRetryBaseMs } : {}),
       });
       scheduler.start();
     }
+    notifier?.start();
     ready = true;
     logger.info(
       {
         api: urlOf(apiApp), introspection: urlOf(introApp), store: store ? displayLocation(location.replace(/\/\/[^@/]*@/, '//')) : undefined,
-        updaters: targets.map((t) => t.updater.name), auth: config.auth.psk ? 'psk' : 'none',
+        updaters: targets.map((t) => t.updater.name), ...(notifier ? { notifier: notifier.deliverers } : {}), auth: config.auth.psk ? 'psk' : 'none',
         // With a shared store, updater runs, index requests and layer scans are coordinated with other instances.
         ...(store ? { coordination: store.coordination ? 'shared store: advisory locks' : 'this process only' } : {}),
       },
       `clair-ts ${mode} ready`,
     );
-    return { mode, apiUrl: urlOf(apiApp), introspectionUrl: urlOf(introApp), store, metrics, logger, api: apiApp, close };
+    return { mode, apiUrl: urlOf(apiApp), introspectionUrl: urlOf(introApp), store, notifier, metrics, logger, api: apiApp, close };
   } catch (e) {
     await close().catch((err) => logger.error({ err: errorMessage(err) }, 'cleanup after a failed start'));
     throw e;

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { errorMessage } from '../model/errors.ts';
 import type { Store } from '../store/store.ts';
 import type { Updater } from '../updater/updater.ts';
+import type { UpdateOperation } from '../model/update-operation.ts';
 import { runUpdaterInCluster } from './cluster-updater-run.ts';
 
 // Background updaters: each feed runs once at start and then every `periodMs`. A failing feed is logged and tried
@@ -29,6 +30,8 @@ export interface SchedulerOptions {
   observer?: UpdaterObserver;
   log: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
   random?: () => number;
+  /** Called after this scheduler committed a new update operation (the notifier processes it). */
+  onOperation?: (op: UpdateOperation) => void;
 }
 
 interface Slot {
@@ -126,6 +129,7 @@ export class UpdaterScheduler {
         { updater: updater.name, location: where, unchanged: r.unchanged, records: r.records, ref: r.operation?.ref, seconds: Number(seconds().toFixed(1)) },
         r.unchanged ? 'feed unchanged' : 'update operation stored',
       );
+      if (r.operation) this.#opts.onOperation?.(r.operation);
     } catch (e) {
       if (signal.aborted) return;
       slot.failures++;

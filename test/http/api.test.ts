@@ -129,12 +129,12 @@ test('index, report, match, internal endpoints, delete and re-index', async (t) 
   const wrapped = await s.call('/indexer/api/v1/internal/affected_manifest', postJson({ vulnerabilities: [summary('CVE-2023-38545', 'curl', '7.88.1-10+deb12u5')] }));
   assert.deepEqual(((await wrapped.json()) as { vulnerable_manifests: unknown }).vulnerable_manifests, { [img.manifestHash]: ['0'] });
 
-  // ---- notifier: empty pages until the notifier exists
+  // ---- notifier: a notification id that was never created is a 404 (test/notifier covers real notifications)
   const nid = '5e4b387e-88d3-4364-86fd-063447a6fad2';
   const page = await s.call(`/notifier/api/v1/notification/${nid}?page_size=10`);
-  assert.equal(page.status, 200);
-  check('notification_page', await page.json());
-  assert.equal((await s.call(`/notifier/api/v1/notification/${nid}`, { method: 'DELETE' })).status, 200);
+  assert.equal(page.status, 404);
+  check('error', await page.json());
+  assert.equal((await s.call(`/notifier/api/v1/notification/${nid}`, { method: 'DELETE' })).status, 404);
 
   // ---- metrics saw it all
   const metrics = await (await fetch(`${s.introspectionUrl}/metrics`)).text();
