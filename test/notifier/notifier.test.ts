@@ -157,3 +157,28 @@ test('a set deleted before delivery is not delivered', async (t) => {
   assert.deepEqual(await n.deliverDue(), []);
   assert.equal(hook.received.length, 0);
 });
+
+test('the service processes each update operation its scheduler commits (the hook), without waiting for the poll', async (t) => {
+  const { mkdtemp, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = await mkdtemp(join(tmpdir(), 'clair-ts-notifier-hook-'));
+  const feed = join(dir, 'feed.json');
+  await writeFile(feed, JSON.stringify(FEED_1));
+  // The poll runs once at start (before any operation exists) and then not for an hour: only the hook can process.
+  const s = await startTestService(t, `matcher:\n  period: 1s\nupdaters:\n  config:\n    testfeed:\n      url: ${feed}\nnotifier:\n  poll_interval: 1h\n`);
+  const store = s.store!;
+  const receiptOfNewest = async () => {
+    const [op] = await store.listUpdateOperations('testfeed');
+    return op ? store.getNotificationReceipt({ operationRef: op.ref }) : undefined;
+  };
+  const waitFor = async (what: string, ok: () => Promise<boolean>) => {
+    for (let i = 0; i < 200 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(await ok(), what);
+  };
+  await waitFor('the first operation gets a receipt', async () => (await receiptOfNewest())?.status === 'none');
+  await writeFile(feed, JSON.stringify(FEED_2));
+  await waitFor('the second operation is processed', async () => (await store.listUpdateOperations('testfeed')).length === 2 && (await receiptOfNewest()) !== undefined);
+  // Nothing is indexed here, so the second operation affects no manifest: processed, nothing to notify.
+  assert.equal((await receiptOfNewest())?.status, 'none');
+});
