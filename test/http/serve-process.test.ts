@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,15 +13,7 @@ import { test } from 'node:test';
 
 const root = resolve(import.meta.dirname, '../..');
 const node = process.execPath;
-// main.ts once it registers `serve`; until then the same command body through a small entry script.
-const entry = readFileSync(join(root, 'src/cli/main.ts'), 'utf8').includes('serve-command') ? [join(root, 'src/cli/main.ts'), 'serve'] : [join(root, 'test/http/serve-entry.ts')];
-
-let registryError: string | undefined;
-try {
-  await import('../../src/ecosystems/registry.ts');
-} catch (e) {
-  registryError = (e as Error).message;
-}
+const entry = [join(root, 'src/cli/main.ts'), 'serve'];
 
 async function freePort(): Promise<number> {
   const srv = createServer().listen(0, '127.0.0.1');
@@ -39,12 +31,9 @@ function collect(child: ChildProcess): () => string {
   return () => out;
 }
 
-// Combo mode needs the ecosystem registry; while an ecosystem it lists is still missing, notifier mode (which loads
-// none) still covers start, readiness and the SIGTERM path.
-const mode = registryError ? 'notifier' : 'combo';
+const mode = 'combo';
 
-test(`serve (${mode} mode) becomes ready and exits 0 on SIGTERM`, async (t) => {
-  if (registryError) t.diagnostic(`combo mode not tested: the ecosystem registry does not load yet: ${registryError}`);
+test('serve (combo mode) becomes ready and exits 0 on SIGTERM', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'clair-ts-serve-'));
   const [api, intro] = [await freePort(), await freePort()];
   const config = join(dir, 'config.yaml');
@@ -61,9 +50,9 @@ test(`serve (${mode} mode) becomes ready and exits 0 on SIGTERM`, async (t) => {
       if (!ready) await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(ready, `never became ready:\n${output()}`);
-    const probe = mode === 'combo' ? '/indexer/api/v1/index_state' : '/notifier/api/v1/notification/5e4b387e-88d3-4364-86fd-063447a6fad2';
+    const probe = '/indexer/api/v1/index_state';
     assert.equal((await fetch(`http://127.0.0.1:${api}${probe}`)).status, 200);
-    if (mode === 'combo') assert.ok(existsSync(db), 'the store file is where --db says');
+    assert.ok(existsSync(db), 'the store file is where --db says');
     child.kill('SIGTERM');
     const [code, signal] = (await exited) as [number | null, string | null];
     assert.equal(signal, null, output());
