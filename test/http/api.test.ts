@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { runUpdater } from '../../src/updater/run-updater.ts';
 import {
   debianLikeImage, manifestFor, postJson, schemaChecker, startBlobServer, startTestService, TEST_FEED, testFeedUpdater,
@@ -15,18 +15,24 @@ import {
 const INDEX = '/indexer/api/v1/index_report';
 const VULN = '/matcher/api/v1/vulnerability_report';
 
-test('index, report, match, internal endpoints, delete and re-index', async (t) => {
-  const check = await schemaChecker(t);
-  if (!check) return;
+/** A service on SQLite with the test feed loaded, and a Debian-like image whose layers a local server holds. */
+async function serviceWithFeed(t: TestContext, name: string) {
   const blobs = await startBlobServer();
   t.after(() => blobs.close());
-  const img = await debianLikeImage('flow');
+  const img = await debianLikeImage(name);
   for (const l of img.layers) blobs.put(l.digest, l.bytes);
   const s = await startTestService(t, 'indexer:\n  allow_private_addresses: true\nmatcher:\n  disable_updaters: true\n');
   const dir = await mkdtemp(join(tmpdir(), 'clair-ts-api-'));
   const feed = join(dir, 'feed.json');
   await writeFile(feed, JSON.stringify(TEST_FEED));
   await runUpdater(s.store!, testFeedUpdater, feed);
+  return { blobs, img, s, feed };
+}
+
+test('index, report, match, internal endpoints, delete and re-index', async (t) => {
+  const check = await schemaChecker(t);
+  if (!check) return;
+  const { blobs, img, s, feed } = await serviceWithFeed(t, 'flow');
 
   // ---- POST index_report
   const manifest = manifestFor(img, blobs);
@@ -201,15 +207,7 @@ test('layer headers are sent to the layer URI', async (t) => {
 test('vulnerability reports carry an ETag that changes when the feed data changes', async (t) => {
   const check = await schemaChecker(t);
   if (!check) return;
-  const blobs = await startBlobServer();
-  t.after(() => blobs.close());
-  const img = await debianLikeImage('etag');
-  for (const l of img.layers) blobs.put(l.digest, l.bytes);
-  const s = await startTestService(t, 'indexer:\n  allow_private_addresses: true\nmatcher:\n  disable_updaters: true\n');
-  const dir = await mkdtemp(join(tmpdir(), 'clair-ts-api-'));
-  const feed = join(dir, 'feed.json');
-  await writeFile(feed, JSON.stringify(TEST_FEED));
-  await runUpdater(s.store!, testFeedUpdater, feed);
+  const { blobs, img, s, feed } = await serviceWithFeed(t, 'etag');
   assert.equal((await s.call(INDEX, postJson(manifestFor(img, blobs)))).status, 201);
 
   const first = await s.call(`${VULN}/${img.manifestHash}`);
