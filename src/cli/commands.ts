@@ -4,6 +4,7 @@ import { indexReportJson, vulnerabilityReportJson } from '../model/clair-json.ts
 import { allMatchers, allScanners, allUpdaters, findUpdater } from '../ecosystems/registry.ts';
 import { Indexer, type IndexResult } from '../indexer/indexer.ts';
 import { buildVulnerabilityReport, findings } from '../matcher/vulnerability-report.ts';
+import { uncoveredPackages } from '../matcher/match.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
 import { runUpdaterInCluster } from '../service/cluster-updater-run.ts';
@@ -108,6 +109,11 @@ export async function scanCommand(ref: string, o: ImageFlags & { format: string;
     const { report } = await indexImage(store, ref, o, io);
     const vr = await buildVulnerabilityReport(store, allMatchers(), report);
     const found = findings(vr);
+    const uncovered = uncoveredPackages(report, allMatchers());
+    if (uncovered.length > 0) {
+      const dists = [...new Set(uncovered.map((p) => p.distribution?.prettyName || p.distribution?.did || 'no distribution detected'))];
+      io.stderr(`warning: ${uncovered.length} of ${Object.keys(report.packages).length} packages are not covered by any vulnerability feed (${dists.join(', ')}); they were not checked\n`);
+    }
     io.stdout(
       o.format === 'json'
         ? JSON.stringify(vulnerabilityReportJson(report, vr.vulnerabilities, vr.packageVulnerabilities), null, 2) + '\n'

@@ -21,6 +21,14 @@ export function indexedPackages(report: IndexReport): IndexedPackage[] {
   });
 }
 
+/**
+ * Packages no matcher claims: nothing checks them (an Ubuntu image while only Debian and Red Hat feeds exist). A scan
+ * must say so rather than let "no vulnerabilities" read as a clean bill of health.
+ */
+export function uncoveredPackages(report: IndexReport, matchers: readonly Matcher[]): IndexedPackage[] {
+  return indexedPackages(report).filter((p) => !matchers.some((m) => m.filter(p)));
+}
+
 export async function match(store: Store, matchers: readonly Matcher[], report: IndexReport): Promise<MatchResult> {
   const pkgs = indexedPackages(report);
   const jobs: { pkg: IndexedPackage; matcher: Matcher }[] = [];

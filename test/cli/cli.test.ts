@@ -251,3 +251,19 @@ test('update keeps --retention operations per feed and deletes the records only 
     db = dbBefore;
   }
 });
+
+test('scan warns when packages are not covered by any feed instead of implying a clean image', async () => {
+  const img = join(dir, 'ubuntu');
+  const w = await new OciLayoutWriter(img).init();
+  const layer = buildLayer(await layerTar({
+    'etc/os-release': 'PRETTY_NAME="Ubuntu 22.04.4 LTS"\nNAME="Ubuntu"\nVERSION_ID="22.04"\nVERSION_CODENAME=jammy\nID=ubuntu\n',
+    'var/lib/dpkg/status': stanza('bash', '5.1-6ubuntu1') + '\n' + stanza('libc6', '2.35-0ubuntu3.6', 'glibc'),
+  }), 'gzip');
+  const built = await w.addImage([layer]);
+  await w.writeIndex([{ descriptor: built.manifest, tag: 'jammy' }]);
+  const r = await run(['scan', `oci:${img}:jammy`]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /warning: 2 of 2 packages are not covered by any vulnerability feed \(Ubuntu 22\.04\.4 LTS\); they were not checked/);
+  const debian = await run(['scan', `oci:${join(dir, 'image')}:full`]);
+  assert.doesNotMatch(debian.err, /not covered/);
+});
