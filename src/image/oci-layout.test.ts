@@ -4,25 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ClairError } from '../model/errors.ts';
-import { openImage, type ResolvedImage } from './image-source.ts';
+import { openImage } from './image-source.ts';
 import { decompressLayer } from './layer-stream.ts';
-import { buildLayer, collect, layerTar, OciLayoutWriter, sha256, type BuiltImage, type BuiltLayer } from './testdata/image-builder.ts';
-
-function expectClairError(code: string, message: RegExp): (err: unknown) => boolean {
-  return (err: unknown) => {
-    assert.ok(err instanceof ClairError, `expected ClairError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    assert.match(err.message, message);
-    return true;
-  };
-}
-
-/** Reads every layer through decompressLayer; returns the sha256 of each uncompressed tar. */
-async function diffIdsRead(image: ResolvedImage): Promise<string[]> {
-  const out: string[] = [];
-  for (const l of image.layers) out.push(sha256(await collect(decompressLayer(await image.openLayer(l), l.digest))));
-  return out;
-}
+import { buildLayer, collect, layerTar, OciLayoutWriter, type BuiltImage, type BuiltLayer } from './testdata/image-builder.ts';
+import { diffIdsRead, expectClairError } from './testdata/image-checks.ts';
 
 describe('openImage oci:', () => {
   let root: string;

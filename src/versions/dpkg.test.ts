@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readVectors } from './testdata/read-vectors.ts';
 import {
   dpkg,
   compareDpkgFragment,
@@ -13,23 +13,12 @@ import { isClairError } from '../model/errors.ts';
 
 // testdata/dpkg-vectors.tsv: real Debian versions paired and ordered by dpkg 1.21 itself
 // (scripts/gen-dpkg-vectors.ts says how).
-function readVectors(name: string): Array<[string, string, string]> {
-  const text = readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8');
-  return text
-    .split('\n')
-    .filter((l) => l !== '' && !l.startsWith('#'))
-    .map((l) => {
-      const [a, b, want] = l.split('\t');
-      if (a === undefined || b === undefined || want === undefined) throw new Error(`bad vector line ${l}`);
-      return [a, b, want];
-    });
-}
 
 test('dpkg: every pair in dpkg-vectors.tsv orders as dpkg --compare-versions does', () => {
-  const vectors = readVectors('dpkg-vectors.tsv');
+  const vectors = readVectors('dpkg-vectors.tsv', 3);
   assert.ok(vectors.length > 4000, `only ${vectors.length} vectors`);
   const failures: string[] = [];
-  for (const [a, b, want] of vectors) {
+  for (const [a = '', b = '', want] of vectors) {
     if (want === '!') {
       if (dpkg.isValid(a) && dpkg.isValid(b)) failures.push(`${a} ? ${b}: dpkg rejects one, we accept both`);
       assert.throws(() => dpkg.compare(a, b), (e: unknown) => isClairError(e) && e.code === 'bad-input');

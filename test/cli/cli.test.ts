@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { main } from '../../src/cli/main.ts';
+import { runCli, type CliRun } from '../support/run-cli.ts';
 import { OciLayoutWriter, buildLayer, layerTar, type BuiltLayer } from '../../src/image/testdata/image-builder.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 
@@ -38,14 +37,7 @@ let dir: string;
 let layers: BuiltLayer[];
 let db: string;
 
-async function run(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main([...args], {
-    stdout: (s) => (out += s), stderr: (s) => (err += s), stdin: Readable.from([stdin]), env: { CLAIR_TS_DB: db }, isTTY: false,
-  });
-  return { code, out, err };
-}
+const run = (args: string[], stdin = ''): Promise<CliRun> => runCli(db, args, stdin);
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'clair-ts-cli-'));

@@ -3,19 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { main } from '../../src/cli/main.ts';
+import { runCli } from '../support/run-cli.ts';
 import { debianTestImage, TEST_IMAGE_SKIP_MESSAGE, type TestImagePackage } from '../support/test-image.ts';
 
 // Acceptance: the real Debian bookworm image (debootstrap minbase; + curl libxml2 openssl sqlite3 libexpat1;
 // − sqlite3), indexed in both forms, compared with what dpkg-query said on the same roots.
 
-async function run(db: string, args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (s) => (out += s), stderr: (s) => (err += s), stdin: Readable.from([]), env: { CLAIR_TS_DB: db }, isTTY: false });
-  return { code, out, err };
-}
 
 const key = (p: { name: string; version: string; arch: string; sourceName: string; sourceVersion: string }) =>
   `${p.name} ${p.version} ${p.arch} ${p.sourceName} ${p.sourceVersion}`;
@@ -48,7 +41,7 @@ test('the real Debian image: packages, sources and introducing layers equal dpkg
     assert.ok(!packages.some((p) => p.name === 'sqlite3'), 'sqlite3 was removed by layer 3');
 
     await t.test('OCI layout (gzip layers)', async () => {
-      const r = await run(db, ['index', image.ociRef, '--format', 'json']);
+      const r = await runCli(db, ['index', image.ociRef, '--format', 'json']);
       assert.equal(r.code, 0, r.err);
       const report = JSON.parse(r.out);
       const got = reportPackages(report, image.expected.layers.map((l) => l.digest));
@@ -60,7 +53,7 @@ test('the real Debian image: packages, sources and introducing layers equal dpkg
     });
 
     await t.test('the zstd variant shares two layers: only its zstd layer is scanned, with the same result', async () => {
-      const r = await run(db, ['index', image.ociZstdRef, '--format', 'json']);
+      const r = await runCli(db, ['index', image.ociZstdRef, '--format', 'json']);
       assert.equal(r.code, 0, r.err);
       assert.match(r.err, /1 layer\(s\) scanned, 2 reused/);
       const got = reportPackages(JSON.parse(r.out), image.expected.zstdLayers.map((l) => l.digest));
@@ -68,7 +61,7 @@ test('the real Debian image: packages, sources and introducing layers equal dpkg
     });
 
     await t.test('docker archive', async () => {
-      const r = await run(db, ['index', image.dockerArchiveRef, '--format', 'json']);
+      const r = await runCli(db, ['index', image.dockerArchiveRef, '--format', 'json']);
       assert.equal(r.code, 0, r.err);
       const got = reportPackages(JSON.parse(r.out), image.expected.layers.map((l) => l.diffId));
       assert.deepEqual(got.map((g) => `${g.key} @${g.layer}`).sort(), want);
@@ -107,8 +100,8 @@ test('the real Debian image scanned against the tracker excerpt: findings equal 
   const dir = mkdtempSync(join(tmpdir(), 'clair-ts-e2e-'));
   const db = join(dir, 'clair.db');
   try {
-    assert.equal((await run(db, ['update', '--source', `debian=${feed}`])).code, 0);
-    const r = await run(db, ['scan', image.ociRef, '--format', 'json']);
+    assert.equal((await runCli(db, ['update', '--source', `debian=${feed}`])).code, 0);
+    const r = await runCli(db, ['scan', image.ociRef, '--format', 'json']);
     assert.equal(r.code, 0, r.err);
     const vr = JSON.parse(r.out);
     const got = new Set<string>();
@@ -117,7 +110,7 @@ test('the real Debian image scanned against the tracker excerpt: findings equal 
     }
     assert.ok(want.size > 0, 'the excerpt affects the image somewhere');
     assert.deepEqual([...got].sort(), [...want].sort());
-    const gate = await run(db, ['scan', image.ociRef, '--fail-on', 'negligible']);
+    const gate = await runCli(db, ['scan', image.ociRef, '--fail-on', 'negligible']);
     assert.equal(gate.code, 1, 'open unimportant issues are Negligible findings');
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { main } from '../../src/cli/main.ts';
+import { runCli } from '../support/run-cli.ts';
 import { OciLayoutWriter, buildLayer, layerTar } from '../../src/image/testdata/image-builder.ts';
 import { startFaultProxy } from '../../src/image/registry/testdata/fault-proxy.ts';
 import { registrySkipReason, startRegistry } from '../support/registry.ts';
@@ -13,12 +12,6 @@ import { debianTestImage } from '../support/test-image.ts';
 // Pull-and-index from a real registry on loopback (Debian's docker-registry), through a proxy that counts the
 // requests: an image that shares its base with one indexed before downloads only its own layer.
 
-async function run(db: string, args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (s) => (out += s), stderr: (s) => (err += s), stdin: Readable.from([]), env: { CLAIR_TS_DB: db }, isTTY: false });
-  return { code, out, err };
-}
 
 test('registry: a second image sharing a base fetches only its new layer', async (t) => {
   const skip = registrySkipReason();
@@ -46,24 +39,24 @@ test('registry: a second image sharing a base fetches only its new layer', async
     const blobGets = () => proxy.requests.filter((r) => r.method === 'GET' && r.path.includes('/blobs/') && !r.path.includes(one.configDigest) && !r.path.includes(two.configDigest)).map((r) => r.path.slice(r.path.lastIndexOf('/') + 1));
 
     proxy.reset();
-    const first = await run(db, ['index', `${proxied}:one`, '--format', 'json']);
+    const first = await runCli(db, ['index', `${proxied}:one`, '--format', 'json']);
     assert.equal(first.code, 0, first.err);
     assert.deepEqual(blobGets().sort(), [base.digest, app1.digest].sort());
     assert.match(first.err, /2 layer\(s\) scanned, 0 reused/);
     assert.equal(JSON.parse(first.out).manifest_hash, one.manifest.digest);
 
     proxy.reset();
-    const second = await run(db, ['index', `${proxied}:two`]);
+    const second = await runCli(db, ['index', `${proxied}:two`]);
     assert.equal(second.code, 0, second.err);
     assert.deepEqual(blobGets(), [app2.digest], 'only the new layer is downloaded');
     assert.match(second.err, new RegExp(`1 layer\\(s\\) scanned, 1 reused from the cache, ${app2.blob.length} bytes read`));
 
     proxy.reset();
-    const byDigest = await run(db, ['index', `${proxied}@${two.manifest.digest}`]);
+    const byDigest = await runCli(db, ['index', `${proxied}@${two.manifest.digest}`]);
     assert.equal(byDigest.code, 0, byDigest.err);
     assert.deepEqual(blobGets(), [], 'an image already indexed downloads no layer');
 
-    const missing = await run(db, ['index', `${proxied}:three`]);
+    const missing = await runCli(db, ['index', `${proxied}:three`]);
     assert.equal(missing.code, 2);
     assert.match(missing.err, /three/);
   } finally {
@@ -82,9 +75,9 @@ test('registry: the real Debian test image pulled and indexed equals the OCI lay
   const registry = await startRegistry();
   try {
     await registry.push(join(image.dir, 'oci'), 'bookworm', 'library/debian', 'bookworm');
-    const fromRegistry = await run(join(dir, 'a.db'), ['index', `${registry.host}/library/debian:bookworm`, '--format', 'json']);
+    const fromRegistry = await runCli(join(dir, 'a.db'), ['index', `${registry.host}/library/debian:bookworm`, '--format', 'json']);
     assert.equal(fromRegistry.code, 0, fromRegistry.err);
-    const fromLayout = await run(join(dir, 'b.db'), ['index', image.ociRef, '--format', 'json']);
+    const fromLayout = await runCli(join(dir, 'b.db'), ['index', image.ociRef, '--format', 'json']);
     const a = JSON.parse(fromRegistry.out);
     const b = JSON.parse(fromLayout.out);
     assert.deepEqual(a.packages, b.packages);

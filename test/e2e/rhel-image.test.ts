@@ -3,11 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
-import tar from 'tar-stream';
-import { main } from '../../src/cli/main.ts';
-import { OciLayoutWriter, buildLayer } from '../../src/image/testdata/image-builder.ts';
+import { runCli } from '../support/run-cli.ts';
+import { OciLayoutWriter, buildLayer, layerTar } from '../../src/image/testdata/image-builder.ts';
 import { writeVexMirror } from '../../src/ecosystems/rhel/testdata/vex-mirror-builder.ts';
 import { REPO2CPE_ENV } from '../../src/ecosystems/rhel/repository-to-cpe.ts';
 import { requireSharedData } from '../support/shared-data.ts';
@@ -33,21 +31,7 @@ const OS_RELEASE = [
   'PLATFORM_ID="platform:el9"', 'PRETTY_NAME="Red Hat Enterprise Linux 9.2 (Plow)"', 'CPE_NAME="cpe:/o:redhat:enterprise_linux:9::baseos"', '',
 ].join('\n');
 
-async function tarOf(files: Record<string, Buffer | string>): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const [name, content] of Object.entries(files)) pack.entry({ name, mode: 0o644, mtime: new Date(0) }, content);
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of pack) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
-async function run(db: string, args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (s) => (out += s), stderr: (s) => (err += s), stdin: Readable.from([]), env: { CLAIR_TS_DB: db }, isTTY: false });
-  return { code, out, err };
-}
 
 const text = (p: string) => {
   const b = readFileSync(p);
@@ -75,9 +59,9 @@ test('a RHEL image with a real rpm database and a content manifest, matched agai
   const before = process.env[REPO2CPE_ENV];
   process.env[REPO2CPE_ENV] = join(import.meta.dirname, '../../src/ecosystems/rhel/testdata/repository-to-cpe.json');
   try {
-    const base = buildLayer(await tarOf({ 'etc/os-release': OS_RELEASE, 'var/lib/rpm/rpmdb.sqlite': readFileSync(rpmdb) }), 'gzip');
+    const base = buildLayer(await layerTar({ 'etc/os-release': OS_RELEASE, 'var/lib/rpm/rpmdb.sqlite': readFileSync(rpmdb) }), 'gzip');
     const manifest = JSON.stringify({ metadata: { icm_version: 1 }, content_sets: ['rhel-9-for-x86_64-baseos-rpms', 'rhel-9-for-x86_64-appstream-rpms'] });
-    const top = buildLayer(await tarOf({ 'root/buildinfo/content_manifests/ubi9-container-9.2-1.json': manifest }), 'zstd');
+    const top = buildLayer(await layerTar({ 'root/buildinfo/content_manifests/ubi9-container-9.2-1.json': manifest }), 'zstd');
     const w = await new OciLayoutWriter(join(dir, 'image')).init();
     const img = await w.addImage([base, top]);
     await w.writeIndex([{ descriptor: img.manifest, tag: 'ubi9' }]);
@@ -96,7 +80,7 @@ test('a RHEL image with a real rpm database and a content manifest, matched agai
       },
     });
 
-    const idx = await run(db, ['index', ref, '--format', 'json']);
+    const idx = await runCli(db, ['index', ref, '--format', 'json']);
     assert.equal(idx.code, 0, idx.err);
     const report = JSON.parse(idx.out);
     assert.equal(Object.keys(report.packages).length, 102);
@@ -110,11 +94,11 @@ test('a RHEL image with a real rpm database and a content manifest, matched agai
     assert.equal(env.package_db, 'var/lib/rpm/rpmdb.sqlite');
     assert.equal(env.repository_ids.length, 4, 'every rpm is associated with the content manifest repositories');
 
-    const up = await run(db, ['update', '--source', `rhel-vex=${mirror}`]);
+    const up = await runCli(db, ['update', '--source', `rhel-vex=${mirror}`]);
     assert.equal(up.code, 0, up.err);
     assert.match(up.out, /rhel-vex: update operation \S+ with \d+ records/);
 
-    const scan = await run(db, ['scan', ref, '--format', 'json']);
+    const scan = await runCli(db, ['scan', ref, '--format', 'json']);
     assert.ok(scan.code === 0 || scan.code === 1, scan.err);
     const got = findings(JSON.parse(scan.out));
     assert.deepEqual(got.filter((f) => f.includes('CVE-2026-2673')), ['openssl-libs CVE-2026-2673']);
@@ -130,12 +114,12 @@ test('a RHEL image with a real rpm database and a content manifest, matched agai
       changes: [['2024/cve-2024-0727.json', '2026-03-10T00:00:00+00:00']],
     });
     // (the archive was rewritten smaller on purpose: an incremental run must not read it)
-    const up2 = await run(db, ['update', '--source', `rhel-vex=${mirror}`]);
+    const up2 = await runCli(db, ['update', '--source', `rhel-vex=${mirror}`]);
     assert.equal(up2.code, 0, up2.err);
-    const got2 = findings(JSON.parse((await run(db, ['scan', ref, '--format', 'json'])).out));
+    const got2 = findings(JSON.parse((await runCli(db, ['scan', ref, '--format', 'json'])).out));
     assert.ok(got2.includes('openssl-libs CVE-2024-0727 1:3.0.9-1.el9'), got2.join('\n'));
     assert.ok(got2.includes('python3 CVE-2026-2297'), 'unchanged CVEs are still there after an incremental run');
-    const up3 = await run(db, ['update', '--source', `rhel-vex=${mirror}`]);
+    const up3 = await runCli(db, ['update', '--source', `rhel-vex=${mirror}`]);
     assert.match(up3.out, /unchanged/);
   } finally {
     if (before === undefined) delete process.env[REPO2CPE_ENV];

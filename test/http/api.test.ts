@@ -32,7 +32,7 @@ async function serviceWithFeed(t: TestContext, name: string) {
 test('index, report, match, internal endpoints, delete and re-index', async (t) => {
   const check = await schemaChecker(t);
   if (!check) return;
-  const { blobs, img, s, feed } = await serviceWithFeed(t, 'flow');
+  const { blobs, img, s } = await serviceWithFeed(t, 'flow');
 
   // ---- POST index_report
   const manifest = manifestFor(img, blobs);

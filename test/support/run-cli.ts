@@ -1,0 +1,18 @@
+import { Readable } from 'node:stream';
+import { main } from '../../src/cli/main.ts';
+
+// Runs the clair-ts command line in-process, as a CI pipeline would run the binary: exit code, stdout, stderr.
+export interface CliRun {
+  code: number;
+  out: string;
+  err: string;
+}
+
+export async function runCli(db: string, args: string[], stdin = ''): Promise<CliRun> {
+  let out = '';
+  let err = '';
+  const code = await main(args, {
+    stdout: (s) => (out += s), stderr: (s) => (err += s), stdin: Readable.from([stdin]), env: { CLAIR_TS_DB: db }, isTTY: false,
+  });
+  return { code, out, err };
+}
