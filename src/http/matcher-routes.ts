@@ -11,11 +11,11 @@ import { checkDigest } from './manifest-json.ts';
 import { clairType } from './media-type.ts';
 import type { ServiceMetrics } from './metrics.ts';
 import { unmodified, type ApiRoute } from './route.ts';
+import { isUuid } from '../model/uuid.ts';
 
 // /matcher/api/v1/*: as Clair's httptransport/matcher_v1.go.
 
 export const MATCHER_PREFIX = '/matcher/api/v1';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface MatcherDeps {
   store: Store;
@@ -29,7 +29,7 @@ function operationJson(op: UpdateOperation): Record<string, unknown> {
 }
 
 function checkRef(value: string | undefined, what: string): string {
-  if (value === undefined || !UUID.test(value)) throw new HttpError(400, `${what} must be an update operation ref (a UUID), got ${JSON.stringify(value ?? '')}`);
+  if (value === undefined || !isUuid(value.toLowerCase())) throw new HttpError(400, `${what} must be an update operation ref (a UUID), got ${JSON.stringify(value ?? '')}`);
   return value.toLowerCase();
 }
 

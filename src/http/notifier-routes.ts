@@ -2,6 +2,7 @@ import type { Store } from '../store/store.ts';
 import { HttpError } from './errors.ts';
 import { clairType } from './media-type.ts';
 import type { ApiRoute } from './route.ts';
+import { isUuid } from '../model/uuid.ts';
 
 // /notifier/api/v1/notification/{id}: pages of a notification set (src/notifier creates them) and its deletion.
 // As Clair: page_size defaults to 500, `next` is the id of the last notification of the previous page and is
@@ -9,7 +10,6 @@ import type { ApiRoute } from './route.ts';
 // clients will no longer be able to retrieve notifications").
 
 export const NOTIFIER_PREFIX = '/notifier/api/v1';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEFAULT_PAGE_SIZE = 500;
 /** Larger requests are served this many at a time (the page says how many it holds). */
 const MAX_PAGE_SIZE = 5000;
@@ -19,7 +19,7 @@ export interface NotifierDeps {
 }
 
 function checkId(id: string | undefined, what: string): string {
-  if (id === undefined || !UUID.test(id)) throw new HttpError(400, `${what} must be a notification id (a UUID), got ${JSON.stringify(id ?? '')}`);
+  if (id === undefined || !isUuid(id.toLowerCase())) throw new HttpError(400, `${what} must be a notification id (a UUID), got ${JSON.stringify(id ?? '')}`);
   return id.toLowerCase();
 }
 

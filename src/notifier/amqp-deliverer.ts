@@ -2,7 +2,8 @@ import amqp from 'amqplib';
 import { ClairError, errorMessage } from '../model/errors.ts';
 import type { Store } from '../store/store.ts';
 import type { Deliverer, NotificationCallback } from './deliverer.ts';
-import { callbackUrl, redactUrl, type AmqpConfig } from './notifier-config.ts';
+import { callbackUrl, type AmqpConfig } from './notifier-config.ts';
+import { redactUrl } from '../model/redact-url.ts';
 
 // notifier.amqp: publish to an exchange with publisher confirms; a set counts as delivered only when the broker
 // confirmed every message of it. The connection is opened on first use, to the first of notifier.amqp.uris that

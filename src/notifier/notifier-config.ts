@@ -1,4 +1,5 @@
 import { ClairError } from '../model/errors.ts';
+import { redactUrl } from '../model/redact-url.ts';
 
 // The notifier's settings, from the validated config tree under `notifier` (config-schema.ts checked the types;
 // this checks what the types cannot: URLs that must be http(s) or amqp(s), an exchange that needs a name, …).
@@ -53,16 +54,6 @@ function urlWithScheme(value: string, key: string, schemes: readonly string[]): 
   return value;
 }
 
-/** A URL fit for messages and logs: no password. */
-export function redactUrl(value: string): string {
-  try {
-    const u = new URL(value);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return value;
-  }
-}
 
 const str = (t: Tree | undefined, k: string): string | undefined => {
   const v = t?.[k];

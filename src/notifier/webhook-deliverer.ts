@@ -1,6 +1,7 @@
 import { ClairError, errorMessage } from '../model/errors.ts';
 import type { Deliverer, NotificationCallback } from './deliverer.ts';
-import { callbackUrl, redactUrl, type WebhookConfig } from './notifier-config.ts';
+import { callbackUrl, type WebhookConfig } from './notifier-config.ts';
+import { redactUrl } from '../model/redact-url.ts';
 
 // notifier.webhook: POST {notification_id, callback} as JSON to the target; any 2xx answer is a delivery.
 

@@ -6,6 +6,7 @@ import type { Vulnerability } from '../../model/vulnerability.ts';
 import type { UpdateOperationWriter } from '../store.ts';
 import { vulnerabilityHash } from '../vulnerability-hash.ts';
 import { classifyPgError, describePgError, isTransientPgError } from './pg-errors.ts';
+import { isUuid } from '../../model/uuid.ts';
 
 // One update operation = one PostgreSQL transaction on a connection of its own, from begin to commit.
 //
@@ -25,7 +26,6 @@ import { classifyPgError, describePgError, isTransientPgError } from './pg-error
 const CHUNK = 2000;
 /** Operations at least this large refresh planner statistics at commit (#analyze). */
 const ANALYZE_AFTER = 5000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 // Inserts new records, and locks (FOR KEY SHARE) the ones already stored, and links both to the operation, in one
 // round trip. Locking rather than `ON CONFLICT DO UPDATE … RETURNING id`:
@@ -185,7 +185,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     // transaction ends, so every page below reads the same complete set.
     let from: string | undefined;
     try {
-      const op = UUID.test(ref)
+      const op = isUuid(ref)
         ? await c.query<{ id: string }>('SELECT id FROM update_operation WHERE ref = $1 AND seq IS NOT NULL FOR KEY SHARE', [ref])
         : undefined;
       from = op?.rows[0]?.id;

@@ -2,7 +2,8 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { storeSuite } from '../store.suite.ts';
-import { PostgresStore, redact } from './postgres-store.ts';
+import { PostgresStore } from './postgres-store.ts';
+import { redactUrl } from '../../model/redact-url.ts';
 import { migrations } from './migrations.ts';
 import { newVulnerability, type Vulnerability } from '../../model/vulnerability.ts';
 import { openTestPostgres, postgresSkipReason, postgresTestUrl, type TestPostgres } from '../../../test/support/postgres.ts';
@@ -289,6 +290,6 @@ if (skip) {
     assert.equal((down as { code?: string }).code, 'unavailable');
     assert.match((down as Error).message, /cannot open PostgreSQL store .*:1\/.*after 2 attempts/);
     assert.doesNotMatch((down as Error).message, /sekret/);
-    assert.equal(redact('postgres://u:pw@h/db'), 'postgres://u:***@h/db');
+    assert.equal(redactUrl('postgres://u:pw@h/db'), 'postgres://u:***@h/db');
   });
 }

@@ -12,6 +12,8 @@ import { migrations } from './migrations.ts';
 import { advisoryKey, type AdvisoryLockKind } from './advisory-key.ts';
 import { PostgresOperationWriter, toOperation, type WriterSession } from './operation-writer.ts';
 import { classifyPgError, describePgError, retryTransient, toClairError, type RetryOptions } from './pg-errors.ts';
+import { isUuid } from '../../model/uuid.ts';
+import { redactUrl } from '../../model/redact-url.ts';
 
 // The shared store: several clair-ts instances use one PostgreSQL database (9.5+ for ON CONFLICT and SKIP LOCKED;
 // tested on 15). Same semantics and the same schema ideas as store/sqlite: records deduplicated by content hash in
@@ -39,7 +41,6 @@ export interface PostgresStoreOptions {
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const QUERY_CHUNK = 5000; // (query, package name) pairs per statement
 
 export class PostgresStore implements Store, StoreCoordination {
@@ -61,7 +62,7 @@ export class PostgresStore implements Store, StoreCoordination {
 
   /** Connects, creates the schema when asked, and applies pending migrations (once, even when instances start together). */
   static async open(connString: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    const shown = redact(connString);
+    const shown = redactUrl(connString);
     if (opts.schema !== undefined && !SCHEMA_NAME.test(opts.schema)) {
       throw new ClairError('bad-input', `PostgreSQL schema name ${JSON.stringify(opts.schema)} must match ${SCHEMA_NAME.source}`);
     }
@@ -233,13 +234,13 @@ export class PostgresStore implements Store, StoreCoordination {
   }
 
   async getUpdateOperation(ref: string): Promise<UpdateOperation | undefined> {
-    if (!UUID.test(ref)) return undefined; // refs are UUIDs: anything else names no operation
+    if (!isUuid(ref)) return undefined; // refs are UUIDs: anything else names no operation
     const rows = await this.#rows(`read of update operation ${ref}`, 'SELECT ref, updater, fingerprint, date, count FROM update_operation WHERE ref = $1', [ref]);
     return rows[0] ? toOperation(rows[0]) : undefined;
   }
 
   async deleteUpdateOperations(refs: string[]): Promise<string[]> {
-    const uuids = refs.filter((r) => UUID.test(r));
+    const uuids = refs.filter((r) => isUuid(r));
     if (uuids.length === 0) return [];
     const deleted = await this.#transaction(`delete of ${uuids.length} update operations`, false, async (c) => {
       // The records only these operations held are collected in the same transaction. Candidates are taken before
@@ -264,7 +265,7 @@ export class PostgresStore implements Store, StoreCoordination {
 
   async diffUpdateOperations(prev: string | undefined, cur: string): Promise<{ added: StoredVulnerability[]; removed: StoredVulnerability[] }> {
     const idOf = async (ref: string) => {
-      const rows = UUID.test(ref) ? await this.#rows<{ id: string }>(`read of update operation ${ref}`, 'SELECT id FROM update_operation WHERE ref = $1', [ref]) : [];
+      const rows = isUuid(ref) ? await this.#rows<{ id: string }>(`read of update operation ${ref}`, 'SELECT id FROM update_operation WHERE ref = $1', [ref]) : [];
       if (!rows[0]) throw new ClairError('not-found', `update operation ${ref} does not exist`);
       return rows[0].id;
     };
@@ -325,7 +326,7 @@ export class PostgresStore implements Store, StoreCoordination {
   // ---- notifications (times are the database's clock: instances' clocks never have to agree)
 
   async putNotifications(set: NewNotificationSet): Promise<boolean> {
-    if (!UUID.test(set.operationRef)) throw new ClairError('bad-input', `update operation ref ${JSON.stringify(set.operationRef)} is not a UUID`);
+    if (!isUuid(set.operationRef)) throw new ClairError('bad-input', `update operation ref ${JSON.stringify(set.operationRef)} is not a UUID`);
     // Retried whole when the connection drops before COMMIT; a repeat after an unknown COMMIT finds the receipt.
     return this.#transaction(`write of notifications for update operation ${set.operationRef}`, true, async (c) => {
       const res = await c.query(
@@ -346,7 +347,7 @@ export class PostgresStore implements Store, StoreCoordination {
 
   async getNotificationReceipt(key: { operationRef: string } | { notificationId: string }): Promise<NotificationReceipt | undefined> {
     const [col, val] = 'operationRef' in key ? ['operation_ref', key.operationRef] : ['notification_id', key.notificationId];
-    if (!UUID.test(val)) return undefined;
+    if (!isUuid(val)) return undefined;
     const rows = await this.#rows<ReceiptRow>(
       `read of notification receipt ${val}`,
       `SELECT operation_ref, updater, notification_id, status, attempts, created FROM notification_receipt WHERE ${col} = $1`, [val],
@@ -355,7 +356,7 @@ export class PostgresStore implements Store, StoreCoordination {
   }
 
   async getNotificationPage(notificationId: string, pageSize: number, after?: string): Promise<{ notifications: StoredNotification[]; next?: string } | undefined> {
-    if (!UUID.test(notificationId) || (after !== undefined && !UUID.test(after))) return undefined;
+    if (!isUuid(notificationId) || (after !== undefined && !isUuid(after))) return undefined;
     const what = `read of notifications ${notificationId}`;
     const receipt = await this.#rows<{ status: string }>(what, 'SELECT status FROM notification_receipt WHERE notification_id = $1', [notificationId]);
     if (!receipt[0] || receipt[0].status === 'deleted') return undefined;
@@ -369,7 +370,7 @@ export class PostgresStore implements Store, StoreCoordination {
   }
 
   async deleteNotificationSet(notificationId: string): Promise<boolean> {
-    if (!UUID.test(notificationId)) return false;
+    if (!isUuid(notificationId)) return false;
     return this.#transaction(`delete of notifications ${notificationId}`, true, async (c) => {
       const res = await c.query("UPDATE notification_receipt SET status = 'deleted', claimed_until = NULL WHERE notification_id = $1", [notificationId]);
       await c.query('DELETE FROM notification WHERE notification_id = $1', [notificationId]);
@@ -543,16 +544,6 @@ function sessionUrl(connString: string, opts: PostgresStoreOptions): string {
   return u.toString();
 }
 
-/** The connstring without its password, for messages. */
-export function redact(connString: string): string {
-  try {
-    const u = new URL(connString);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable connection string)';
-  }
-}
 
 /**
  * Applies pending migrations under a session-level advisory lock (so instances starting together migrate once and
