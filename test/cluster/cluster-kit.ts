@@ -2,11 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { makeTar, sha256Digest } from '../support/tar-layer.ts';
+import { freePort } from '../support/free-port.ts';
 
 // Pieces of the several-instances tests: `clair-ts serve` processes on one PostgreSQL schema, a layer and feed
 // server that counts what it serves (and can hold a response back), hand-made Debian-like images that share
@@ -183,14 +183,7 @@ export function trackerFeed(extra: Record<string, unknown> = {}): Buffer {
 
 // ---- `clair-ts serve` processes
 
-export async function freePort(): Promise<number> {
-  const srv = createNetServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
+export { freePort };
 
 export interface ServeProcess {
   name: string;

@@ -3,10 +3,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import { freePort } from '../support/free-port.ts';
 
 // `clair-ts serve` as a process: starts with a config file and a database path, becomes ready, stops cleanly
 // on SIGTERM with exit code 0; a bad config is a startup error naming the key.
@@ -15,14 +15,6 @@ const root = resolve(import.meta.dirname, '../..');
 const node = process.execPath;
 const entry = [join(root, 'src/cli/main.ts'), 'serve'];
 
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
 
 function collect(child: ChildProcess): () => string {
   let out = '';

@@ -16,8 +16,9 @@ export async function makeTar(entries: TarEntry[]): Promise<Buffer> {
     pack.on('error', reject);
   });
   for (const e of entries) {
-    if ('content' in e) pack.entry({ name: e.path, mode: e.mode ?? 0o644 }, e.content);
-    else pack.entry({ name: e.path, type: e.type, ...(e.linkname ? { linkname: e.linkname } : {}) });
+    // A fixed mtime: the same entries always make the same bytes, hence the same digest.
+    if ('content' in e) pack.entry({ name: e.path, mode: e.mode ?? 0o644, mtime: new Date(0) }, e.content);
+    else pack.entry({ name: e.path, type: e.type, mtime: new Date(0), ...(e.linkname ? { linkname: e.linkname } : {}) });
   }
   pack.finalize();
   await done;

@@ -3,25 +3,19 @@
 // archives written field by field from the OCI image spec v1.1 and Docker's image/docker/save code.
 // Nothing here is downloaded; every byte is produced by this code.
 
-import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import tar from 'tar-stream';
+import { makeTar, sha256Digest } from '../../../test/support/tar-layer.ts';
 
 export type LayerCompression = 'gzip' | 'zstd' | 'none';
 
-export function sha256(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
+/** "sha256:<hex>" of bytes. */
+export const sha256 = sha256Digest;
 
 export async function layerTar(files: Record<string, string | Buffer>): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const [name, content] of Object.entries(files)) pack.entry({ name, mode: 0o644, mtime: new Date(0) }, content);
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of pack) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+  return makeTar(Object.entries(files).map(([path, content]) => ({ path, content })));
 }
 
 export function compress(bytes: Buffer, c: LayerCompression): Buffer {
