@@ -4,7 +4,7 @@ import { ClairError } from '../../model/errors.ts';
 import type { UpdateOperation } from '../../model/update-operation.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import type { UpdateOperationWriter } from '../store.ts';
-import { vulnerabilityHash } from '../vulnerability-hash.ts';
+import { serializeVulnerability } from '../vulnerability-hash.ts';
 import { classifyPgError, describePgError, isTransientPgError } from './pg-errors.ts';
 import { isUuid } from '../../model/uuid.ts';
 
@@ -65,6 +65,8 @@ WHERE NOT EXISTS (SELECT 1 FROM vuln v JOIN uo_vuln u ON u.vuln_id = v.id AND u.
 
 interface Row {
   hash: string;
+  /** The stored JSON, the same bytes the hash was taken of. */
+  json: string;
   v: Vulnerability;
 }
 
@@ -149,8 +151,11 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     try {
       for (let i = 0; i < batch.length; i += CHUNK) {
         const byHash = new Map<string, Row>();
-        for (const v of batch.slice(i, i + CHUNK)) byHash.set(vulnerabilityHash(v), { hash: '', v });
-        const rows = [...byHash].map(([hash, r]) => ({ ...r, hash })).sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
+        for (const v of batch.slice(i, i + CHUNK)) {
+          const { json, hash } = serializeVulnerability(v);
+          byHash.set(hash, { hash, json, v });
+        }
+        const rows = [...byHash.values()].sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
         await this.#ingest(rows);
       }
     } catch (e) {
@@ -320,7 +325,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
 
 function columns(rows: Row[]): string[][] {
   const cols: string[][] = [[], [], [], [], [], [], [], []];
-  for (const { hash, v } of rows) {
+  for (const { hash, json, v } of rows) {
     cols[0]!.push(hash);
     cols[1]!.push(v.updater);
     cols[2]!.push(v.name);
@@ -328,7 +333,7 @@ function columns(rows: Row[]): string[][] {
     cols[4]!.push(v.dist.did);
     cols[5]!.push(v.dist.versionId);
     cols[6]!.push(v.dist.versionCodeName);
-    cols[7]!.push(JSON.stringify(v));
+    cols[7]!.push(json);
   }
   return cols;
 }
