@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { parseConfig } from '../src/config/load-config.ts';
-import { startService } from '../src/service/start-service.ts';
+import { startService } from '../src/composition/start-service.ts';
 import { runUpdater } from '../src/updater/run-updater.ts';
 import { debianTestImage } from '../test/support/test-image.ts';
 import { debianLikeImage, testEcosystems, testFeedUpdater } from '../test/http/serve-kit.ts';

@@ -12,7 +12,7 @@ import { openImage } from '../src/image/image-source.ts';
 import { Indexer } from '../src/indexer/indexer.ts';
 import type { IndexReport } from '../src/model/index-report.ts';
 import { buildVulnerabilityReport } from '../src/matcher/vulnerability-report.ts';
-import { startService } from '../src/service/start-service.ts';
+import { startService } from '../src/composition/start-service.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../src/store/store.ts';

@@ -7,12 +7,12 @@ import { buildVulnerabilityReport, findings } from '../matcher/vulnerability-rep
 import { uncoveredPackages } from '../matcher/match.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
-import { runUpdaterInCluster } from '../service/cluster-updater-run.ts';
+import { runUpdaterInCluster } from '../updater/cluster-updater-run.ts';
 import { processUpdateOperation } from '../notifier/processor.ts';
 import { versionSchemes } from '../versions/registry.ts';
 import { compareLines } from '../versions/compare-stdin.ts';
 import { EXIT_ERROR, EXIT_FOUND, EXIT_OK } from './cli-error.ts';
-import { resolveDbLocation } from './db-location.ts';
+import { resolveDbLocation } from '../config/db-location.ts';
 import type { CliIo } from './io.ts';
 import { openAnyImage } from './open-image.ts';
 import { atOrAbove, renderIndexTable, renderScanTable, shortDigest } from './render-table.ts';

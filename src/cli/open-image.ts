@@ -1,4 +1,4 @@
-import type { ResolvedImage } from '../image/image-source.ts';
+import type { ResolvedImage } from '../image/resolved-image.ts';
 import { openImage } from '../image/image-source.ts';
 import { openRegistryImage, type RegistryProgress } from '../image/registry/index.ts';
 

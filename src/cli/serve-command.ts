@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/load-config.ts';
 import { ClairError, errorMessage } from '../model/errors.ts';
-import { SERVE_MODES, startService, type ServeMode } from '../service/start-service.ts';
+import { SERVE_MODES, startService, type ServeMode } from '../composition/start-service.ts';
 import { EXIT_ERROR, EXIT_OK } from './cli-error.ts';
 import type { CliIo } from './io.ts';
 

@@ -1,7 +1,7 @@
-import type { Matcher } from '../ecosystems/matcher.ts';
+import type { Matcher } from '../matcher/matcher.ts';
 import { indexReportJson, vulnerabilityJson } from '../model/clair-json.ts';
 import { ClairError } from '../model/errors.ts';
-import { affectedManifests } from '../service/affected-manifests.ts';
+import { affectedManifests } from '../matcher/affected-manifests.ts';
 import type { IndexingService } from '../service/indexing.ts';
 import type { Store } from '../store/store.ts';
 import { HttpError } from './errors.ts';

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Matcher } from '../ecosystems/matcher.ts';
+import type { Matcher } from '../matcher/matcher.ts';
 import { LruCache } from './lru-cache.ts';
 import { buildVulnerabilityReport } from '../matcher/vulnerability-report.ts';
 import { vulnerabilityJson, vulnerabilityReportJson } from '../model/clair-json.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
-import type { IndexReportSource } from '../service/index-report-source.ts';
+import type { IndexReportSource } from './index-report-source.ts';
 import type { Store } from '../store/store.ts';
 import { HttpError } from './errors.ts';
 import { checkDigest } from './manifest-json.ts';

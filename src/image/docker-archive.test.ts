@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { synthesizedManifest } from './docker-archive.ts';
-import { openImage, type ResolvedImage } from './image-source.ts';
+import { openImage } from './image-source.ts';
+import type { ResolvedImage } from './resolved-image.ts';
 import { buildLayer, collect, dockerArchive, layerTar, OciLayoutWriter, sha256, type BuiltLayer } from './testdata/image-builder.ts';
 import { diffIdsRead, expectClairError } from './testdata/image-checks.ts';
 

@@ -13,7 +13,7 @@ import { ClairError } from '../model/errors.ts';
 import { MAX_DOCUMENT_BYTES, type BlobStore } from './blob-store.ts';
 import { digestOf, parseDigest, verifyBytes } from './digest.ts';
 import { DigestVerifier } from './digest-verifier.ts';
-import type { LayerDescriptor, ResolvedImage } from './image-source.ts';
+import type { LayerDescriptor, ResolvedImage } from './resolved-image.ts';
 import { findManifestByConfig } from './manifest-selection.ts';
 import { MediaType, parseImageConfig, parseJson, parseManifestOrIndex, platformOfConfig, type Descriptor, type ImageManifest } from './oci-documents.ts';
 import { StreamRegistry } from './stream-registry.ts';

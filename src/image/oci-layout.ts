@@ -10,7 +10,7 @@ import { ClairError } from '../model/errors.ts';
 import { MAX_DOCUMENT_BYTES, type BlobStore } from './blob-store.ts';
 import { parseDigest, verifyBytes } from './digest.ts';
 import { DigestVerifier } from './digest-verifier.ts';
-import type { LayerDescriptor, ResolvedImage } from './image-source.ts';
+import type { LayerDescriptor, ResolvedImage } from './resolved-image.ts';
 import { selectManifest } from './manifest-selection.ts';
 import { parseJson, parseManifestOrIndex, MediaType, type Descriptor } from './oci-documents.ts';
 import type { Platform } from './platform.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { coalesce } from './coalesce.ts';
-import type { LayerReport } from './layer-report.ts';
+import type { LayerReport } from '../model/layer-report.ts';
 import type { Package } from '../model/package.ts';
 import { emptyDistribution } from '../model/distribution.ts';
 

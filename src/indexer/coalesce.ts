@@ -2,7 +2,7 @@ import type { Distribution } from '../model/distribution.ts';
 import type { Environment, IndexReport } from '../model/index-report.ts';
 import { packageKey, type Package } from '../model/package.ts';
 import { repositoryKey, type Repository } from '../model/repository.ts';
-import type { LayerReport } from './layer-report.ts';
+import type { LayerReport } from '../model/layer-report.ts';
 
 // Turns per-layer findings into what the final image holds, the way an overlay filesystem would: walking layers
 // base first, a layer's whiteouts remove what lower layers had at that path (or below it), then what the layer

@@ -1,11 +1,11 @@
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { ClairError } from '../model/errors.ts';
 import type { IndexReport } from '../model/index-report.ts';
-import type { ResolvedImage, LayerDescriptor } from '../image/image-source.ts';
+import type { ResolvedImage, LayerDescriptor } from '../image/resolved-image.ts';
 import { decompressLayer } from '../image/layer-stream.ts';
 import type { Store } from '../store/store.ts';
 import { coalesce } from './coalesce.ts';
-import type { LayerReport } from './layer-report.ts';
+import type { LayerReport } from '../model/layer-report.ts';
 import { toLayerReport, walkLayer } from './layer-walker.ts';
 import type { Scanner } from './scanner.ts';
 import { indexState, scannerSetKey } from './scanner-set.ts';

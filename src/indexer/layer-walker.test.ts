@@ -4,8 +4,8 @@ import { Readable } from 'node:stream';
 import { makeTar } from '../../test/support/tar-layer.ts';
 import { normalizeLayerPath, walkLayer } from './layer-walker.ts';
 import type { LayerFile, Scanner } from './scanner.ts';
-import { dpkgStatusScanner } from '../ecosystems/dpkg/status-scanner.ts';
-import { osReleaseScanner } from '../ecosystems/os-release/os-release-scanner.ts';
+import { dpkgStatusScanner } from '../ecosystems/dpkg/scanner.ts';
+import { osReleaseScanner } from '../ecosystems/os-release/scanner.ts';
 
 function recorder(name: string, want: (p: string) => boolean, maxFileSize?: number): Scanner & { seen: LayerFile[] } {
   const seen: LayerFile[] = [];

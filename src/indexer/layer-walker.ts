@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { ClairError } from '../model/errors.ts';
-import type { LayerReport } from './layer-report.ts';
+import type { LayerReport } from '../model/layer-report.ts';
 import type { LayerFile, ScanFindings, Scanner } from './scanner.ts';
 
 // Reads one layer's tar exactly once, as it streams: each regular file goes only to the scanners that asked for it,

@@ -1,5 +1,5 @@
 import type { IndexReport } from '../model/index-report.ts';
-import type { IndexedPackage, Matcher } from '../ecosystems/matcher.ts';
+import type { IndexedPackage, Matcher } from './matcher.ts';
 import type { Store, StoredVulnerability } from '../store/store.ts';
 
 // The matching engine: each package goes to the matchers that claim it; their queries are sent to the store in one

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Matcher } from '../ecosystems/matcher.ts';
+import type { Matcher } from '../matcher/matcher.ts';
 import { errorMessage } from '../model/errors.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
 import type { Store } from '../store/store.ts';

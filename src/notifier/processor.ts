@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { Matcher } from '../ecosystems/matcher.ts';
+import type { Matcher } from '../matcher/matcher.ts';
 import { vulnerabilityJson } from '../model/clair-json.ts';
 import { severityRank } from '../model/severity.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
-import { affectedManifests } from '../service/affected-manifests.ts';
+import { affectedManifests } from '../matcher/affected-manifests.ts';
 import type { Store, StoredNotification, StoredVulnerability } from '../store/store.ts';
 
 // From a new update operation to notifications, as Clair's notifier processor: diff the operation against the
 // previous one of its updater, find the manifests the added and the removed records affect (the same decision a
-// vulnerability report makes: service/affected-manifests.ts), and store one notification set for the operation.
+// vulnerability report makes: matcher/affected-manifests.ts), and store one notification set for the operation.
 // Skipped, as in Clair: an operation that is not its updater's newest (a newer one will be diffed instead) and the
 // first operation of an updater (everything would be "added"). The store's receipt makes processing happen once.
 

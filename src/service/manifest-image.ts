@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DigestVerifier } from '../image/digest-verifier.ts';
-import type { LayerDescriptor, ResolvedImage } from '../image/image-source.ts';
+import type { LayerDescriptor, ResolvedImage } from '../image/resolved-image.ts';
 import { openBlobUrl } from '../image/registry/index.ts';
 import type { RetryPolicy } from '../image/registry/http-transport.ts';
 import { ClairError } from '../model/errors.ts';

@@ -3,13 +3,13 @@ import { errorMessage } from '../model/errors.ts';
 import type { Store } from '../store/store.ts';
 import type { Updater } from '../updater/updater.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
-import { runUpdaterInCluster } from './cluster-updater-run.ts';
+import { runUpdaterInCluster } from '../updater/cluster-updater-run.ts';
 
 // Background updaters: each feed runs once at start and then every `periodMs`. A failing feed is logged and tried
 // again sooner, with exponential backoff and jitter capped at the period; it never stops the service, and the
 // store keeps serving the last operation that committed (runUpdater writes an operation whole or not at all).
 // Runs are serialized: one feed at a time keeps memory flat (the Debian tracker JSON alone is >100 MB).
-// With a shared store, instances take turns (cluster-updater-run.ts): a run another instance holds or finished less
+// With a shared store, instances take turns (updater/cluster-updater-run.ts): a run another instance holds or finished less
 // than a period ago is skipped, and this instance looks again when that run's period ends.
 
 export interface UpdaterTarget {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Store } from './store.ts';
 import { newVulnerability, type Vulnerability } from '../model/vulnerability.ts';
 import type { IndexReport } from '../model/index-report.ts';
-import type { LayerReport } from '../indexer/layer-report.ts';
+import type { LayerReport } from '../model/layer-report.ts';
 
 // One behavioural suite for every Store implementation: sqlite-store.test.ts and postgres-store.test.ts call it.
 

@@ -1,8 +1,8 @@
 import type { IndexReport } from '../model/index-report.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
-import type { VulnerabilityQuery } from '../ecosystems/matcher.ts';
-import type { LayerReport } from '../indexer/layer-report.ts';
+import type { VulnerabilityQuery } from '../matcher/vulnerability-query.ts';
+import type { LayerReport } from '../model/layer-report.ts';
 
 // Everything clair-ts keeps. Two implementations satisfy it: store/sqlite (embedded, default) and store/postgres
 // (several instances sharing one database). The same test suite (store/store.suite.ts) runs against both.

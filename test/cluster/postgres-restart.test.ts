@@ -9,11 +9,11 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { syntheticTracker } from '../../bench/synthetic-tracker.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
-import { dpkgStatusScanner } from '../../src/ecosystems/dpkg/status-scanner.ts';
+import { dpkgStatusScanner } from '../../src/ecosystems/dpkg/scanner.ts';
 import { debianMatcher } from '../../src/ecosystems/debian/matcher.ts';
 import { debianRecords, debianUpdater } from '../../src/ecosystems/debian/updater.ts';
 import { osRelease } from '../../src/ecosystems/os-release/index.ts';
-import { startService, type RunningService } from '../../src/service/start-service.ts';
+import { startService, type RunningService } from '../../src/composition/start-service.ts';
 import { openTestPostgres, type TestPostgres } from '../support/postgres.ts';
 import { manifestOf, sharedLayerImages, sleep, startCountingServer, until } from './cluster-kit.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { debianUpdater } from '../../src/ecosystems/debian/updater.ts';
-import { runUpdaterInCluster } from '../../src/service/cluster-updater-run.ts';
+import { runUpdaterInCluster } from '../../src/updater/cluster-updater-run.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { openTestPostgres } from '../support/postgres.ts';
 import { manifestOf, sharedLayerImages, startCountingServer, startServeProcess, trackerFeed, until, withSearchPath, type ServeProcess } from './cluster-kit.ts';

@@ -1,5 +1,5 @@
 import type { Ecosystem } from '../ecosystem.ts';
-import { dpkgStatusScanner } from '../dpkg/status-scanner.ts';
+import { dpkgStatusScanner } from '../dpkg/scanner.ts';
 import { debianUpdater } from './updater.ts';
 import { debianMatcher } from './matcher.ts';
 

@@ -8,7 +8,8 @@ import type { Package } from '../../model/package.ts';
 import { newVulnerability, type Vulnerability } from '../../model/vulnerability.ts';
 import { requireSharedData } from '../../../test/support/shared-data.ts';
 import { distributionFromOsRelease } from '../os-release/os-release.ts';
-import type { IndexedPackage, VulnerabilityQuery } from '../matcher.ts';
+import type { IndexedPackage } from '../../matcher/matcher.ts';
+import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import { debianCodename, debianMatcher } from './matcher.ts';
 import { debianRecords } from './updater.ts';
 

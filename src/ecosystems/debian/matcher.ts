@@ -2,7 +2,8 @@ import type { Distribution } from '../../model/distribution.ts';
 import { ClairError } from '../../model/errors.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import { dpkg } from '../../versions/dpkg.ts';
-import type { IndexedPackage, Matcher, VulnerabilityQuery } from '../matcher.ts';
+import type { IndexedPackage, Matcher } from '../../matcher/matcher.ts';
+import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import { DEBIAN_RELEASES } from './updater.ts';
 
 // Matching dpkg-installed packages of a Debian image against the security tracker's records. The tracker speaks of

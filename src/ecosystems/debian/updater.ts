@@ -4,7 +4,7 @@ import { newVulnerability, type Vulnerability } from '../../model/vulnerability.
 import type { Updater } from '../../updater/updater.ts';
 import { dpkg } from '../../versions/dpkg.ts';
 import { readTrackerJson, type TrackerIssue, type TrackerRelease } from './tracker-json.ts';
-import { normalizeUrgency } from './urgency.ts';
+import { normalizeUrgency } from './severity.ts';
 
 // The Debian security tracker feed → one record per (source package, issue, release) that can affect someone.
 //

@@ -1,7 +1,7 @@
 import type { Scanner } from '../../indexer/scanner.ts';
 import type { Repository } from '../../model/repository.ts';
 import { RHEL_CPE_REPOSITORY_KEY } from './csaf-vex.ts';
-import { RPMDB_DIRS } from './rpm-scanner.ts';
+import { RPMDB_DIRS } from '../rpm/scanner.ts';
 import { configuredRepositoryCpeMapping, type RepositoryCpeMapping } from './repository-to-cpe.ts';
 
 // Red Hat container builds (OSBS/Konflux) record the content sets (rpm repositories) they installed from in

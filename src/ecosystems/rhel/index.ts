@@ -2,8 +2,8 @@ import type { Ecosystem } from '../ecosystem.ts';
 import { contentManifestScanner } from './content-manifest-scanner.ts';
 import { rhelMatcher } from './matcher.ts';
 import { rhelReleaseScanner } from './release-scanner.ts';
-import { rpmPackageScanner } from './rpm-scanner.ts';
-import { rhelVexUpdater } from './vex-updater.ts';
+import { rpmPackageScanner } from '../rpm/scanner.ts';
+import { rhelVexUpdater } from './updater.ts';
 
 // The Red Hat family: packages from rpm databases (src/ecosystems/rpm reads the formats), the release from
 // os-release or the family's release files, repositories from Red Hat content manifests; vulnerabilities from

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { emptyDistribution } from '../../model/distribution.ts';
 import { newVulnerability } from '../../model/vulnerability.ts';
-import type { IndexedPackage } from '../matcher.ts';
+import type { IndexedPackage } from '../../matcher/matcher.ts';
 import { cpeMatches, cpeMatchesRelease, parseCpe } from './cpe.ts';
 import { rhelMatcher } from './matcher.ts';
 

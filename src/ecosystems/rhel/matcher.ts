@@ -1,9 +1,10 @@
-import type { IndexedPackage, Matcher, VulnerabilityQuery } from '../matcher.ts';
+import type { IndexedPackage, Matcher } from '../../matcher/matcher.ts';
+import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import { rpmverCmp } from '../../versions/rpm.ts';
 import { cpeMatches, cpeMatchesRelease, parseCpe, type Cpe } from './cpe.ts';
 import { RHEL_CPE_REPOSITORY_KEY, RHEL_VEX_UPDATER } from './csaf-vex.ts';
-import { RPMDB_DIRS } from './rpm-scanner.ts';
+import { RPMDB_DIRS } from '../rpm/scanner.ts';
 
 // Red Hat VEX matching (claircore rhel Matcher): an rpm package of a Red Hat image against records for the same
 // package name, the same module stream, and a product stream (CPE) the image's repositories belong to; then the

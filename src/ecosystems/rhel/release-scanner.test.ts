@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireSharedData } from '../../../test/support/shared-data.ts';
-import { distributionFromReleaseFile, parseSystemReleaseCpe } from './release-files.ts';
+import { distributionFromReleaseFile, parseSystemReleaseCpe } from './releases.ts';
 import { rhelReleaseScanner } from './release-scanner.ts';
 import { repositoriesFromContentManifest, contentManifestScanner } from './content-manifest-scanner.ts';
 import { parseRepositoryCpeMapping } from './repository-to-cpe.ts';

@@ -1,7 +1,7 @@
 import type { Scanner } from '../../indexer/scanner.ts';
-import { distributionFromReleaseFile, parseSystemReleaseCpe } from './release-files.ts';
+import { distributionFromReleaseFile, parseSystemReleaseCpe } from './releases.ts';
 
-// Release files rank below os-release (priorities 2 and 1, see os-release-scanner.ts), which names the release
+// Release files rank below os-release (priorities 2 and 1, see os-release/scanner.ts), which names the release
 // with its CPE when present. Among themselves the vendor's own file wins over redhat-release (which Oracle Linux
 // and CentOS also carry), and both over the generic system-release.
 const PRIORITY = new Map([

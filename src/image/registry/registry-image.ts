@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { ClairError } from '../../model/errors.ts';
 import type { BlobStore } from '../blob-store.ts';
 import { digestOf, parseDigest, verifyBytes } from '../digest.ts';
-import type { LayerDescriptor, ResolvedImage } from '../image-source.ts';
+import type { LayerDescriptor, ResolvedImage } from '../resolved-image.ts';
 import { selectManifest } from '../manifest-selection.ts';
 import { MediaType, type Descriptor } from '../oci-documents.ts';
 import { hostPlatform, parsePlatform } from '../platform.ts';

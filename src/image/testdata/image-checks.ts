@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ClairError } from '../../model/errors.ts';
-import type { ResolvedImage } from '../image-source.ts';
+import type { ResolvedImage } from '../resolved-image.ts';
 import { decompressLayer } from '../layer-stream.ts';
 import { collect, sha256 } from './image-builder.ts';
 

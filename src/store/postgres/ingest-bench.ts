@@ -20,7 +20,7 @@ import { PostgresStore, MATCH_SQL } from './postgres-store.ts';
 import { INGEST_SQL } from './operation-writer.ts';
 import { newVulnerability, type Vulnerability } from '../../model/vulnerability.ts';
 import type { Store } from '../store.ts';
-import type { VulnerabilityQuery } from '../../ecosystems/matcher.ts';
+import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import { vulnerabilityHash } from '../vulnerability-hash.ts';
 import { openTestPostgres } from '../../../test/support/postgres.ts';
 

@@ -68,7 +68,7 @@ export const migrations: readonly string[] = [
   CREATE INDEX uo_vuln_vuln ON uo_vuln(vuln_id, uo_id);
   `,
   // 2: when an updater last ran anywhere in the cluster, so that instances started at different times still run
-  // each updater once per period between them (service/cluster-coordination.ts). Times are the database's now():
+  // each updater once per period between them (updater/cluster-updater-run.ts). Times are the database's now():
   // instances' clocks never have to agree.
   `
   CREATE TABLE updater_run (

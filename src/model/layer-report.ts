@@ -1,6 +1,6 @@
-import type { Distribution } from '../model/distribution.ts';
-import type { Package } from '../model/package.ts';
-import type { Repository } from '../model/repository.ts';
+import type { Distribution } from './distribution.ts';
+import type { Package } from './package.ts';
+import type { Repository } from './repository.ts';
 
 // What one layer holds, as the scanners saw it: stored under the layer's digest so a layer shared by several
 // images is scanned once. Whiteouts are kept so coalescing can remove what lower layers held.

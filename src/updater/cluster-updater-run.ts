@@ -1,6 +1,6 @@
 import type { Store } from '../store/store.ts';
-import { runUpdater, type UpdateRunResult } from '../updater/run-updater.ts';
-import type { Updater } from '../updater/updater.ts';
+import { runUpdater, type UpdateRunResult } from './run-updater.ts';
+import type { Updater } from './updater.ts';
 
 // One updater run when several instances share the store (Store.coordination, PostgreSQL): the run happens under
 // the updater's advisory lock, so two instances never fetch and write the same feed at once, and it is recorded

@@ -10,7 +10,7 @@ import { requireSharedData } from '../../../test/support/shared-data.ts';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import { runUpdater } from '../../updater/run-updater.ts';
 import { parseChangesCsv, documentNameOfPath } from './vex-mirror.ts';
-import { rhelVexUpdater } from './vex-updater.ts';
+import { rhelVexUpdater } from './updater.ts';
 import { writeVexMirror } from './testdata/vex-mirror-builder.ts';
 
 const text = (p: string) => {

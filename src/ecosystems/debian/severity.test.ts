@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeUrgency } from './urgency.ts';
+import { normalizeUrgency } from './severity.ts';
 
 test('tracker urgencies map to normalized severities', () => {
   const cases: [string, string][] = [

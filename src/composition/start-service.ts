@@ -1,8 +1,8 @@
 import { pino, type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { resolveDbLocation } from '../cli/db-location.ts';
+import { resolveDbLocation } from '../config/db-location.ts';
 import type { ServeConfig } from '../config/load-config.ts';
-import type { Matcher } from '../ecosystems/matcher.ts';
+import type { Matcher } from '../matcher/matcher.ts';
 import type { Scanner } from '../indexer/scanner.ts';
 import { createApiApp } from '../http/app.ts';
 import { createIntrospectionApp } from '../http/introspection.ts';
@@ -14,9 +14,9 @@ import type { Store } from '../store/store.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
 import type { Updater } from '../updater/updater.ts';
 import { Notifier } from '../notifier/notifier.ts';
-import { remoteIndexReports, storeIndexReports } from './index-report-source.ts';
-import { IndexingService } from './indexing.ts';
-import { displayLocation, UpdaterScheduler, type UpdaterTarget } from './updater-scheduler.ts';
+import { remoteIndexReports, storeIndexReports } from '../http/index-report-source.ts';
+import { IndexingService } from '../service/indexing.ts';
+import { displayLocation, UpdaterScheduler, type UpdaterTarget } from '../service/updater-scheduler.ts';
 
 // Wiring of `clair-ts serve` for one mode:
 //   combo    indexer + matcher + notifier routes on one store; updaters in this process

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireSharedData } from '../../../test/support/shared-data.ts';
-import { rpmPackageScanner } from './rpm-scanner.ts';
+import { rpmPackageScanner } from './scanner.ts';
 import { coalesce } from '../../indexer/coalesce.ts';
-import type { LayerReport } from '../../indexer/layer-report.ts';
-import { contentManifestScanner } from './content-manifest-scanner.ts';
+import type { LayerReport } from '../../model/layer-report.ts';
+import { contentManifestScanner } from '../rhel/content-manifest-scanner.ts';
 
-const rpmTestdata = join(import.meta.dirname, '../rpm/testdata');
+const rpmTestdata = join(import.meta.dirname, 'testdata');
 const file = (path: string, data: Buffer) => ({ path, data, mode: 0o644 });
 
 test('rpm scanner: wants the database files at both rpmdb locations, nothing else', () => {

@@ -2,6 +2,7 @@ import type { Distribution } from '../model/distribution.ts';
 import type { Package } from '../model/package.ts';
 import type { Repository } from '../model/repository.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
+import type { VulnerabilityQuery } from './vulnerability-query.ts';
 
 // claircore's matcher shape: the ecosystem says which packages are its own and how to decide; the engine does the
 // database work (src/matcher/).
@@ -12,16 +13,6 @@ export interface IndexedPackage {
   package: Package;
   distribution?: Distribution;
   repositories: Repository[];
-}
-
-/** Which stored records may affect a package: the store answers it with indexed lookups. */
-export interface VulnerabilityQuery {
-  /** Record package names to look up (e.g. the source package name and the binary name). */
-  packageNames: string[];
-  /** Restrict to records of updaters whose name starts with this. */
-  updaterPrefix?: string;
-  /** Distribution fields that must equal the record's (record fields that are "" match anything). */
-  dist?: { did?: string; versionId?: string; versionCodeName?: string };
 }
 
 export interface Matcher {

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import type { LayerFile, Scanner, ScanFindings } from '../../indexer/scanner.ts';
 import { errorMessage } from '../../model/errors.ts';
 import type { Package } from '../../model/package.ts';
-import { detectRpmDb, evr, readRpmDatabase, RPMDB_FILE_NAMES, type RpmPackage } from '../rpm/rpmdb.ts';
+import { detectRpmDb, evr, readRpmDatabase, RPMDB_FILE_NAMES, type RpmPackage } from './rpmdb.ts';
 
 // The rpm package database of a layer, in any backend (sqlite, ndb, Berkeley DB), at the two places rpm keeps it.
 // The package database is keyed by the path of the database file itself ("var/lib/rpm/rpmdb.sqlite"): a whiteout

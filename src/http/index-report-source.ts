@@ -1,4 +1,4 @@
-import { intraserviceToken } from '../http/psk-auth.ts';
+import { intraserviceToken } from './psk-auth.ts';
 import { ClairError } from '../model/errors.ts';
 import type { IndexReport } from '../model/index-report.ts';
 import type { Store } from '../store/store.ts';

@@ -1,5 +1,6 @@
-import type { Matcher, VulnerabilityQuery } from '../ecosystems/matcher.ts';
-import { indexedPackages } from '../matcher/match.ts';
+import type { Matcher } from './matcher.ts';
+import type { VulnerabilityQuery } from './vulnerability-query.ts';
+import { indexedPackages } from './match.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
 import type { Store } from '../store/store.ts';
 
