@@ -2,7 +2,7 @@ import type { ResolvedImage } from '../image/resolved-image.ts';
 import { openImage } from '../image/image-source.ts';
 import { openRegistryImage, type RegistryProgress } from '../image/registry/index.ts';
 
-// oci:PATH[:TAG] and docker-archive:PATH are local; anything else is a registry reference.
+// oci:PATH[:TAG], docker-archive:PATH and dir:PATH are local; anything else is a registry reference.
 export interface OpenImageOptions {
   platform?: string;
   username?: string;
@@ -15,7 +15,7 @@ export interface OpenImageOptions {
 }
 
 export function isLocalReference(ref: string): boolean {
-  return /^(oci|docker-archive|oci-archive):/.test(ref);
+  return /^(oci|docker-archive|oci-archive|dir):/.test(ref);
 }
 
 export async function openAnyImage(ref: string, opts: OpenImageOptions): Promise<ResolvedImage> {

@@ -16,13 +16,43 @@ export function shortDigest(d: string): string {
   return hex.slice(0, 12);
 }
 
+/** "python:usr/lib/…" → "python"; OS package databases (plain paths) → undefined. */
+export function languageOf(packageDb: string): string | undefined {
+  const m = /^([a-z0-9]+):(?!\/)/.exec(packageDb);
+  return m ? m[1] : undefined;
+}
+
+/** Packages grouped by ecosystem: the OS packages first, then each language (its registry, owner and file). */
 export function renderIndexTable(r: IndexReport): string {
   const dist = Object.values(r.distributions)[0];
-  const rows = Object.entries(r.packages)
-    .map(([id, p]) => [p.name, p.version, p.source && p.source.name !== p.name ? `${p.source.name} ${p.source.version}` : '', p.arch, shortDigest(r.environments[id]?.[0]?.introducedIn ?? '')])
-    .sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0));
-  const head = `${r.manifestHash}\n${dist ? dist.prettyName || `${dist.did} ${dist.versionId}` : 'no distribution detected'}, ${rows.length} packages`;
-  return `${head}\n\n${table(['PACKAGE', 'VERSION', 'SOURCE', 'ARCH', 'LAYER'], rows)}${r.err ? `\n\nwarnings: ${r.err}` : ''}\n`;
+  const byName = (a: string[], b: string[]) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : a[1]! < b[1]! ? -1 : a[1]! > b[1]! ? 1 : 0);
+  const os: string[][] = [];
+  const langs = new Map<string, string[][]>();
+  for (const [id, p] of Object.entries(r.packages)) {
+    const env = r.environments[id]?.[0];
+    const layer = shortDigest(env?.introducedIn ?? '');
+    const lang = languageOf(p.packageDb);
+    if (lang === undefined) {
+      os.push([p.name, p.version, p.source && p.source.name !== p.name ? `${p.source.name} ${p.source.version}` : '', p.arch, layer]);
+      continue;
+    }
+    let rows = langs.get(lang);
+    if (!rows) langs.set(lang, (rows = []));
+    const owner = p.ownedBy ? `${p.ownedBy.name} ${p.ownedBy.version}` : '';
+    rows.push([p.name, p.version, owner, layer, p.packageDb.slice(lang.length + 1)]);
+  }
+  const total = Object.keys(r.packages).length;
+  const counts = [...(os.length > 0 ? [`${os.length} os`] : []), ...[...langs].sort(([a], [b]) => (a < b ? -1 : 1)).map(([l, rows]) => `${rows.length} ${l}`)];
+  const head = `${r.manifestHash}\n${dist ? dist.prettyName || `${dist.did} ${dist.versionId}` : 'no distribution detected'}, ${total} packages${langs.size > 0 ? ` (${counts.join(', ')})` : ''}`;
+  const sections: string[] = [];
+  if (os.length > 0 || langs.size === 0) {
+    const t = table(['PACKAGE', 'VERSION', 'SOURCE', 'ARCH', 'LAYER'], os.sort(byName));
+    sections.push(langs.size > 0 ? `OS PACKAGES (${os.length})\n${t}` : t);
+  }
+  for (const [lang, rows] of [...langs].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    sections.push(`${lang.toUpperCase()} (${rows.length})\n${table(['PACKAGE', 'VERSION', 'OWNED BY', 'LAYER', 'PATH'], rows.sort(byName))}`);
+  }
+  return `${head}\n\n${sections.join('\n\n')}${r.err ? `\n\nwarnings: ${r.err}` : ''}\n`;
 }
 
 export function renderScanTable(manifest: string, found: Finding[]): string {

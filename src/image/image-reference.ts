@@ -10,24 +10,27 @@
 //                        The same, with "existing file" instead of "existing directory"; what follows
 //                        names the image in manifest.json RepoTags (e.g. docker-archive:x.tar:alpine:3.20,
 //                        docker-archive:x.tar:localhost:5000/app:1).
+//   dir:PATH             A directory tree indexed as one layer (directory-tree.ts); all of PATH is the path.
 
 import { stat } from 'node:fs/promises';
 import { ClairError } from '../model/errors.ts';
 
 export type ImageReference =
   | { transport: 'oci'; path: string; tag?: string }
-  | { transport: 'docker-archive'; path: string; imageName?: string };
+  | { transport: 'docker-archive'; path: string; imageName?: string }
+  | { transport: 'dir'; path: string };
 
-const USAGE = 'expected oci:PATH[:TAG] or docker-archive:PATH[:REPO:TAG]';
+const USAGE = 'expected oci:PATH[:TAG], docker-archive:PATH[:REPO:TAG] or dir:PATH';
 
 export async function parseImageReference(ref: string): Promise<ImageReference> {
   const colon = ref.indexOf(':');
   const transport = colon < 0 ? '' : ref.slice(0, colon);
   const rest = colon < 0 ? '' : ref.slice(colon + 1);
-  if (transport !== 'oci' && transport !== 'docker-archive') {
+  if (transport !== 'oci' && transport !== 'docker-archive' && transport !== 'dir') {
     throw new ClairError('bad-input', `image reference ${JSON.stringify(ref)}: unknown or missing transport prefix; ${USAGE}`);
   }
   if (rest === '') throw new ClairError('bad-input', `image reference ${JSON.stringify(ref)} has no path; ${USAGE}`);
+  if (transport === 'dir') return { transport, path: rest };
   if (transport === 'oci') {
     const split = await splitAtExisting(rest, 'directory');
     if (split === undefined) return { transport, path: rest };

@@ -4,8 +4,10 @@
 // References:
 //   oci:PATH[:TAG]                 OCI image layout folder (oci-layout.ts)
 //   docker-archive:PATH[:REPO:TAG] `docker save` tar, classic or Docker 25+ OCI layout (docker-archive.ts)
+//   dir:PATH                       a directory tree as an image of one layer (directory-tree.ts)
 // How PATH is told apart from TAG is documented in image-reference.ts.
 
+import { openDirectoryImage } from './directory-tree.ts';
 import { openDockerArchive } from './docker-archive.ts';
 import { parseImageReference } from './image-reference.ts';
 import { openOciLayout } from './oci-layout.ts';
@@ -30,5 +32,7 @@ export async function openImage(ref: string, opts: OpenImageOptions = {}): Promi
       return openOciLayout(ref, parsed.path, parsed.tag, platform);
     case 'docker-archive':
       return openDockerArchive(ref, parsed.path, parsed.imageName);
+    case 'dir':
+      return openDirectoryImage(ref, parsed.path);
   }
 }

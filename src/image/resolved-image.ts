@@ -11,6 +11,11 @@ export interface LayerDescriptor {
   mediaType?: string;
   /** "sha256:<hex>" of the uncompressed tar, from the image config rootfs.diff_ids when known. */
   diffId?: string;
+  /**
+   * Set for `dir:` references only: the absolute path of a directory tree that is this layer. The indexer walks it
+   * instead of opening a blob (openLayer rejects).
+   */
+  directory?: string;
 }
 
 export interface ResolvedImage {

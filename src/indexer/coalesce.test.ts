@@ -81,3 +81,64 @@ test('scanner errors of any layer reach the report', () => {
   assert.match(r.err, /layer sha256:1{64}|dpkg: var\/lib\/dpkg\/status is too big/);
   assert.equal(r.success, true);
 });
+
+const pypi = { name: 'pypi', key: '', uri: 'https://pypi.org/simple', cpe: '' };
+const META = 'usr/lib/python3/dist-packages/Jinja2-3.1.2.egg-info/PKG-INFO';
+const jinja = (v = '3.1.2'): Package => ({
+  name: 'jinja2', version: v, kind: 'binary', arch: '', module: '', cpe: '', packageDb: 'python:usr/lib/python3/dist-packages/Jinja2-3.1.2.egg-info', repositoryHint: '',
+});
+
+test('language packages: their registry as repository, no distribution, packageDb as found', () => {
+  const py = layer(20, { packageDbs: [{ path: META, packages: [jinja()], repository: pypi }] });
+  const r = coalesce('m', [L1, py]);
+  const [id, p] = Object.entries(r.packages).find(([, p]) => p.name === 'jinja2')!;
+  assert.equal(p.ownedBy, undefined);
+  const env = r.environments[id]![0]!;
+  assert.equal(env.distributionId, '');
+  assert.equal(env.packageDb, 'python:usr/lib/python3/dist-packages/Jinja2-3.1.2.egg-info');
+  assert.deepEqual(env.repositoryIds.map((i) => r.repositories[i]), [pypi]);
+  assert.ok(Object.entries(r.packages).filter(([, q]) => q.name !== 'jinja2').every(([i]) => r.environments[i]![0]!.distributionId === '1'));
+  // The metadata file's real path is what a whiteout names: removing the egg-info folder removes the package.
+  const rm = layer(21, { whiteouts: ['usr/lib/python3/dist-packages/Jinja2-3.1.2.egg-info'] });
+  assert.deepEqual(summary(coalesce('m', [L1, py, rm])), ['bash 5.2 @1', 'libc6 2.36-9 @1']);
+});
+
+test('ownership: a dpkg file list naming the metadata file marks the package owned, with the installed version', () => {
+  const deb = layer(22, {
+    packageDbs: [
+      { path: 'var/lib/dpkg/status', packages: [pkg('python3-jinja2', '3.1.2-1')] },
+      { path: META, packages: [jinja()], repository: pypi },
+    ],
+    fileOwners: [{ path: 'var/lib/dpkg/info/python3-jinja2.list', owners: [{ owner: { name: 'python3-jinja2', version: '', packageDb: 'var/lib/dpkg/status' }, files: [META] }] }],
+  });
+  const owned = (ls: LayerReport[]) => Object.values(coalesce('m', ls).packages).find((p) => p.name === 'jinja2')?.ownedBy;
+  assert.deepEqual(owned([deb]), { name: 'python3-jinja2', version: '3.1.2-1', packageDb: 'var/lib/dpkg/status' });
+  // dpkg -r removes the .list (a whiteout); the package files stay here only for the test's sake.
+  assert.equal(owned([deb, layer(23, { whiteouts: ['var/lib/dpkg/info/python3-jinja2.list'] })]), undefined);
+  // A list whose package is no longer installed owns nothing.
+  const gone = layer(24, { packageDbs: [{ path: 'var/lib/dpkg/status', packages: [pkg('bash', '5.2')] }] });
+  assert.equal(owned([deb, gone]), undefined);
+  // A pip install of the same name elsewhere is not owned.
+  const pip = layer(25, { packageDbs: [{ path: 'usr/local/lib/python3.11/dist-packages/jinja2-3.1.4.dist-info/METADATA', packages: [jinja('3.1.4')], repository: pypi }] });
+  const ps = Object.values(coalesce('m', [deb, pip]).packages).filter((p) => p.name === 'jinja2');
+  assert.deepEqual(ps.map((p) => [p.version, p.ownedBy?.name]), [['3.1.2', 'python3-jinja2'], ['3.1.4', undefined]]);
+});
+
+test('ownership from rpm: owner versions given by the database, and a later database rewrite keeps it', () => {
+  const rpmDb = 'var/lib/rpm/rpmdb.sqlite';
+  const six = 'usr/lib/python3.9/site-packages/six-1.15.0.dist-info/METADATA';
+  const base = layer(26, {
+    packageDbs: [
+      { path: rpmDb, packages: [pkg('python3-six', '1.15.0-9.el9', rpmDb)] },
+      { path: six, packages: [{ ...jinja(), name: 'six', version: '1.15.0', packageDb: `python:${six.slice(0, -9)}` }], repository: pypi },
+    ],
+    fileOwners: [{ path: rpmDb, owners: [{ owner: { name: 'python3-six', version: '1.15.0-9.el9', packageDb: rpmDb }, files: [six] }] }],
+  });
+  const dnf = layer(27, {
+    packageDbs: [{ path: rpmDb, packages: [pkg('python3-six', '1.15.0-9.el9', rpmDb), pkg('vim', '9', rpmDb)] }],
+    fileOwners: [{ path: rpmDb, owners: [{ owner: { name: 'python3-six', version: '1.15.0-9.el9', packageDb: rpmDb }, files: [six] }] }],
+  });
+  const p = Object.values(coalesce('m', [base, dnf]).packages).find((q) => q.name === 'six')!;
+  assert.equal(p.ownedBy?.name, 'python3-six');
+  assert.equal(p.ownedBy?.version, '1.15.0-9.el9');
+});

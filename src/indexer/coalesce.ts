@@ -1,6 +1,6 @@
 import type { Distribution } from '../model/distribution.ts';
 import type { Environment, IndexReport } from '../model/index-report.ts';
-import { packageKey, type Package } from '../model/package.ts';
+import { packageKey, type Package, type PackageOwner } from '../model/package.ts';
 import { repositoryKey, type Repository } from '../model/repository.ts';
 import type { LayerReport } from '../model/layer-report.ts';
 
@@ -12,6 +12,8 @@ import type { LayerReport } from '../model/layer-report.ts';
 interface DbState {
   layer: string;
   packages: Map<string, { pkg: Package; introducedIn: string }>;
+  /** Language package databases: the registry of their packages (they have no distribution). */
+  repository?: Repository;
 }
 
 function removedBy(path: string, whiteouts: readonly string[], opaqueDirs: readonly string[]): boolean {
@@ -24,10 +26,12 @@ export function coalesce(manifestHash: string, layers: readonly LayerReport[]): 
   const dbs = new Map<string, DbState>();
   const dists = new Map<string, { distribution: Distribution; priority: number }>();
   const repos = new Map<string, { repositories: Repository[]; packageDbPrefixes: string[] }>();
+  // OS file lists (dpkg info/*.list, rpm headers), by the file they were read from: metadata path → owner.
+  const fileOwners = new Map<string, Map<string, PackageOwner>>();
   const errors: string[] = [];
 
   for (const layer of layers) {
-    for (const map of [dbs, dists, repos] as Map<string, unknown>[]) {
+    for (const map of [dbs, dists, repos, fileOwners] as Map<string, unknown>[]) {
       for (const path of [...map.keys()]) if (removedBy(path, layer.whiteouts, layer.opaqueDirs)) map.delete(path);
     }
     for (const db of layer.packageDbs) {
@@ -37,7 +41,12 @@ export function coalesce(manifestHash: string, layers: readonly LayerReport[]): 
         const key = packageKey(pkg);
         packages.set(key, { pkg, introducedIn: before?.packages.get(key)?.introducedIn ?? layer.digest });
       }
-      dbs.set(db.path, { layer: layer.digest, packages });
+      dbs.set(db.path, { layer: layer.digest, packages, ...(db.repository ? { repository: db.repository } : {}) });
+    }
+    for (const fo of layer.fileOwners ?? []) {
+      const owned = new Map<string, PackageOwner>();
+      for (const { owner, files } of fo.owners) for (const f of files) owned.set(f, owner);
+      fileOwners.set(fo.path, owned);
     }
     for (const d of layer.distributions) dists.set(d.path, { distribution: d.distribution, priority: d.priority });
     for (const r of layer.repositories) repos.set(r.path, { repositories: r.repositories, packageDbPrefixes: r.packageDbPrefixes ?? [] });
@@ -81,26 +90,66 @@ export function coalesce(manifestHash: string, layers: readonly LayerReport[]): 
     return [...ids].sort((a, b) => Number(a) - Number(b));
   };
 
+  const repositoryId = (r: Repository): string => {
+    const k = repositoryKey(r);
+    let id = repoIds.get(k);
+    if (id === undefined) {
+      id = String(repoIds.size + 1);
+      repoIds.set(k, id);
+      report.repositories[id] = r;
+    }
+    return id;
+  };
+  const ownerOf = ownership(fileOwners, dbs);
+
   // Deterministic ids: packages sorted by database path, then name, version and arch.
-  const entries: { pkg: Package; introducedIn: string }[] = [];
+  const entries: { pkg: Package; introducedIn: string; dbPath: string; repository?: Repository }[] = [];
   for (const path of [...dbs.keys()].sort()) {
     const state = dbs.get(path)!;
     const sorted = [...state.packages.values()].sort((a, b) => cmp(a.pkg, b.pkg));
-    entries.push(...sorted);
+    for (const e of sorted) entries.push({ ...e, dbPath: path, ...(state.repository ? { repository: state.repository } : {}) });
   }
-  entries.forEach(({ pkg, introducedIn }, i) => {
+  entries.forEach(({ pkg, introducedIn, dbPath, repository }, i) => {
     const id = String(i + 1);
-    report.packages[id] = pkg;
-    const env: Environment = {
-      packageDb: pkg.packageDb,
-      introducedIn,
-      distributionId,
-      // Repositories found for this package's database (rpm content manifests); none for dpkg images.
-      repositoryIds: repositoryIdsOf(pkg.packageDb),
-    };
+    const owner = repository ? ownerOf(dbPath) : undefined;
+    report.packages[id] = owner ? { ...pkg, ownedBy: owner } : pkg;
+    const env: Environment = repository
+      ? // A language package: its registry, and no distribution (a PyPI package is the same on Debian and Alpine).
+        { packageDb: pkg.packageDb, introducedIn, distributionId: '', repositoryIds: [repositoryId(repository)] }
+      : {
+          packageDb: pkg.packageDb,
+          introducedIn,
+          distributionId,
+          // Repositories found for this package's database (rpm content manifests); none for dpkg images.
+          repositoryIds: repositoryIdsOf(pkg.packageDb),
+        };
     report.environments[id] = [env];
   });
   return report;
+}
+
+/**
+ * Which OS package owns a language package database's file, among the file lists that survived. An owner named
+ * without a version (dpkg's NAME.list files) takes it from its package database; an owner no longer installed there
+ * owns nothing.
+ */
+function ownership(fileOwners: Map<string, Map<string, PackageOwner>>, dbs: Map<string, DbState>): (path: string) => PackageOwner | undefined {
+  const byPath = new Map<string, PackageOwner>();
+  // Sorted, so that when two lists name the same file the result does not depend on layer order.
+  for (const listPath of [...fileOwners.keys()].sort().reverse()) {
+    for (const [file, owner] of fileOwners.get(listPath)!) byPath.set(file, owner);
+  }
+  const resolved = new Map<PackageOwner, PackageOwner | undefined>();
+  return (path) => {
+    const owner = byPath.get(path);
+    if (!owner) return undefined;
+    if (resolved.has(owner)) return resolved.get(owner);
+    const db = dbs.get(owner.packageDb);
+    const installed = db ? [...db.packages.values()].find(({ pkg }) => pkg.name === owner.name && (owner.version === '' || pkg.version === owner.version)) : undefined;
+    const r = installed ? { name: owner.name, version: installed.pkg.version, packageDb: owner.packageDb } : undefined;
+    resolved.set(owner, r);
+    return r;
+  };
 }
 
 function cmp(a: Package, b: Package): number {

@@ -6,6 +6,7 @@ import { decompressLayer } from '../image/layer-stream.ts';
 import type { Store } from '../store/store.ts';
 import { coalesce } from './coalesce.ts';
 import type { LayerReport } from '../model/layer-report.ts';
+import { walkDirectory } from './directory-walker.ts';
 import { toLayerReport, walkLayer } from './layer-walker.ts';
 import type { Scanner } from './scanner.ts';
 import { indexState, scannerSetKey } from './scanner-set.ts';
@@ -116,6 +117,13 @@ export class Indexer {
   }
 
   async #scan(image: ResolvedImage, layer: LayerDescriptor): Promise<LayerReport> {
+    if (layer.directory !== undefined) {
+      // dir: references: the tree is walked in place; "size" is the bytes of the files the scanners read.
+      const walk = await walkDirectory(layer.directory, this.#scanners);
+      const report = toLayerReport(layer.digest, this.#scannerSet, walk.bytesRead, walk);
+      await this.#store.putLayerReport(report);
+      return report;
+    }
     let raw: Readable;
     try {
       raw = await image.openLayer(layer);

@@ -1,5 +1,5 @@
 import type { Distribution } from '../model/distribution.ts';
-import type { Package } from '../model/package.ts';
+import type { FileOwnersFinding, PackageDbFinding } from '../model/layer-report.ts';
 import type { Repository } from '../model/repository.ts';
 
 // Trivy-style scanners: each declares the paths it wants; the layer walker reads a layer's tar once and hands each
@@ -16,12 +16,17 @@ export interface FileRequest {
   path: string;
   size: number;
   mode: number;
+  /**
+   * Where the file is: a layer of an image (the default) or a `dir:` source tree. Language scanners read lockfiles
+   * only in source trees: in an image, what is installed counts, not what a stray lockfile lists.
+   */
+  origin?: 'layer' | 'directory';
 }
 
 /** What one scanner found in one layer, keyed by where it was found so whiteouts in later layers can remove it. */
 export interface ScanFindings {
   /** Package databases, each keyed by its path in the layer (the unit a whiteout removes). */
-  packageDbs?: { path: string; packages: Package[] }[];
+  packageDbs?: PackageDbFinding[];
   /** Distribution release files (os-release and friends), each keyed by its path. */
   distributions?: { path: string; distribution: Distribution; priority: number }[];
   /**
@@ -30,6 +35,8 @@ export interface ScanFindings {
    * repositories every rpm package came from); without it they are not associated with any package.
    */
   repositories?: { path: string; repositories: Repository[]; packageDbPrefixes?: string[] }[];
+  /** OS packages' file lists, to mark the language packages they own (Package.ownedBy). */
+  fileOwners?: FileOwnersFinding[];
   /** Files the scanner could not read: reported in the IndexReport's err, never silently dropped. */
   errors?: string[];
 }
@@ -42,6 +49,12 @@ export interface Scanner {
   wants(file: FileRequest): boolean;
   /** Largest file it will read into memory; bigger wanted files are reported as errors. Default 256 MiB. */
   readonly maxFileSize?: number;
+  /**
+   * Language scanners: whether an OS package's file list entry at this path (relative, no leading "/") could be a
+   * metadata file this scanner reads, i.e. a packageDbs[].path it would report. OS file lists are kept for such paths
+   * only, so layer reports stay small. Path-only: it is asked for every listed file.
+   */
+  ownable?(path: string): boolean;
   /** Called once per layer with every file it wanted (possibly none: then not called). */
   scan(files: LayerFile[]): Promise<ScanFindings> | ScanFindings;
 }

@@ -1,4 +1,5 @@
 import type { Ecosystem } from '../ecosystem.ts';
+import { dpkgFileListScanner } from '../dpkg/file-list-scanner.ts';
 import { dpkgStatusScanner } from '../dpkg/scanner.ts';
 import { debianUpdater } from './updater.ts';
 import { debianMatcher } from './matcher.ts';
@@ -7,7 +8,7 @@ import { debianMatcher } from './matcher.ts';
 // package and release with dpkg version rules.
 export const debian: Ecosystem = {
   name: 'debian',
-  scanners: [dpkgStatusScanner],
+  scanners: [dpkgStatusScanner, dpkgFileListScanner],
   updaters: [debianUpdater],
   matchers: [debianMatcher],
 };

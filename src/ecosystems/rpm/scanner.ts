@@ -13,13 +13,13 @@ const NAMES = new Set(Object.values(RPMDB_FILE_NAMES).flat());
 
 export const rpmPackageScanner: Scanner = {
   name: 'rpm',
-  version: '1',
+  version: '2',
   kind: 'package',
   // Real rpm databases of large images reach a few hundred MiB (bdb Packages of RHEL 7 with many packages).
   maxFileSize: 1024 * 1024 * 1024,
   wants: ({ path }) => RPMDB_DIRS.some((d) => path.startsWith(d) && NAMES.has(path.slice(d.length))),
   async scan(files) {
-    const findings: Required<Pick<ScanFindings, 'packageDbs' | 'errors'>> = { packageDbs: [], errors: [] };
+    const findings: Required<Pick<ScanFindings, 'packageDbs' | 'errors' | 'fileOwners'>> = { packageDbs: [], errors: [], fileOwners: [] };
     const byDir = new Map<string, LayerFile[]>();
     for (const f of files) {
       const dir = posix.dirname(f.path);
@@ -40,8 +40,14 @@ export const rpmPackageScanner: Scanner = {
       }
       const dbPath = db.file.path;
       try {
-        const pkgs = await readRpmDatabase(dirFiles);
+        const pkgs = await readRpmDatabase(dirFiles, { files: true });
         findings.packageDbs.push({ path: dbPath, packages: pkgs.map((p) => toPackage(p, dbPath)) });
+        // Who owns which file, for language packages shipped as rpms (python3-* egg-infos); the walker keeps
+        // only the paths language scanners read.
+        findings.fileOwners.push({
+          path: dbPath,
+          owners: pkgs.map((p) => ({ owner: { name: p.name, version: evr(p), packageDb: dbPath }, files: (p.files ?? []).map((f) => f.replace(/^\/+/, '')) })),
+        });
       } catch (e) {
         findings.errors.push(`rpm database ${dbPath}: ${errorMessage(e)}`);
         continue;

@@ -1,0 +1,5 @@
+import type { Ecosystem } from '../ecosystem.ts';
+import { pythonScanner } from './scanner.ts';
+
+// Python: installed distributions (.dist-info, .egg-info) in any layer or source tree.
+export const python: Ecosystem = { name: 'python', scanners: [pythonScanner], updaters: [], matchers: [] };
