@@ -172,15 +172,26 @@ export async function compareVersionsCommand(a: string | undefined, b: string | 
     const readline = await import('node:readline');
     const lines = readline.createInterface({ input: io.stdin, crlfDelay: Infinity });
     let out = '';
-    await compareLines(scheme, lines, (line) => {
-      out += line + '\n';
-      if (out.length > 65536) {
-        io.stdout(out);
-        out = '';
-      }
-    });
-    io.stdout(out);
-    return EXIT_OK;
+    const flush = (): void => {
+      io.stdout(out);
+      out = '';
+    };
+    const result = await compareLines(
+      scheme,
+      lines,
+      (line) => {
+        out += line + '\n';
+        if (out.length > 65536) flush();
+      },
+      // Keep stdout and stderr in order for a reader of both: flush the answers before each message.
+      (message) => {
+        flush();
+        io.stderr(`clair-ts: ${message}\n`);
+      },
+    );
+    flush();
+    // Every good line was answered; the exit code still tells a script that some were not.
+    return result.errors > 0 ? EXIT_ERROR : EXIT_OK;
   }
   if (a === undefined || b === undefined) throw new ClairError('bad-input', 'compare-versions needs two versions A B, or --stdin');
   io.stdout(`${scheme.compare(a, b)}\n`);

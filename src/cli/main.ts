@@ -75,8 +75,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .description('compare two versions: prints -1, 0 or 1')
     .argument('[a]')
     .argument('[b]')
-    .requiredOption('--scheme <scheme>', 'dpkg | rpm | apk')
-    .option('--stdin', 'read A<TAB>B lines from stdin, print one result per line')
+    .requiredOption('--scheme <scheme>', 'dpkg | rpm | apk2 | apk3 | apk (= apk3)')
+    .option('--stdin', 'read A<TAB>B lines from stdin, print one result per line ("error" for a line that cannot be compared)')
     .action(async (a: string | undefined, b: string | undefined, o) => {
       code = await compareVersionsCommand(a, b, o, io);
     });

@@ -2,6 +2,7 @@ import type { Scanner } from '../indexer/scanner.ts';
 import type { Updater } from '../updater/updater.ts';
 import type { Ecosystem } from './ecosystem.ts';
 import type { Matcher } from '../matcher/matcher.ts';
+import { alpine } from './alpine/index.ts';
 import { debian } from './debian/index.ts';
 import { osRelease } from './os-release/index.ts';
 import { python } from './python/index.ts';
@@ -20,7 +21,7 @@ import { rhel } from './rhel/index.ts';
 //   testdata/     real excerpts, each with a line saying where it came from
 // Other files are named for the format they read (tracker-json.ts, csaf-vex.ts, status-file.ts). Formats shared by
 // several distributions (dpkg, rpm) have their own folder, imported by the distributions that use them.
-export const ecosystems: readonly Ecosystem[] = [osRelease, debian, rhel, python];
+export const ecosystems: readonly Ecosystem[] = [osRelease, debian, rhel, alpine, python];
 
 export function allScanners(): Scanner[] {
   // Format scanners (dpkg, rpm) may be shared by several distributions: keep one of each.

@@ -67,11 +67,12 @@ export async function runUpdater(
   const parser = `${updater.name}@${updater.version}`;
   const latest = (await store.listUpdateOperations(updater.name))[0];
   const prev = parseFingerprint(latest?.fingerprint);
-  const opened = await openFeed(location, {
+  const openOpts = {
     ...(prev?.parser === parser && prev.etag ? { etag: prev.etag } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
-  });
+  };
+  const opened = updater.open ? await updater.open(location, openOpts) : await openFeed(location, openOpts);
   if ('notModified' in opened) return { updater: updater.name, unchanged: true, records: 0 };
 
   const hash = createHash('sha256');

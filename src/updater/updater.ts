@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { FeedOpenOptions, FeedOpenResult } from './feed-location.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
 
 // An updater turns one feed into vulnerability records. The engine (src/updater/run.ts) opens the feed location
@@ -10,6 +11,11 @@ export interface Updater {
   readonly version: string;
   /** Default feed location (URL). */
   readonly defaultLocation: string;
+  /**
+   * Optional: how this feed's location becomes one byte stream, for feeds that may be a folder or an archive
+   * (src/updater/feed-archive.ts). Without it the engine opens the location as one file or URL.
+   */
+  open?(location: string, opts: FeedOpenOptions): Promise<FeedOpenResult>;
   /** Parses the feed bytes as they arrive. Throws ClairError('bad-feed') on malformed input. */
   parse(feed: Readable, opts: UpdaterOptions): AsyncIterable<Vulnerability>;
   /**

@@ -2,7 +2,8 @@
 // pep440, …) join this map as they are written.
 
 import { ClairError } from '../model/errors.ts';
-import { apk } from './apk.ts';
+import { apk2 } from './apk2.ts';
+import { apk, apk3 } from './apk3.ts';
 import { dpkg } from './dpkg.ts';
 import { rpm } from './rpm.ts';
 import type { VersionScheme } from './scheme.ts';
@@ -10,6 +11,9 @@ import type { VersionScheme } from './scheme.ts';
 export const versionSchemes: ReadonlyMap<string, VersionScheme> = new Map([
   [dpkg.id, dpkg],
   [rpm.id, rpm],
+  [apk2.id, apk2],
+  [apk3.id, apk3],
+  // The id from before apk-tools 2 and 3 were told apart; it is apk3.
   [apk.id, apk],
 ]);
 

@@ -156,9 +156,15 @@ test('compare-versions: two arguments and --stdin', async () => {
   const unknown = await run(['compare-versions', '--scheme', 'semver9', '1', '2']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.err, /unknown version scheme "semver9"/);
-  const badLine = await run(['compare-versions', '--scheme', 'dpkg', '--stdin'], '1.0 2.0\n');
-  assert.equal(badLine.code, 2);
-  assert.match(badLine.err, /line 1/);
+  const badLine = await run(['compare-versions', '--scheme', 'dpkg', '--stdin'], '1.0 2.0\n1\t2\n');
+  assert.deepEqual([badLine.code, badLine.out], [2, 'error\n-1\n']);
+  assert.match(badLine.err, /line 1: expected/);
+  // apk2 and apk3 order leading zeros differently; apk answers even for versions it calls invalid.
+  assert.deepEqual(await run(['compare-versions', '--scheme', 'apk2', '1.0', '1.00']), { code: 0, out: '1\n', err: '' });
+  assert.deepEqual(await run(['compare-versions', '--scheme', 'apk3', '1.0', '1.00']), { code: 0, out: '-1\n', err: '' });
+  assert.deepEqual(await run(['compare-versions', '--scheme', 'apk', '1.0', '1.00']), { code: 0, out: '-1\n', err: '' });
+  const apkBatch = await run(['compare-versions', '--scheme', 'apk3', '--stdin'], '5.1p1-r0\t5.1-r0\n1.0\t1.00\n');
+  assert.deepEqual([apkBatch.code, apkBatch.out], [0, '1\n-1\n']);
 });
 
 async function storeSnapshot() {

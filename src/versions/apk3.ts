@@ -1,13 +1,13 @@
-// Alpine version ordering: apk-tools' src/version.c (apk_version_compare, apk_version_validate) as of
-// apk-tools 3.0, checked against that C code (testdata/apk-vectors.tsv).
+// Alpine version ordering as apk-tools 3 decides it: src/version.c (apk_version_compare, apk_version_validate)
+// at commit 90b974fd (3.0.6+), what Alpine 3.23 and later install. Checked against that C code compiled locally
+// (testdata/apk3-vectors.tsv). apk-tools 2.14 (Alpine 3.18 to 3.22, Wolfi) is in apk2.ts.
 //
 // Grammar: digits{.digits}…{letter}{_suffix{digits}}…{~hexhash}{-rN}. Suffixes _alpha < _beta < _pre < _rc
 // < (none) < _cvs < _svn < _git < _hg < _p. Version parts compare numerically, except that a part after a
-// '.' with a leading zero on either side compares as a string (Gentoo's rule). Anything outside that
-// grammar (uppercase, a digit right after the letter, "-r" without digits, an unknown suffix, "1.0-1") is
-// invalid. Note: apk-tools 2.x (Alpine <= 3.22) used an older tokenizer that differs only on such invalid
-// strings and on some leading-zero parts ("1.01" vs "1.1"); this module follows 3.x.
-
+// '.' with a leading zero on either side compares as a string (Gentoo's rule: 1.0 < 1.00, 1.01 < 1.1). Anything
+// outside that grammar (uppercase, a digit right after the letter as in "5.1p1-r0", "-r" without digits, an
+// unknown suffix, "1.0-1") is invalid — but apk still compares such strings with the same token walk, stopping at
+// the first token it cannot read, and so does clair-ts: a feed or batch holding one is never aborted.
 import { ClairError } from '../model/errors.ts';
 import type { VersionScheme } from './scheme.ts';
 
@@ -266,9 +266,13 @@ export function parseApkVersion(v: string): ApkVersion {
   return { version: v.slice(0, i), revision: Number(v.slice(i + 2)) };
 }
 
-export const apk: VersionScheme = {
-  id: 'apk',
-  url: 'https://gitlab.alpinelinux.org/alpine/apk-tools/-/blob/master/src/version.c',
+export const apk3: VersionScheme = {
+  id: 'apk3',
+  url: 'https://gitlab.alpinelinux.org/alpine/apk-tools/-/blob/90b974fd8510fbc2b3d6adde311ad1ba8754c728/src/version.c',
   isValid: isValidApkVersion,
-  compare: compareApkVersions,
+  // Never throws: apk compares any two strings (apk_version_compare does not validate), so does the matcher.
+  compare: (a, b) => compareApkTokens(a, b),
 };
+
+/** `--scheme apk` as before the two generations were told apart: apk-tools 3's order. */
+export const apk: VersionScheme = { ...apk3, id: 'apk' };

@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { apkTestImage } from '../support/distro-images.ts';
+import { runCli } from '../support/run-cli.ts';
+import { requireSharedData } from '../support/shared-data.ts';
+
+// Acceptance: Alpine's real 3.19.4 minirootfs (one layer) + a layer that upgrades musl to 1.2.4_git20230717-r5 and
+// removes ssl_client, scanned against Alpine's real v3.19 secdb entries for busybox, musl, openssl and zlib
+// (src/ecosystems/alpine/testdata/secdb). What the secdb says for the installed versions:
+//   busybox 1.36.1-r19 < 1.36.1-r21: CVE-2024-58251, CVE-2025-46394 (busybox, busybox-binsh; ssl_client removed)
+//   musl 1.2.4_git20230717-r5: fixed CVE-2025-26519, not yet CVE-2026-40200, CVE-2026-6042 (fixed in -r6)
+//   openssl 3.1.7-r0: every secfix is older: nothing; zlib 1.3.1-r0: only "0" entries (never affected): nothing.
+
+const SECDB = join(import.meta.dirname, '../../src/ecosystems/alpine/testdata/secdb');
+
+test('Alpine 3.19 image: scan reports what secdb says, with fixed-in versions and introducing layers', async (t) => {
+  const rootfs = requireSharedData(t, 'fixtures/alpine/alpine-minirootfs-3.19.4-x86_64.tar.gz');
+  if (!rootfs) return;
+  const dir = mkdtempSync(join(tmpdir(), 'clair-ts-alpine-'));
+  const db = join(dir, 'clair.db');
+  try {
+    const image = await apkTestImage(dir, rootfs, { musl: '1.2.4_git20230717-r5', 'musl-utils': '1.2.4_git20230717-r5' }, ['ssl_client']);
+    const [baseDigest, changeDigest] = image.layers.map((l) => l.digest.slice(7, 19));
+
+    const index = await runCli(db, ['index', image.ref, '--format', 'json']);
+    assert.equal(index.code, 0, index.err);
+    const report = JSON.parse(index.out);
+    const [dist] = Object.values(report.distributions) as any[];
+    assert.deepEqual([dist.did, dist.version_id, dist.pretty_name], ['alpine', '3.19.4', 'Alpine Linux v3.19']);
+    const pkgs = Object.entries(report.packages as Record<string, any>).map(([id, p]) => `${p.name} ${p.version} ${p.source?.name} ${report.environments[id][0].package_db}`);
+    assert.equal(pkgs.length, 14);
+    assert.ok(pkgs.includes('libcrypto3 3.1.7-r0 openssl lib/apk/db/installed'));
+    assert.ok(pkgs.includes('musl-utils 1.2.4_git20230717-r5 musl lib/apk/db/installed'));
+    assert.ok(!pkgs.some((p) => p.startsWith('ssl_client ')));
+
+    const up = await runCli(db, ['update', '--source', `alpine=${SECDB}`]);
+    assert.equal(up.code, 0, up.err);
+    assert.match(up.out, /alpine: update operation \S+ with 81 records/);
+
+    const scan = await runCli(db, ['scan', image.ref]);
+    assert.equal(scan.code, 0, scan.err);
+    assert.doesNotMatch(scan.err, /not checked/);
+    const rows = scan.out.split('\n').filter((l) => /^(CVE|ALPINE)-/.test(l)).map((l) => l.split(/\s+/).join(' ')).sort();
+    assert.deepEqual(rows, [
+      `CVE-2024-58251 busybox 1.36.1-r19 1.36.1-r21 ${baseDigest}`,
+      `CVE-2024-58251 busybox-binsh 1.36.1-r19 1.36.1-r21 ${baseDigest}`,
+      `CVE-2025-46394 busybox 1.36.1-r19 1.36.1-r21 ${baseDigest}`,
+      `CVE-2025-46394 busybox-binsh 1.36.1-r19 1.36.1-r21 ${baseDigest}`,
+      `CVE-2026-40200 musl 1.2.4_git20230717-r5 1.2.4_git20230717-r6 ${changeDigest}`,
+      `CVE-2026-40200 musl-utils 1.2.4_git20230717-r5 1.2.4_git20230717-r6 ${changeDigest}`,
+      `CVE-2026-6042 musl 1.2.4_git20230717-r5 1.2.4_git20230717-r6 ${changeDigest}`,
+      `CVE-2026-6042 musl-utils 1.2.4_git20230717-r5 1.2.4_git20230717-r6 ${changeDigest}`,
+    ]);
+    assert.doesNotMatch(scan.out, /CVE-2023-45853|CVE-2025-26519|CVE-2023-42364/);
+
+    // The base alone still has ssl_client and the older musl: CVE-2025-26519 too.
+    const base = await runCli(db, ['scan', image.baseRef, '--format', 'json']);
+    assert.equal(base.code, 0, base.err);
+    const vr = JSON.parse(base.out);
+    const names = new Set(Object.values(vr.vulnerabilities as Record<string, any>).map((v) => v.name));
+    assert.ok(names.has('CVE-2025-26519'));
+    const sslClient = Object.entries(vr.packages as Record<string, any>).find(([, p]) => p.name === 'ssl_client')!;
+    assert.equal(vr.package_vulnerabilities[sslClient[0]].length, 2);
+
+    // secdb has no severity: Unknown. --fail-on unknown fails the gate, anything higher does not.
+    assert.equal((await runCli(db, ['scan', image.ref, '--fail-on', 'unknown'])).code, 1);
+    assert.equal((await runCli(db, ['scan', image.ref, '--fail-on', 'low'])).code, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
