@@ -4,33 +4,38 @@ import type { Package } from './package.ts';
 import type { Repository } from './repository.ts';
 import type { Vulnerability } from './vulnerability.ts';
 
-// Clair v4's wire shapes (shared/data/clair-openapi/types/v1/*.schema.json), produced from the internal model.
-// Optional strings are omitted when empty: the schemas constrain cpe, digests and dates with patterns that an empty
-// string would break.
+// Clair v4's wire shapes, produced from the internal model. The shapes are the ones Clair's server writes (claircore
+// v1.5's Go types as its encoder serializes them), not only what openapi.yaml declares: Clair's clients decode or
+// validate those. Quay's client (util/secscan/v4/api.py) validates every answer against its copy of the OpenAPI
+// document, which requires e.g. `err` on index reports, `arch` and `cpe` on every distribution and `id` on every
+// package, including the one inside a notification's vulnerability. So every key is written, "" when empty.
+// The schema these functions are tested against, with every key required, is test/fixtures/clair-api/.
+// Differences from Clair's bytes (README "Compatibility with Clair's clients"):
+// - `range` is never written: Quay's bundled schema types it as a string, and an object fails its validation.
+// - `repository_ids` is [] where Go writes null for an empty slice.
+// - keys Clair omits when empty (kind, module, arch of a package; id, name, key, uri of a repository) are written
+//   as "" by clair-ts: a superset every Go and Python client reads.
 
 type Json = Record<string, unknown>;
 
-function compact(o: Json): Json {
-  const out: Json = {};
-  for (const [k, v] of Object.entries(o)) if (v !== '' && v !== undefined) out[k] = v;
-  return out;
+/** Go's zero time.Time as encoding/json writes it: what Clair sends for a vulnerability without an issue date. */
+export const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
+
+function pkg(id: string, name: string, version: string, kind: string, module: string, arch: string, cpe: string): Json {
+  // normalized_version: claircore's Version of an unset kind encodes as "". detector: the claircore scanner that
+  // found the package ("urn:claircore:detector:…"); clair-ts has no claircore detectors, so null, as Go writes a nil one.
+  return { id, name, version, kind, normalized_version: '', module, arch, cpe, detector: null };
 }
 
 export function packageJson(id: string, p: Package): Json {
-  return compact({
-    id,
-    name: p.name,
-    version: p.version,
-    kind: 'BINARY',
-    source: p.source ? { id: `${id}-src`, name: p.source.name, version: p.source.version, kind: 'SOURCE' } : undefined,
-    module: p.module,
-    arch: p.arch,
-    cpe: p.cpe,
-  });
+  const out = pkg(id, p.name, p.version, p.kind, p.module, p.arch, p.cpe);
+  // claircore's source is `omitempty`: absent when unknown, a full Package of kind "source" otherwise.
+  if (p.source) out.source = pkg(`${id}-src`, p.source.name, p.source.version, 'source', '', '', '');
+  return out;
 }
 
 export function distributionJson(id: string, d: Distribution): Json {
-  return compact({
+  return {
     id,
     did: d.did,
     name: d.name,
@@ -40,26 +45,24 @@ export function distributionJson(id: string, d: Distribution): Json {
     arch: d.arch,
     cpe: d.cpe,
     pretty_name: d.prettyName,
-  });
+  };
 }
 
 export function repositoryJson(id: string, r: Repository): Json {
-  return compact({ id, name: r.name, key: r.key, uri: r.uri, cpe: r.cpe });
+  return { id, name: r.name, key: r.key, uri: r.uri, cpe: r.cpe };
 }
 
 export function indexReportJson(r: IndexReport): Json {
   const environments: Json = {};
   for (const [id, envs] of Object.entries(r.environments)) {
-    environments[id] = envs.map((e) =>
-      compact({
-        package_db: e.packageDb,
-        introduced_in: e.introducedIn,
-        distribution_id: e.distributionId,
-        repository_ids: e.repositoryIds.length > 0 ? e.repositoryIds : undefined,
-      }),
-    );
+    environments[id] = envs.map((e) => ({
+      package_db: e.packageDb,
+      introduced_in: e.introducedIn,
+      distribution_id: e.distributionId,
+      repository_ids: e.repositoryIds,
+    }));
   }
-  return compact({
+  return {
     manifest_hash: r.manifestHash,
     state: r.state,
     packages: mapValues(r.packages, packageJson),
@@ -68,34 +71,61 @@ export function indexReportJson(r: IndexReport): Json {
     environments,
     success: r.success,
     err: r.err,
-  });
+  };
+}
+
+function vulnerablePackageJson(v: Vulnerability): Json {
+  return pkg('', v.package.name, '', v.package.kind, v.package.module, v.package.arch, '');
+}
+
+function vulnerableDistributionJson(v: Vulnerability): Json {
+  return distributionJson('', { ...v.dist });
+}
+
+/** Clair's arch_op: "equals" for a feed's arch constraint, "pattern match" (an empty pattern matches any) otherwise. */
+function archOp(v: Vulnerability): string {
+  return v.archOperation || (v.package.arch ? 'equals' : 'pattern match');
 }
 
 export function vulnerabilityJson(id: string, v: Vulnerability): Json {
-  const dist = compact({
-    did: v.dist.did, name: v.dist.name, version: v.dist.version, version_code_name: v.dist.versionCodeName,
-    version_id: v.dist.versionId, arch: v.dist.arch, cpe: v.dist.cpe, pretty_name: v.dist.prettyName,
-  });
-  const repo = compact({ name: v.repo.name, key: v.repo.key, uri: v.repo.uri, cpe: v.repo.cpe });
-  const range = compact({ '[': v.range.introduced, ')': v.fixedInVersion && v.range.introduced ? v.fixedInVersion : '' });
-  // updater and package.version are required by the schemas even when empty; fixed_in_version is "" when no fix
-  // exists, as Clair sends it.
-  const out = compact({
+  return {
     id,
+    updater: v.updater,
     name: v.name,
     description: v.description,
-    issued: v.issued,
+    issued: v.issued || GO_ZERO_TIME,
     links: v.links,
     severity: v.severity,
     normalized_severity: v.normalizedSeverity,
-    package: v.package.name ? { version: '', ...compact({ name: v.package.name, kind: v.package.kind ? v.package.kind.toUpperCase() : undefined, module: v.package.module, arch: v.package.arch }) } : undefined,
-    // An empty arch constrains nothing; "pattern match" against an empty pattern says exactly that.
-    arch_op: v.package.name ? v.archOperation || (v.package.arch ? 'equals' : 'pattern match') : undefined,
-    distribution: Object.keys(dist).length > 0 ? { id: '', ...dist } : undefined,
-    repository: Object.keys(repo).length > 0 ? { id: '', ...repo } : undefined,
-    range: Object.keys(range).length > 0 ? range : undefined,
-  });
-  return { id, updater: v.updater, ...out, fixed_in_version: v.fixedInVersion };
+    package: vulnerablePackageJson(v),
+    distribution: vulnerableDistributionJson(v),
+    repository: repositoryJson('', v.repo),
+    fixed_in_version: v.fixedInVersion,
+    arch_op: archOp(v),
+  };
+}
+
+/**
+ * A notification's vulnerability. Clair's server writes notifier.VulnSummary: name, description, package,
+ * distribution, repo, severity (the normalized severity), fixed_in_version, links. The OpenAPI document's
+ * vulnerability_summary and Quay's reader (which reads normalized_severity) name two more: normalized_severity and
+ * repository. All of them are written.
+ */
+export function vulnerabilitySummaryJson(v: Vulnerability): Json {
+  const repository = repositoryJson('', v.repo);
+  return {
+    name: v.name,
+    description: v.description,
+    package: vulnerablePackageJson(v),
+    distribution: vulnerableDistributionJson(v),
+    repo: repository,
+    repository,
+    severity: v.normalizedSeverity,
+    normalized_severity: v.normalizedSeverity,
+    fixed_in_version: v.fixedInVersion,
+    links: v.links,
+    arch_op: archOp(v),
+  };
 }
 
 export function vulnerabilityReportJson(
@@ -108,10 +138,10 @@ export function vulnerabilityReportJson(
   for (const [id, v] of vulns) vulnerabilities[id] = vulnerabilityJson(id, v);
   return {
     manifest_hash: base.manifest_hash,
-    packages: base.packages ?? {},
-    distributions: base.distributions ?? {},
-    repository: base.repository ?? {},
-    environments: base.environments ?? {},
+    packages: base.packages,
+    distributions: base.distributions,
+    repository: base.repository,
+    environments: base.environments,
     vulnerabilities,
     package_vulnerabilities: packageVulnerabilities,
     enrichments: {},

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Matcher } from '../matcher/matcher.ts';
-import { vulnerabilityJson } from '../model/clair-json.ts';
+import { vulnerabilitySummaryJson } from '../model/clair-json.ts';
 import { severityRank } from '../model/severity.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
@@ -23,16 +23,6 @@ export type ProcessResult =
 export interface ProcessOptions {
   /** One notification per (manifest, reason, vulnerability) instead of Clair's summary. */
   disableSummary?: boolean;
-}
-
-/** The vulnerability_summary wire shape: vulnerability_core's members only (the schema allows no others). */
-const SUMMARY_KEYS = ['name', 'fixed_in_version', 'severity', 'normalized_severity', 'range', 'arch_op', 'package', 'distribution', 'repository'];
-
-export function vulnerabilitySummaryJson(v: Vulnerability): Record<string, unknown> {
-  const full = vulnerabilityJson('', v);
-  const out: Record<string, unknown> = {};
-  for (const k of SUMMARY_KEYS) if (full[k] !== undefined) out[k] = full[k];
-  return out;
 }
 
 /** Most severe first; then by name, so that the summary's pick does not depend on store order. */
