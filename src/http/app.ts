@@ -36,13 +36,20 @@ export function createApiApp(d: ApiDeps): FastifyInstance {
   });
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(JSON_BODY, { parseAs: 'string' }, (_req, text, done) => {
+  const parseJson = (text: string, done: (err: Error | null, body?: unknown) => void) => {
     if (text === '') return done(new HttpError(400, 'request body is empty; expected JSON'), undefined);
     try {
-      done(null, JSON.parse(text as string));
+      done(null, JSON.parse(text));
     } catch (e) {
       done(new HttpError(400, `request body is not valid JSON: ${(e as Error).message}`), undefined);
     }
+  };
+  app.addContentTypeParser(JSON_BODY, { parseAs: 'string' }, (_req, text, done) => parseJson(text as string, done));
+  // A body without Content-Type is JSON: clairctl sends its index_report and bulk DELETE bodies chunked and
+  // untyped, and Clair never looks at the type. A body of another declared type stays a 415 (route.ts).
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, text, done) => {
+    if (req.headers['content-type'] === undefined) return parseJson(text as string, done);
+    done(new HttpError(415, `request body must be JSON (application/json or a Clair vendor type), not ${req.headers['content-type']}`), undefined);
   });
 
   if (d.psk) {

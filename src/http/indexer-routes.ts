@@ -2,7 +2,7 @@ import type { Matcher } from '../matcher/matcher.ts';
 import { indexReportJson, vulnerabilityJson } from '../model/clair-json.ts';
 import { ClairError } from '../model/errors.ts';
 import { affectedManifests } from '../matcher/affected-manifests.ts';
-import type { IndexingService } from '../service/indexing.ts';
+import { isLayerContentError, type IndexingService } from '../service/indexing.ts';
 import type { Store } from '../store/store.ts';
 import { HttpError } from './errors.ts';
 import { checkDigest, parseBulkDelete, parseManifest } from './manifest-json.ts';
@@ -23,14 +23,16 @@ export interface IndexerDeps {
 }
 
 /**
- * A failed index is the manifest's fault unless a remote failed: a layer URI that answers 404 or 401 is a bad
- * manifest (400), not an unknown API resource or a failed API login.
+ * The status of a failed index, as Clair's: 400 only when a layer's content is not a layer; a layer that cannot be
+ * fetched (404, 401, an expired presigned URL, a refused private address, a digest mismatch, a network failure)
+ * is 502 and the manifest's IndexError report is stored (service/indexing.ts), so the client retries later.
  */
 function indexFailure(e: unknown): unknown {
-  if (e instanceof ClairError && (e.code === 'not-found' || e.code === 'unauthorized')) {
-    return new ClairError('bad-input', e.message, { cause: e });
-  }
-  return e;
+  if (isLayerContentError(e)) return e;
+  if (e instanceof HttpError) return e;
+  const internal = e instanceof ClairError && e.code === 'internal';
+  const status = e instanceof ClairError && !internal ? 502 : 500;
+  return new HttpError(status, e instanceof ClairError ? `indexing failed: ${e.message}` : 'indexing failed; see the server log', { cause: e, code: status === 502 ? 'layer-fetch-failed' : 'internal-error' });
 }
 
 export function indexerRoutes(d: IndexerDeps): ApiRoute[] {
@@ -48,9 +50,12 @@ export function indexerRoutes(d: IndexerDeps): ApiRoute[] {
           `<${VULN_REPORT_PATH}/${m.hash}>; rel="https://projectquay.io/clair/v1/vulnerability_report"`,
         ];
         if (unmodified(req.headers, validator())) return { status: 412, headers: { link: links } };
+        // index() throws at once (400) for layer URIs the policy refuses (file://, other schemes); what fails
+        // after indexing started is mapped by indexFailure.
+        const indexing = d.indexing.index(m);
         let report;
         try {
-          ({ report } = await d.indexing.index(m));
+          ({ report } = await indexing);
         } catch (e) {
           throw indexFailure(e);
         }

@@ -10,7 +10,7 @@ import { HttpError } from './errors.ts';
 import { checkDigest } from './manifest-json.ts';
 import { clairType } from './media-type.ts';
 import type { ServiceMetrics } from './metrics.ts';
-import { unmodified, type ApiRoute } from './route.ts';
+import { unmodified, type ApiAnswer, type ApiRoute } from './route.ts';
 import { isUuid } from '../model/uuid.ts';
 
 // /matcher/api/v1/*: as Clair's httptransport/matcher_v1.go.
@@ -55,10 +55,22 @@ export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
         const started = performance.now();
         const seconds = () => (performance.now() - started) / 1000;
         try {
-          const [index, ops] = await Promise.all([d.reports.get(digest), d.store.listUpdateOperations()]);
-          if (!index) {
+          const ops = await d.store.listUpdateOperations();
+          // As Clair's matcher (Initialized: the vulnerability store holds no record yet): 202 Accepted with no
+          // body until some updater has stored a non-empty operation, instead of a report that looks clean only
+          // because no feed was loaded. Quay and clairctl retry later.
+          if (!ops.some((op) => op.count > 0)) {
+            d.metrics?.matched('not-initialized', seconds());
+            const accepted: ApiAnswer = { status: 202, headers: { 'retry-after': '60' } };
+            return accepted;
+          }
+          const index = await d.reports.get(digest);
+          // As Clair: a report that ended in IndexError has nothing to match: 404.
+          if (!index || index.state !== 'IndexFinished') {
             d.metrics?.matched('not-found', seconds());
-            throw new HttpError(404, `index report for manifest ${digest} not found; index it first (POST /indexer/api/v1/index_report)`);
+            throw new HttpError(404, index
+              ? `manifest ${digest} did not index (IndexError: ${index.err}); index it again (POST /indexer/api/v1/index_report)`
+              : `index report for manifest ${digest} not found; index it first (POST /indexer/api/v1/index_report)`);
           }
           // A report is a function of the index report and the newest operation of each updater: while neither
           // changes, the same bytes are served again (and a client holding them gets 304).

@@ -48,7 +48,7 @@ export class ServiceMetrics implements IndexObserver, UpdaterObserver {
     this.#layers.inc({ result });
   }
 
-  matched(result: 'ok' | 'not-found' | 'error', seconds: number): void {
+  matched(result: 'ok' | 'not-found' | 'not-initialized' | 'error', seconds: number): void {
     this.#match.inc({ result });
     this.#matchSeconds.observe({ result }, seconds);
   }

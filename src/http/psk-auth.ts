@@ -1,13 +1,14 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { HttpError } from './errors.ts';
 
-// Clair's PSK authentication (middleware/auth/httpauth_psk.go): a JWT in "Authorization: Bearer", signed HS256
-// with the base64-decoded auth.psk.key, whose `iss` is in the allowlist. Clair always allows its intra-service
+// Clair's PSK authentication (middleware/auth/httpauth_psk.go): a JWT in "Authorization: Bearer", signed with HMAC
+// (HS256, HS384 or HS512: go-jose verifies any of them with a byte-slice key) with the base64-decoded auth.psk.key, whose `iss` is in the allowlist. Clair always allows its intra-service
 // issuer, which its services use to call each other; so does clair-ts (matcher → indexer). exp/nbf are checked
 // when present, with Clair's 15 s leeway; a token without exp is accepted, as Clair accepts it.
 
 export const INTRASERVICE_ISSUER = 'clair-intraservice';
 const LEEWAY_SECONDS = 15;
+export const PSK_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
 
 export interface PskConfig {
   key: Uint8Array;
@@ -22,14 +23,14 @@ export function pskVerifier(psk: PskConfig): (authorization: string | undefined)
     if (!m) throw new HttpError(401, 'authorization required: send "Authorization: Bearer <JWT signed with the pre-shared key>"');
     let iss: unknown;
     try {
-      const { payload } = await jwtVerify(m[1]!, psk.key, { algorithms: ['HS256'], clockTolerance: LEEWAY_SECONDS });
+      const { payload } = await jwtVerify(m[1]!, psk.key, { algorithms: PSK_ALGORITHMS, clockTolerance: LEEWAY_SECONDS });
       iss = payload.iss;
     } catch (e) {
       const why =
         e instanceof joseErrors.JWTExpired ? 'token expired'
         : e instanceof joseErrors.JWSSignatureVerificationFailed ? 'token signature does not verify with the pre-shared key'
         : e instanceof joseErrors.JWTClaimValidationFailed ? `token claim ${e.claim} is not valid: ${e.reason}`
-        : e instanceof joseErrors.JOSEAlgNotAllowed ? 'token is not signed with HS256'
+        : e instanceof joseErrors.JOSEAlgNotAllowed ? `token is not signed with ${PSK_ALGORITHMS.join(', ')}`
         : 'token is not a valid JWT';
       throw new HttpError(401, `unauthorized: ${why}`, { cause: e });
     }

@@ -51,8 +51,9 @@ export function registerRoutes(app: FastifyInstance, routes: readonly ApiRoute[]
       url: r.url,
       handler: async (req, reply) => {
         if (r.consumes) {
+          // No Content-Type is taken as JSON, as Clair (which never checks it) and clairctl (which never sends it).
           const type = mediaTypeOf(req.headers['content-type']);
-          if (type !== JSON_TYPE && type !== r.consumes) {
+          if (type !== undefined && type !== JSON_TYPE && type !== r.consumes) {
             throw new HttpError(415, `request body must be ${r.consumes} or ${JSON_TYPE}, not ${type ?? '(no Content-Type)'}`);
           }
           if (req.body === undefined) throw new HttpError(400, 'request body required');

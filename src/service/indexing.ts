@@ -1,6 +1,6 @@
 import { Indexer } from '../indexer/indexer.ts';
 import type { Scanner } from '../indexer/scanner.ts';
-import { ClairError } from '../model/errors.ts';
+import { ClairError, errorMessage } from '../model/errors.ts';
 import type { IndexReport } from '../model/index-report.ts';
 import type { Store } from '../store/store.ts';
 import { checkManifestPolicy, manifestImage, type LayerFetchPolicy, type Manifest } from './manifest-image.ts';
@@ -18,6 +18,30 @@ export interface IndexOutcome {
   report: IndexReport;
   /** True when the stored report was returned and nothing was fetched. */
   stored: boolean;
+}
+
+/** The report Clair stores for a manifest whose indexing failed. */
+export function indexErrorReport(m: Manifest, err: string): IndexReport {
+  return {
+    manifestHash: m.hash,
+    state: 'IndexError',
+    success: false,
+    err,
+    packages: {},
+    distributions: {},
+    repositories: {},
+    environments: {},
+    layers: m.layers.map((l) => l.hash),
+  };
+}
+
+/**
+ * Is this indexing failure the content's fault (a layer that is not a tar, or is compressed in a way clair-ts does
+ * not read)? Clair answers those 400 (tarfs.ErrFormat) and every other failure, fetch failures included, 500: a
+ * client such as Quay never retries a 400 and retries a 5xx later.
+ */
+export function isLayerContentError(e: unknown): boolean {
+  return e instanceof ClairError && (e.code === 'bad-layer' || e.code === 'unsupported');
 }
 
 export class IndexingService {
@@ -57,7 +81,8 @@ export class IndexingService {
     const seconds = () => (performance.now() - started) / 1000;
     const stored = async (): Promise<IndexOutcome | undefined> => {
       const existing = await this.#store.getIndexReport(m.hash);
-      if (!existing || existing.indexState !== this.state) return undefined;
+      // As Clair: a report that ended in IndexError is indexed again on the next request.
+      if (!existing || existing.indexState !== this.state || existing.report.state !== 'IndexFinished') return undefined;
       this.#observer?.indexed('stored', seconds());
       return { report: existing.report, stored: true };
     };
@@ -84,6 +109,10 @@ export class IndexingService {
       return { report, stored: false };
     } catch (e) {
       this.#observer?.indexed('error', seconds());
+      // As Clair's indexer: the failure is kept as the manifest's report (state IndexError, success false, err),
+      // which GET index_report answers until the next successful index. If even that cannot be stored, the
+      // original error is still the one reported.
+      await this.#store.putIndexReport(indexErrorReport(m, errorMessage(e)), this.state).catch(() => undefined);
       throw e;
     } finally {
       await image.close();

@@ -198,10 +198,14 @@ test('layer headers are sent to the layer URI', async (t) => {
   for (const l of img.layers) blobs.put(l.digest, l.bytes);
   const s = await startTestService(t, 'indexer:\n  allow_private_addresses: true\nmatcher:\n  disable_updaters: true\n');
   const denied = await s.call(INDEX, postJson(manifestFor(img, blobs)));
-  assert.equal(denied.status, 400);
+  // As Clair: a layer the registry refuses is a fetch failure (5xx, retried by clients), not a bad manifest.
+  assert.equal(denied.status, 502);
   assert.match(((await denied.json()) as { message: string }).message, /HTTP 401/);
+  assert.equal(((await (await s.call(`${INDEX}/${img.manifestHash}`)).json()) as { state: string }).state, 'IndexError');
+  // The stored IndexError report does not stop the next request from indexing.
   const ok = await s.call(INDEX, postJson(manifestFor(img, blobs, { Authorization: ['Bearer hunter2'] })));
   assert.equal(ok.status, 201);
+  assert.equal(((await ok.json()) as { state: string }).state, 'IndexFinished');
 });
 
 test('vulnerability reports carry an ETag that changes when the feed data changes', async (t) => {

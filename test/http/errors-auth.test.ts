@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { SignJWT } from 'jose';
 import { INTRASERVICE_ISSUER } from '../../src/http/psk-auth.ts';
+import { sha256Digest } from '../support/tar-layer.ts';
 import { debianLikeImage, manifestFor, postJson, schemaChecker, startBlobServer, startTestService } from './serve-kit.ts';
 
 // Bad input gets the spec's status and a JSON error, and leaves the store unchanged; PSK auth as Clair's.
@@ -27,7 +28,11 @@ test('bad requests: status, JSON error, nothing stored', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'clair-ts-bad-'));
   await writeFile(join(dir, 'layer'), img.layers[0]!.bytes);
 
-  const cases: { name: string; req: [string, RequestInit?]; status: number; message?: RegExp; manifest?: string }[] = [
+  // Manifests of their own, so that what one case stores does not show in another's check.
+  const other = (n: string) => `sha256:${n.repeat(64)}`;
+  const notATar = Buffer.from('this is not a tar archive, nor gzip, nor zstd: just text, long enough to hold the tar magic offset. '.repeat(4));
+  blobs.put(sha256Digest(notATar), notATar);
+  const cases: { name: string; req: [string, RequestInit?]; status: number; message?: RegExp; manifest?: string; stored?: 'IndexError' }[] = [
     { name: 'malformed JSON', req: [INDEX, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"hash": ' }], status: 400, message: /not valid JSON/ },
     { name: 'empty body', req: [INDEX, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '' }], status: 400 },
     { name: 'wrong content type', req: [INDEX, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(good) }], status: 415 },
@@ -37,16 +42,18 @@ test('bad requests: status, JSON error, nothing stored', async (t) => {
     { name: 'manifest with a bad hash', req: [INDEX, postJson({ ...good, hash: 'sha256:xyz' })], status: 400, message: /manifest\.hash/ },
     { name: 'manifest without layers', req: [INDEX, postJson({ hash: good.hash, layers: [] })], status: 400, message: /layers must be a non-empty array/ },
     { name: 'layer without uri', req: [INDEX, postJson({ hash: good.hash, layers: [{ hash: img.layers[0]!.digest }] })], status: 400, message: /layers\[0\]\.uri/ },
-    { name: 'layer hash mismatch', req: [INDEX, postJson(good)], status: 400, message: /expected sha256:[0-9a-f]{64}, got sha256:/, manifest: good.hash },
+    // As Clair: a layer that cannot be fetched (or not as claimed) is a 5xx, and the IndexError report is stored.
+    { name: 'layer hash mismatch', req: [INDEX, postJson(good)], status: 502, message: /expected sha256:[0-9a-f]{64}, got sha256:/, manifest: good.hash, stored: 'IndexError' },
     // A digest no earlier case fetched: a layer already in the store is not fetched at all.
-    { name: 'unreachable layer URI', req: [INDEX, postJson({ hash: good.hash, layers: [{ hash: `sha256:${'3'.repeat(64)}`, uri: `http://127.0.0.1:1/blobs/sha256:${'3'.repeat(64)}` }] })], status: 502, message: /cannot reach|ECONNREFUSED/, manifest: good.hash },
-    { name: 'layer URI answers 404', req: [INDEX, postJson({ hash: good.hash, layers: [{ ...good.layers[0]!, hash: `sha256:${'1'.repeat(64)}`, uri: `${blobs.url}/blobs/sha256:${'1'.repeat(64)}` }] })], status: 400, message: /not found/, manifest: good.hash },
-    { name: 'file URI refused by default', req: [INDEX, postJson({ hash: good.hash, layers: [{ hash: img.layers[0]!.digest, uri: pathToFileURL(join(dir, 'layer')).href }] })], status: 400, message: /allow_file_uris/, manifest: good.hash },
+    { name: 'unreachable layer URI', req: [INDEX, postJson({ hash: other('a'), layers: [{ hash: `sha256:${'3'.repeat(64)}`, uri: `http://127.0.0.1:1/blobs/sha256:${'3'.repeat(64)}` }] })], status: 502, message: /cannot reach|ECONNREFUSED/, manifest: other('a'), stored: 'IndexError' },
+    { name: 'layer URI answers 404', req: [INDEX, postJson({ hash: other('b'), layers: [{ ...good.layers[0]!, hash: `sha256:${'1'.repeat(64)}`, uri: `${blobs.url}/blobs/sha256:${'1'.repeat(64)}` }] })], status: 502, message: /not found/, manifest: other('b'), stored: 'IndexError' },
+    // Only content that is not a layer is the manifest's fault (400), as Clair's tarfs.ErrFormat.
+    { name: 'layer is not a tar', req: [INDEX, postJson({ hash: other('c'), layers: [{ hash: sha256Digest(notATar), uri: `${blobs.url}/blobs/${sha256Digest(notATar)}` }] })], status: 400, message: /not gzip, zstd or tar/, manifest: other('c'), stored: 'IndexError' },
+    { name: 'file URI refused by default', req: [INDEX, postJson({ hash: other('d'), layers: [{ hash: img.layers[0]!.digest, uri: pathToFileURL(join(dir, 'layer')).href }] })], status: 400, message: /allow_file_uris/, manifest: other('d') },
     { name: 'unsupported URI scheme', req: [INDEX, postJson({ hash: good.hash, layers: [{ hash: img.layers[0]!.digest, uri: 'ftp://example.com/x' }] })], status: 400, message: /scheme ftp/ },
     { name: 'body too large', req: [INDEX, postJson({ ...good, padding: 'x'.repeat(8192) })], status: 413 },
     { name: 'malformed path digest', req: [`${INDEX}/sha256:abc`], status: 400, message: /path digest/ },
     { name: 'unknown digest', req: [`${INDEX}/sha256:${'2'.repeat(64)}`], status: 404 },
-    { name: 'unknown digest, vulnerability report', req: [`/matcher/api/v1/vulnerability_report/sha256:${'2'.repeat(64)}`], status: 404 },
     { name: 'bulk delete of a non-array', req: [INDEX, { method: 'DELETE', headers: { 'content-type': 'application/json' }, body: '{"a":1}' }], status: 400 },
     { name: 'update_diff without cur', req: ['/matcher/api/v1/internal/update_diff'], status: 400, message: /cur/ },
     { name: 'update_diff with an unknown cur', req: ['/matcher/api/v1/internal/update_diff?cur=5e4b387e-88d3-4364-86fd-063447a6fad2'], status: 404 },
@@ -64,8 +71,18 @@ test('bad requests: status, JSON error, nothing stored', async (t) => {
     const body = JSON.parse(text) as { code: string; message: string };
     check('error', body);
     if (c.message) assert.match(body.message, c.message, c.name);
-    if (c.manifest) assert.equal((await s.call(`${INDEX}/${c.manifest}`)).status, 404, `${c.name}: no index report stored`);
+    if (c.manifest && !c.stored) assert.equal((await s.call(`${INDEX}/${c.manifest}`)).status, 404, `${c.name}: no index report stored`);
+    if (c.manifest && c.stored) {
+      const r = await s.call(`${INDEX}/${c.manifest}`);
+      const stored = (await r.json()) as { state: string; success: boolean; err: string };
+      check('index_report', stored);
+      assert.deepEqual([r.status, stored.state, stored.success], [200, c.stored, false], c.name);
+      assert.match(stored.err, c.message ?? /./, `${c.name}: the report's err says why`);
+    }
   }
+  // No feed was ever loaded: as Clair's matcher before its first update, 202 and no body, not a clean report.
+  const early = await s.call(`/matcher/api/v1/vulnerability_report/${good.hash}`);
+  assert.deepEqual([early.status, await early.text()], [202, '']);
   assert.equal(((await (await s.call('/indexer/api/v1/index_state', { method: 'POST' })).json()) as { code: string }).code, 'method-not-allowed');
 });
 
@@ -80,7 +97,9 @@ test('private and loopback layer addresses are refused unless allowed', async (t
     const m = { hash: img.manifestHash, layers: img.layers.map((l) => ({ hash: l.digest, uri: `http://${host}:${port}/blobs/${l.digest}` })) };
     const res = await s.call(INDEX, postJson(m));
     const body = (await res.json()) as { message: string };
-    assert.equal(res.status, 400, `${host}: ${body.message}`);
+    // A refused address is a layer that could not be fetched: 5xx (Quay retries once the operator allowed it),
+    // and the message names the setting.
+    assert.equal(res.status, 502, `${host}: ${body.message}`);
     assert.match(body.message, /allow_private_addresses/, host);
   }
   assert.equal(blobs.hits.size, 0, 'nothing reached the blob server');
@@ -111,7 +130,9 @@ test('PSK auth: no token, bad signature, wrong issuer, expired, good', async (t)
     { name: 'bad signature', auth: `Bearer ${await sign(Buffer.from('another key entirely'), 'quay')}`, status: 401, message: /signature/ },
     { name: 'wrong issuer', auth: `Bearer ${await sign(key, 'mallory')}`, status: 401, message: /issuer "mallory"/ },
     { name: 'expired', auth: `Bearer ${await sign(key, 'quay', '-10m')}`, status: 401, message: /expired/ },
-    { name: 'other algorithm', auth: `Bearer ${await sign(key, 'quay', '5m', 'HS512')}`, status: 401, message: /HS256/ },
+    { name: 'HS384', auth: `Bearer ${await sign(key, 'quay', '5m', 'HS384')}`, status: 200 },
+    { name: 'HS512', auth: `Bearer ${await sign(key, 'quay', '5m', 'HS512')}`, status: 200 },
+    { name: 'HS512 with another key', auth: `Bearer ${await sign(Buffer.from('another key entirely'), 'quay', '5m', 'HS512')}`, status: 401, message: /signature/ },
     { name: 'good', auth: `Bearer ${await sign(key, 'quay')}`, status: 200 },
     { name: 'intra-service issuer', auth: `Bearer ${await sign(key, INTRASERVICE_ISSUER)}`, status: 200 },
   ];
