@@ -1,3 +1,4 @@
+import { printable } from '../model/printable.ts';
 import { ClairError } from '../model/errors.ts';
 import { parseSeverity } from '../model/severity.ts';
 import { indexReportJson, vulnerabilityReportJson } from '../model/clair-json.ts';
@@ -109,10 +110,11 @@ export async function scanCommand(ref: string, o: ImageFlags & { format: string;
     const { report } = await indexImage(store, ref, o, io);
     const vr = await buildVulnerabilityReport(store, allMatchers(), report);
     const found = findings(vr);
+    for (const w of vr.warnings) io.stderr(`warning: ${printable(w)}\n`);
     const uncovered = uncoveredPackages(report, allMatchers());
     if (uncovered.length > 0) {
       const dists = [...new Set(uncovered.map((p) => p.distribution?.prettyName || p.distribution?.did || 'no distribution detected'))];
-      io.stderr(`warning: ${uncovered.length} of ${Object.keys(report.packages).length} packages are not covered by any vulnerability feed (${dists.join(', ')}); they were not checked\n`);
+      io.stderr(`warning: ${uncovered.length} of ${Object.keys(report.packages).length} packages are not covered by any vulnerability feed (${printable(dists.join(', '))}); they were not checked\n`);
     }
     io.stdout(
       o.format === 'json'

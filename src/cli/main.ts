@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ClairError, errorMessage } from '../model/errors.ts';
 import { compareVersionsCommand, indexCommand, scanCommand, updateCommand } from './commands.ts';
 import { EXIT_ERROR } from './cli-error.ts';
+import { printableLines } from '../model/printable.ts';
 import { processIo, type CliIo } from './io.ts';
 import { serveCommand } from './serve-command.ts';
 
@@ -89,19 +90,31 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       // --help and --version end here too, with exit code 0.
       return e.exitCode === 0 ? 0 : EXIT_ERROR;
     }
-    io.stderr(`clair-ts: ${errorMessage(e)}\n`);
+    io.stderr(`clair-ts: ${printableLines(errorMessage(e))}\n`);
     if (!(e instanceof ClairError) && io.env.CLAIR_TS_DEBUG) io.stderr(`${(e as Error).stack}\n`);
     return EXIT_ERROR;
   }
 }
 
+/**
+ * `clair-ts scan … | head`: the reader went away, so nothing more can be said to it. End quietly with 0 as grep and
+ * ripgrep do: no EPIPE stack, and not the "findings" code, which would read as a verdict on the image.
+ */
+export function exitQuietlyOnBrokenPipe(stream: NodeJS.WriteStream, exit: (code: number) => void): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') exit(0);
+    else throw e;
+  });
+}
+
 if (import.meta.main) {
+  exitQuietlyOnBrokenPipe(process.stdout, (c) => process.exit(c));
   main(process.argv.slice(2), processIo()).then(
     (code) => {
       process.exitCode = code;
     },
     (e) => {
-      process.stderr.write(`clair-ts: ${errorMessage(e)}\n`);
+      process.stderr.write(`clair-ts: ${printableLines(errorMessage(e))}\n`);
       process.exitCode = EXIT_ERROR;
     },
   );

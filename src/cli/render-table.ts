@@ -1,13 +1,23 @@
+import { printable } from '../model/printable.ts';
 import { NORMALIZED_SEVERITIES, severityRank } from '../model/severity.ts';
 import type { IndexReport } from '../model/index-report.ts';
 import type { Finding } from '../matcher/vulnerability-report.ts';
 
 // Plain-text tables for people; --format json is for programs.
 
+/**
+ * Cells come from images and feeds: printable() turns control characters into visible escapes, so a package name
+ * cannot move the cursor or recolour the terminal. Widths are computed in a loop (no Math.max(...rows): an image
+ * with 130k packages is over the stack's limit for spread arguments).
+ */
 export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const safe = rows.map((r) => r.map((c) => printable(c ?? '')));
+  const widths = headers.map((h) => h.length);
+  for (const r of safe) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (r[i] ?? '').length);
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n');
+  const out = [line(headers)];
+  for (const r of safe) out.push(line(r));
+  return out.join('\n');
 }
 
 /** "sha256:0123456789abcdef…" → "0123456789ab". */
@@ -43,7 +53,7 @@ export function renderIndexTable(r: IndexReport): string {
   }
   const total = Object.keys(r.packages).length;
   const counts = [...(os.length > 0 ? [`${os.length} os`] : []), ...[...langs].sort(([a], [b]) => (a < b ? -1 : 1)).map(([l, rows]) => `${rows.length} ${l}`)];
-  const head = `${r.manifestHash}\n${dist ? dist.prettyName || `${dist.did} ${dist.versionId}` : 'no distribution detected'}, ${total} packages${langs.size > 0 ? ` (${counts.join(', ')})` : ''}`;
+  const head = `${printable(r.manifestHash)}\n${printable(dist ? dist.prettyName || `${dist.did} ${dist.versionId}` : 'no distribution detected')}, ${total} packages${langs.size > 0 ? ` (${counts.join(', ')})` : ''}`;
   const sections: string[] = [];
   if (os.length > 0 || langs.size === 0) {
     const t = table(['PACKAGE', 'VERSION', 'SOURCE', 'ARCH', 'LAYER'], os.sort(byName));
@@ -52,12 +62,12 @@ export function renderIndexTable(r: IndexReport): string {
   for (const [lang, rows] of [...langs].sort(([a], [b]) => (a < b ? -1 : 1))) {
     sections.push(`${lang.toUpperCase()} (${rows.length})\n${table(['PACKAGE', 'VERSION', 'OWNED BY', 'LAYER', 'PATH'], rows.sort(byName))}`);
   }
-  return `${head}\n\n${sections.join('\n\n')}${r.err ? `\n\nwarnings: ${r.err}` : ''}\n`;
+  return `${head}\n\n${sections.join('\n\n')}${r.err ? `\n\nwarnings: ${printable(r.err)}` : ''}\n`;
 }
 
 export function renderScanTable(manifest: string, found: Finding[]): string {
-  if (found.length === 0) return `${manifest}\nNo known vulnerabilities.\n`;
-  const parts = [`${manifest}`];
+  if (found.length === 0) return `${printable(manifest)}\nNo known vulnerabilities.\n`;
+  const parts = [printable(manifest)];
   const counts: string[] = [];
   for (const sev of [...NORMALIZED_SEVERITIES].reverse()) {
     const group = found.filter((f) => f.vulnerability.normalizedSeverity === sev);

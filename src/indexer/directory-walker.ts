@@ -16,15 +16,19 @@ export async function walkDirectory(root: string, scanners: readonly Scanner[]):
     if (e.kind !== 'file') continue;
     const takers = scan.takers(e.path, e.size, e.mode);
     if (takers.length === 0) continue;
+    // Opened before reading: the per-layer memory limit may refuse the file, then it is not read at all.
+    const receiver = scan.open(e.path, e.size, e.mode, takers);
+    if (!receiver) continue;
     let data: Buffer;
     try {
       data = await readAtMost(e.abs, e.size);
     } catch (err) {
-      onError(e.path, err as Error);
+      onError(e.path, err as Error); // the receiver is dropped unended: an unreadable file is not an empty one
       continue;
     }
     bytesRead += data.length;
-    scan.add({ path: e.path, data, mode: e.mode }, takers);
+    receiver.write(data);
+    receiver.end();
   }
   return { ...(await scan.finish()), bytesRead };
 }

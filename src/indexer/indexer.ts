@@ -1,5 +1,6 @@
 import { pipeline, Transform, type Readable } from 'node:stream';
-import { ClairError } from '../model/errors.ts';
+import { ClairError, errorMessage } from '../model/errors.ts';
+import { printable } from '../model/printable.ts';
 import type { IndexReport } from '../model/index-report.ts';
 import type { ResolvedImage, LayerDescriptor } from '../image/resolved-image.ts';
 import { decompressLayer } from '../image/layer-stream.ts';
@@ -7,7 +8,7 @@ import type { Store } from '../store/store.ts';
 import { coalesce } from './coalesce.ts';
 import type { LayerReport } from '../model/layer-report.ts';
 import { walkDirectory } from './directory-walker.ts';
-import { toLayerReport, walkLayer } from './layer-walker.ts';
+import { toLayerReport, walkHardLinkTargets, walkLayer } from './layer-walker.ts';
 import type { Scanner } from './scanner.ts';
 import { indexState, scannerSetKey } from './scanner-set.ts';
 
@@ -55,6 +56,7 @@ export class Indexer {
     let reused = 0;
     let bytes = 0;
     let next = 0;
+    const fresh = new Set<string>();
     const worker = async () => {
       while (next < total) {
         const i = next++;
@@ -74,15 +76,23 @@ export class Indexer {
           continue;
         }
         scanned++;
+        fresh.add(layer.digest);
         bytes += r.report.size;
         opts.progress?.({ kind: 'layer-done', digest: layer.digest, index: i, total, bytes: r.report.size });
       }
     };
     const n = Math.max(1, Math.min(opts.concurrency ?? 3, total));
-    await Promise.all(Array.from({ length: n }, worker));
-    const report = coalesce(image.manifestDigest, reports);
-    await this.#store.putIndexReport(report, this.indexState);
-    return { report, layersScanned: scanned, layersReused: reused, bytesFetched: bytes };
+    try {
+      await Promise.all(Array.from({ length: n }, worker));
+      const report = coalesce(image.manifestDigest, reports);
+      await this.#store.putIndexReport(report, this.indexState);
+      return { report, layersScanned: scanned, layersReused: reused, bytesFetched: bytes };
+    } catch (e) {
+      // The image failed: the layers this run scanned are not kept either, so a failed index leaves no trace (a
+      // layer that is fine is scanned again by the next run that needs it).
+      if (fresh.size > 0) await this.#store.deleteLayerReports([...fresh], this.#scannerSet).catch(() => {});
+      throw e;
+    }
   }
 
   /** `starting` is called when this layer's scan begins (or is joined); not when the layer turns out cached. */
@@ -124,12 +134,29 @@ export class Indexer {
       await this.#store.putLayerReport(report);
       return report;
     }
+    const first = await this.#open(image, layer);
+    const walk = await walkLayer(first.streams, layer.digest, this.#scanners);
+    if (walk.hardLinks.length > 0) {
+      // A wanted file that is a hard link (an upper layer's `var/lib/dpkg/status` linked to a file beside it): its
+      // bytes are the target entry's, earlier in the same tar. Rare enough to read the layer a second time.
+      const second = await this.#open(image, layer);
+      const linked = await walkHardLinkTargets(second.streams, layer.digest, this.#scanners, walk.hardLinks);
+      for (const f of linked.findings) walk.findings.push(f);
+      for (const e of linked.errors) walk.errors.push(e);
+    }
+    const report = toLayerReport(layer.digest, this.#scannerSet, first.size(), walk);
+    // Stored only after the whole stream, digest check included, went through: a bad layer never poisons the cache.
+    await this.#store.putLayerReport(report);
+    return report;
+  }
+
+  async #open(image: ResolvedImage, layer: LayerDescriptor): Promise<{ streams: Readable[]; size: () => number }> {
     let raw: Readable;
     try {
       raw = await image.openLayer(layer);
     } catch (e) {
       if (e instanceof ClairError) throw e;
-      throw new ClairError('bad-image', `cannot open layer ${layer.digest}: ${(e as Error).message}`, { cause: e });
+      throw new ClairError('bad-image', `cannot open layer ${layer.digest}: ${printable(errorMessage(e))}`, { cause: e });
     }
     let size = 0;
     const counter = new Transform({
@@ -140,10 +167,6 @@ export class Indexer {
     });
     // The callback form destroys the counter with raw's error, which then reaches the walker's pipeline.
     const tarStream = decompressLayer(pipeline(raw, counter, () => {}), layer.digest);
-    const walk = await walkLayer([tarStream], layer.digest, this.#scanners);
-    const report = toLayerReport(layer.digest, this.#scannerSet, size, walk);
-    // Stored only after the whole stream, digest check included, went through: a bad layer never poisons the cache.
-    await this.#store.putLayerReport(report);
-    return report;
+    return { streams: [tarStream], size: () => size };
   }
 }

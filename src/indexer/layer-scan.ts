@@ -1,28 +1,67 @@
-import type { LayerFile, ScanFindings, Scanner } from './scanner.ts';
+import { errorMessage } from '../model/errors.ts';
+import { printable } from '../model/printable.ts';
+import type { FileSink, LayerFile, ScanFindings, Scanner } from './scanner.ts';
 
-// What the two walkers (a layer's tar, a `dir:` tree) share: which scanners take a file, the size limit, the
+// What the two walkers (a layer's tar, a `dir:` tree) share: which scanners take a file, the memory limits, the
 // whiteouts, and running the scanners once the walk is over. The walkers only differ in where entries come from.
+//
+// Streaming scanners (Scanner.openFile) get a file's bytes as they arrive and hold only what they parsed; buffering
+// scanners get whole files, bounded per file (Scanner.maxFileSize) and per layer (maxLayerBuffered). A file over
+// either limit is not read and the report's err says so: memory never grows with what an image chooses to hold.
 
-const DEFAULT_MAX_FILE = 256 * 1024 * 1024;
+/** Largest file a scanner takes unless it says otherwise. */
+export const DEFAULT_MAX_FILE_SIZE = 256 * 1024 * 1024;
+/** Sum of the files buffering scanners may hold for one layer. */
+export const DEFAULT_MAX_LAYER_BUFFERED = 512 * 1024 * 1024;
+
+/** A wanted path that the layer holds as a hard link: its content is the (earlier) target entry's. */
+export interface HardLink {
+  path: string;
+  target: string;
+  mode: number;
+}
 
 export interface WalkResult {
   findings: ScanFindings[];
   whiteouts: string[];
   opaqueDirs: string[];
   errors: string[];
+  /** Wanted paths that are hard links: a second pass (walkHardLinkTargets) reads their targets. */
+  hardLinks?: HardLink[];
+}
+
+export interface WalkOptions {
+  maxLayerBuffered?: number;
+}
+
+/** One file on its way to its scanners: write() its bytes in order, then end(). */
+export interface FileReceiver {
+  write(chunk: Buffer): void;
+  end(): void;
 }
 
 export class LayerScan {
   readonly #scanners: readonly Scanner[];
   readonly #origin: 'layer' | 'directory';
+  readonly #maxLayer: number;
   readonly #wanted = new Map<Scanner, LayerFile[]>();
+  #bufferedBytes = 0;
+  readonly #streamed: ScanFindings[] = [];
   readonly whiteouts: string[] = [];
   readonly opaqueDirs: string[] = [];
   readonly errors: string[] = [];
+  readonly hardLinks: HardLink[] = [];
 
-  constructor(scanners: readonly Scanner[], origin: 'layer' | 'directory') {
+  constructor(scanners: readonly Scanner[], origin: 'layer' | 'directory', opts: WalkOptions = {}) {
     this.#scanners = scanners;
     this.#origin = origin;
+    this.#maxLayer = opts.maxLayerBuffered ?? DEFAULT_MAX_LAYER_BUFFERED;
+  }
+
+  /** Whether any scanner wants this path (size unknown: a hard link's). */
+  wanted(path: string, mode: number): boolean {
+    const req = { path, size: 0, mode, origin: this.#origin };
+    return this.#scanners.some((s) => s.wants(req));
   }
 
   /** The scanners that will read this regular file (none: skip its bytes). Files over a taker's limit are reported. */
@@ -31,11 +70,65 @@ export class LayerScan {
     const takers = this.#scanners.filter((s) => s.wants(req));
     if (takers.length === 0) return takers;
     return takers.filter((s) => {
-      const max = s.maxFileSize ?? DEFAULT_MAX_FILE;
+      const max = s.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
       if (size <= max) return true;
-      this.errors.push(`${s.name}: ${path} is ${size} bytes, over the ${max} byte limit; not read`);
+      this.errors.push(`${s.name}: ${path} is ${size} bytes, over the ${max} byte limit for one file; not read`);
       return false;
     });
+  }
+
+  /**
+   * Where the bytes of a file the takers want go: streaming scanners' sinks, and a buffer for the others when the
+   * layer's budget allows (else an error for them). Undefined when nobody will read it: skip its bytes.
+   */
+  open(path: string, size: number, mode: number, takers: readonly Scanner[]): FileReceiver | undefined {
+    const sinks: { scanner: Scanner; sink: FileSink }[] = [];
+    const buffering: Scanner[] = [];
+    for (const s of takers) {
+      if (!s.openFile) {
+        buffering.push(s);
+        continue;
+      }
+      try {
+        sinks.push({ scanner: s, sink: s.openFile({ path, size, mode, origin: this.#origin }) });
+      } catch (e) {
+        this.errors.push(`${s.name}: ${path}: ${printable(errorMessage(e))}`);
+      }
+    }
+    let keep = buffering.length > 0;
+    if (keep && this.#bufferedBytes + size > this.#maxLayer) {
+      for (const s of buffering) {
+        this.errors.push(`${s.name}: ${path} is ${size} bytes and the layer's files already take ${this.#bufferedBytes}, over the ${this.#maxLayer} byte limit for one layer; not read`);
+      }
+      keep = false;
+    }
+    if (sinks.length === 0 && !keep) return undefined;
+    if (keep) this.#bufferedBytes += size;
+    const chunks: Buffer[] = [];
+    const fail = (s: Scanner, e: unknown) => this.errors.push(`${s.name}: ${path}: ${printable(errorMessage(e))}`);
+    return {
+      write: (c) => {
+        if (keep) chunks.push(c);
+        for (let i = 0; i < sinks.length; i++) {
+          try {
+            sinks[i]!.sink.write(c);
+          } catch (e) {
+            fail(sinks[i]!.scanner, e);
+            sinks.splice(i--, 1);
+          }
+        }
+      },
+      end: () => {
+        for (const { scanner, sink } of sinks) {
+          try {
+            this.#streamed.push(sink.end());
+          } catch (e) {
+            fail(scanner, e);
+          }
+        }
+        if (keep) this.add({ path, data: Buffer.concat(chunks), mode }, buffering);
+      },
+    };
   }
 
   add(file: LayerFile, takers: readonly Scanner[]): void {
@@ -48,14 +141,15 @@ export class LayerScan {
 
   /** Runs each scanner over the files it took; a scanner that fails is an error of the layer, not an empty layer. */
   async finish(): Promise<WalkResult> {
-    const findings: ScanFindings[] = [];
+    const findings: ScanFindings[] = this.#streamed.slice();
     for (const [scanner, files] of this.#wanted) {
       try {
         findings.push(await scanner.scan(files));
       } catch (e) {
-        this.errors.push(`${scanner.name}: ${(e as Error).message}`);
+        this.errors.push(`${scanner.name}: ${printable(errorMessage(e))}`);
       }
     }
+    this.#wanted.clear();
     // OS file lists hold every file of every package; only the paths a language scanner could report matter.
     const ownable = this.#scanners.filter((s) => s.ownable).map((s) => s.ownable!.bind(s));
     for (const f of findings) {
@@ -69,6 +163,6 @@ export class LayerScan {
         }));
         // A list left empty is kept: it still replaces what a lower layer had at its path.
     }
-    return { findings, whiteouts: this.whiteouts, opaqueDirs: this.opaqueDirs, errors: this.errors };
+    return { findings, whiteouts: this.whiteouts, opaqueDirs: this.opaqueDirs, errors: this.errors, hardLinks: this.hardLinks };
   }
 }

@@ -47,7 +47,11 @@ export interface Scanner {
   readonly kind: 'package' | 'distribution' | 'repository';
   /** Whether the walker should hand this file to the scanner. Called for every regular file: keep it cheap. */
   wants(file: FileRequest): boolean;
-  /** Largest file it will read into memory; bigger wanted files are reported as errors. Default 256 MiB. */
+  /**
+   * Largest file it will take; bigger wanted files are reported as errors (in the IndexReport's err) and not read.
+   * Default 256 MiB (DEFAULT_MAX_FILE_SIZE in layer-walker.ts). For a buffering scanner this bounds the memory one
+   * file takes; the walker also bounds the sum over a layer (DEFAULT_MAX_LAYER_BUFFERED).
+   */
   readonly maxFileSize?: number;
   /**
    * Language scanners: whether an OS package's file list entry at this path (relative, no leading "/") could be a
@@ -55,6 +59,17 @@ export interface Scanner {
    * only, so layer reports stay small. Path-only: it is asked for every listed file.
    */
   ownable?(path: string): boolean;
+  /**
+   * Streaming scanners read each wanted file as its bytes arrive, holding only what they parsed (dpkg's status):
+   * memory does not grow with the file. When present, the walker uses it instead of scan().
+   */
+  openFile?(file: FileRequest): FileSink;
   /** Called once per layer with every file it wanted (possibly none: then not called). */
   scan(files: LayerFile[]): Promise<ScanFindings> | ScanFindings;
+}
+
+/** Receives one file's bytes in order, then end() once; end() returns what the file held. */
+export interface FileSink {
+  write(chunk: Buffer): void;
+  end(): ScanFindings;
 }

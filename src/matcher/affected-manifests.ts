@@ -1,6 +1,6 @@
 import type { Matcher } from './matcher.ts';
 import type { VulnerabilityQuery } from './vulnerability-query.ts';
-import { indexedPackages } from './match.ts';
+import { decide, indexedPackages } from './match.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
 import type { Store } from '../store/store.ts';
 
@@ -42,7 +42,8 @@ export async function affectedManifests(store: Store, matchers: readonly Matcher
     if (!stored) continue; // deleted between the two lookups
     const pkgs = indexedPackages(stored.report);
     for (const { id, vulnerability: v } of input) {
-      const hit = pkgs.some((pkg) => matchers.some((m) => m.filter(pkg) && queryAdmits(m.query(pkg), v) && m.vulnerable(pkg, v)));
+      // A version a matcher cannot decide on is "not affected" for that package alone (match.ts, decide).
+      const hit = pkgs.some((pkg) => matchers.some((m) => m.filter(pkg) && queryAdmits(m.query(pkg), v) && decide(m, pkg, v, () => {})));
       if (!hit) continue;
       vulnerabilities.set(id, v);
       (vulnerableManifests[digest] ??= []).push(id);

@@ -1,6 +1,8 @@
 import type { IndexReport } from '../model/index-report.ts';
 import type { IndexedPackage, Matcher } from './matcher.ts';
 import type { Store, StoredVulnerability } from '../store/store.ts';
+import { errorMessage } from '../model/errors.ts';
+import type { Vulnerability } from '../model/vulnerability.ts';
 
 // The matching engine: each package goes to the matchers that claim it; their queries are sent to the store in one
 // batch (indexed lookups by package name and release, never a scan of the feed), and each candidate record gets the
@@ -10,7 +12,15 @@ export interface MatchResult {
   /** Package id → ids of the vulnerabilities affecting it. */
   packageVulnerabilities: Record<string, string[]>;
   vulnerabilities: Map<string, StoredVulnerability>;
+  /**
+   * Decisions a matcher could not make (an installed version or a record's version its scheme refuses): that package
+   * against that record is left out and said here, the rest of the report stands.
+   */
+  warnings: string[];
 }
+
+/** At most this many warnings are listed; the rest are counted. */
+const MAX_WARNINGS = 20;
 
 export function indexedPackages(report: IndexReport): IndexedPackage[] {
   return Object.entries(report.packages).map(([id, pkg]) => {
@@ -29,21 +39,46 @@ export function uncoveredPackages(report: IndexReport, matchers: readonly Matche
   return indexedPackages(report).filter((p) => !matchers.some((m) => m.filter(p)));
 }
 
+/**
+ * The matcher's decision, with its failure contained: a version the scheme refuses (`Source: bash (:::)` in an
+ * image, or a malformed fixed version in a feed) costs this one package-record decision, which counts as "not
+ * affected" and is reported through onError; never the report, the scan or every notification of every manifest.
+ */
+export function decide(matcher: Matcher, pkg: IndexedPackage, v: Vulnerability, onError: (e: unknown) => void): boolean {
+  try {
+    return matcher.vulnerable(pkg, v);
+  } catch (e) {
+    onError(e);
+    return false;
+  }
+}
+
 export async function match(store: Store, matchers: readonly Matcher[], report: IndexReport): Promise<MatchResult> {
   const pkgs = indexedPackages(report);
   const jobs: { pkg: IndexedPackage; matcher: Matcher }[] = [];
   for (const pkg of pkgs) for (const matcher of matchers) if (matcher.filter(pkg)) jobs.push({ pkg, matcher });
   const found = await store.queryVulnerabilities(jobs.map((j) => j.matcher.query(j.pkg)));
-  const packageVulnerabilities: Record<string, string[]> = {};
+  // Per package a set, not list.includes: a package with 1M candidate records was quadratic (100k took 35 s).
+  const byPackage = new Map<string, Set<string>>();
   const vulnerabilities = new Map<string, StoredVulnerability>();
+  const warnings: string[] = [];
+  let undecided = 0;
   jobs.forEach(({ pkg, matcher }, i) => {
     for (const v of found[i] ?? []) {
-      if (!matcher.vulnerable(pkg, v)) continue;
-      const list = (packageVulnerabilities[pkg.id] ??= []);
-      if (!list.includes(v.id)) list.push(v.id);
+      const hit = decide(matcher, pkg, v, (e) => {
+        if (undecided++ < MAX_WARNINGS) {
+          warnings.push(`${matcher.name}: package ${pkg.package.name} ${pkg.package.version} against ${v.name}: ${errorMessage(e)}`);
+        }
+      });
+      if (!hit) continue;
+      let set = byPackage.get(pkg.id);
+      if (!set) byPackage.set(pkg.id, (set = new Set()));
+      set.add(v.id);
       vulnerabilities.set(v.id, v);
     }
   });
-  for (const list of Object.values(packageVulnerabilities)) list.sort((a, b) => Number(a) - Number(b));
-  return { packageVulnerabilities, vulnerabilities };
+  if (undecided > MAX_WARNINGS) warnings.push(`${undecided - MAX_WARNINGS} more decisions could not be made`);
+  const packageVulnerabilities: Record<string, string[]> = {};
+  for (const [id, set] of byPackage) packageVulnerabilities[id] = [...set].sort((a, b) => Number(a) - Number(b));
+  return { packageVulnerabilities, vulnerabilities, warnings };
 }

@@ -51,6 +51,10 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     assert.equal(await s.getLayerReport(r.digest, 'dpkg@2'), undefined, 'another scanner set misses the cache');
     await s.putLayerReport({ ...r, size: 11 });
     assert.equal((await s.getLayerReport(r.digest, 'dpkg@1'))?.size, 11);
+    await s.deleteLayerReports([r.digest], 'dpkg@2');
+    assert.ok(await s.getLayerReport(r.digest, 'dpkg@1'), 'only the named scanner set is deleted');
+    await s.deleteLayerReports([r.digest, 'sha256:' + 'b'.repeat(64)], 'dpkg@1');
+    assert.equal(await s.getLayerReport(r.digest, 'dpkg@1'), undefined);
   });
 
   withStore('index reports: put, replace, find by package name, delete', async (s) => {

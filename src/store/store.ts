@@ -16,6 +16,8 @@ export interface Store {
   // ---- layers: the indexer's cache, keyed by layer digest and the set of scanners that produced the report
   getLayerReport(digest: string, scannerSet: string): Promise<LayerReport | undefined>;
   putLayerReport(report: LayerReport): Promise<void>;
+  /** Forgets layer reports (those of an index run that failed). */
+  deleteLayerReports(digests: string[], scannerSet: string): Promise<void>;
 
   // ---- index reports, by manifest digest
   getIndexReport(manifestHash: string): Promise<{ report: IndexReport; indexState: string } | undefined>;

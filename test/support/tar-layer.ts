@@ -5,7 +5,7 @@ import tar from 'tar-stream';
 
 export type TarEntry =
   | { path: string; content: string | Buffer; mode?: number }
-  | { path: string; type: 'directory' | 'symlink'; linkname?: string };
+  | { path: string; type: 'directory' | 'symlink' | 'link'; linkname?: string };
 
 export async function makeTar(entries: TarEntry[]): Promise<Buffer> {
   const pack = tar.pack();

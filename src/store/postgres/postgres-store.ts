@@ -158,6 +158,14 @@ export class PostgresStore implements Store, StoreCoordination {
     );
   }
 
+  async deleteLayerReports(digests: string[], scannerSet: string): Promise<void> {
+    await this.#rows(
+      `delete of ${digests.length} layer reports`,
+      'DELETE FROM layer_report WHERE scanner_set = $1 AND digest = ANY($2::text[])',
+      [scannerSet, digests],
+    );
+  }
+
   // ---- index reports
 
   async getIndexReport(manifestHash: string): Promise<{ report: IndexReport; indexState: string } | undefined> {

@@ -85,6 +85,13 @@ export class SqliteStore implements Store {
     ).run(report.digest, report.scannerSet, JSON.stringify(report), new Date().toISOString());
   }
 
+  async deleteLayerReports(digests: string[], scannerSet: string): Promise<void> {
+    const del = this.#stmt('DELETE FROM layer_report WHERE digest = ? AND scanner_set = ?');
+    this.#tx(() => {
+      for (const d of digests) del.run(d, scannerSet);
+    });
+  }
+
   async getIndexReport(manifestHash: string): Promise<{ report: IndexReport; indexState: string } | undefined> {
     const row = this.#stmt('SELECT data, index_state FROM index_report WHERE manifest_hash = ?').get(manifestHash);
     if (!row) return undefined;

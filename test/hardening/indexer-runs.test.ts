@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { makeTar, sha256Digest } from '../support/tar-layer.ts';
+import { Indexer } from '../../src/indexer/indexer.ts';
+import { scannerSetKey } from '../../src/indexer/scanner-set.ts';
+import type { ResolvedImage } from '../../src/image/resolved-image.ts';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { dpkgStatusScanner } from '../../src/ecosystems/dpkg/scanner.ts';
+
+// Issue #18, items 3 and 5 through the indexer: a failed index stores no layer rows; a hard-linked status is read.
+
+function image(layers: Buffer[]): ResolvedImage {
+  const descs = layers.map((b) => ({ digest: sha256Digest(b) }));
+  return {
+    reference: 'test', manifestDigest: 'sha256:' + 'e'.repeat(64), layers: descs,
+    openLayer: async (l) => Readable.from([layers[descs.findIndex((d) => d.digest === l.digest)]!]),
+    close: async () => {},
+  };
+}
+
+test('#18.3 an index that fails stores no layer report for the layers it scanned', async () => {
+  const store = SqliteStore.open(':memory:');
+  try {
+    const good = await makeTar([{ path: 'var/lib/dpkg/status', content: 'Package: a\nStatus: install ok installed\nVersion: 1\n' }]);
+    const bad = Buffer.from('this is not a tar at all '.repeat(50));
+    const indexer = new Indexer(store, [dpkgStatusScanner]);
+    await assert.rejects(indexer.index(image([good, bad]), { concurrency: 1 }), { code: 'bad-layer' });
+    const set = scannerSetKey([dpkgStatusScanner]);
+    assert.equal(await store.getLayerReport(sha256Digest(good), set), undefined, 'the good layer of the failed image was not kept');
+    assert.equal(await store.getIndexReport('sha256:' + 'e'.repeat(64)), undefined);
+    // The same layer in an image that indexes is kept.
+    const ok = await indexer.index(image([good]));
+    assert.equal(Object.keys(ok.report.packages).length, 1);
+    assert.ok(await store.getLayerReport(sha256Digest(good), set));
+  } finally {
+    await store.close();
+  }
+});
+
+test('#18.3 an image with 130k packages indexes and is stored', async () => {
+  const store = SqliteStore.open(':memory:');
+  try {
+    const lines: string[] = [];
+    for (let i = 0; i < 130_000; i++) lines.push(`Package: p${i}\nStatus: install ok installed\nVersion: 1.${i}\n`);
+    const layer = await makeTar([{ path: 'var/lib/dpkg/status', content: lines.join('\n') }]);
+    const r = await new Indexer(store, [dpkgStatusScanner]).index(image([layer]));
+    assert.equal(Object.keys(r.report.packages).length, 130_000);
+    assert.equal(r.report.err, '');
+    assert.equal(Object.keys((await store.getIndexReport(r.report.manifestHash))!.report.packages).length, 130_000);
+  } finally {
+    await store.close();
+  }
+});
+
+test('#18.5 the indexer honours a hard-linked var/lib/dpkg/status in an upper layer', async () => {
+  const store = SqliteStore.open(':memory:');
+  try {
+    const base = await makeTar([{ path: 'var/lib/dpkg/status', content: 'Package: old\nStatus: install ok installed\nVersion: 1\n' }]);
+    const upper = await makeTar([
+      { path: 'etc/dpkg-status.new', content: 'Package: new\nStatus: install ok installed\nVersion: 2\n' },
+      { path: 'var/lib/dpkg/status', type: 'link', linkname: 'etc/dpkg-status.new' },
+    ]);
+    const r = await new Indexer(store, [dpkgStatusScanner]).index(image([base, upper]));
+    assert.deepEqual(Object.values(r.report.packages).map((p) => `${p.name} ${p.version}`), ['new 2']);
+    assert.equal(r.report.err, '');
+  } finally {
+    await store.close();
+  }
+});
