@@ -72,3 +72,42 @@ test('Alpine 3.19 image: scan reports what secdb says, with fixed-in versions an
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('Alpine: a Python package apk installed is owned by its apk package (F:/R: file lists)', async (t) => {
+  const rootfs = requireSharedData(t, 'fixtures/alpine/alpine-minirootfs-3.19.4-x86_64.tar.gz');
+  if (!rootfs) return;
+  const dir = mkdtempSync(join(tmpdir(), 'clair-ts-alpine-own-'));
+  try {
+    const site = 'usr/lib/python3.11/site-packages';
+    // py3-six as apk records it (fields from Alpine 3.19's py3-six 1.16.0-r8 block, trimmed to what apk needs), and a
+    // pip-installed package beside it that no apk package lists.
+    const block = `P:py3-six\nV:1.16.0-r8\nA:noarch\no:py3-six\nF:${site}/six-1.16.0.dist-info\nR:METADATA\nR:RECORD\nF:${site}\nR:six.py\n`;
+    const image = await apkTestImage(dir, rootfs, {}, [], {
+      blocks: [block],
+      files: {
+        [`${site}/six-1.16.0.dist-info/METADATA`]: 'Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\n',
+        [`${site}/requests-2.31.0.dist-info/METADATA`]: 'Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\n',
+      },
+    });
+    const r = await runCli(join(dir, 'clair.db'), ['index', image.ref, '--format', 'json']);
+    assert.equal(r.code, 0, r.err);
+    const pkgs = Object.values(JSON.parse(r.out).packages as Record<string, any>);
+    assert.ok(pkgs.some((p) => p.name === 'py3-six' && p.version === '1.16.0-r8'));
+    // The JSON report has no ownedBy field; the in-process index tells it.
+    const { SqliteStore } = await import('../../src/store/sqlite/sqlite-store.ts');
+    const store = SqliteStore.open(join(dir, 'clair.db'));
+    try {
+      const digest = JSON.parse(r.out).manifest_hash as string;
+      const report = await store.getIndexReport(digest);
+      const py = Object.values(report!.report.packages).filter((p) => p.packageDb.startsWith('python:'));
+      assert.deepEqual(py.map((p) => [p.name, p.ownedBy?.name ?? '', p.ownedBy?.version ?? '']).sort(), [
+        ['requests', '', ''],
+        ['six', 'py3-six', '1.16.0-r8'],
+      ]);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -52,11 +52,19 @@ export interface ApkTestImage {
 }
 
 /** An OCI layout with the minirootfs as base layer and one layer that upgrades and removes packages. */
-export async function apkTestImage(dir: string, minirootfs: string, upgrade: Record<string, string>, remove: string[]): Promise<ApkTestImage> {
+export async function apkTestImage(
+  dir: string,
+  minirootfs: string,
+  upgrade: Record<string, string>,
+  remove: string[],
+  /** Blocks to append to the database (packages the layer installs) and files the layer adds. */
+  install: { blocks?: string[]; files?: Record<string, string> } = {},
+): Promise<ApkTestImage> {
   const base = buildLayer(gunzipSync(readFileSync(minirootfs)), 'gzip');
   const installed = fileInTarGz(minirootfs, 'lib/apk/db/installed');
   if (!installed) throw new Error(`${minirootfs} has no lib/apk/db/installed`);
-  const change = buildLayer(await layerTar({ 'lib/apk/db/installed': apkDbEdit(installed.toString('utf8'), upgrade, remove) }), 'gzip');
+  const db = apkDbEdit(installed.toString('utf8'), upgrade, remove) + (install.blocks ?? []).map((b) => b.trim() + '\n\n').join('');
+  const change = buildLayer(await layerTar({ 'lib/apk/db/installed': db, ...(install.files ?? {}) }), 'gzip');
   const w = await new OciLayoutWriter(join(dir, 'image')).init();
   const full = await w.addImage([base, change]);
   const only = await w.addImage([base]);
