@@ -7,6 +7,7 @@ import { debian } from './debian/index.ts';
 import { osRelease } from './os-release/index.ts';
 import { python } from './python/index.ts';
 import { rhel } from './rhel/index.ts';
+import { wolfi } from './wolfi/index.ts';
 
 // Every ecosystem clair-ts knows. Adding one is adding its folder and a line here.
 //
@@ -21,7 +22,7 @@ import { rhel } from './rhel/index.ts';
 //   testdata/     real excerpts, each with a line saying where it came from
 // Other files are named for the format they read (tracker-json.ts, csaf-vex.ts, status-file.ts). Formats shared by
 // several distributions (dpkg, rpm) have their own folder, imported by the distributions that use them.
-export const ecosystems: readonly Ecosystem[] = [osRelease, debian, rhel, alpine, python];
+export const ecosystems: readonly Ecosystem[] = [osRelease, debian, rhel, alpine, wolfi, python];
 
 export function allScanners(): Scanner[] {
   // Format scanners (dpkg, rpm) may be shared by several distributions: keep one of each.
