@@ -173,6 +173,7 @@ export async function startService(config: ServeConfig, opts: StartOptions): Pro
     if (mode === 'combo' || mode === 'notifier') {
       notifier = new Notifier(store, eco.matchers, config.notifier, {
         log: logger.child({ component: 'notifier' }),
+        ...(config.auth.psk ? { pskKey: config.auth.psk.key } : {}),
         ...(opts.notifierRetryBaseMs !== undefined ? { retryBaseMs: opts.notifierRetryBaseMs } : {}),
       });
     }

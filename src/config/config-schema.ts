@@ -74,7 +74,7 @@ export const configSpec: Spec = obj({
         target: str('http(s) URL the webhook is POSTed to'),
         callback: str('base URL clients fetch notifications from, e.g. http://clair:6060/notifier/api/v1/notification (required with target)'),
         headers: { kind: 'map', value: list('header values'), doc: 'extra headers sent with the webhook' },
-        signed: bool('sign the webhook with the PSK (not implemented: true is a startup error)', false),
+        signed: bool('deprecated, as in Clair: deliveries are signed whenever auth.psk is set', false),
       }),
       amqp: obj({
         exchange: obj({ name: str('exchange name'), type: str('exchange type'), durable: bool('durable exchange', false), auto_delete: bool('auto-delete exchange', false) }),

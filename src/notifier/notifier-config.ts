@@ -78,7 +78,7 @@ export function parseNotifierConfig(tree: Tree): NotifierConfig {
     const target = str(wh, 'target');
     if (!target) throw bad('webhook.target', 'is required when notifier.webhook is set');
     const callback = str(wh, 'callback');
-    if (wh.signed === true) throw new ClairError('unsupported', 'config notifier.webhook.signed: signed webhooks are not implemented in clair-ts');
+    // notifier.webhook.signed is deprecated in Clair and changes nothing: deliveries are signed whenever auth.psk is set.
     out.webhook = {
       target: urlWithScheme(target, 'webhook.target', ['http', 'https']),
       callback: callback === undefined ? undefined : urlWithScheme(callback, 'webhook.callback', ['http', 'https']),

@@ -8,6 +8,7 @@ import type { Deliverer } from './deliverer.ts';
 import { checkDeliveryConfig, type NotifierConfig } from './notifier-config.ts';
 import { processNewOperations, processUpdateOperation, type ProcessResult } from './processor.ts';
 import { WebhookDeliverer } from './webhook-deliverer.ts';
+import { webhookSigner } from './webhook-signer.ts';
 
 // The notifier of one process: two loops on the store.
 //   processing (every poll_interval, and at once when this process commits an update operation): notifications
@@ -26,6 +27,8 @@ export interface NotifierOptions {
   /** First retry delay after a failed delivery; doubles per attempt up to retryMaxMs. Default 30 s. */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** auth.psk.key: webhook deliveries are signed with it, as Clair signs them. */
+  pskKey?: Uint8Array;
 }
 
 export class Notifier {
@@ -49,7 +52,10 @@ export class Notifier {
     } else {
       checkDeliveryConfig(config);
       this.#deliverers = [];
-      if (config.webhook) this.#deliverers.push(new WebhookDeliverer({ ...config.webhook, callback: config.webhook.callback! }));
+      if (config.webhook) {
+        const sign = opts.pskKey ? webhookSigner(opts.pskKey) : undefined;
+        this.#deliverers.push(new WebhookDeliverer({ ...config.webhook, callback: config.webhook.callback! }, sign ? { sign } : {}));
+      }
       if (config.amqp) this.#deliverers.push(new AmqpDeliverer(config.amqp, store));
     }
   }
