@@ -138,7 +138,7 @@ function parseSource(s: string): [string, string] {
   return [name, eq < 0 ? updater.defaultLocation : s.slice(eq + 1)];
 }
 
-export async function updateCommand(o: { source: string[]; db?: string; retention?: string }, io: CliIo): Promise<number> {
+export async function updateCommand(o: { source: string[]; db?: string; retention?: string; allowEmpty?: boolean }, io: CliIo): Promise<number> {
   const retention = Number(o.retention ?? '10');
   if (!Number.isInteger(retention) || retention < 0) throw new ClairError('bad-input', `--retention must be a whole number ≥ 0, not "${o.retention}"`);
   const sources = o.source.length > 0 ? o.source.map(parseSource) : allUpdaters().map((u) => [u.name, u.defaultLocation] as [string, string]);
@@ -147,7 +147,7 @@ export async function updateCommand(o: { source: string[]; db?: string; retentio
       const started = performance.now();
       // With a shared PostgreSQL store this waits for another instance running the same updater, then runs after it
       // (an unchanged feed then ends as "unchanged"); with SQLite it is a plain run.
-      const run = await runUpdaterInCluster(store, findUpdater(name)!, location, { wait: true, retention });
+      const run = await runUpdaterInCluster(store, findUpdater(name)!, location, { wait: true, retention, ...(o.allowEmpty ? { allowEmpty: true } : {}) });
       if (run.kind !== 'ran') throw new ClairError('internal', `${name}: update did not run (${run.kind})`);
       const r = run.result;
       const secs = ((performance.now() - started) / 1000).toFixed(1);

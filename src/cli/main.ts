@@ -56,6 +56,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .description('fetch vulnerability feeds and store each as an update operation')
     .option('--source <name=location>', 'feed and its URL, path or file:// URL (repeatable; default: every feed at its public URL)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--retention <n>', 'update operations kept per feed; older ones are deleted (0 keeps all)', '10')
+    .option('--allow-empty', 'store a feed that holds no records (refused by default: it would remove every record of the feed)')
     .option(...dbOpt)
     .action(async (o) => {
       code = await updateCommand(o, io);

@@ -24,10 +24,12 @@ export interface ClusterUpdaterRunOptions {
   fetch?: typeof fetch;
   /** Operations kept per updater; see DEFAULT_UPDATE_RETENTION. */
   retention?: number;
+  /** See RunUpdaterOptions.allowEmpty. */
+  allowEmpty?: boolean;
 }
 
 export async function runUpdaterInCluster(store: Store, updater: Updater, location: string, opts: ClusterUpdaterRunOptions = {}): Promise<ClusterUpdaterRun> {
-  const runOpts = { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.retention !== undefined ? { retention: opts.retention } : {}) };
+  const runOpts = { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.retention !== undefined ? { retention: opts.retention } : {}), ...(opts.allowEmpty ? { allowEmpty: true } : {}) };
   const c = store.coordination;
   if (!c) return { kind: 'ran', result: await runUpdater(store, updater, location, runOpts) };
   const locked = async (): Promise<ClusterUpdaterRun> => {

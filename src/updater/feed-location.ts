@@ -1,8 +1,10 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { ClairError } from '../model/errors.ts';
+import { printable } from '../model/printable.ts';
 
 // A feed location is a URL; a file path or file:// URL works the same, so air-gapped sites and tests use local copies.
 
@@ -60,4 +62,62 @@ async function openHttp(url: string, opts: FeedOpenOptions): Promise<FeedOpenRes
   }
   const etag = res.headers.get('etag') ?? undefined;
   return { stream: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), ...(etag ? { etag } : {}) };
+}
+
+// ---- paths a feed names inside itself (a mirror's changes.csv, an index of documents)
+//
+// A feed is data from elsewhere: a path it names is confined to the feed's base, whatever it says. Only plain
+// relative paths of ordinary names are taken (letters, digits, `._~+-`, segments joined by `/`): no absolute path,
+// no `..`, no URL of its own (`https://other/`, `//other/`, `file:`), no percent-escapes (a URL parser reads `%2e%2e`
+// as `..`), no backslashes or control characters. Checked again after resolving: a local file must still be under
+// the base once symlinks are followed, a URL must keep the base's origin and path prefix.
+
+const SEGMENT = /^[A-Za-z0-9_~+-][A-Za-z0-9._~+-]*$/;
+
+/** The path if it is a plain relative path inside a feed; throws ClairError('bad-feed') naming `source` otherwise. */
+export function confinedFeedPath(rel: string, source: string): string {
+  const p = rel.startsWith('./') ? rel.slice(2) : rel;
+  const ok = p.length > 0 && p.length <= 1024 && p.split('/').every((seg) => SEGMENT.test(seg));
+  if (!ok) throw new ClairError('bad-feed', `${source}: ${JSON.stringify(printable(rel.slice(0, 120)))} is not a path inside the feed; refused`);
+  return p;
+}
+
+/** A file under a local feed folder: confined by name, and by its real path once symlinks are followed. */
+export async function fileUnderFeedDir(dir: string, rel: string, source: string): Promise<string> {
+  const path = join(dir, confinedFeedPath(rel, source));
+  let real: string;
+  let realDir: string;
+  try {
+    [real, realDir] = await Promise.all([realpath(path), realpath(dir)]);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ClairError('not-found', `${source}: ${rel} cannot be read: ${code ?? 'error'}`, { cause: e });
+  }
+  if (!real.startsWith(realDir.endsWith(sep) ? realDir : realDir + sep)) {
+    throw new ClairError('bad-feed', `${source}: ${rel} leads outside the feed folder (a symbolic link); refused`);
+  }
+  return real;
+}
+
+/** A URL under a feed's base URL: same origin, under the base's path. */
+export function urlUnderFeedBase(base: string, rel: string, source: string): string {
+  const b = new URL(base.endsWith('/') ? base : base + '/');
+  const u = new URL(confinedFeedPath(rel, source), b);
+  if (u.origin !== b.origin || !u.pathname.startsWith(b.pathname) || u.search !== '' || u.hash !== '') {
+    throw new ClairError('bad-feed', `${source}: ${rel} leads outside ${b.href}; refused`);
+  }
+  return u.toString();
+}
+
+/**
+ * JSON.parse, with an error that does not quote the text: V8's message shows the bytes it choked on, and a feed
+ * error must never become a way to print a file the feed had no business naming.
+ */
+export function parseFeedJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const why = (e as Error).message.replace(/"(?:[^"\\]|\\.)*"(?:\.\.\.)?/g, '…').replace(/'[^']*'/g, '…');
+    throw new ClairError('bad-feed', `${source}: not JSON (${printable(why.slice(0, 120))})`);
+  }
 }

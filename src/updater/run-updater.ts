@@ -38,6 +38,19 @@ export interface RunUpdaterOptions {
   fetch?: typeof fetch;
   /** Operations to keep for this updater (default DEFAULT_UPDATE_RETENTION; 0 keeps all). */
   retention?: number;
+  /** Store a feed that holds no records (refused by default: see refuseEmpty). */
+  allowEmpty?: boolean;
+}
+
+/**
+ * A feed that parses but holds no records (`{}` for the Debian tracker, an empty mirror) would become an operation
+ * that removes every record of the feed: every finding gone, and notifications saying so. That is far likelier a
+ * broken mirror or a truncated download than the truth, so it is refused unless asked for (`--allow-empty`).
+ */
+async function refuseEmpty(writer: UpdateOperationWriter, updater: string, location: string, records: number, opts: RunUpdaterOptions): Promise<void> {
+  if (records > 0 || opts.allowEmpty) return;
+  await writer.abort();
+  throw new ClairError('bad-feed', `${updater} feed ${location} holds no records; refused, the stored data is kept (allow it with --allow-empty)`);
 }
 
 export interface UpdateRunResult {
@@ -100,6 +113,7 @@ export async function runUpdater(
     await writer.abort();
     return { updater: updater.name, unchanged: true, records };
   }
+  await refuseEmpty(writer, updater.name, location, records, opts);
   const operation = await writer.commit(JSON.stringify(fp));
   await pruneUpdateOperations(store, updater.name, opts.retention ?? DEFAULT_UPDATE_RETENTION);
   return { updater: updater.name, operation, unchanged: false, records };
@@ -133,6 +147,7 @@ async function runDeltaUpdater(
     if (e instanceof ClairError) throw e;
     throw new ClairError('bad-feed', `${updater.name} feed ${location}: ${(e as Error).message}`, { cause: e });
   }
+  await refuseEmpty(writer, updater.name, location, records, opts);
   const operation = await writer.commit(fetched.fingerprint);
   await pruneUpdateOperations(store, updater.name, opts.retention ?? DEFAULT_UPDATE_RETENTION);
   return { updater: updater.name, operation, unchanged: false, records };

@@ -95,7 +95,9 @@ test('rhel-vex: a single document, JSON lines or archive file is read whole; bad
     assert.ok(lines.records > 0);
     // Its 5 documents are middleware CVEs (maven components, no rpm): read without error, and no rpm records.
     const archivePath = `${vex}/claircore/server/csaf_vex_2023-10-31.tar.zst`;
-    const archive = await runUpdater(store, rhelVexUpdater, archivePath);
+    // No records at all would empty the feed's data: refused unless allowed (#18).
+    await assert.rejects(runUpdater(store, rhelVexUpdater, archivePath), { code: 'bad-feed', message: /holds no records; refused/ });
+    const archive = await runUpdater(store, rhelVexUpdater, archivePath, { allowEmpty: true });
     assert.equal(archive.unchanged, false);
     let expected = 0;
     const extract = tar.extract();

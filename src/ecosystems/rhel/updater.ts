@@ -6,7 +6,7 @@ import zlib from 'node:zlib';
 import tar from 'tar-stream';
 import { ClairError } from '../../model/errors.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
-import { feedPath } from '../../updater/feed-location.ts';
+import { feedPath, parseFeedJson } from '../../updater/feed-location.ts';
 import type { DeltaFetchContext, DeltaFetchResult, Updater } from '../../updater/updater.ts';
 import { parseVexDocument, RHEL_VEX_UPDATER } from './csaf-vex.ts';
 import { documentNameOfPath, isLocalFile, openVexMirror, parseChangesCsv, type ChangeEntry, type VexMirror } from './vex-mirror.ts';
@@ -84,11 +84,7 @@ export async function* parseVexStream(feed: Readable, source: string, skip?: (pa
 }
 
 function jsonOf(text: string, source: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new ClairError('bad-feed', `${source}: not JSON: ${(e as Error).message}`);
-  }
+  return parseFeedJson(text, source);
 }
 
 /** The documents of a csaf_vex_*.tar.zst archive, one tar entry at a time. */

@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ClairError } from '../../model/errors.ts';
-import { feedPath, isHttpLocation } from '../../updater/feed-location.ts';
+import { printable } from '../../model/printable.ts';
+import { confinedFeedPath, feedPath, fileUnderFeedDir, isHttpLocation, urlUnderFeedBase } from '../../updater/feed-location.ts';
 
 // Where the rhel-vex updater reads from: Red Hat's VEX tree (https://security.access.redhat.com/data/csaf/v2/vex/)
 // or a local mirror with the same layout, for air-gapped sites:
@@ -27,17 +27,25 @@ export function openVexMirror(location: string, opts: { signal?: AbortSignal; fe
   const dir = feedPath(location);
   return {
     location,
+    // Every path is confined to the mirror folder (fileUnderFeedDir): changes.csv is the mirror's data, not ours.
     async open(rel) {
-      const path = join(dir, rel);
+      const path = await fileUnderFeedDir(dir, rel, `rhel-vex ${location}`);
       await statFile(path, `${location}: ${rel}`);
       return createReadStream(path);
     },
     async text(rel, optional = false) {
+      let path: string;
       try {
-        return await readFile(join(dir, rel), 'utf8');
+        path = await fileUnderFeedDir(dir, rel, `rhel-vex ${location}`);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT' && optional) return undefined;
-        throw new ClairError('not-found', `${location}: ${rel} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        if (optional && e instanceof ClairError && e.code === 'not-found') return undefined;
+        throw e;
+      }
+      await statFile(path, `${location}: ${rel}`);
+      try {
+        return await readFile(path, 'utf8');
+      } catch (e) {
+        throw new ClairError('not-found', `${location}: ${rel} cannot be read: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
       }
     },
   };
@@ -47,19 +55,20 @@ async function statFile(path: string, what: string): Promise<void> {
   try {
     if ((await stat(path)).isFile()) return;
   } catch (e) {
-    throw new ClairError('not-found', `${what} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ClairError('not-found', `${what} cannot be read: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
   }
   throw new ClairError('not-found', `${what} is not a file`);
 }
 
 function httpMirror(base: string, opts: { signal?: AbortSignal; fetch?: typeof fetch }): VexMirror {
   const get = async (rel: string, optional: boolean): Promise<Response | undefined> => {
-    const url = new URL(rel, base).toString();
+    // Confined to the mirror's origin and path: an absolute URL in changes.csv does not send us to another host.
+    const url = urlUnderFeedBase(base, rel, `rhel-vex ${base}`);
     let res: Response;
     try {
       res = await (opts.fetch ?? fetch)(url, { headers: { 'user-agent': 'clair-ts' }, ...(opts.signal ? { signal: opts.signal } : {}) });
     } catch (e) {
-      throw new ClairError('unavailable', `rhel-vex ${url}: ${(e as Error).message}`, { cause: e });
+      throw new ClairError('unavailable', `rhel-vex ${url}: ${printable((e as Error).message)}`, { cause: e });
     }
     if (res.status === 404 && optional) {
       await res.body?.cancel();
@@ -108,8 +117,9 @@ export function parseChangesCsv(text: string, source: string): ChangeEntry[] {
     if (line === '') return;
     const m = /^"?([^",]+)"?\s*,\s*"?([^",]+)"?$/.exec(line);
     const time = m ? new Date(m[2]!) : undefined;
-    if (!m || !time || Number.isNaN(time.getTime())) throw new ClairError('bad-feed', `${source} line ${i + 1}: expected "path","time", got ${JSON.stringify(line.slice(0, 80))}`);
-    out.push({ path: m[1]!.replace(/^\.?\//, ''), time });
+    if (!m || !time || Number.isNaN(time.getTime())) throw new ClairError('bad-feed', `${source} line ${i + 1}: expected "path","time", got ${JSON.stringify(printable(line.slice(0, 80)))}`);
+    // Confined here already, so a hostile line fails the run before anything is read (./ prefixes are accepted).
+    out.push({ path: confinedFeedPath(m[1]!.replace(/^\.\//, ''), `${source} line ${i + 1}`), time });
   });
   return out;
 }
