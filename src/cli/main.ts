@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ClairError, errorMessage } from '../model/errors.ts';
+import { versionSchemes } from '../versions/registry.ts';
 import { compareVersionsCommand, indexCommand, scanCommand, updateCommand } from './commands.ts';
 import { EXIT_ERROR } from './cli-error.ts';
 import { printableLines } from '../model/printable.ts';
@@ -9,6 +10,17 @@ import { serveCommand } from './serve-command.ts';
 
 // clair-ts command line. Every failure ends in one line on stderr and exit code 2; `scan` exits 1 when it finds
 // something at or above --fail-on.
+
+/** "dpkg | rpm | apk2 | apk3 | apk (= apk3)": the registry's ids; an id whose rule is an earlier one's says which. */
+function schemeChoices(): string {
+  const schemes = [...versionSchemes.values()];
+  return schemes
+    .map((s, i) => {
+      const same = schemes.slice(0, i).find((t) => t.compare === s.compare);
+      return same ? `${s.id} (= ${same.id})` : s.id;
+    })
+    .join(' | ');
+}
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let code = 0;
@@ -77,7 +89,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .description('compare two versions: prints -1, 0 or 1')
     .argument('[a]')
     .argument('[b]')
-    .requiredOption('--scheme <scheme>', 'dpkg | rpm | apk2 | apk3 | apk (= apk3)')
+    .requiredOption('--scheme <scheme>', schemeChoices())
     .option('--stdin', 'read A<TAB>B lines from stdin, print one result per line ("error" for a line that cannot be compared)')
     .action(async (a: string | undefined, b: string | undefined, o) => {
       code = await compareVersionsCommand(a, b, o, io);

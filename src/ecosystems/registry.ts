@@ -3,10 +3,13 @@ import type { Updater } from '../updater/updater.ts';
 import type { Ecosystem } from './ecosystem.ts';
 import type { Matcher } from '../matcher/matcher.ts';
 import { alpine } from './alpine/index.ts';
+import { apk } from './apk/index.ts';
 import { debian } from './debian/index.ts';
+import { dpkg } from './dpkg/index.ts';
 import { osRelease } from './os-release/index.ts';
 import { python } from './python/index.ts';
 import { rhel } from './rhel/index.ts';
+import { rpm } from './rpm/index.ts';
 import { wolfi } from './wolfi/index.ts';
 
 // Every ecosystem clair-ts knows. Adding one is adding its folder and a line here.
@@ -20,12 +23,13 @@ import { wolfi } from './wolfi/index.ts';
 //   releases.ts   the releases the ecosystem knows and how their names map to Distribution fields
 //   severity.ts   the feed's severity words -> NormalizedSeverity
 //   testdata/     real excerpts, each with a line saying where it came from
-// Other files are named for the format they read (tracker-json.ts, csaf-vex.ts, status-file.ts). Formats shared by
-// several distributions (dpkg, rpm) have their own folder, imported by the distributions that use them.
-export const ecosystems: readonly Ecosystem[] = [osRelease, debian, rhel, alpine, wolfi, python];
+// Other files are named for the format they read (tracker-json.ts, csaf-vex.ts, status-file.ts). A package format
+// shared by several distributions (dpkg, rpm, apk) has its own folder, registered here as an ecosystem of scanners
+// only; the distributions import its parsers and matcher factories. Every folder is registered (registry.test.ts).
+export const ecosystems: readonly Ecosystem[] = [osRelease, dpkg, rpm, apk, debian, rhel, alpine, wolfi, python];
 
 export function allScanners(): Scanner[] {
-  // Format scanners (dpkg, rpm) may be shared by several distributions: keep one of each.
+  // A scanner listed by several ecosystems (a distribution may name a shared format's) runs once.
   return [...new Map(ecosystems.flatMap((e) => e.scanners).map((s) => [s.name, s])).values()];
 }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { runCli, type CliRun } from '../support/run-cli.ts';
 import { OciLayoutWriter, buildLayer, layerTar, type BuiltLayer } from '../../src/image/testdata/image-builder.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { versionSchemes } from '../../src/versions/registry.ts';
 
 // The CLI end to end, in-process, on small hand-made Debian-like images: a base layer, a layer that installs and
 // upgrades packages, and a layer that removes one (with a whiteout). Exit codes, outputs and the database after
@@ -165,6 +166,15 @@ test('compare-versions: two arguments and --stdin', async () => {
   assert.deepEqual(await run(['compare-versions', '--scheme', 'apk', '1.0', '1.00']), { code: 0, out: '-1\n', err: '' });
   const apkBatch = await run(['compare-versions', '--scheme', 'apk3', '--stdin'], '5.1p1-r0\t5.1-r0\n1.0\t1.00\n');
   assert.deepEqual([apkBatch.code, apkBatch.out], [0, '1\n-1\n']);
+});
+
+test('compare-versions --help names every registered version scheme', async () => {
+  const help = await run(['compare-versions', '--help']);
+  assert.equal(help.code, 0);
+  // Commander wraps long help lines: read up to the next option.
+  const listed = /--scheme <scheme>([\s\S]*?)--stdin/.exec(help.out)?.[1]?.trim().split(/\s*\|\s*/);
+  assert.deepEqual(listed?.map((l) => l.replace(/ \(= \S+\)$/, '')), [...versionSchemes.keys()]);
+  assert.ok(listed?.includes('apk (= apk3)'), 'the alias apk says which scheme it is');
 });
 
 async function storeSnapshot() {

@@ -18,7 +18,7 @@ import { isUuid } from '../../model/uuid.ts';
 //
 // Records go in as multi-row INSERTs from unnest() of eight text[] parameters, CHUNK records per statement. The
 // alternative, COPY (pg-copy-streams) into a temp table then the same INSERT … SELECT from it, was measured on
-// 100k Debian-like records in one operation (ingest-bench.ts, PostgreSQL 15, 2 cores, same machine, 3 runs):
+// 100k Debian-like records in one operation (bench/store-ingest.ts, PostgreSQL 15, 2 cores, same machine, 3 runs):
 // unnest 15.6k / 17.9k / 17.1k records/s (the last including the ANALYZE at commit), COPY 16.9k / 18.4k / 19.4k.
 // COPY's edge (3-13%) is within run-to-run noise and costs a temp table per writer, a text-format codec and two
 // statements per chunk; the time goes to hashing, JSON and index maintenance, not to the wire. unnest it is.

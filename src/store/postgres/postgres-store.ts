@@ -503,7 +503,7 @@ export class PostgresStore implements Store, StoreCoordination {
   }
 }
 
-// The plan this relies on (EXPLAIN (ANALYZE, BUFFERS) of the 500-query batch of ingest-bench.ts, 1000
+// The plan this relies on (EXPLAIN (ANALYZE, BUFFERS) of the 500-query batch of bench/store-ingest.ts, 1000
 // (query, name) pairs, on 100k records, 5000 packages, after ANALYZE; PostgreSQL 15):
 //   Sort (actual time=44.0..44.2 rows=3334)  Sort Key: q.qi, v.id
 //     ->  Nested Loop Semi Join (rows=3334)

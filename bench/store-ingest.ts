@@ -1,5 +1,5 @@
 // Measures what the store's design choices rest on (not a test; run by hand):
-//   node src/store/postgres/ingest-bench.ts [records=100000]
+//   node bench/store-ingest.ts [records=100000]
 // 1. ingest of N synthetic Debian-like records in one operation: SQLite file store, PostgreSQL store (unnest
 //    batches, what PostgresOperationWriter does), and the alternative it was chosen over: COPY (pg-copy-streams)
 //    into a temp table, then the same INSERT … SELECT from it;
@@ -15,14 +15,14 @@ import { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { SqliteStore } from '../sqlite/sqlite-store.ts';
-import { PostgresStore, MATCH_SQL } from './postgres-store.ts';
-import { INGEST_SQL } from './operation-writer.ts';
-import { newVulnerability, type Vulnerability } from '../../model/vulnerability.ts';
-import type { Store } from '../store.ts';
-import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
-import { vulnerabilityHash } from '../vulnerability-hash.ts';
-import { openTestPostgres } from '../../../test/support/postgres.ts';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { PostgresStore, MATCH_SQL } from '../src/store/postgres/postgres-store.ts';
+import { INGEST_SQL } from '../src/store/postgres/operation-writer.ts';
+import { newVulnerability, type Vulnerability } from '../src/model/vulnerability.ts';
+import type { Store } from '../src/store/store.ts';
+import type { VulnerabilityQuery } from '../src/matcher/vulnerability-query.ts';
+import { vulnerabilityHash } from '../src/store/vulnerability-hash.ts';
+import { openTestPostgres } from '../test/support/postgres.ts';
 
 const N = Number(process.argv[2] ?? 100_000);
 const PACKAGES = 5000;
