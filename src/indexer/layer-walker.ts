@@ -4,6 +4,7 @@ import tar from 'tar-stream';
 import { ClairError, errorMessage } from '../model/errors.ts';
 import { printable } from '../model/printable.ts';
 import type { LayerReport } from '../model/layer-report.ts';
+import { normalizeLayerPath } from './layer-path.ts';
 import { LayerScan, type HardLink, type WalkOptions, type WalkResult } from './layer-scan.ts';
 import type { ScanFindings, Scanner } from './scanner.ts';
 
@@ -12,17 +13,6 @@ import type { ScanFindings, Scanner } from './scanner.ts';
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_WHITEOUT = '.wh..wh..opq';
-
-/** "./etc/os-release", "/etc/os-release/" and "etc//os-release" all become "etc/os-release". */
-export function normalizeLayerPath(p: string): string {
-  const parts: string[] = [];
-  for (const seg of p.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') parts.pop();
-    else parts.push(seg);
-  }
-  return parts.join('/');
-}
 
 export type { HardLink, WalkResult };
 export { DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_LAYER_BUFFERED } from './layer-scan.ts';

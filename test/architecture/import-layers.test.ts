@@ -15,7 +15,7 @@ export const LAYERS: readonly (readonly (readonly string[])[])[] = [
   [['versions/']],
   [['image/']],
   // What the engines drive and the ecosystems implement.
-  [['indexer/scanner.ts', 'updater/updater.ts', 'updater/feed-location.ts', 'matcher/matcher.ts', 'matcher/vulnerability-query.ts']],
+  [['indexer/scanner.ts', 'indexer/layer-path.ts', 'updater/updater.ts', 'updater/feed-location.ts', 'matcher/matcher.ts', 'matcher/vulnerability-query.ts']],
   [['store/']],
   // Engines and ecosystems: siblings that meet only through the contracts.
   [['indexer/'], ['updater/'], ['matcher/'], ['ecosystems/']],

@@ -1,6 +1,6 @@
 import type { Scanner } from '../../indexer/scanner.ts';
 import type { FileOwnersFinding } from '../../model/layer-report.ts';
-import { normalizeLayerPath } from '../../indexer/layer-walker.ts';
+import { normalizeLayerPath } from '../../indexer/layer-path.ts';
 
 // Which dpkg package owns which file, for language packages shipped by Debian (python3-jinja2's egg-info,
 // ruby-rack's gemspec, node-* packages' package.json): their vulnerabilities come from the Debian feed.

@@ -1,0 +1,13 @@
+// The one form of a path inside a layer that scanners see (LayerFile.path) and compare against: part of the scanner
+// contract, so scanners that read paths out of files (dpkg's file lists) normalise them the same way.
+
+/** "./etc/os-release", "/etc/os-release/" and "etc//os-release" all become "etc/os-release". */
+export function normalizeLayerPath(p: string): string {
+  const parts: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') parts.pop();
+    else parts.push(seg);
+  }
+  return parts.join('/');
+}
