@@ -14,8 +14,19 @@ export const LAYERS: readonly (readonly (readonly string[])[])[] = [
   [['model/']],
   [['versions/']],
   [['image/']],
-  // What the engines drive and the ecosystems implement.
-  [['indexer/scanner.ts', 'indexer/layer-path.ts', 'updater/updater.ts', 'updater/feed-location.ts', 'matcher/matcher.ts', 'matcher/vulnerability-query.ts']],
+  // What the engines drive and the ecosystems implement, with the helpers each engine offers its implementations
+  // (the one form of a layer path; opening a feed location or archive).
+  [
+    [
+      'indexer/scanner.ts',
+      'indexer/layer-path.ts',
+      'updater/updater.ts',
+      'updater/feed-location.ts',
+      'updater/feed-archive.ts',
+      'matcher/matcher.ts',
+      'matcher/vulnerability-query.ts',
+    ],
+  ],
   [['store/']],
   // Engines and ecosystems: siblings that meet only through the contracts.
   [['indexer/'], ['updater/'], ['matcher/'], ['ecosystems/']],
