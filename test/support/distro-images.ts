@@ -71,3 +71,49 @@ export async function apkTestImage(
   await w.writeIndex([{ descriptor: full.manifest, tag: 'changed' }, { descriptor: only.manifest, tag: 'base' }]);
   return { ref: `oci:${join(dir, 'image')}:changed`, baseRef: `oci:${join(dir, 'image')}:base`, layers: [base, change] };
 }
+
+/** The files of a txtar archive ("-- path --" headers), as trivy keeps its fixtures. */
+export function txtarFiles(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const parts = text.split(/^-- (.+?) --$/m);
+  for (let i = 1; i + 1 < parts.length; i += 2) out.set(parts[i]!.trim(), parts[i + 1]!.replace(/^\n/, ''));
+  return out;
+}
+
+/** dpkg status stanzas, keyed by package name. */
+export function dpkgStanzas(status: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const st of status.split(/\n\n+/)) {
+    const name = /^Package: (\S+)/m.exec(st)?.[1];
+    if (name) out.set(name, st.trim());
+  }
+  return out;
+}
+
+export interface UbuntuTestImage {
+  ref: string;
+  baseRef: string;
+  layers: BuiltLayer[];
+}
+
+/**
+ * An Ubuntu image: layer 1 holds a real root's etc/os-release, etc/lsb-release and var/lib/dpkg/status; layer 2
+ * rewrites the status file as dpkg would after installing `install` (stanzas) and purging `remove`.
+ */
+export async function ubuntuTestImage(
+  dir: string,
+  files: { osRelease: string; lsbRelease: string; status: string },
+  install: string[],
+  remove: string[],
+): Promise<UbuntuTestImage> {
+  const base = buildLayer(await layerTar({ 'etc/os-release': files.osRelease, 'etc/lsb-release': files.lsbRelease, 'var/lib/dpkg/status': files.status }), 'gzip');
+  const stanzas = dpkgStanzas(files.status);
+  for (const name of remove) if (!stanzas.delete(name)) throw new Error(`no package ${name} to remove`);
+  for (const st of install) stanzas.set(/^Package: (\S+)/m.exec(st)![1]!, st.trim());
+  const change = buildLayer(await layerTar({ 'var/lib/dpkg/status': [...stanzas.values()].join('\n\n') + '\n' }), 'gzip');
+  const w = await new OciLayoutWriter(join(dir, 'image')).init();
+  const full = await w.addImage([base, change]);
+  const only = await w.addImage([base]);
+  await w.writeIndex([{ descriptor: full.manifest, tag: 'changed' }, { descriptor: only.manifest, tag: 'base' }]);
+  return { ref: `oci:${join(dir, 'image')}:changed`, baseRef: `oci:${join(dir, 'image')}:base`, layers: [base, change] };
+}
