@@ -1,10 +1,12 @@
-// The version schemes by id (`--scheme dpkg`, ranges stored with a scheme id). Other schemes (semver,
-// pep440, …) join this map as they are written.
+// The version schemes by id (`--scheme dpkg`, ranges stored with a scheme id): the OS package schemes and
+// the language ecosystems' (ids as in the language package contract: pypi, npm, go, maven, rubygems, cargo).
 
 import { ClairError } from '../model/errors.ts';
 import { apk2 } from './apk2.ts';
 import { apk, apk3 } from './apk3.ts';
 import { dpkg } from './dpkg.ts';
+import { npm } from './npm.ts';
+import { pypi } from './pypi.ts';
 import { rpm } from './rpm.ts';
 import type { VersionScheme } from './scheme.ts';
 
@@ -15,6 +17,8 @@ export const versionSchemes: ReadonlyMap<string, VersionScheme> = new Map([
   [apk3.id, apk3],
   // The id from before apk-tools 2 and 3 were told apart; it is apk3.
   [apk.id, apk],
+  [pypi.id, pypi],
+  [npm.id, npm],
 ]);
 
 /** The scheme with this id. Throws ClairError('unsupported') naming the known ids. */

@@ -10,4 +10,10 @@ export interface VersionScheme {
   isValid(v: string): boolean;
   /** -1, 0 or 1. Throws ClairError('bad-input') when either side is not a valid version. */
   compare(a: string, b: string): -1 | 0 | 1;
+  /**
+   * For schemes whose advisories express ranges as requirements (npm ranges, Cargo's `^1.2`/`>= 1.2, < 2`,
+   * RubyGems' `~> 1.2`): true when `version` satisfies `requirement` as the ecosystem's own tool decides.
+   * Throws ClairError('bad-input') naming the string when the version or the requirement is malformed.
+   */
+  satisfies?(version: string, requirement: string): boolean;
 }
