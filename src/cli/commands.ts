@@ -147,14 +147,23 @@ export async function updateCommand(o: { source: string[]; db?: string; retentio
       const started = performance.now();
       // With a shared PostgreSQL store this waits for another instance running the same updater, then runs after it
       // (an unchanged feed then ends as "unchanged"); with SQLite it is a plain run.
-      const run = await runUpdaterInCluster(store, findUpdater(name)!, location, { wait: true, retention, ...(o.allowEmpty ? { allowEmpty: true } : {}) });
+      // Records a feed could not use are skipped, each with its reason; the first few are shown, the rest counted.
+      const warnings: string[] = [];
+      const run = await runUpdaterInCluster(store, findUpdater(name)!, location, {
+        wait: true,
+        retention,
+        ...(o.allowEmpty ? { allowEmpty: true } : {}),
+        warn: (m) => void (warnings.length < 5 && warnings.push(m)),
+      });
       if (run.kind !== 'ran') throw new ClairError('internal', `${name}: update did not run (${run.kind})`);
       const r = run.result;
       const secs = ((performance.now() - started) / 1000).toFixed(1);
+      for (const w of warnings) io.stderr(`warning: ${r.updater}: skipped ${w}\n`);
+      if ((r.skipped ?? 0) > warnings.length) io.stderr(`warning: ${r.updater}: ${r.skipped! - warnings.length} more records skipped\n`);
       io.stdout(
         r.unchanged
-          ? `${name}: unchanged since the last update (${location})\n`
-          : `${name}: update operation ${r.operation!.ref} with ${r.operation!.count} records from ${location} in ${secs}s\n`,
+          ? `${r.updater}: unchanged since the last update (${location})\n`
+          : `${r.updater}: update operation ${r.operation!.ref} with ${r.operation!.count} records from ${location} in ${secs}s\n`,
       );
       if (r.operation) {
         // Notifications for the new operation are created now; a running service's notifier delivers them.

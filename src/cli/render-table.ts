@@ -2,6 +2,7 @@ import { printable } from '../model/printable.ts';
 import { NORMALIZED_SEVERITIES, severityRank } from '../model/severity.ts';
 import type { IndexReport } from '../model/index-report.ts';
 import type { Finding } from '../matcher/vulnerability-report.ts';
+import { isInformational } from '../model/vulnerability.ts';
 
 // Plain-text tables for people; --format json is for programs.
 
@@ -65,29 +66,54 @@ export function renderIndexTable(r: IndexReport): string {
   return `${head}\n\n${sections.join('\n\n')}${r.err ? `\n\nwarnings: ${printable(r.err)}` : ''}\n`;
 }
 
+/** Within each severity, findings are grouped by ecosystem (debian beside pypi beside crates.io), then by id. */
+function byEcosystem(a: Finding, b: Finding): number {
+  return cmp(a.ecosystem, b.ecosystem) || cmp(a.vulnerability.name, b.vulnerability.name) || cmp(a.packageName, b.packageName);
+}
+
+function fixedIn(f: Finding): string {
+  const v = f.vulnerability;
+  if (v.fixedInVersion) return v.fixedInVersion;
+  return v.range.lastAffected ? `(after ${v.range.lastAffected})` : '(no fix yet)';
+}
+
 export function renderScanTable(manifest: string, found: Finding[]): string {
   if (found.length === 0) return `${printable(manifest)}\nNo known vulnerabilities.\n`;
   const parts = [printable(manifest)];
   const counts: string[] = [];
+  const vulns = found.filter((f) => !isInformational(f.vulnerability));
+  const notices = found.filter((f) => isInformational(f.vulnerability));
   for (const sev of [...NORMALIZED_SEVERITIES].reverse()) {
-    const group = found.filter((f) => f.vulnerability.normalizedSeverity === sev);
+    const group = vulns.filter((f) => f.vulnerability.normalizedSeverity === sev);
     if (group.length === 0) continue;
     counts.push(`${sev}: ${group.length}`);
-    group.sort((a, b) => cmp(a.vulnerability.name, b.vulnerability.name) || cmp(a.packageName, b.packageName));
+    group.sort(byEcosystem);
     parts.push(
       `\n${sev.toUpperCase()} (${group.length})\n` +
         table(
-          ['VULNERABILITY', 'PACKAGE', 'INSTALLED', 'FIXED IN', 'LAYER'],
-          group.map((f) => [f.vulnerability.name, f.packageName, f.installed, f.vulnerability.fixedInVersion || '(no fix yet)', shortDigest(f.introducedIn)]),
+          ['ECOSYSTEM', 'VULNERABILITY', 'ALIASES', 'PACKAGE', 'INSTALLED', 'FIXED IN', 'LAYER'],
+          group.map((f) => [f.ecosystem, f.vulnerability.name, (f.vulnerability.aliases ?? []).join(' '), f.packageName, f.installed, fixedIn(f), shortDigest(f.introducedIn)]),
         ),
     );
   }
-  parts.push(`\n${found.length} findings (${counts.join(', ')})`);
+  if (notices.length > 0) {
+    // RustSec's unmaintained / unsound / notice advisories: worth reading, not vulnerabilities, never counted by --fail-on.
+    notices.sort(byEcosystem);
+    parts.push(
+      `\nINFORMATIONAL (${notices.length}, not counted by --fail-on)\n` +
+        table(
+          ['ECOSYSTEM', 'ADVISORY', 'KIND', 'PACKAGE', 'INSTALLED', 'FIXED IN', 'LAYER'],
+          notices.map((f) => [f.ecosystem, f.vulnerability.name, f.vulnerability.informational!, f.packageName, f.installed, fixedIn(f), shortDigest(f.introducedIn)]),
+        ),
+    );
+  }
+  parts.push(`\n${vulns.length} findings${counts.length > 0 ? ` (${counts.join(', ')})` : ''}${notices.length > 0 ? `, ${notices.length} informational` : ''}`);
   return parts.join('\n') + '\n';
 }
 
+/** Findings that fail a scan gate at `threshold`: informational advisories never do. */
 export function atOrAbove(found: Finding[], threshold: (typeof NORMALIZED_SEVERITIES)[number]): Finding[] {
-  return found.filter((f) => severityRank(f.vulnerability.normalizedSeverity) >= severityRank(threshold));
+  return found.filter((f) => !isInformational(f.vulnerability) && severityRank(f.vulnerability.normalizedSeverity) >= severityRank(threshold));
 }
 
 function cmp(a: string, b: string): number {

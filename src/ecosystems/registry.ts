@@ -7,9 +7,11 @@ import { apk } from './apk/index.ts';
 import { debian } from './debian/index.ts';
 import { dpkg } from './dpkg/index.ts';
 import { osRelease } from './os-release/index.ts';
+import { osv } from './osv/index.ts';
 import { python } from './python/index.ts';
 import { rhel } from './rhel/index.ts';
 import { rpm } from './rpm/index.ts';
+import { rustsec } from './rustsec/index.ts';
 import { ubuntu } from './ubuntu/index.ts';
 import { wolfi } from './wolfi/index.ts';
 
@@ -27,7 +29,7 @@ import { wolfi } from './wolfi/index.ts';
 // Other files are named for the format they read (tracker-json.ts, csaf-vex.ts, status-file.ts). A package format
 // shared by several distributions (dpkg, rpm, apk) has its own folder, registered here as an ecosystem of scanners
 // only; the distributions import its parsers and matcher factories. Every folder is registered (registry.test.ts).
-export const ecosystems: readonly Ecosystem[] = [osRelease, dpkg, rpm, apk, debian, ubuntu, rhel, alpine, wolfi, python];
+export const ecosystems: readonly Ecosystem[] = [osRelease, dpkg, rpm, apk, debian, ubuntu, rhel, alpine, wolfi, python, osv, rustsec];
 
 export function allScanners(): Scanner[] {
   // A scanner listed by several ecosystems (a distribution may name a shared format's) runs once.

@@ -26,10 +26,18 @@ export interface ClusterUpdaterRunOptions {
   retention?: number;
   /** See RunUpdaterOptions.allowEmpty. */
   allowEmpty?: boolean;
+  /** Records the updater skipped, each with the reason. */
+  warn?(message: string): void;
 }
 
 export async function runUpdaterInCluster(store: Store, updater: Updater, location: string, opts: ClusterUpdaterRunOptions = {}): Promise<ClusterUpdaterRun> {
-  const runOpts = { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.retention !== undefined ? { retention: opts.retention } : {}), ...(opts.allowEmpty ? { allowEmpty: true } : {}) };
+  const runOpts = {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    ...(opts.retention !== undefined ? { retention: opts.retention } : {}),
+    ...(opts.allowEmpty ? { allowEmpty: true } : {}),
+    ...(opts.warn ? { warn: opts.warn } : {}),
+  };
   const c = store.coordination;
   if (!c) return { kind: 'ran', result: await runUpdater(store, updater, location, runOpts) };
   const locked = async (): Promise<ClusterUpdaterRun> => {

@@ -210,7 +210,19 @@ export async function* readFeedDocuments(
   if (first.length >= 4 && first.readUInt32LE(0) === 0x04034b50) {
     throw bad(location, 'a zip archive can only be read from a file or a URL ending in .zip');
   }
-  if (!gzip && !isTar) {
+  if (gzip) {
+    // A .tar.gz, or one gzip-compressed document (a .json.gz): the decompressed bytes are read the same way.
+    const gunzip = createGunzip();
+    pipelineCb(Readable.from(rest()), gunzip, () => {});
+    try {
+      yield* readFeedDocuments(gunzip, location, wanted);
+    } catch (e) {
+      if (e instanceof ClairError) throw e;
+      throw bad(location, `not a readable gzip stream: ${(e as Error).message}`, e);
+    }
+    return;
+  }
+  if (!isTar) {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of rest()) {
@@ -225,8 +237,7 @@ export async function* readFeedDocuments(
   const source = Readable.from(rest());
   let failure: unknown;
   // pipeline() destroys every stage on an error, so the loop below ends with it instead of waiting forever.
-  const stages: NodeJS.ReadWriteStream[] = gzip ? [createGunzip()] : [];
-  pipelineCb(source, ...(stages as [NodeJS.ReadWriteStream]), extract as unknown as NodeJS.WritableStream, (e) => {
+  pipelineCb(source, extract as unknown as NodeJS.WritableStream, (e) => {
     if (e) failure ??= e;
   });
   try {
@@ -245,7 +256,7 @@ export async function* readFeedDocuments(
     if (e instanceof ClairError) throw e;
     const cause = failure ?? e;
     if (cause instanceof ClairError) throw cause;
-    throw bad(location, `not a readable ${gzip ? 'tar.gz' : 'tar'} archive: ${(cause as Error).message}`, cause);
+    throw bad(location, `not a readable tar archive: ${(cause as Error).message}`, cause);
   }
   if (failure) throw failure instanceof ClairError ? failure : bad(location, `archive: ${(failure as Error).message}`, failure);
 }

@@ -22,6 +22,38 @@ export interface FeedOpenOptions {
   fetch?: typeof fetch;
 }
 
+/**
+ * Splits `LOCATION#key=value&key=value` for an updater that declares option keys; unknown keys are a bad-input error
+ * naming the known ones. Without declared keys the location is returned as written.
+ */
+export function splitLocationOptions(location: string, keys: readonly string[] | undefined): { location: string; options: Record<string, string> } {
+  const hash = location.lastIndexOf('#');
+  if (!keys || keys.length === 0 || hash < 0) return { location, options: {} };
+  const options: Record<string, string> = {};
+  for (const part of location.slice(hash + 1).split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    if (!keys.includes(key)) {
+      throw new ClairError('bad-input', `feed location ${location}: unknown option "${key}" (known: ${keys.join(', ')})`);
+    }
+    const value = decodeURIComponent(eq < 0 ? '' : part.slice(eq + 1)).trim();
+    if (value === '') throw new ClairError('bad-input', `feed location ${location}: option "${key}" needs a value`);
+    options[key] = value;
+  }
+  return { location: location.slice(0, hash), options };
+}
+
+/** True when the location is a folder on this machine (a path or file:// URL). */
+export async function isLocalDirectory(location: string): Promise<boolean> {
+  if (isHttpLocation(location)) return false;
+  try {
+    return (await stat(feedPath(location))).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export function isHttpLocation(location: string): boolean {
   return /^https?:\/\//i.test(location);
 }

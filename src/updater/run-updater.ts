@@ -4,7 +4,7 @@ import { ClairError } from '../model/errors.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
 import type { Store, UpdateOperationWriter } from '../store/store.ts';
-import { openFeed } from './feed-location.ts';
+import { openFeed, splitLocationOptions } from './feed-location.ts';
 import type { Updater } from './updater.ts';
 
 // Runs one updater against one feed location and stores the result as one update operation, whole or not at all.
@@ -40,6 +40,8 @@ export interface RunUpdaterOptions {
   retention?: number;
   /** Store a feed that holds no records (refused by default: see refuseEmpty). */
   allowEmpty?: boolean;
+  /** Records the updater skipped (UpdaterOptions.warn); without it they are counted in the result only. */
+  warn?(message: string): void;
 }
 
 /**
@@ -59,6 +61,8 @@ export interface UpdateRunResult {
   operation?: UpdateOperation;
   unchanged: boolean;
   records: number;
+  /** Records the updater skipped with a warning. */
+  skipped?: number;
 }
 
 function parseFingerprint(s: string | undefined): Fingerprint | undefined {
@@ -77,16 +81,20 @@ export async function runUpdater(
   opts: RunUpdaterOptions = {},
 ): Promise<UpdateRunResult> {
   if (updater.delta) return runDeltaUpdater(store, updater, location, opts);
-  const parser = `${updater.name}@${updater.version}`;
-  const latest = (await store.listUpdateOperations(updater.name))[0];
+  const { location: target, options } = splitLocationOptions(location, updater.locationOptions);
+  const name = updater.operationName?.(options) ?? updater.name;
+  // The options are part of the parser's identity: the same bytes read with another filter are another result.
+  const optionText = Object.entries(options).map(([k, v]) => `${k}=${v}`).join('&');
+  const parser = `${updater.name}@${updater.version}${optionText ? '#' + optionText : ''}`;
+  const latest = (await store.listUpdateOperations(name))[0];
   const prev = parseFingerprint(latest?.fingerprint);
   const openOpts = {
     ...(prev?.parser === parser && prev.etag ? { etag: prev.etag } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
   };
-  const opened = updater.open ? await updater.open(location, openOpts) : await openFeed(location, openOpts);
-  if ('notModified' in opened) return { updater: updater.name, unchanged: true, records: 0 };
+  const opened = updater.open ? await updater.open(target, openOpts) : await openFeed(target, openOpts);
+  if ('notModified' in opened) return { updater: name, unchanged: true, records: 0 };
 
   const hash = createHash('sha256');
   const hasher = new Transform({
@@ -96,10 +104,15 @@ export async function runUpdater(
     },
   });
   const feed = pipeline(opened.stream, hasher, () => {});
-  const writer = await store.beginUpdateOperation(updater.name);
+  const writer = await store.beginUpdateOperation(name);
   let records = 0;
+  let skipped = 0;
+  const warn = (message: string): void => {
+    skipped++;
+    opts.warn?.(message);
+  };
   try {
-    records += await writeInBatches(writer, updater.parse(feed, { location }));
+    records += await writeInBatches(writer, updater.parse(feed, { location, options, warn }));
     // The parser may stop before the last byte (trailing whitespace): hash all of it.
     for await (const _ of feed) void _;
   } catch (e) {
@@ -111,12 +124,12 @@ export async function runUpdater(
   const fp: Fingerprint = { parser, sha256: hash.digest('hex'), ...(opened.etag ? { etag: opened.etag } : {}) };
   if (prev && prev.parser === fp.parser && prev.sha256 === fp.sha256) {
     await writer.abort();
-    return { updater: updater.name, unchanged: true, records };
+    return { updater: name, unchanged: true, records, skipped };
   }
-  await refuseEmpty(writer, updater.name, location, records, opts);
+  await refuseEmpty(writer, name, location, records, opts);
   const operation = await writer.commit(JSON.stringify(fp));
-  await pruneUpdateOperations(store, updater.name, opts.retention ?? DEFAULT_UPDATE_RETENTION);
-  return { updater: updater.name, operation, unchanged: false, records };
+  await pruneUpdateOperations(store, name, opts.retention ?? DEFAULT_UPDATE_RETENTION);
+  return { updater: name, operation, unchanged: false, records, skipped };
 }
 
 /**

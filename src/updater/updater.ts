@@ -24,6 +24,16 @@ export interface Updater {
    * and the engine writes previous records it keeps plus the new ones, so each operation still holds the full set.
    */
   readonly delta?: DeltaSource;
+  /**
+   * Option keys this updater reads from a `#key=value&key=value` suffix of its location (osv: `#ecosystems=PyPI,npm`).
+   * Updaters without it get the location as written, `#` included.
+   */
+  readonly locationOptions?: readonly string[];
+  /**
+   * The update-operation name for these location options (default: the updater's name). Two sources of one updater
+   * with different options (OSV's PyPI and npm zips) are then separate feeds, each replaced only by its own next run.
+   */
+  operationName?(options: Readonly<Record<string, string>>): string;
 }
 
 export interface DeltaSource {
@@ -53,4 +63,11 @@ export type DeltaFetchResult =
 export interface UpdaterOptions {
   /** Where the bytes came from, for error messages. */
   location: string;
+  /** The location's `#key=value` options (only keys the updater declares in locationOptions). */
+  options?: Readonly<Record<string, string>>;
+  /**
+   * A record that cannot be used (bad JSON in one file of a thousand) is skipped with a warning rather than failing
+   * the whole feed; what makes the feed as a whole unreadable is still a bad-feed error.
+   */
+  warn?(message: string): void;
 }

@@ -1,0 +1,178 @@
+import { newVulnerability, type Vulnerability } from '../../model/vulnerability.ts';
+import { ecosystemByOsvName } from './ecosystems.ts';
+import { advisorySeverity, type SeverityEntry } from './severity.ts';
+
+// One OSV record (https://ossf.github.io/osv-schema/) → clair-ts vulnerability records: one per affected package and
+// affected interval. An interval is what one `introduced` opens and the next `fixed`, `last_affected` or `limit`
+// closes, in the order the record lists its events (OSV asks publishers to list them sorted; every feed here does).
+// A package with no SEMVER or ECOSYSTEM range but a `versions` list gets one record holding that list. GIT ranges
+// (commit hashes) say nothing about a released package and are ignored.
+
+/** A record that cannot be used; the updater skips it with a warning. */
+export class BadRecordError extends Error {}
+
+export interface Interval {
+  /** "" = from the first version. */
+  introduced: string;
+  /** Exclusive upper bound (OSV fixed, or a range limit); "" when none. */
+  fixed: string;
+  /** Inclusive upper bound; "" when none. */
+  lastAffected: string;
+}
+
+interface OsvEvent {
+  introduced?: unknown;
+  fixed?: unknown;
+  last_affected?: unknown;
+  limit?: unknown;
+}
+
+/** The affected intervals of one OSV range's events. */
+export function intervalsOfEvents(events: readonly OsvEvent[]): Interval[] {
+  const out: Interval[] = [];
+  let open: string | undefined;
+  let limit = '';
+  for (const e of events) {
+    if (typeof e !== 'object' || e === null) throw new BadRecordError('range event is not an object');
+    const keys = Object.keys(e).filter((k) => k === 'introduced' || k === 'fixed' || k === 'last_affected' || k === 'limit');
+    if (keys.length !== 1) throw new BadRecordError(`range event ${JSON.stringify(e)} must have exactly one of introduced, fixed, last_affected, limit`);
+    const key = keys[0]!;
+    const value = (e as Record<string, unknown>)[key];
+    if (typeof value !== 'string' || value.trim() === '') throw new BadRecordError(`range event ${key} is not a version string`);
+    if (key === 'introduced') {
+      // A second introduced while one is open adds nothing: the open interval already covers it.
+      if (open === undefined) open = value === '0' ? '' : value;
+    } else if (key === 'limit') {
+      limit = value === '*' ? '' : value;
+    } else {
+      // A fix without an introduced before it closes an interval from the first version (seen in old records).
+      const from = open ?? '';
+      out.push(key === 'fixed' ? { introduced: from, fixed: value, lastAffected: '' } : { introduced: from, fixed: '', lastAffected: value });
+      open = undefined;
+    }
+  }
+  if (open !== undefined) out.push({ introduced: open, fixed: limit, lastAffected: '' });
+  return out;
+}
+
+export interface ConvertOptions {
+  /** Update-operation name stored in each record's `updater`. */
+  updater: string;
+  /** Only these ecosystems (OSV names, lowercase); all language ecosystems when undefined. */
+  ecosystems?: ReadonlySet<string>;
+}
+
+export interface Converted {
+  records: Vulnerability[];
+  withdrawn: boolean;
+  /** Affected entries of ecosystems not wanted here (other ecosystems, or ones clair-ts does not match). */
+  skippedAffected: number;
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string' && s.trim() !== '').map((s) => s.trim()) : [];
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+/** The advisory's page: GitHub's for GHSA, the publisher's own where the record says, else OSV's. */
+function advisoryPage(id: string, db: Json | undefined): string {
+  if (id.startsWith('GHSA-')) return `https://github.com/advisories/${id}`;
+  const url = db ? str(db.url) : '';
+  if (/^https?:\/\//.test(url)) return url;
+  if (id.startsWith('RUSTSEC-')) return `https://rustsec.org/advisories/${id}.html`;
+  return `https://osv.dev/vulnerability/${id}`;
+}
+
+function severityEntries(v: unknown): SeverityEntry[] {
+  if (!Array.isArray(v)) return [];
+  return v.filter(isObject).map((e) => ({ type: str(e.type), score: str(e.score) })).filter((e) => e.type && e.score);
+}
+
+/** Records of one OSV document; BadRecordError when it is not an OSV record. */
+export function convertOsvRecord(doc: unknown, opts: ConvertOptions): Converted {
+  if (!isObject(doc)) throw new BadRecordError('not a JSON object');
+  const id = str(doc.id).trim();
+  if (!id) throw new BadRecordError('no "id"');
+  if (doc.withdrawn !== undefined && doc.withdrawn !== null && doc.withdrawn !== '') return { records: [], withdrawn: true, skippedAffected: 0 };
+  if (!Array.isArray(doc.affected)) throw new BadRecordError(`${id}: no "affected" list`);
+  const aliases = [...new Set(strings(doc.aliases).filter((a) => a !== id))];
+  const db = isObject(doc.database_specific) ? doc.database_specific : undefined;
+  const summary = str(doc.summary).trim();
+  const details = str(doc.details).trim();
+  const description = summary && details && !details.startsWith(summary) ? `${summary}\n\n${details}` : details || summary;
+  const refs = Array.isArray(doc.references) ? doc.references.filter(isObject).map((r) => str(r.url)).filter((u) => /^https?:\/\//.test(u)) : [];
+  const links = [...new Set([advisoryPage(id, db), ...refs])].join(' ');
+  const recordSeverity = advisorySeverity(severityEntries(doc.severity), db ? str(db.severity) : undefined);
+  const issued = /^\d{4}-\d\d-\d\d/.test(str(doc.published)) && !str(doc.published).startsWith('0001-') ? str(doc.published) : '';
+
+  const records: Vulnerability[] = [];
+  let skippedAffected = 0;
+  for (const a of doc.affected) {
+    if (!isObject(a) || !isObject(a.package)) throw new BadRecordError(`${id}: an affected entry has no package`);
+    const eco = ecosystemByOsvName(str(a.package.ecosystem));
+    if (!eco || (opts.ecosystems && !opts.ecosystems.has(eco.osv.toLowerCase()))) {
+      skippedAffected++;
+      continue;
+    }
+    const rawName = str(a.package.name).trim();
+    if (!rawName) throw new BadRecordError(`${id}: an affected ${eco.osv} package has no name`);
+    const severity = advisorySeverity(severityEntries(a.severity)) ?? recordSeverity;
+    const adb = isObject(a.database_specific) ? a.database_specific : undefined;
+    const informational = str(adb?.informational) || str(db?.informational);
+    const functions = affectedFunctions(a);
+    const base = {
+      updater: opts.updater,
+      name: id,
+      description,
+      issued,
+      links,
+      severity: severity?.severity ?? '',
+      normalizedSeverity: severity?.normalized ?? ('Unknown' as const),
+      package: { name: eco.normalizeName(rawName), kind: 'binary' as const, module: '', arch: '' },
+      repo: { name: eco.repository, key: '', uri: eco.uri, cpe: '' },
+      versionScheme: eco.scheme,
+      ...(aliases.length > 0 ? { aliases } : {}),
+      ...(informational ? { informational } : {}),
+      ...(functions.length > 0 ? { functions } : {}),
+    };
+    const ranges = Array.isArray(a.ranges) ? a.ranges.filter(isObject) : [];
+    const ordered = ranges.filter((r) => r.type === 'SEMVER' || r.type === 'ECOSYSTEM');
+    if (ordered.length > 0) {
+      for (const r of ordered) {
+        if (!Array.isArray(r.events)) throw new BadRecordError(`${id}: a ${str(r.type)} range has no events`);
+        for (const iv of intervalsOfEvents(r.events as OsvEvent[])) {
+          records.push(newVulnerability({ ...base, fixedInVersion: iv.fixed, range: { introduced: iv.introduced, lastAffected: iv.lastAffected } }));
+        }
+      }
+      continue;
+    }
+    const versions = strings(a.versions);
+    if (versions.length > 0) records.push(newVulnerability({ ...base, affectedVersions: versions }));
+    // Neither a range nor a version list: nothing to decide with (GIT-only ranges); no record.
+  }
+  return { records, withdrawn: false, skippedAffected };
+}
+
+/** RustSec's affected functions and Go's vulnerable symbols, as "path::fn" / "pkg.Symbol". */
+function affectedFunctions(a: Json): string[] {
+  const es = isObject(a.ecosystem_specific) ? a.ecosystem_specific : undefined;
+  const out: string[] = [];
+  const affects = es && isObject(es.affects) ? es.affects : undefined;
+  if (affects) out.push(...strings(affects.functions));
+  if (es && Array.isArray(es.imports)) {
+    for (const imp of es.imports.filter(isObject)) {
+      const path = str(imp.path);
+      for (const s of strings(imp.symbols)) out.push(path ? `${path}.${s}` : s);
+    }
+  }
+  return [...new Set(out)];
+}
