@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { isClairError } from '../../model/errors.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import { requireSharedData } from '../../../test/support/shared-data.ts';
 import { makeTar } from '../../../test/support/tar-layer.ts';
+import { makeZip } from '../../../test/support/zip-archive.ts';
 import { alpineUpdater } from './updater.ts';
 
 const SECDB = join(import.meta.dirname, 'testdata/secdb');
@@ -44,7 +44,7 @@ test('alpine secdb: one document, a .tar.gz and a .zip of the folder give the sa
     const doc = readFileSync(join(SECDB, 'v3.19/main.json'));
     writeFileSync(join(dir, 'secdb.tar.gz'), gzipSync(await makeTar([{ path: 'secdb/v3.19/main.json', content: doc }, { path: 'secdb/last-update', content: '1' }])));
     assert.deepEqual((await records(join(dir, 'secdb.tar.gz'))).map(key).sort(), want);
-    execFileSync('python3', ['-c', `import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w'); z.write(sys.argv[2],'v3.19/main.json'); z.close()`, join(dir, 'secdb.zip'), join(SECDB, 'v3.19/main.json')]);
+    writeFileSync(join(dir, 'secdb.zip'), makeZip([{ path: 'v3.19/', content: '' }, { path: 'v3.19/main.json', content: doc }]));
     assert.deepEqual((await records(join(dir, 'secdb.zip'))).map(key).sort(), want);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -89,4 +89,34 @@ test('alpine secdb: versions apk calls invalid are kept, never abort the feed', 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('alpine secdb: the site (URL) is read branch by branch from its index; missing documents are skipped', async () => {
+  const doc = readFileSync(join(SECDB, 'v3.19/main.json'));
+  const requested: string[] = [];
+  const fakeFetch = (async (url: string | URL) => {
+    const u = String(url);
+    requested.push(u);
+    if (u === 'https://secdb.example/') return new Response('<a href="v3.19/">v3.19/</a> <a href="edge/">edge/</a> <a href="last-update">x</a>');
+    if (u === 'https://secdb.example/v3.19/main.json') return new Response(doc);
+    return new Response('not here', { status: 404 });
+  }) as typeof fetch;
+  const opened = await alpineUpdater.open!('https://secdb.example/', { fetch: fakeFetch });
+  if ('notModified' in opened) throw new Error('not modified');
+  const got: Vulnerability[] = [];
+  for await (const v of alpineUpdater.parse(opened.stream, { location: 'https://secdb.example/' })) got.push(v);
+  assert.equal(got.length, 81);
+  assert.deepEqual(requested, [
+    'https://secdb.example/',
+    'https://secdb.example/edge/main.json',
+    'https://secdb.example/edge/community.json',
+    'https://secdb.example/v3.19/main.json',
+    'https://secdb.example/v3.19/community.json',
+  ]);
+  const failing = (async () => new Response('boom', { status: 503 })) as unknown as typeof fetch;
+  const broken = await alpineUpdater.open!('https://secdb.example/', { fetch: failing });
+  if ('notModified' in broken) throw new Error('not modified');
+  await assert.rejects(async () => {
+    for await (const _ of alpineUpdater.parse(broken.stream, { location: 'https://secdb.example/' })) void _;
+  }, /HTTP 503/);
 });
