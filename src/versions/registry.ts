@@ -5,6 +5,7 @@ import { ClairError } from '../model/errors.ts';
 import { apk2 } from './apk2.ts';
 import { apk, apk3 } from './apk3.ts';
 import { dpkg } from './dpkg.ts';
+import { go } from './go.ts';
 import { npm } from './npm.ts';
 import { pypi } from './pypi.ts';
 import { rpm } from './rpm.ts';
@@ -19,6 +20,7 @@ export const versionSchemes: ReadonlyMap<string, VersionScheme> = new Map([
   [apk.id, apk],
   [pypi.id, pypi],
   [npm.id, npm],
+  [go.id, go],
 ]);
 
 /** The scheme with this id. Throws ClairError('unsupported') naming the known ids. */
