@@ -2,7 +2,7 @@ import { printable } from '../model/printable.ts';
 import { ClairError } from '../model/errors.ts';
 import { parseSeverity } from '../model/severity.ts';
 import { indexReportJson, vulnerabilityReportJson } from '../model/clair-json.ts';
-import { allMatchers, allScanners, allUpdaters, findUpdater } from '../ecosystems/registry.ts';
+import { allMatchers, allScanners, allUpdaters, buildEcosystems, findUpdater } from '../ecosystems/registry.ts';
 import { Indexer, type IndexResult } from '../indexer/indexer.ts';
 import { buildVulnerabilityReport, findings } from '../matcher/vulnerability-report.ts';
 import { uncoveredPackages } from '../matcher/match.ts';
@@ -14,6 +14,7 @@ import { versionSchemes } from '../versions/registry.ts';
 import { compareLines } from '../versions/compare-stdin.ts';
 import { EXIT_ERROR, EXIT_FOUND, EXIT_OK } from './cli-error.ts';
 import { resolveDbLocation } from '../config/db-location.ts';
+import { loadEcosystemOptions } from '../config/ecosystem-options.ts';
 import type { CliIo } from './io.ts';
 import { openAnyImage } from './open-image.ts';
 import { atOrAbove, renderIndexTable, renderScanTable, shortDigest } from './render-table.ts';
@@ -70,7 +71,8 @@ async function indexImage(store: Store, ref: string, opts: ImageFlags, io: CliIo
     },
   });
   try {
-    const indexer = new Indexer(store, allScanners());
+    // No config file here: the scanners' options come from the environment (config/ecosystem-options.ts).
+    const indexer = new Indexer(store, allScanners(buildEcosystems(loadEcosystemOptions({}, io.env))));
     const result = await indexer.index(image, {
       progress: (e) => {
         if (!io.isTTY) return;

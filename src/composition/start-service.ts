@@ -65,9 +65,11 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-async function registryEcosystems(): Promise<Ecosystems> {
+async function registryEcosystems(config: ServeConfig, env: NodeJS.ProcessEnv): Promise<Ecosystems> {
   const r = await import('../ecosystems/registry.ts');
-  return { scanners: r.allScanners(), matchers: r.allMatchers(), updaters: r.allUpdaters() };
+  const { loadEcosystemOptions } = await import('../config/ecosystem-options.ts');
+  const ecosystems = r.buildEcosystems(loadEcosystemOptions(config.indexer, env));
+  return { scanners: r.allScanners(ecosystems), matchers: r.allMatchers(ecosystems), updaters: r.allUpdaters(ecosystems) };
 }
 
 /** Updaters to run and where their feeds are, from updaters.sets and updaters.config.<name>.url. */
@@ -106,7 +108,7 @@ export async function startService(config: ServeConfig, opts: StartOptions): Pro
     throw new ClairError('bad-input', 'matcher mode needs matcher.indexer_addr (CLAIR_TS_MATCHER_INDEXER_ADDR): the indexer to read index reports from');
   }
   // The notifier decides which manifests a record affects with the ecosystems' matchers, so notifier mode loads them too.
-  const eco = opts.ecosystems ?? (await registryEcosystems());
+  const eco = opts.ecosystems ?? (await registryEcosystems(config, env));
   const runUpdaters = (mode === 'combo' || mode === 'matcher') && !config.matcher.disableUpdaters;
   const targets = runUpdaters ? updaterTargets(config, eco.updaters) : [];
 

@@ -46,6 +46,14 @@ export const configSpec: Spec = obj({
     scanlock_retry: { kind: 'int', min: 0, doc: 'accepted for Clair compatibility, unused' },
     migrations: bool('accepted for Clair compatibility; clair-ts always migrates', true),
     airgap: bool('accepted for Clair compatibility; unused', false),
+    // Clair's key for the same file (claircore's rhel repository scanner).
+    scanner: obj({
+      repo: obj({
+        'rhel-repository-scanner': obj({
+          repo2cpe_mapping_file: str('local copy of Red Hat\'s repository-to-cpe.json: content sets of Red Hat images become CPEs (CLAIR_TS_RHEL_REPO2CPE overrides it)'),
+        }),
+      }),
+    }),
   }),
   matcher: obj({
     connstring: str('store of the matcher (combo mode uses indexer.connstring when this is empty)'),

@@ -15,7 +15,14 @@ export interface ServeConfig {
   httpListenAddr: string;
   introspectionAddr: string;
   logLevel: PinoLevel;
-  indexer: { connstring?: string; layerScanConcurrency: number; allowFileUris: boolean; allowPrivateAddresses: boolean };
+  indexer: {
+    connstring?: string;
+    layerScanConcurrency: number;
+    allowFileUris: boolean;
+    allowPrivateAddresses: boolean;
+    /** indexer.scanner.repo.rhel-repository-scanner.repo2cpe_mapping_file (see ecosystem-options.ts). */
+    rhelRepositoryCpeMappingFile?: string;
+  };
   matcher: { connstring?: string; indexerAddr?: string; periodMs: number; disableUpdaters: boolean; updateRetention: number };
   /** sets: undefined = every updater. locations: updater name → feed location given in the config. */
   updaters: { sets?: string[]; locations: Record<string, string> };
@@ -241,6 +248,7 @@ function toServeConfig(tree: Tree, source: string): ServeConfig {
   const indexerConn = opt('indexer.connstring');
   const matcherConn = opt('matcher.connstring');
   const indexerAddr = opt('matcher.indexer_addr');
+  const repo2cpe = opt('indexer.scanner.repo.rhel-repository-scanner.repo2cpe_mapping_file');
   return {
     httpListenAddr: dflt(tree, 'http_listen_addr'),
     introspectionAddr: dflt(tree, 'introspection_addr'),
@@ -250,6 +258,7 @@ function toServeConfig(tree: Tree, source: string): ServeConfig {
       layerScanConcurrency: dflt(tree, 'indexer.layer_scan_concurrency'),
       allowFileUris: dflt(tree, 'indexer.allow_file_uris'),
       allowPrivateAddresses: dflt(tree, 'indexer.allow_private_addresses'),
+      ...(repo2cpe ? { rhelRepositoryCpeMappingFile: repo2cpe } : {}),
     },
     matcher: {
       ...(matcherConn ? { connstring: matcherConn } : {}),

@@ -9,7 +9,7 @@ import { dpkg } from './dpkg/index.ts';
 import { osRelease } from './os-release/index.ts';
 import { osv } from './osv/index.ts';
 import { python } from './python/index.ts';
-import { rhel } from './rhel/index.ts';
+import { rhel, type RhelOptions } from './rhel/index.ts';
 import { rpm } from './rpm/index.ts';
 import { rustsec } from './rustsec/index.ts';
 import { ubuntu } from './ubuntu/index.ts';
@@ -18,7 +18,8 @@ import { wolfi } from './wolfi/index.ts';
 // Every ecosystem clair-ts knows. Adding one is adding its folder and a line here.
 //
 // Folder layout, the same in every ecosystem so that a reader finds a role by its file name:
-//   index.ts      the Ecosystem object (name, scanners, updaters, matchers)
+//   index.ts      the Ecosystem object (name, scanners, updaters, matchers), or the function that builds it from the
+//                 ecosystem's options (rhel): no ecosystem reads the environment or keeps state of its own
 //   scanner.ts    the scanner; a folder with several names each <what>-scanner.ts (rhel: release-scanner.ts,
 //                 content-manifest-scanner.ts); likewise updater.ts or <what>-updater.ts
 //   updater.ts    the feed parser's driver: records from the feed
@@ -29,21 +30,28 @@ import { wolfi } from './wolfi/index.ts';
 // Other files are named for the format they read (tracker-json.ts, csaf-vex.ts, status-file.ts). A package format
 // shared by several distributions (dpkg, rpm, apk) has its own folder, registered here as an ecosystem of scanners
 // only; the distributions import its parsers and matcher factories. Every folder is registered (registry.test.ts).
-export const ecosystems: readonly Ecosystem[] = [osRelease, dpkg, rpm, apk, debian, ubuntu, rhel, alpine, wolfi, python, osv, rustsec];
+export function buildEcosystems(options: EcosystemOptions = {}): Ecosystem[] {
+  return [osRelease, dpkg, rpm, apk, debian, ubuntu, rhel(options.rhel), alpine, wolfi, python, osv, rustsec];
+}
 
-export function allScanners(): Scanner[] {
+/** Each ecosystem's options, under its name; config/ecosystem-options.ts reads them from the config and environment. */
+export interface EcosystemOptions {
+  rhel?: RhelOptions;
+}
+
+export function allScanners(ecosystems: readonly Ecosystem[] = buildEcosystems()): Scanner[] {
   // A scanner listed by several ecosystems (a distribution may name a shared format's) runs once.
   return [...new Map(ecosystems.flatMap((e) => e.scanners).map((s) => [s.name, s])).values()];
 }
 
-export function allUpdaters(): Updater[] {
+export function allUpdaters(ecosystems: readonly Ecosystem[] = buildEcosystems()): Updater[] {
   return ecosystems.flatMap((e) => e.updaters);
 }
 
-export function allMatchers(): Matcher[] {
+export function allMatchers(ecosystems: readonly Ecosystem[] = buildEcosystems()): Matcher[] {
   return ecosystems.flatMap((e) => e.matchers);
 }
 
-export function findUpdater(name: string): Updater | undefined {
-  return allUpdaters().find((u) => u.name === name);
+export function findUpdater(name: string, ecosystems: readonly Ecosystem[] = buildEcosystems()): Updater | undefined {
+  return allUpdaters(ecosystems).find((u) => u.name === name);
 }

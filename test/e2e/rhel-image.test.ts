@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { runCli } from '../support/run-cli.ts';
 import { OciLayoutWriter, buildLayer, layerTar } from '../../src/image/testdata/image-builder.ts';
 import { writeVexMirror } from '../../src/ecosystems/rhel/testdata/vex-mirror-builder.ts';
-import { REPO2CPE_ENV } from '../../src/ecosystems/rhel/repository-to-cpe.ts';
+import { REPO2CPE_ENV } from '../../src/config/ecosystem-options.ts';
 import { requireSharedData } from '../support/shared-data.ts';
 
 // Acceptance for the Red Hat family: an image built here whose base layer carries a real rpm database (go-rpmdb's
@@ -56,8 +56,8 @@ test('a RHEL image with a real rpm database and a content manifest, matched agai
   if (!rpmdb || !vex) return;
   const dir = mkdtempSync(join(tmpdir(), 'clair-ts-rhel-'));
   const db = join(dir, 'clair.db');
-  const before = process.env[REPO2CPE_ENV];
-  process.env[REPO2CPE_ENV] = join(import.meta.dirname, '../../src/ecosystems/rhel/testdata/repository-to-cpe.json');
+  // The variable the README documents, as the CLI reads it from its environment.
+  const cliEnv = { [REPO2CPE_ENV]: join(import.meta.dirname, '../../src/ecosystems/rhel/testdata/repository-to-cpe.json') };
   try {
     const base = buildLayer(await layerTar({ 'etc/os-release': OS_RELEASE, 'var/lib/rpm/rpmdb.sqlite': readFileSync(rpmdb) }), 'gzip');
     const manifest = JSON.stringify({ metadata: { icm_version: 1 }, content_sets: ['rhel-9-for-x86_64-baseos-rpms', 'rhel-9-for-x86_64-appstream-rpms'] });
@@ -80,13 +80,13 @@ test('a RHEL image with a real rpm database and a content manifest, matched agai
       },
     });
 
-    const idx = await runCli(db, ['index', ref, '--format', 'json']);
+    const idx = await runCli(db, ['index', ref, '--format', 'json'], '', cliEnv);
     assert.equal(idx.code, 0, idx.err);
     const report = JSON.parse(idx.out);
     assert.equal(Object.keys(report.packages).length, 102);
     const [dist] = Object.values(report.distributions) as any[];
     assert.deepEqual([dist.did, dist.version_id, dist.cpe], ['rhel', '9.2', 'cpe:/o:redhat:enterprise_linux:9::baseos']);
-    const repos = Object.values(report.repository as Record<string, any>).map((r) => r.cpe ?? r.name).sort();
+    const repos = Object.values(report.repository as Record<string, any>).map((r) => r.cpe || r.name).sort();
     assert.deepEqual(repos, ['cpe:/a:redhat:enterprise_linux:9::appstream', 'cpe:/o:redhat:enterprise_linux:9::baseos', 'rhel-9-for-x86_64-appstream-rpms', 'rhel-9-for-x86_64-baseos-rpms']);
     const libs = Object.entries(report.packages as Record<string, any>).find(([, p]) => p.name === 'openssl-libs')!;
     assert.deepEqual([libs[1].version, libs[1].arch, libs[1].source.name], ['1:3.0.8-1.amzn2023.0.4', 'x86_64', 'openssl']);
@@ -98,7 +98,7 @@ test('a RHEL image with a real rpm database and a content manifest, matched agai
     assert.equal(up.code, 0, up.err);
     assert.match(up.out, /rhel-vex: update operation \S+ with \d+ records/);
 
-    const scan = await runCli(db, ['scan', ref, '--format', 'json']);
+    const scan = await runCli(db, ['scan', ref, '--format', 'json'], '', cliEnv);
     assert.ok(scan.code === 0 || scan.code === 1, scan.err);
     const got = findings(JSON.parse(scan.out));
     assert.deepEqual(got.filter((f) => f.includes('CVE-2026-2673')), ['openssl-libs CVE-2026-2673']);
@@ -116,14 +116,12 @@ test('a RHEL image with a real rpm database and a content manifest, matched agai
     // (the archive was rewritten smaller on purpose: an incremental run must not read it)
     const up2 = await runCli(db, ['update', '--source', `rhel-vex=${mirror}`]);
     assert.equal(up2.code, 0, up2.err);
-    const got2 = findings(JSON.parse((await runCli(db, ['scan', ref, '--format', 'json'])).out));
+    const got2 = findings(JSON.parse((await runCli(db, ['scan', ref, '--format', 'json'], '', cliEnv)).out));
     assert.ok(got2.includes('openssl-libs CVE-2024-0727 1:3.0.9-1.el9'), got2.join('\n'));
     assert.ok(got2.includes('python3 CVE-2026-2297'), 'unchanged CVEs are still there after an incremental run');
     const up3 = await runCli(db, ['update', '--source', `rhel-vex=${mirror}`]);
     assert.match(up3.out, /unchanged/);
   } finally {
-    if (before === undefined) delete process.env[REPO2CPE_ENV];
-    else process.env[REPO2CPE_ENV] = before;
     rmSync(dir, { recursive: true, force: true });
   }
 });

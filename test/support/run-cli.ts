@@ -8,11 +8,12 @@ export interface CliRun {
   err: string;
 }
 
-export async function runCli(db: string, args: string[], stdin = ''): Promise<CliRun> {
+/** `env`: variables besides CLAIR_TS_DB (the process's own environment is not passed). */
+export async function runCli(db: string, args: string[], stdin = '', env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   let out = '';
   let err = '';
   const code = await main(args, {
-    stdout: (s) => (out += s), stderr: (s) => (err += s), stdin: Readable.from([stdin]), env: { CLAIR_TS_DB: db }, isTTY: false,
+    stdout: (s) => (out += s), stderr: (s) => (err += s), stdin: Readable.from([stdin]), env: { ...env, CLAIR_TS_DB: db }, isTTY: false,
   });
   return { code, out, err };
 }

@@ -2,7 +2,7 @@ import type { Scanner } from '../../indexer/scanner.ts';
 import type { Repository } from '../../model/repository.ts';
 import { RHEL_CPE_REPOSITORY_KEY } from './csaf-vex.ts';
 import { RPMDB_DIRS } from '../rpm/scanner.ts';
-import { configuredRepositoryCpeMapping, type RepositoryCpeMapping } from './repository-to-cpe.ts';
+import type { RepositoryCpeMapping } from './repository-to-cpe.ts';
 
 // Red Hat container builds (OSBS/Konflux) record the content sets (rpm repositories) they installed from in
 // root/buildinfo/content_manifests/<component>.json: {"content_sets": ["rhel-8-for-x86_64-appstream-rpms", …]}
@@ -33,18 +33,15 @@ export function repositoriesFromContentManifest(text: string, path: string, mapp
   return out;
 }
 
-export const contentManifestScanner: Scanner = {
+/** The scanner, with the repository-to-CPE mapping it applies (none: content sets carry no CPE). */
+export const contentManifestScanner = (mapping?: RepositoryCpeMapping): Scanner => ({
   name: 'rhel-content-manifest',
   // The mapping is an input of the result: a new mapping file must not reuse layers cached with the old one.
-  get version() {
-    const m = configuredRepositoryCpeMapping();
-    return m ? `1+${m.digest.slice(0, 12)}` : '1';
-  },
+  version: mapping ? `1+${mapping.digest.slice(0, 12)}` : '1',
   kind: 'repository',
   maxFileSize: 4 * 1024 * 1024,
   wants: ({ path }) => path.endsWith('.json') && MANIFEST_DIRS.some((d) => path.startsWith(d) && !path.slice(d.length).includes('/')),
   scan(files) {
-    const mapping = configuredRepositoryCpeMapping();
     const repositories = [];
     const errors: string[] = [];
     for (const f of files) {
@@ -57,4 +54,4 @@ export const contentManifestScanner: Scanner = {
     }
     return { repositories, errors };
   },
-};
+});

@@ -64,10 +64,10 @@ test('content manifests: content sets become repositories, mapped to CPEs; a bro
   // claircore's layers: an embedded content manifest (content-set-1, content-set-2), and one a vendor replaced by text.
   const { execFileSync } = await import('node:child_process');
   const member = (tarFile: string, path: string) => execFileSync('tar', ['xOf', join(dir, tarFile), path], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
-  const good = await contentManifestScanner.scan([file('root/buildinfo/content_manifests/foo-1.1-2.json', member('layer-with-embedded-cs.tar', 'root/buildinfo/content_manifests/foo-1.1-2.json'))]);
+  const good = await contentManifestScanner().scan([file('root/buildinfo/content_manifests/foo-1.1-2.json', member('layer-with-embedded-cs.tar', 'root/buildinfo/content_manifests/foo-1.1-2.json'))]);
   assert.deepEqual(good.repositories!.flatMap((r) => r.repositories.map((x) => x.name)), ['content-set-1', 'content-set-2']);
   assert.deepEqual(good.repositories![0]!.packageDbPrefixes, ['var/lib/rpm/', 'usr/lib/sysimage/rpm/']);
-  const bad = await contentManifestScanner.scan([file('root/buildinfo/content_manifests/ubi8-container-8.7-1112.json', member('layer-with-invalid-content-manifests-json.tar', 'root/buildinfo/content_manifests/ubi8-container-8.7-1112.json'))]);
+  const bad = await contentManifestScanner().scan([file('root/buildinfo/content_manifests/ubi8-container-8.7-1112.json', member('layer-with-invalid-content-manifests-json.tar', 'root/buildinfo/content_manifests/ubi8-container-8.7-1112.json'))]);
   assert.deepEqual(bad.repositories, []);
   assert.match(bad.errors![0]!, /ubi8-container-8\.7-1112\.json: content manifest is not JSON/);
 });

@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { ClairError } from '../../model/errors.ts';
 
 // Red Hat's repository-to-CPE mapping (https://security.access.redhat.com/data/metrics/repository-to-cpe.json):
 // {"data": {"<content set / repository id>": {"cpes": ["cpe:/o:redhat:enterprise_linux:8::baseos", …]}, …}}.
 // It turns the content sets an image's content manifest names into the CPEs VEX records are written against.
 //
-// The indexer reads it from a local copy named by CLAIR_TS_RHEL_REPO2CPE (download it next to the VEX mirror);
-// without it, content sets are still reported but carry no CPE, and the matcher falls back to the release CPE.
+// The indexer reads a local copy (download it next to the VEX mirror) named in its configuration: see
+// src/config/ecosystem-options.ts. Without it, content sets are still reported but carry no CPE, and the matcher
+// falls back to the release CPE.
 
-export const REPO2CPE_ENV = 'CLAIR_TS_RHEL_REPO2CPE';
 export const REPO2CPE_URL = 'https://security.access.redhat.com/data/metrics/repository-to-cpe.json';
 
 export interface RepositoryCpeMapping {
@@ -34,22 +33,4 @@ export function parseRepositoryCpeMapping(bytes: Buffer, source: string): Reposi
     if (Array.isArray(list)) cpes.set(repo, list.filter((c): c is string => typeof c === 'string'));
   }
   return { cpes, digest: createHash('sha256').update(bytes).digest('hex') };
-}
-
-let cached: { path: string; mapping: RepositoryCpeMapping } | undefined;
-
-/** The mapping named by CLAIR_TS_RHEL_REPO2CPE, read once per path; undefined when the variable is unset. */
-export function configuredRepositoryCpeMapping(env: NodeJS.ProcessEnv = process.env): RepositoryCpeMapping | undefined {
-  const path = env[REPO2CPE_ENV];
-  if (!path) return undefined;
-  if (cached?.path !== path) {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(path);
-    } catch (e) {
-      throw new ClairError('bad-input', `${REPO2CPE_ENV}=${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    cached = { path, mapping: parseRepositoryCpeMapping(bytes, path) };
-  }
-  return cached.mapping;
 }

@@ -64,7 +64,7 @@ test('rpm scanner: a damaged or truncated database is an error for that database
 });
 
 test('coalesce: content-manifest repositories attach to every rpm package, not to dpkg ones; whiteouts remove the db', async () => {
-  const repos = await contentManifestScanner.scan([file('root/buildinfo/content_manifests/x.json', Buffer.from('{"content_sets":["rhel-9-for-x86_64-baseos-rpms"]}'))]);
+  const repos = await contentManifestScanner().scan([file('root/buildinfo/content_manifests/x.json', Buffer.from('{"content_sets":["rhel-9-for-x86_64-baseos-rpms"]}'))]);
   const pkg = (name: string, db: string) => ({ name, version: '1-1', kind: 'binary' as const, arch: 'x86_64', module: '', cpe: '', packageDb: db, repositoryHint: '' });
   const layer = (n: number, parts: Partial<LayerReport>): LayerReport => ({
     digest: `sha256:${String(n).repeat(64)}`, scannerSet: 's', packageDbs: [], distributions: [], repositories: [], whiteouts: [], opaqueDirs: [], errors: [], size: 0, ...parts,
