@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apkTestImage } from '../support/distro-images.ts';
+import { apkTestImage, scanFindings } from '../support/distro-images.ts';
 import { runCli } from '../support/run-cli.ts';
 import { requireSharedData } from '../support/shared-data.ts';
 
@@ -43,7 +43,7 @@ test('Alpine 3.19 image: scan reports what secdb says, with fixed-in versions an
     const scan = await runCli(db, ['scan', image.ref]);
     assert.equal(scan.code, 0, scan.err);
     assert.doesNotMatch(scan.err, /not checked/);
-    const rows = scan.out.split('\n').filter((l) => /^(CVE|ALPINE)-/.test(l)).map((l) => l.split(/\s+/).join(' ')).sort();
+    const rows = scanFindings(scan.out).map((r) => r.split(' | ').join(' ')).sort();
     assert.deepEqual(rows, [
       `CVE-2024-58251 busybox 1.36.1-r19 1.36.1-r21 ${baseDigest}`,
       `CVE-2024-58251 busybox-binsh 1.36.1-r19 1.36.1-r21 ${baseDigest}`,

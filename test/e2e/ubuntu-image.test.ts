@@ -4,7 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { txtarFiles, ubuntuTestImage } from '../support/distro-images.ts';
+import { scanFindings, txtarFiles, ubuntuTestImage } from '../support/distro-images.ts';
 import { runCli } from '../support/run-cli.ts';
 import { requireSharedData } from '../support/shared-data.ts';
 import { makeTar } from '../support/tar-layer.ts';
@@ -69,7 +69,7 @@ test('Ubuntu 18.04 image: Canonical\'s OSV records, Pro-only fixes marked, --fai
     const scan = await runCli(db, ['scan', image.ref]);
     assert.equal(scan.code, 0, scan.err);
     assert.doesNotMatch(scan.err, /not checked/);
-    const rows = scan.out.split('\n').filter((l) => /^CVE-/.test(l)).map((l) => l.split(/\s{2,}/).join(' | '));
+    const rows = scanFindings(scan.out);
     assert.deepEqual(rows, [
       `CVE-2021-3782 | libwayland-client0 | 1.16.0-1ubuntu1.1~18.04.3 | 1.16.0-1ubuntu1.1~18.04.4 | ${change}`,
       `CVE-2022-24823 | libnetty-java | 1:4.1.7-4 | 1:4.1.7-4ubuntu0.1+esm3 (Ubuntu Pro) | ${change}`,
@@ -103,8 +103,8 @@ test('Ubuntu 18.04 image: Canonical\'s OSV records, Pro-only fixes marked, --fai
     const db2 = join(dir, 'clair2.db');
     assert.equal((await runCli(db2, ['update', '--source', `ubuntu=${join(dir, 'main.tar.gz')}`])).code, 0);
     assert.deepEqual(
-      (await runCli(db2, ['scan', image.ref])).out.split('\n').filter((l) => /^CVE-/.test(l)).length,
-      rows.length,
+      scanFindings((await runCli(db2, ['scan', image.ref])).out),
+      rows,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

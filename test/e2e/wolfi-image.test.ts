@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildLayer, layerTar, OciLayoutWriter } from '../../src/image/testdata/image-builder.ts';
+import { scanFindings } from '../support/distro-images.ts';
 import { runCli } from '../support/run-cli.ts';
 import { requireSharedData } from '../support/shared-data.ts';
 
@@ -23,7 +24,7 @@ async function image(dir: string, osRelease: string, base: string, upgraded: str
   return `oci:${join(dir, 'image')}:test`;
 }
 
-const rows = (out: string) => out.split('\n').filter((l) => /^(CVE|GHSA)-/.test(l)).map((l) => l.split(/\s+/).slice(0, 4).join(' ')).sort();
+const rows = (out: string) => scanFindings(out).map((r) => r.split(' | ').slice(0, 4).join(' ')).sort();
 
 test('Wolfi image: scan against Wolfi\'s security.json; "0" entries never reported', async (t) => {
   const feed = requireSharedData(t, 'feeds/wolfi-chainguard/vunnel/wolfi/input/secdb/security.json');

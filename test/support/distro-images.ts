@@ -117,3 +117,29 @@ export async function ubuntuTestImage(
   await w.writeIndex([{ descriptor: full.manifest, tag: 'changed' }, { descriptor: only.manifest, tag: 'base' }]);
   return { ref: `oci:${join(dir, 'image')}:changed`, baseRef: `oci:${join(dir, 'image')}:base`, layers: [base, change] };
 }
+
+/**
+ * The finding rows of `scan`'s table output, cell by header ("VULNERABILITY", "PACKAGE", "FIXED IN", …), read by
+ * the headers' column positions so a cell with spaces ("1.0 (Ubuntu Pro)") and an empty one stay whole.
+ */
+export function scanTableRows(out: string): Record<string, string>[] {
+  const rows: Record<string, string>[] = [];
+  const lines = out.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const header = lines[i]!;
+    if (!/^ECOSYSTEM\s+VULNERABILITY\s/.test(header)) continue;
+    const cols = [...header.matchAll(/\S+(?: \S+)*/g)].map((m) => ({ name: m[0], start: m.index! }));
+    for (i++; i < lines.length && lines[i]!.trim() !== ''; i++) {
+      const line = lines[i]!;
+      const row: Record<string, string> = {};
+      cols.forEach((c, k) => (row[c.name] = line.slice(c.start, cols[k + 1]?.start ?? line.length).trim()));
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+/** "VULNERABILITY | PACKAGE | INSTALLED | FIXED IN | LAYER" per finding row, in output order. */
+export function scanFindings(out: string): string[] {
+  return scanTableRows(out).map((r) => [r['VULNERABILITY'], r['PACKAGE'], r['INSTALLED'], r['FIXED IN'], r['LAYER']].join(' | '));
+}

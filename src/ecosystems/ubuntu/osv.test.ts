@@ -53,7 +53,7 @@ test('ubuntu OSV: withdrawn records affect no one; unfixed entries affect every 
   assert.ok(got.includes('25.10 netty - [,] '));
 });
 
-test('ubuntu OSV: versions outside every range are affected exactly; a plain entry makes the Pro one redundant; variants skipped', () => {
+test('ubuntu OSV: versions outside every range are affected exactly; one of a plain and a Pro entry speaks (the plain fix, else the Pro fix); variants skipped', () => {
   const doc = {
     id: 'UBUNTU-CVE-2099-1', upstream: ['CVE-2099-1'], severity: [{ type: 'Ubuntu', score: 'high' }],
     affected: [
@@ -62,6 +62,9 @@ test('ubuntu OSV: versions outside every range are affected exactly; a plain ent
       { package: { ecosystem: 'Ubuntu:Pro:FIPS:22.04:LTS', name: 'foo' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.1-1fips1' }] }] },
       { package: { ecosystem: 'Ubuntu:24.04:LTS', name: 'foo' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { last_affected: '2.0-1' }] }] },
       { package: { ecosystem: 'Ubuntu:24.10', name: 'foo' }, versions: ['2.1-1'] },
+      // No fix in the release's archive, one in Pro: the Pro fix is the one to report.
+      { package: { ecosystem: 'Ubuntu:20.04:LTS', name: 'foo' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }] }] },
+      { package: { ecosystem: 'Ubuntu:Pro:20.04:LTS', name: 'foo', purl: 'pkg:deb/ubuntu/foo@0.9-1+esm1?arch=source&distro=esm-apps/focal' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '0.9-1+esm1' }] }] },
     ],
   } as never;
   assert.deepEqual(ubuntuOsvRecords(doc, 'doc').map(key), [
@@ -69,6 +72,7 @@ test('ubuntu OSV: versions outside every range are affected exactly; a plain ent
     '22.04 foo - [0.9-3,0.9-3] ',
     '24.04 foo - [,2.0-1] ',
     '24.10 foo - [2.1-1,2.1-1] ',
+    '20.04 foo 0.9-1+esm1 (Ubuntu Pro) [,] Ubuntu Pro (esm-apps)',
   ]);
 });
 

@@ -15,8 +15,9 @@ import { normalizeUbuntuPriority } from './severity.ts';
 //   a range without "fixed" (or with last_affected) is affected with no fix. introduced "0" means from the start.
 // - a Pro entry's fix is not available to a plain image: its fixed_in_version says "(Ubuntu Pro)", so a report never
 //   offers it as an upgrade a plain image can make; an image with the Pro package installed compares past it.
-// - where a record has both a plain and a Pro entry for the same release and package, the plain one is what the
-//   image can get: the Pro entry adds nothing and is left out.
+// - where a record has both a plain and a Pro entry for the same release and package, one of them speaks for the
+//   pair (two would report the issue twice): the plain entry when it has a fix (what the image can get), else the
+//   Pro entry when it has one (the only fix there is, marked as Pro's), else the plain entry.
 // - `versions` (the explicit list of affected versions) is honoured as written: OSV says a version in the list is
 //   affected whatever the ranges say, so each listed version no range covers becomes a record for exactly that
 //   version ([v, v], no fix).
@@ -130,7 +131,6 @@ export function ubuntuOsvRecords(doc: Json, location: string): Vulnerability[] {
   const severities = Array.isArray(doc['severity']) ? doc['severity'] : [];
   const priority = str(severities.map((s) => (isObject(s) && s['type'] === 'Ubuntu' ? s['score'] : undefined)).find((s) => typeof s === 'string'));
 
-  // (release, package) pairs that have a plain entry: their Pro entries add nothing for a plain image.
   const entries: { eco: UbuntuEcosystem; pkg: string; entry: { [k: string]: Json }; where: string }[] = [];
   affected.forEach((entry, i) => {
     const where = `${location}: ${id} affected[${i}]`;
@@ -140,11 +140,25 @@ export function ubuntuOsvRecords(doc: Json, location: string): Vulnerability[] {
     if (!eco || !pkg || eco.variant) return;
     entries.push({ eco, pkg, entry, where: `${where} (${pkg}, ${str(entry['package']['ecosystem'])})` });
   });
-  const plain = new Set(entries.filter((e) => !e.eco.pro).map((e) => `${e.eco.versionId}\u0000${e.pkg}`));
+  // One entry speaks for each (release, package): see the header.
+  const hasFix = (e: { entry: { [k: string]: Json } }): boolean =>
+    Array.isArray(e.entry['ranges']) && e.entry['ranges'].some((r) => isObject(r) && Array.isArray(r['events']) && r['events'].some((ev) => isObject(ev) && typeof ev['fixed'] === 'string'));
+  const groups = new Map<string, { plain: (typeof entries)[number][]; pro: (typeof entries)[number][] }>();
+  for (const e of entries) {
+    const k = `${e.eco.versionId}\u0000${e.pkg}`;
+    const g = groups.get(k) ?? { plain: [], pro: [] };
+    (e.eco.pro ? g.pro : g.plain).push(e);
+    groups.set(k, g);
+  }
+  const chosen: (typeof entries)[number][] = [];
+  for (const g of groups.values()) {
+    const usePro = g.plain.length === 0 || (!g.plain.some(hasFix) && g.pro.some(hasFix));
+    chosen.push(...(usePro ? g.pro : g.plain));
+  }
+  const speaking = new Set(chosen);
 
   const out: Vulnerability[] = [];
-  for (const { eco, pkg, entry, where } of entries) {
-    if (eco.pro && plain.has(`${eco.versionId}\u0000${pkg}`)) continue;
+  for (const { eco, pkg, entry, where } of entries.filter((e) => speaking.has(e))) {
     const release = ubuntuReleaseByVersion(eco.versionId);
     const dist: Vulnerability['dist'] = {
       did: 'ubuntu',
