@@ -6,6 +6,7 @@ import { alpine } from './alpine/index.ts';
 import { apk } from './apk/index.ts';
 import { debian } from './debian/index.ts';
 import { dpkg } from './dpkg/index.ts';
+import { npm } from './npm/index.ts';
 import { osRelease } from './os-release/index.ts';
 import { osv } from './osv/index.ts';
 import { python } from './python/index.ts';
@@ -14,6 +15,7 @@ import { rpm } from './rpm/index.ts';
 import { rustsec } from './rustsec/index.ts';
 import { ubuntu } from './ubuntu/index.ts';
 import { wolfi } from './wolfi/index.ts';
+import { ruby } from './ruby/index.ts';
 
 // Every ecosystem clair-ts knows. Adding one is adding its folder and a line here.
 //
@@ -31,7 +33,7 @@ import { wolfi } from './wolfi/index.ts';
 // shared by several distributions (dpkg, rpm, apk) has its own folder, registered here as an ecosystem of scanners
 // only; the distributions import its parsers and matcher factories. Every folder is registered (registry.test.ts).
 export function buildEcosystems(options: EcosystemOptions = {}): Ecosystem[] {
-  return [osRelease, dpkg, rpm, apk, debian, ubuntu, rhel(options.rhel), alpine, wolfi, python, osv, rustsec];
+  return [osRelease, dpkg, rpm, apk, debian, ubuntu, rhel(options.rhel), alpine, wolfi, python, npm, ruby, osv, rustsec];
 }
 
 /** Each ecosystem's options, under its name; config/ecosystem-options.ts reads them from the config and environment. */
