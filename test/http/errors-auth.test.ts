@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
-import { SignJWT } from 'jose';
+import { generateKeyPair, SignJWT } from 'jose';
 import { INTRASERVICE_ISSUER } from '../../src/http/psk-auth.ts';
 import { sha256Digest } from '../support/tar-layer.ts';
 import { debianLikeImage, manifestFor, postJson, schemaChecker, startBlobServer, startTestService } from './serve-kit.ts';
@@ -145,6 +145,12 @@ test('PSK auth: no token, bad signature, wrong issuer, expired, good', async (t)
       if (c.message) assert.match(body.message ?? '', c.message, c.name);
     }
   }
+  // Only HMAC: a token signed with a key pair is refused whatever it claims.
+  const pair = await generateKeyPair('ES256');
+  const es = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer('quay').setIssuedAt().setExpirationTime('5m').sign(pair.privateKey);
+  const esRes = await s.call('/indexer/api/v1/index_state', { headers: { authorization: `Bearer ${es}` } });
+  assert.equal(esRes.status, 401);
+  assert.match(((await esRes.json()) as { message: string }).message, /not signed with HS256, HS384, HS512/);
   // Introspection is never authenticated.
   for (const p of ['/healthz', '/readyz', '/metrics']) assert.equal((await fetch(s.introspectionUrl + p)).status, 200, p);
 });
