@@ -4,9 +4,9 @@ import { advisorySeverity, type SeverityEntry } from './severity.ts';
 
 // One OSV record (https://ossf.github.io/osv-schema/) → clair-ts vulnerability records: one per affected package and
 // affected interval. An interval is what one `introduced` opens and the next `fixed`, `last_affected` or `limit`
-// closes, in the order the record lists its events (OSV asks publishers to list them sorted; every feed here does).
-// A package with no SEMVER or ECOSYSTEM range but a `versions` list gets one record holding that list. GIT ranges
-// (commit hashes) say nothing about a released package and are ignored.
+// closes, in the order the record lists its events (OSV asks publishers to list them sorted; every feed here does,
+// which the end-to-end tests check against the schema's own sort-then-walk evaluation). A `versions` list becomes one
+// more record holding the list. GIT ranges (commit hashes) say nothing about a released package and are ignored.
 
 /** A record that cannot be used; the updater skips it with a warning. */
 export class BadRecordError extends Error {}
@@ -145,19 +145,17 @@ export function convertOsvRecord(doc: unknown, opts: ConvertOptions): Converted 
       ...(functions.length > 0 ? { functions } : {}),
     };
     const ranges = Array.isArray(a.ranges) ? a.ranges.filter(isObject) : [];
-    const ordered = ranges.filter((r) => r.type === 'SEMVER' || r.type === 'ECOSYSTEM');
-    if (ordered.length > 0) {
-      for (const r of ordered) {
-        if (!Array.isArray(r.events)) throw new BadRecordError(`${id}: a ${str(r.type)} range has no events`);
-        for (const iv of intervalsOfEvents(r.events as OsvEvent[])) {
-          records.push(newVulnerability({ ...base, fixedInVersion: iv.fixed, range: { introduced: iv.introduced, lastAffected: iv.lastAffected } }));
-        }
+    for (const r of ranges.filter((r) => r.type === 'SEMVER' || r.type === 'ECOSYSTEM')) {
+      if (!Array.isArray(r.events)) throw new BadRecordError(`${id}: a ${str(r.type)} range has no events`);
+      for (const iv of intervalsOfEvents(r.events as OsvEvent[])) {
+        records.push(newVulnerability({ ...base, fixedInVersion: iv.fixed, range: { introduced: iv.introduced, lastAffected: iv.lastAffected } }));
       }
-      continue;
     }
+    // A version is affected when a range holds it or the `versions` list names it (OSV: the union of both). PyPA
+    // lists versions that its ranges also cover, and sometimes ones they do not (GIT ranges turned into versions).
     const versions = strings(a.versions);
     if (versions.length > 0) records.push(newVulnerability({ ...base, affectedVersions: versions }));
-    // Neither a range nor a version list: nothing to decide with (GIT-only ranges); no record.
+    // Neither a range nor a version list (GIT ranges only): nothing to decide with; no record.
   }
   return { records, withdrawn: false, skippedAffected };
 }

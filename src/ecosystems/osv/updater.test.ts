@@ -39,8 +39,10 @@ test('osv: PyPA advisory-database folder (OSV YAML), withdrawn dropped, aliases 
   assert.deepEqual(warnings, []);
   // PYSEC-2023-73 (redis) is withdrawn in this snapshot.
   assert.equal((await records(store, ['redis'])).filter((v) => v.name === 'PYSEC-2023-73').length, 0);
+  // One record for its range, one for its versions list (OSV: a version is affected when either holds it).
   const waitress = (await records(store, ['waitress'])).filter((v) => v.name === 'PYSEC-2020-178');
-  assert.equal(waitress.length, 1);
+  assert.equal(waitress.length, 2);
+  assert.ok(waitress[1]!.affectedVersions!.includes('1.3.0'));
   assert.deepEqual(waitress[0]!.aliases, ['CVE-2019-16792', 'GHSA-4ppp-gpcr-7qf6', 'GHSA-j7j6-7hfx-5522']);
   assert.deepEqual([waitress[0]!.repo.name, waitress[0]!.versionScheme, waitress[0]!.fixedInVersion], ['pypi', 'pypi', '1.4.0']);
   // YAML read as strings only: a version written 1.10 stays "1.10".
