@@ -1,5 +1,5 @@
 import type { Matcher } from './matcher.ts';
-import type { VulnerabilityQuery } from './vulnerability-query.ts';
+import { queryAdmits } from './vulnerability-query.ts';
 import { decide, indexedPackages } from './match.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
 import type { Store } from '../store/store.ts';
@@ -18,18 +18,6 @@ export interface AffectedResult {
   vulnerabilities: Map<string, Vulnerability>;
   /** Manifest digest → ids of the input vulnerabilities affecting it. */
   vulnerableManifests: Record<string, string[]>;
-}
-
-/** Would the store return `v` for `q`? The same rule as the stores' queryVulnerabilities, applied in memory. */
-export function queryAdmits(q: VulnerabilityQuery, v: Vulnerability): boolean {
-  if (!q.packageNames.includes(v.package.name)) return false;
-  // Summaries often carry no updater; then there is nothing to restrict by.
-  if (q.updaterPrefix && v.updater !== '' && v.updater !== q.updaterPrefix && !v.updater.startsWith(q.updaterPrefix + '/')) return false;
-  const d = q.dist ?? {};
-  if (d.did !== undefined && v.dist.did !== '' && v.dist.did !== d.did) return false;
-  if (d.versionId !== undefined && v.dist.versionId !== '' && v.dist.versionId !== d.versionId) return false;
-  if (d.versionCodeName !== undefined && v.dist.versionCodeName !== '' && v.dist.versionCodeName !== d.versionCodeName) return false;
-  return true;
 }
 
 export async function affectedManifests(store: Store, matchers: readonly Matcher[], input: AffectedInput[]): Promise<AffectedResult> {

@@ -4,6 +4,7 @@ import type { Store } from './store.ts';
 import { newVulnerability, type Vulnerability } from '../model/vulnerability.ts';
 import type { IndexReport } from '../model/index-report.ts';
 import type { LayerReport } from '../model/layer-report.ts';
+import { queryAdmits, type VulnerabilityQuery } from '../matcher/vulnerability-query.ts';
 
 // One behavioural suite for every Store implementation: sqlite-store.test.ts and postgres-store.test.ts call it.
 
@@ -122,6 +123,52 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     assert.deepEqual(await s.deleteUpdateOperations([op2.ref, 'no-such-ref']), [op2.ref]);
     const [again] = await s.queryVulnerabilities([{ packageNames: ['openssl'], dist: { versionCodeName: 'bookworm' } }]);
     assert.deepEqual(again!.map((v) => v.name).sort(), ['CVE-1', 'CVE-3']);
+  });
+
+  // The rule for which records a query admits, defined once (queryAdmits, which the notifier runs in memory) and
+  // checked here on both stores: every combination of updater, distribution field and package name against every
+  // kind of constraint.
+  withStore('queries admit exactly what queryAdmits admits', async (s) => {
+    const records: Vulnerability[] = [];
+    const byOperation = new Map<string, Vulnerability[]>();
+    for (const [op, updater] of [['debian', 'debian'], ['debian', 'debian/bookworm'], ['debianx', 'debianx'], ['ubuntu', 'ubuntu']] as const) {
+      for (const did of ['debian', 'ubuntu', '']) {
+        for (const versionId of ['12', '']) {
+          for (const versionCodeName of ['bookworm', 'bullseye', '']) {
+            for (const pkg of ['a', 'b']) {
+              const v = newVulnerability({
+                updater, name: `R-${records.length}`, package: { name: pkg, kind: 'source', module: '', arch: '' },
+                dist: { did, versionId, versionCodeName, cpe: '', name: '', version: '', prettyName: '', arch: '' }, versionScheme: 'dpkg',
+              });
+              records.push(v);
+              byOperation.set(op, [...(byOperation.get(op) ?? []), v]);
+            }
+          }
+        }
+      }
+    }
+    for (const [op, list] of byOperation) {
+      const w = await s.beginUpdateOperation(op);
+      await w.add(list);
+      await w.commit(`fp-${op}`);
+    }
+    const queries: VulnerabilityQuery[] = [];
+    for (const packageNames of [['a'], ['a', 'b'], ['c'], []]) {
+      for (const updaterPrefix of [undefined, '', 'debian', 'debian/bookworm', 'debia', 'ubuntu']) {
+        for (const dist of [undefined, {}, { did: 'debian' }, { did: 'debian', versionId: '12' }, { versionCodeName: 'bookworm' }, { did: '' }, { did: 'ubuntu', versionId: '12', versionCodeName: 'bullseye' }]) {
+          queries.push({ packageNames, ...(updaterPrefix !== undefined ? { updaterPrefix } : {}), ...(dist !== undefined ? { dist } : {}) });
+        }
+      }
+    }
+    const answers = await s.queryVulnerabilities(queries);
+    const names = (list: { name: string }[]) => list.map((v) => v.name).sort();
+    let admitted = 0;
+    queries.forEach((q, i) => {
+      const want = names(records.filter((v) => queryAdmits(q, v)));
+      admitted += want.length;
+      assert.deepEqual(names(answers[i]!), want, `query ${JSON.stringify(q)}`);
+    });
+    assert.ok(admitted > 1000, `the cases admit only ${admitted} records in all`);
   });
 
   withStore('identical records are stored once and shared between operations', async (s) => {
