@@ -87,4 +87,11 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (notification_id, id)
   ) WITHOUT ROWID;
   `,
+  // 3: the staging table by record. Garbage collection asks "is any writer staging this record?" for every record
+  // no operation holds; without this index that was a scan of uo_staging per record, and a pruning update after a
+  // few killed runs (1.4M leftover staging rows) took over 300 s holding the write lock. (SQLite only: PostgreSQL
+  // stages in the writer's transaction, src/store/postgres/operation-writer.ts.)
+  `
+  CREATE INDEX uo_staging_vuln ON uo_staging(vuln_id);
+  `,
 ];

@@ -49,7 +49,26 @@ export class SqliteStore implements Store {
       db.close();
       throw new ClairError('bad-input', `database ${path} is not usable: ${(e as Error).message}`, { cause: e });
     }
-    return new SqliteStore(db);
+    const store = new SqliteStore(db);
+    store.#sweepDeadWriters();
+    return store;
+  }
+
+  /**
+   * Staging rows of writers that died (kill -9 mid-update) are never committed nor aborted: left alone they pile up
+   * (1.4M after 15 kills) and keep their records alive. Each writer's token starts with its process id; rows of a
+   * process that no longer exists are deleted at open, with the records only they held. A live writer, in this
+   * process or another sharing the file, is left alone.
+   */
+  #sweepDeadWriters(): void {
+    const tokens = this.#db.prepare('SELECT DISTINCT token FROM uo_staging').all().map((r) => r.token as string);
+    const dead = tokens.filter((t) => !writerAlive(t));
+    if (dead.length === 0) return;
+    const del = this.#stmt('DELETE FROM uo_staging WHERE token = ?');
+    this.#tx(() => {
+      for (const t of dead) del.run(t);
+      this.#collectGarbage();
+    });
   }
 
   #stmt(sql: string): StatementSync {
@@ -129,7 +148,9 @@ export class SqliteStore implements Store {
   }
 
   async beginUpdateOperation(updater: string): Promise<UpdateOperationWriter> {
-    const token = randomUUID();
+    // "<pid>:<uuid>": a later open can tell a dead writer's rows from a live one's (#sweepDeadWriters).
+    const token = `${process.pid}:${randomUUID()}`;
+    liveTokens.add(token);
     const started = new Date().toISOString();
     // Multi-row statements: per-statement overhead, not SQLite, dominated ingest with one row per statement.
     const ROWS = 100;
@@ -144,6 +165,7 @@ export class SqliteStore implements Store {
     const finish = () => {
       if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
       done = true;
+      liveTokens.delete(token);
     };
     return {
       add: async (batch: Vulnerability[]) => {
@@ -196,6 +218,7 @@ export class SqliteStore implements Store {
       abort: async () => {
         if (done) return;
         done = true;
+        liveTokens.delete(token);
         this.#tx(() => {
           this.#stmt('DELETE FROM uo_staging WHERE token = ?').run(token);
           this.#collectGarbage();
@@ -349,6 +372,25 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
+  }
+}
+
+/** Staging tokens of this process's writers that have not finished. */
+const liveTokens = new Set<string>();
+
+/** Whether the process that wrote a staging token may still be running (tokens without a pid are from old versions). */
+function writerAlive(token: string): boolean {
+  const pid = Number(/^(\d+):/.exec(token)?.[1]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  // In a container a restarted service often gets the pid its killed predecessor had: this process's own writers
+  // are known by token, any other token with our pid is a predecessor's.
+  if (pid === process.pid) return liveTokens.has(token);
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists under another user.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
