@@ -4,6 +4,7 @@
 import { ClairError } from '../model/errors.ts';
 import { apk2 } from './apk2.ts';
 import { apk, apk3 } from './apk3.ts';
+import { cargo } from './cargo.ts';
 import { dpkg } from './dpkg.ts';
 import { go } from './go.ts';
 import { npm } from './npm.ts';
@@ -21,6 +22,7 @@ export const versionSchemes: ReadonlyMap<string, VersionScheme> = new Map([
   [pypi.id, pypi],
   [npm.id, npm],
   [go.id, go],
+  [cargo.id, cargo],
 ]);
 
 /** The scheme with this id. Throws ClairError('unsupported') naming the known ids. */
