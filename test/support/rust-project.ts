@@ -104,7 +104,7 @@ export function asV1(v4: string): string {
     version: /version = "([^"]+)"/.exec(b)![1],
     source: /source = "([^"]+)"/.exec(b)?.[1],
     checksum: /checksum = "([^"]+)"/.exec(b)?.[1],
-    deps: [...(/dependencies = \[([^\]]*)\]/.exec(b)?.[1] ?? '').matchAll(/"([^"]+)"/g)].map((m) => m[1]),
+    deps: [...(/dependencies = \[([^\]]*)\]/.exec(b)?.[1] ?? '').matchAll(/"([^"]+)"/g)].map((m) => m[1] ?? ''),
   }));
   const full = (name: string): string => {
     const [n = '', v] = name.split(' ');
