@@ -142,3 +142,26 @@ test('ownership from rpm: owner versions given by the database, and a later data
   assert.equal(p.ownedBy?.name, 'python3-six');
   assert.equal(p.ownedBy?.version, '1.15.0-9.el9');
 });
+
+test('one file, several registries (a Cargo.lock with crates.io, git and path crates): one database, replaced whole', () => {
+  const lock = 'opt/kata/Cargo.lock';
+  const crates = { name: 'crates.io', key: '', uri: 'https://crates.io/', cpe: '' };
+  const git = { name: 'git', key: '', uri: 'https://github.com/kata-containers/cgroups-rs', cpe: '' };
+  const crate = (name: string, version: string): Package => ({ name, version, kind: 'binary', arch: '', module: '', cpe: '', packageDb: `cargo:${lock}`, repositoryHint: '' });
+  const l1 = layer(30, {
+    packageDbs: [
+      { path: lock, packages: [crate('cgroups-rs', '0.3.5'), crate('libc', '0.2.1')], repository: crates },
+      { path: lock, packages: [crate('cgroups-rs', '0.3.5')], repository: git },
+    ],
+  });
+  const r = coalesce('m', [l1]);
+  const repos = Object.entries(r.packages)
+    .map(([id, p]) => `${p.name} ${r.environments[id]![0]!.repositoryIds.map((i) => r.repositories[i]!.name).join(',')}`)
+    .sort();
+  assert.deepEqual(repos, ['cgroups-rs crates.io', 'cgroups-rs git', 'libc crates.io']);
+  // A later layer rewriting the lockfile replaces every group of it; unchanged packages keep their layer.
+  const l2 = layer(31, { packageDbs: [{ path: lock, packages: [crate('libc', '0.2.1')], repository: crates }] });
+  const r2 = coalesce('m', [l1, l2]);
+  assert.deepEqual(Object.values(r2.packages).map((p) => p.name), ['libc']);
+  assert.equal(r2.environments['1']![0]!.introducedIn, l1.digest);
+});

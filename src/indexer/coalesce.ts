@@ -11,9 +11,12 @@ import type { LayerReport } from '../model/layer-report.ts';
 
 interface DbState {
   layer: string;
-  packages: Map<string, { pkg: Package; introducedIn: string }>;
-  /** Language package databases: the registry of their packages (they have no distribution). */
-  repository?: Repository;
+  /**
+   * Keyed by package identity and registry. Language packages carry their registry (they have no distribution); one
+   * file may hold packages of several (a Cargo.lock lists crates.io, git and path crates): the scanner then reports
+   * one finding per registry with the same path, and they make up one database here.
+   */
+  packages: Map<string, { pkg: Package; introducedIn: string; repository?: Repository }>;
 }
 
 /**
@@ -47,14 +50,20 @@ export function coalesce(manifestHash: string, layers: readonly LayerReport[]): 
         for (const path of [...map.keys()]) if (removedBy(path, whiteouts, opaqueDirs)) map.delete(path);
       }
     }
+    // What each path held below this layer: the layer's findings for a path replace it together.
+    const below = new Map<string, DbState | undefined>();
     for (const db of layer.packageDbs) {
-      const before = dbs.get(db.path);
-      const packages = new Map<string, { pkg: Package; introducedIn: string }>();
-      for (const pkg of db.packages) {
-        const key = packageKey(pkg);
-        packages.set(key, { pkg, introducedIn: before?.packages.get(key)?.introducedIn ?? layer.digest });
+      if (!below.has(db.path)) {
+        below.set(db.path, dbs.get(db.path));
+        dbs.set(db.path, { layer: layer.digest, packages: new Map() });
       }
-      dbs.set(db.path, { layer: layer.digest, packages, ...(db.repository ? { repository: db.repository } : {}) });
+      const before = below.get(db.path);
+      const packages = dbs.get(db.path)!.packages;
+      const repoKey = db.repository ? repositoryKey(db.repository) : '';
+      for (const pkg of db.packages) {
+        const key = `${packageKey(pkg)}\u0000${repoKey}`;
+        packages.set(key, { pkg, introducedIn: before?.packages.get(key)?.introducedIn ?? layer.digest, ...(db.repository ? { repository: db.repository } : {}) });
+      }
     }
     for (const fo of layer.fileOwners ?? []) {
       const owned = new Map<string, PackageOwner>();
@@ -120,7 +129,7 @@ export function coalesce(manifestHash: string, layers: readonly LayerReport[]): 
   for (const path of [...dbs.keys()].sort()) {
     const state = dbs.get(path)!;
     const sorted = [...state.packages.values()].sort((a, b) => cmp(a.pkg, b.pkg));
-    for (const e of sorted) entries.push({ ...e, dbPath: path, ...(state.repository ? { repository: state.repository } : {}) });
+    for (const e of sorted) entries.push({ ...e, dbPath: path });
   }
   entries.forEach(({ pkg, introducedIn, dbPath, repository }, i) => {
     const id = String(i + 1);
