@@ -6,12 +6,16 @@ import { alpine } from './alpine/index.ts';
 import { apk } from './apk/index.ts';
 import { debian } from './debian/index.ts';
 import { dpkg } from './dpkg/index.ts';
+import { elf } from './elf/index.ts';
+import { go } from './go/index.ts';
+import { java } from './java/index.ts';
 import { npm } from './npm/index.ts';
 import { osRelease } from './os-release/index.ts';
 import { osv } from './osv/index.ts';
 import { python } from './python/index.ts';
 import { rhel, type RhelOptions } from './rhel/index.ts';
 import { rpm } from './rpm/index.ts';
+import { rust } from './rust/index.ts';
 import { rustsec } from './rustsec/index.ts';
 import { ubuntu } from './ubuntu/index.ts';
 import { wolfi } from './wolfi/index.ts';
@@ -33,7 +37,7 @@ import { ruby } from './ruby/index.ts';
 // shared by several distributions (dpkg, rpm, apk) has its own folder, registered here as an ecosystem of scanners
 // only; the distributions import its parsers and matcher factories. Every folder is registered (registry.test.ts).
 export function buildEcosystems(options: EcosystemOptions = {}): Ecosystem[] {
-  return [osRelease, dpkg, rpm, apk, debian, ubuntu, rhel(options.rhel), alpine, wolfi, python, npm, ruby, osv, rustsec];
+  return [osRelease, dpkg, rpm, apk, elf, debian, ubuntu, rhel(options.rhel), alpine, wolfi, python, npm, ruby, go, rust, java, osv, rustsec];
 }
 
 /** Each ecosystem's options, under its name; config/ecosystem-options.ts reads them from the config and environment. */

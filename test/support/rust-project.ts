@@ -93,7 +93,7 @@ export function buildAuditableBinary(p: RustProject): { binary: string; json: { 
 
 /** The same lockfile rewritten in the v3 format (only the version key differs from v4 for these packages). */
 export function asV3(v4: string): string {
-  return v4.replace(/^version = 4$/m, 'version = 3');
+  return v4.replace(/^version = \d+$/m, 'version = 3');
 }
 
 /** The same resolution in the v1 format: no version key, `name version (source)` dependencies, [metadata] checksums. */

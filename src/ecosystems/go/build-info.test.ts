@@ -46,10 +46,10 @@ describe('Go build info from binaries built by the real toolchain', { skip: !hav
     const std = stdlibVersion(goVersionM(built.plain).goVersion);
     assert.ok(std && /^\d+\.\d+/.test(std));
     assert.deepEqual(pkgs, [
-      'example.com/app (devel) go:usr/bin/app',
+      'example.com/app  go:usr/bin/app',
       'example.com/alpha v1.2.3 go:usr/bin/app',
       'example.com/betafork v0.4.1-fix.1 go:usr/bin/app',
-      'example.com/gamma (devel) go:usr/bin/app',
+      'example.com/gamma  go:usr/bin/app',
       `stdlib ${std} go:usr/bin/app`,
     ]);
   });

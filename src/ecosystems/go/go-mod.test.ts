@@ -88,7 +88,7 @@ describe('go.mod', () => {
       [
         { path: 'example.com/a', version: 'v1.0.0' },
         { path: 'example.com/b-fork', version: 'v1.1.1' },
-        { path: 'example.com/c', version: '(devel)' },
+        { path: 'example.com/c', version: '' },
         { path: 'example.com/d', version: 'v2.0.0+incompatible' },
       ],
     );

@@ -127,6 +127,6 @@ export function resolveRequire(mod: GoMod, r: GoModRequire): { path: string; ver
     mod.replace.find((x) => x.oldPath === r.path && x.oldVersion === '');
   if (!rep) return { path: r.path, version: r.version };
   // Directory replacement: the module keeps its path, loses its published version (as for binaries).
-  if (rep.newVersion === '') return { path: r.path, version: '(devel)' };
+  if (rep.newVersion === '') return { path: r.path, version: '' };
   return { path: rep.newPath, version: rep.newVersion };
 }

@@ -26,19 +26,27 @@ function isDirectory(path: string): boolean {
   return path.startsWith('./') || path.startsWith('../') || path.startsWith('/') || path === '.' || path === '..';
 }
 
+/**
+ * `(devel)` is what Go records when it knows no version (a main module built from a checkout, a directory
+ * replacement): reported as an empty version, as Trivy does, rather than a string no version scheme can order.
+ */
+function known(version: string): string {
+  return version === '(devel)' ? '' : version;
+}
+
 /** What a module line resolves to once its `=>` replacement is honoured. */
 export function effectiveModule(m: GoModule): { path: string; version: string } {
   const r = m.replace;
-  if (!r) return { path: m.path, version: m.version };
-  // A directory replacement keeps the module's identity (its import path) but not its version: `(devel)`, as Go
-  // prints for the replacement, so that no advisory range for the published module is applied to local code.
-  if (isDirectory(r.path)) return { path: m.path, version: r.version || '(devel)' };
-  return { path: r.path, version: r.version };
+  if (!r) return { path: m.path, version: known(m.version) };
+  // A directory replacement keeps the module's identity (its import path) but not its version: the code is local,
+  // so no advisory range of the published module applies to it.
+  if (isDirectory(r.path)) return { path: m.path, version: '' };
+  return { path: r.path, version: known(r.version) };
 }
 
 /**
- * The packages one binary's build info names: the main module (its version is usually `(devel)`: Go stamps a
- * real one only when built from a tagged VCS checkout with Go ≥ 1.24), every dependency after replacement, and
+ * The packages one binary's build info names: the main module (its version is usually unknown, `(devel)`: Go
+ * stamps a real one only for `go install module@version` or, from Go 1.24, a tagged VCS checkout), every dependency after replacement, and
  * `stdlib`. A GOPATH-mode binary has no modules: only `stdlib`.
  */
 export function buildInfoPackages(info: GoBuildInfo, file: string): Package[] {
