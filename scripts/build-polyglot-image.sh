@@ -9,6 +9,7 @@
 #   layer 4  /app: `npm install --ignore-scripts` of express, debug, @babel/code-frame, lodash (node_modules + lockfile);
 #            a stray package-lock.json in /srv/stray (a lockfile with no node_modules: not installed packages)
 #   layer 5  pip uninstall setuptools; npm uninstall lodash (removals → whiteouts); a malformed package.json
+#   layer 6… one per scripts/polyglot-layers/*.sh hook, if any (see "more layers" below)
 #
 # Output, in ${CLAIR_TS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clair-ts}/test-images/polyglot/:
 #   oci/                          OCI layout, tag "polyglot" (all gzip) and "polyglot-zstd" (layer 2 zstd)
@@ -161,23 +162,43 @@ printf '{ "name": "broken-package", "version": \n' >"$R5/app/node_modules/broken
 diff_layer "$R4" "$R5" "$WORK/layers/5.tar"
 rm -rf --one-file-system "$R4"
 
+# --- more layers: scripts/polyglot-layers/*.sh, in name order -----------------------------------
+# Each hook is run as `bash HOOK ROOT EXPECTED TREE`: ROOT is a copy of the previous root for it to change, EXPECTED
+# (expected/<hook name>/) a folder for the truth its ecosystem's tool prints, TREE the source-tree folder (tree/) where
+# it may add a tree of its own for dir: scans. Its changes to ROOT become one more layer.
+n=5 RF=$R5
+layer_args=()
+for hook in "$HERE"/polyglot-layers/*.sh; do
+  [[ -e $hook ]] || continue
+  name=$(basename "$hook" .sh)
+  n=$((n + 1))
+  log "layer $n: $name"
+  cp -a "$RF" "$WORK/root$n"
+  mkdir -p "$OUT/expected/$name"
+  bash "$hook" "$WORK/root$n" "$OUT/expected/$name" "$OUT/tree" >&2
+  diff_layer "$RF" "$WORK/root$n" "$WORK/layers/$n.tar"
+  rm -rf --one-file-system "$RF"
+  RF=$WORK/root$n
+  layer_args+=(--layer "$WORK/layers/$n.tar" --history "$name")
+done
+
 # --- truth over the final root ------------------------------------------------------------------
 log "truth: importlib.metadata, gem list, dpkg -S"
 cat >"$WORK/dists.py" <<'EOF'
 import importlib.metadata, json, sys
 print(json.dumps([{"name": d.metadata["Name"], "version": d.version, "path": str(d._path)} for d in importlib.metadata.distributions()]))
 EOF
-cp "$WORK/dists.py" "$R5/tmp/dists.py"
+cp "$WORK/dists.py" "$RF/tmp/dists.py"
 {
-  printf '{"system": '; in_chroot "$R5" python3 -I /tmp/dists.py
-  printf ', "venv": '; in_chroot "$R5" /opt/venv/bin/python -I /tmp/dists.py
+  printf '{"system": '; in_chroot "$RF" python3 -I /tmp/dists.py
+  printf ', "venv": '; in_chroot "$RF" /opt/venv/bin/python -I /tmp/dists.py
   printf '}\n'
 } >"$OUT/expected/python.json"
-rm "$R5/tmp/dists.py"
-in_chroot "$R5" gem list --local >"$OUT/expected/gem-list.txt"
-(cd "$R5" && find . \( -path '*.dist-info/METADATA' -o -path '*.egg-info/PKG-INFO' -o -path '*/specifications/*.gemspec' -o -path '*/node_modules/*/package.json' \) -type f | sed 's|^\./||' | sort) |
+rm "$RF/tmp/dists.py"
+in_chroot "$RF" gem list --local >"$OUT/expected/gem-list.txt"
+(cd "$RF" && find . \( -path '*.dist-info/METADATA' -o -path '*.egg-info/PKG-INFO' -o -path '*/specifications/*.gemspec' -o -path '*/node_modules/*/package.json' \) -type f | sed 's|^\./||' | sort) |
   while read -r f; do
-    owner=$(chroot "$R5" dpkg-query -S "/$f" 2>/dev/null | head -n1 | cut -d: -f1 || true)
+    owner=$(chroot "$RF" dpkg-query -S "/$f" 2>/dev/null | head -n1 | cut -d: -f1 || true)
     printf '%s\t%s\n' "$f" "${owner:--}"
   done >"$OUT/expected/owners.tsv"
 
@@ -193,9 +214,9 @@ mkdir -p "$TOOLS"
 (cd "$TOOLS" && npm install --ignore-scripts --no-audit --no-fund --prefix "$TOOLS" "${NPM_TOOLS[@]}" >&2)
 T=$OUT/tree
 mkdir -p "$T/npm-lock" "$T/yarn-v1" "$T/yarn-berry" "$T/pnpm" "$T/ruby"
-cp "$R5/app/package.json" "$R5/app/package-lock.json" "$T/npm-lock/"
+cp "$RF/app/package.json" "$RF/app/package-lock.json" "$T/npm-lock/"
 (cd "$T/npm-lock" && npm ls --all --json --package-lock-only >"$OUT/expected/tree/npm-lock.json")
-for d in yarn-v1 yarn-berry pnpm; do cp "$R5/app/package.json" "$T/$d/"; done
+for d in yarn-v1 yarn-berry pnpm; do cp "$RF/app/package.json" "$T/$d/"; done
 (cd "$T/yarn-v1" && node "$TOOLS/node_modules/yarn/bin/yarn.js" install --ignore-scripts --no-progress --non-interactive >&2 &&
   node "$TOOLS/node_modules/yarn/bin/yarn.js" list --json --no-progress >"$OUT/expected/tree/yarn-v1.json" && rm -rf node_modules)
 (cd "$T/yarn-berry" && touch yarn.lock && printf 'nodeLinker: node-modules\nenableTelemetry: false\n' >.yarnrc.yml &&
@@ -204,11 +225,11 @@ for d in yarn-v1 yarn-berry pnpm; do cp "$R5/app/package.json" "$T/$d/"; done
   rm -rf .yarn .yarnrc.yml .pnp.* )
 (cd "$T/pnpm" && node "$TOOLS/node_modules/pnpm/bin/pnpm.cjs" install --ignore-scripts --config.confirmModulesPurge=false >&2 &&
   node "$TOOLS/node_modules/pnpm/bin/pnpm.cjs" ls --depth Infinity --json >"$OUT/expected/tree/pnpm.json")
-cp "$R5/srv/stray/Gemfile" "$R5/srv/stray/Gemfile.lock" "$T/ruby/"
-enter "$R5"
-in_chroot "$R5" sh -c 'cd /srv/stray && ruby -rbundler -rjson -e "puts JSON.generate(Bundler::LockfileParser.new(File.read(%q(Gemfile.lock))).specs.map { |s| [s.name, s.version.to_s] })"' >"$OUT/expected/tree/ruby.json"
-leave "$R5"
-rm -rf --one-file-system "$R5"
+cp "$RF/srv/stray/Gemfile" "$RF/srv/stray/Gemfile.lock" "$T/ruby/"
+enter "$RF"
+in_chroot "$RF" sh -c 'cd /srv/stray && ruby -rbundler -rjson -e "puts JSON.generate(Bundler::LockfileParser.new(File.read(%q(Gemfile.lock))).specs.map { |s| [s.name, s.version.to_s] })"' >"$OUT/expected/tree/ruby.json"
+leave "$RF"
+rm -rf --one-file-system "$RF"
 
 # --- OCI layout ---------------------------------------------------------------------------------
 log "writing the OCI layout"
@@ -217,11 +238,11 @@ log "writing the OCI layout"
   --layer "$WORK/layers/2.tar" --history "apt-get install ${APT_PACKAGES[*]}" \
   --layer "$WORK/layers/3.tar" --history "python3 -m venv /opt/venv; bundle lock" \
   --layer "$WORK/layers/4.tar" --history "npm install ${NPM_PACKAGES[*]}" \
-  --layer "$WORK/layers/5.tar" --history "pip uninstall setuptools; npm uninstall lodash" \
+  --layer "$WORK/layers/5.tar" --history "pip uninstall setuptools; npm uninstall lodash" "${layer_args[@]}" \
   --tag polyglot --zstd-tag polyglot-zstd
 finished=$(date +%s)
 printf '{"builtAt": "%s", "buildSeconds": %d, "layerTarBytes": [%s]}\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" $((finished - started)) \
-  "$(stat -c %s "$WORK"/layers/{1,2,3,4,5}.tar | paste -sd, -)" >"$OUT/expected/build.json"
+  "$(stat -c %s "$WORK"/layers/*.tar | paste -sd, -)" >"$OUT/expected/build.json"
 date -u +%Y-%m-%dT%H:%M:%SZ >"$OUT/.complete"
 if [[ -e $DEST ]]; then mv "$DEST" "$WORK/previous"; fi
 mv "$OUT" "$DEST"
