@@ -1,8 +1,7 @@
 import { printable } from '../model/printable.ts';
 import { ClairError } from '../model/errors.ts';
-import { parseSeverity } from '../model/severity.ts';
 import { indexReportJson, vulnerabilityReportJson } from '../model/clair-json.ts';
-import { allMatchers, allScanners, allUpdaters, buildEcosystems, findUpdater } from '../ecosystems/registry.ts';
+import { allFeeds, allMatchers, allScanners, buildEcosystems, findUpdater } from '../ecosystems/registry.ts';
 import { Indexer, type IndexResult } from '../indexer/indexer.ts';
 import { buildVulnerabilityReport, findings } from '../matcher/vulnerability-report.ts';
 import { uncoveredPackages } from '../matcher/match.ts';
@@ -17,7 +16,10 @@ import { resolveDbLocation } from '../config/db-location.ts';
 import { loadEcosystemOptions } from '../config/ecosystem-options.ts';
 import type { CliIo } from './io.ts';
 import { openAnyImage } from './open-image.ts';
-import { atOrAbove, renderIndexTable, renderScanTable, shortDigest } from './render-table.ts';
+import { renderIndexTable, renderScanTable, shortDigest } from './render-table.ts';
+import { parseFailOn, tripping } from './fail-on.ts';
+import { exportFeeds, importFeeds } from '../updater/feed-bundle.ts';
+import { isEnrichmentUpdater } from '../updater/updater.ts';
 
 // The command bodies. main.ts parses arguments; these do the work and return the exit code.
 
@@ -99,18 +101,17 @@ export async function indexCommand(ref: string, o: ImageFlags & { format: string
   });
 }
 
-export async function scanCommand(ref: string, o: ImageFlags & { format: string; failOn?: string }, io: CliIo): Promise<number> {
+export async function scanCommand(ref: string, o: ImageFlags & { format: string; failOn?: string | string[]; sort?: string }, io: CliIo): Promise<number> {
   checkFormat(o.format, ['json', 'table']);
-  const threshold = o.failOn === undefined ? undefined : parseSeverity(o.failOn);
-  if (o.failOn !== undefined && !threshold) {
-    throw new ClairError('bad-input', `--fail-on must be one of Unknown, Negligible, Low, Medium, High, Critical, not "${o.failOn}"`);
-  }
+  const conditions = (o.failOn === undefined ? [] : Array.isArray(o.failOn) ? o.failOn : [o.failOn]).map(parseFailOn);
+  const sort = o.sort ?? 'severity';
+  if (sort !== 'severity' && sort !== 'risk') throw new ClairError('bad-input', `--sort must be severity or risk, not "${sort}"`);
   return withStore(o.db, io, async (store) => {
     if ((await store.listUpdateOperations()).length === 0) {
       io.stderr('warning: no vulnerability data in the database yet; run `clair-ts update` first\n');
     }
     const { report } = await indexImage(store, ref, o, io);
-    const vr = await buildVulnerabilityReport(store, allMatchers(), report);
+    const vr = await buildVulnerabilityReport(store, allMatchers(), report, allFeeds().filter(isEnrichmentUpdater));
     const found = findings(vr);
     for (const w of vr.warnings) io.stderr(`warning: ${printable(w)}\n`);
     const uncovered = uncoveredPackages(report, allMatchers());
@@ -120,10 +121,10 @@ export async function scanCommand(ref: string, o: ImageFlags & { format: string;
     }
     io.stdout(
       o.format === 'json'
-        ? JSON.stringify(vulnerabilityReportJson(report, vr.vulnerabilities, vr.packageVulnerabilities), null, 2) + '\n'
-        : renderScanTable(report.manifestHash, found),
+        ? JSON.stringify(vulnerabilityReportJson(report, vr.vulnerabilities, vr.packageVulnerabilities, vr.enrichments), null, 2) + '\n'
+        : renderScanTable(report.manifestHash, found, { sort }),
     );
-    if (threshold && atOrAbove(found, threshold).length > 0) return EXIT_FOUND;
+    if (tripping(found, conditions).length > 0) return EXIT_FOUND;
     return EXIT_OK;
   });
 }
@@ -134,16 +135,15 @@ function parseSource(s: string): [string, string] {
   const name = eq < 0 ? s : s.slice(0, eq);
   const updater = findUpdater(name);
   if (!updater) {
-    throw new ClairError('bad-input', `unknown feed "${name}" in --source; known: ${allUpdaters().map((u) => u.name).join(', ')}`);
+    throw new ClairError('bad-input', `unknown feed "${name}" in --source; known: ${allFeeds().map((u) => u.name).join(', ')}`);
   }
   if (eq === 0 || (eq > 0 && eq === s.length - 1)) throw new ClairError('bad-input', `--source ${s}: expected NAME=URL|PATH`);
   return [name, eq < 0 ? updater.defaultLocation : s.slice(eq + 1)];
 }
 
 export async function updateCommand(o: { source: string[]; db?: string; retention?: string; allowEmpty?: boolean }, io: CliIo): Promise<number> {
-  const retention = Number(o.retention ?? '10');
-  if (!Number.isInteger(retention) || retention < 0) throw new ClairError('bad-input', `--retention must be a whole number ≥ 0, not "${o.retention}"`);
-  const sources = o.source.length > 0 ? o.source.map(parseSource) : allUpdaters().map((u) => [u.name, u.defaultLocation] as [string, string]);
+  const retention = parseRetention(o.retention);
+  const sources = o.source.length > 0 ? o.source.map(parseSource) : allFeeds().map((u) => [u.name, u.defaultLocation] as [string, string]);
   return withStore(o.db, io, async (store) => {
     for (const [name, location] of sources) {
       const started = performance.now();
@@ -167,11 +167,45 @@ export async function updateCommand(o: { source: string[]; db?: string; retentio
           ? `${r.updater}: unchanged since the last update (${location})\n`
           : `${r.updater}: update operation ${r.operation!.ref} with ${r.operation!.count} records from ${location} in ${secs}s\n`,
       );
-      if (r.operation) {
+      if (r.operation && !isEnrichmentUpdater(findUpdater(name)!)) {
         // Notifications for the new operation are created now; a running service's notifier delivers them.
         const n = await processUpdateOperation(store, allMatchers(), r.operation);
         if (n.kind === 'created') io.stdout(`${name}: notification ${n.notificationId} with ${n.count} notifications\n`);
       }
+    }
+    return EXIT_OK;
+  });
+}
+
+function parseRetention(v: string | undefined): number {
+  const retention = Number(v ?? '10');
+  if (!Number.isInteger(retention) || retention < 0) throw new ClairError('bad-input', `--retention must be a whole number ≥ 0, not "${v}"`);
+  return retention;
+}
+
+export async function exportFeedsCommand(file: string, o: { feed?: string[]; sign?: string; db?: string }, io: CliIo): Promise<number> {
+  return withStore(o.db, io, async (store) => {
+    const m = await exportFeeds(store, allFeeds(), file, {
+      ...(o.feed && o.feed.length > 0 ? { feeds: o.feed } : {}),
+      ...(o.sign ? { signKeyFile: o.sign } : {}),
+    });
+    for (const op of m.operations) io.stdout(`${op.updater}: update operation ${op.ref} of ${op.date}, ${op.count} records\n`);
+    io.stdout(`wrote ${file}${o.sign ? ' (signed)' : ''}\n`);
+    return EXIT_OK;
+  });
+}
+
+export async function importFeedsCommand(file: string, o: { verify?: string; retention?: string; db?: string }, io: CliIo): Promise<number> {
+  const retention = parseRetention(o.retention);
+  return withStore(o.db, io, async (store) => {
+    const r = await importFeeds(store, allFeeds(), file, { ...(o.verify ? { verifyKeyFile: o.verify } : {}), retention });
+    for (const op of r.imported) io.stdout(`${op.updater}: imported update operation ${op.ref} of ${op.date}, ${op.count} records\n`);
+    for (const ref of r.present) io.stdout(`update operation ${ref} is already in the database\n`);
+    if (!r.signed) io.stderr(`warning: ${file} is not signed; its digests prove it is whole, not who wrote it\n`);
+    for (const op of r.imported) {
+      if (isEnrichmentUpdater(findUpdater(op.updater)!)) continue;
+      const n = await processUpdateOperation(store, allMatchers(), op);
+      if (n.kind === 'created') io.stdout(`${op.updater}: notification ${n.notificationId} with ${n.count} notifications\n`);
     }
     return EXIT_OK;
   });

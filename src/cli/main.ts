@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ClairError, errorMessage } from '../model/errors.ts';
 import { versionSchemes } from '../versions/registry.ts';
-import { compareVersionsCommand, indexCommand, scanCommand, updateCommand } from './commands.ts';
+import { compareVersionsCommand, exportFeedsCommand, importFeedsCommand, indexCommand, scanCommand, updateCommand } from './commands.ts';
 import { EXIT_ERROR } from './cli-error.ts';
 import { printableLines } from '../model/printable.ts';
 import { processIo, type CliIo } from './io.ts';
@@ -58,7 +58,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       .description('index an image and report its vulnerabilities; a CI gate with --fail-on')
       .argument('<image>', 'registry reference | oci:PATH[:TAG] | docker-archive:PATH')
       .option('--format <format>', 'table | json', 'table')
-      .option('--fail-on <severity>', 'exit 1 when a finding is at or above: Negligible, Low, Medium, High, Critical'),
+      .option(
+        '--fail-on <condition>',
+        'exit 1 when a finding meets it (repeatable): a severity (Negligible, Low, Medium, High, Critical: that or worse), kev, epss>=P, epss-percentile>=P, cvss>=S',
+        (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+      )
+      .option('--sort <order>', 'table order: severity (grouped) | risk (KEV, then EPSS, then severity)', 'severity'),
   ).action(async (image: string, o) => {
       code = await scanCommand(image, o, io);
     });
@@ -72,6 +77,28 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option(...dbOpt)
     .action(async (o) => {
       code = await updateCommand(o, io);
+    });
+
+  program
+    .command('export-feeds')
+    .description('write the current update operation of each feed into one bundle, for an air-gapped database')
+    .argument('<file>', 'bundle to write (a zstd-compressed tar)')
+    .option('--feed <name>', 'feed to export (repeatable; default: every feed that has data)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--sign <key.pem>', 'sign the manifest with this Ed25519 private key (PEM)')
+    .option(...dbOpt)
+    .action(async (file: string, o) => {
+      code = await exportFeedsCommand(file, o, io);
+    });
+
+  program
+    .command('import-feeds')
+    .description('load a bundle written by export-feeds: every operation, or nothing when any check fails')
+    .argument('<file>', 'bundle written by export-feeds')
+    .option('--verify <key.pem>', 'refuse the bundle unless its manifest is signed by this Ed25519 public key (PEM)')
+    .option('--retention <n>', 'update operations kept per feed; older ones are deleted (0 keeps all)', '10')
+    .option(...dbOpt)
+    .action(async (file: string, o) => {
+      code = await importFeedsCommand(file, o, io);
     });
 
   program

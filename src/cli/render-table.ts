@@ -77,24 +77,49 @@ function fixedIn(f: Finding): string {
   return v.range.lastAffected ? `(after ${v.range.lastAffected})` : '(no fix yet)';
 }
 
-export function renderScanTable(manifest: string, found: Finding[]): string {
+/** "7.5", "97%" and "KEV" cells; empty when the fact is unknown. */
+function riskCells(f: Finding): string[] {
+  const r = f.risk;
+  return [r.cvss ? r.cvss.score.toFixed(1) : '', r.epss ? `${Math.floor(r.epss.percentile * 100)}%` : '', r.kev ? 'KEV' : ''];
+}
+
+/** KEV first, then higher EPSS probability, then higher severity, then higher CVSS: what to fix first. */
+export function byRisk(a: Finding, b: Finding): number {
+  return (
+    Number(b.risk.kev !== undefined) - Number(a.risk.kev !== undefined) ||
+    (b.risk.epss?.score ?? -1) - (a.risk.epss?.score ?? -1) ||
+    severityRank(b.vulnerability.normalizedSeverity) - severityRank(a.vulnerability.normalizedSeverity) ||
+    (b.risk.cvss?.score ?? -1) - (a.risk.cvss?.score ?? -1) ||
+    byEcosystem(a, b)
+  );
+}
+
+export function renderScanTable(manifest: string, found: Finding[], opts: { sort?: 'severity' | 'risk' } = {}): string {
   if (found.length === 0) return `${printable(manifest)}\nNo known vulnerabilities.\n`;
   const parts = [printable(manifest)];
   const counts: string[] = [];
   const vulns = found.filter((f) => !isInformational(f.vulnerability));
   const notices = found.filter((f) => isInformational(f.vulnerability));
+  // The CVSS, EPSS (percentile) and KEV columns appear once any enrichment data applies.
+  const enriched = vulns.some((f) => f.risk.cvss || f.risk.epss || f.risk.kev);
+  const head = ['ECOSYSTEM', 'VULNERABILITY', 'ALIASES', 'PACKAGE', 'INSTALLED', 'FIXED IN', 'LAYER', ...(enriched ? ['CVSS', 'EPSS', 'KEV'] : [])];
+  const row = (f: Finding) => [
+    f.ecosystem, f.vulnerability.name, (f.vulnerability.aliases ?? []).join(' '), f.packageName, f.installed, fixedIn(f), shortDigest(f.introducedIn),
+    ...(enriched ? riskCells(f) : []),
+  ];
   for (const sev of [...NORMALIZED_SEVERITIES].reverse()) {
-    const group = vulns.filter((f) => f.vulnerability.normalizedSeverity === sev);
-    if (group.length === 0) continue;
-    counts.push(`${sev}: ${group.length}`);
-    group.sort(byEcosystem);
-    parts.push(
-      `\n${sev.toUpperCase()} (${group.length})\n` +
-        table(
-          ['ECOSYSTEM', 'VULNERABILITY', 'ALIASES', 'PACKAGE', 'INSTALLED', 'FIXED IN', 'LAYER'],
-          group.map((f) => [f.ecosystem, f.vulnerability.name, (f.vulnerability.aliases ?? []).join(' '), f.packageName, f.installed, fixedIn(f), shortDigest(f.introducedIn)]),
-        ),
-    );
+    const n = vulns.filter((f) => f.vulnerability.normalizedSeverity === sev).length;
+    if (n > 0) counts.push(`${sev}: ${n}`);
+  }
+  if (opts.sort === 'risk') {
+    if (vulns.length > 0) parts.push('\n' + table(['SEVERITY', ...head], [...vulns].sort(byRisk).map((f) => [f.vulnerability.normalizedSeverity, ...row(f)])));
+  } else {
+    for (const sev of [...NORMALIZED_SEVERITIES].reverse()) {
+      const group = vulns.filter((f) => f.vulnerability.normalizedSeverity === sev);
+      if (group.length === 0) continue;
+      group.sort(byEcosystem);
+      parts.push(`\n${sev.toUpperCase()} (${group.length})\n` + table(head, group.map(row)));
+    }
   }
   if (notices.length > 0) {
     // RustSec's unmaintained / unsound / notice advisories: worth reading, not vulnerabilities, never counted by --fail-on.
@@ -107,13 +132,12 @@ export function renderScanTable(manifest: string, found: Finding[]): string {
         ),
     );
   }
-  parts.push(`\n${vulns.length} findings${counts.length > 0 ? ` (${counts.join(', ')})` : ''}${notices.length > 0 ? `, ${notices.length} informational` : ''}`);
+  const kev = vulns.filter((f) => f.risk.kev).length;
+  parts.push(
+    `\n${vulns.length} findings${counts.length > 0 ? ` (${counts.join(', ')})` : ''}${notices.length > 0 ? `, ${notices.length} informational` : ''}` +
+      `${kev > 0 ? `; ${kev} in CISA's Known Exploited Vulnerabilities catalog` : ''}`,
+  );
   return parts.join('\n') + '\n';
-}
-
-/** Findings that fail a scan gate at `threshold`: informational advisories never do. */
-export function atOrAbove(found: Finding[], threshold: (typeof NORMALIZED_SEVERITIES)[number]): Finding[] {
-  return found.filter((f) => !isInformational(f.vulnerability) && severityRank(f.vulnerability.normalizedSeverity) >= severityRank(threshold));
 }
 
 function cmp(a: string, b: string): number {

@@ -12,7 +12,7 @@ import { ClairError, errorMessage } from '../model/errors.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
-import type { Updater } from '../updater/updater.ts';
+import { isEnrichmentUpdater, type AnyUpdater, type EnrichmentUpdater } from '../updater/updater.ts';
 import { Notifier } from '../notifier/notifier.ts';
 import { remoteIndexReports, storeIndexReports } from '../http/index-report-source.ts';
 import { IndexingService } from '../service/indexing.ts';
@@ -33,7 +33,9 @@ export type ServeMode = (typeof SERVE_MODES)[number];
 export interface Ecosystems {
   scanners: readonly Scanner[];
   matchers: readonly Matcher[];
-  updaters: readonly Updater[];
+  /** Enrichments attached to reports; the updaters that feed them are among `updaters`. */
+  enrichers?: readonly EnrichmentUpdater[];
+  updaters: readonly AnyUpdater[];
 }
 
 export interface StartOptions {
@@ -69,11 +71,12 @@ async function registryEcosystems(config: ServeConfig, env: NodeJS.ProcessEnv): 
   const r = await import('../ecosystems/registry.ts');
   const { loadEcosystemOptions } = await import('../config/ecosystem-options.ts');
   const ecosystems = r.buildEcosystems(loadEcosystemOptions(config.indexer, env));
-  return { scanners: r.allScanners(ecosystems), matchers: r.allMatchers(ecosystems), updaters: r.allUpdaters(ecosystems) };
+  const feeds = r.allFeeds(ecosystems);
+  return { scanners: r.allScanners(ecosystems), matchers: r.allMatchers(ecosystems), updaters: feeds, enrichers: feeds.filter(isEnrichmentUpdater) };
 }
 
 /** Updaters to run and where their feeds are, from updaters.sets and updaters.config.<name>.url. */
-export function updaterTargets(config: ServeConfig, updaters: readonly Updater[]): UpdaterTarget[] {
+export function updaterTargets(config: ServeConfig, updaters: readonly AnyUpdater[]): UpdaterTarget[] {
   const known = new Map(updaters.map((u) => [u.name, u]));
   const names = config.updaters.sets ?? [...known.keys()];
   const unknownSets = names.filter((n) => !known.has(n));
@@ -159,6 +162,7 @@ export async function startService(config: ServeConfig, opts: StartOptions): Pro
             matcher: {
               store,
               matchers: eco.matchers,
+              enrichers: eco.enrichers ?? [],
               reports: mode === 'combo' ? storeIndexReports(store) : remoteIndexReports(config.matcher.indexerAddr!, pskKey ? { pskKey } : {}),
               metrics,
             },

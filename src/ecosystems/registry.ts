@@ -1,5 +1,6 @@
 import type { Scanner } from '../indexer/scanner.ts';
-import type { Updater } from '../updater/updater.ts';
+import type { AnyUpdater, Updater } from '../updater/updater.ts';
+import { enrichmentUpdaters } from '../enrichment/registry.ts';
 import type { Ecosystem } from './ecosystem.ts';
 import type { Matcher } from '../matcher/matcher.ts';
 import { alpine } from './alpine/index.ts';
@@ -58,6 +59,11 @@ export function allMatchers(ecosystems: readonly Ecosystem[] = buildEcosystems()
   return ecosystems.flatMap((e) => e.matchers);
 }
 
-export function findUpdater(name: string, ecosystems: readonly Ecosystem[] = buildEcosystems()): Updater | undefined {
-  return allUpdaters(ecosystems).find((u) => u.name === name);
+/** Every feed the update engine runs: the ecosystems' vulnerability feeds, then the enrichments (NVD, EPSS, KEV). */
+export function allFeeds(ecosystems: readonly Ecosystem[] = buildEcosystems()): AnyUpdater[] {
+  return [...allUpdaters(ecosystems), ...enrichmentUpdaters];
+}
+
+export function findUpdater(name: string, ecosystems: readonly Ecosystem[] = buildEcosystems()): AnyUpdater | undefined {
+  return allFeeds(ecosystems).find((u) => u.name === name);
 }

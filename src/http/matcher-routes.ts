@@ -15,17 +15,21 @@ import { isUuid } from '../model/uuid.ts';
 
 // /matcher/api/v1/*: as Clair's httptransport/matcher_v1.go.
 
+import type { EnrichmentUpdater } from '../updater/updater.ts';
+
 export const MATCHER_PREFIX = '/matcher/api/v1';
 
 export interface MatcherDeps {
   store: Store;
   matchers: readonly Matcher[];
+  /** Enrichment updaters whose data the reports attach (and whose operations are of kind "enrichment"). */
+  enrichers: readonly EnrichmentUpdater[];
   reports: IndexReportSource;
   metrics?: ServiceMetrics;
 }
 
-function operationJson(op: UpdateOperation): Record<string, unknown> {
-  return { ref: op.ref, updater: op.updater, fingerprint: op.fingerprint, date: op.date, kind: 'vulnerability' };
+function operationJson(op: UpdateOperation, kind: 'vulnerability' | 'enrichment' = 'vulnerability'): Record<string, unknown> {
+  return { ref: op.ref, updater: op.updater, fingerprint: op.fingerprint, date: op.date, kind };
 }
 
 function checkRef(value: string | undefined, what: string): string {
@@ -78,8 +82,8 @@ export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
           if (unmodified(req.headers, etag)) return { status: 304, headers: { etag } };
           let raw = reportCache.get(etag);
           if (!raw) {
-            const vr = await buildVulnerabilityReport(d.store, d.matchers, index);
-            raw = Buffer.from(JSON.stringify(vulnerabilityReportJson(index, vr.vulnerabilities, vr.packageVulnerabilities)));
+            const vr = await buildVulnerabilityReport(d.store, d.matchers, index, d.enrichers);
+            raw = Buffer.from(JSON.stringify(vulnerabilityReportJson(index, vr.vulnerabilities, vr.packageVulnerabilities, vr.enrichments)));
             reportCache.set(etag, raw);
           }
           d.metrics?.matched('ok', seconds());
@@ -101,8 +105,8 @@ export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
         const latestParam = (req.query.latest ?? 'false').toLowerCase();
         if (!['true', 'false', '1', '0', 't', 'f'].includes(latestParam)) throw new HttpError(400, `latest must be true or false, got ${JSON.stringify(req.query.latest)}`);
         const latest = ['true', '1', 't'].includes(latestParam);
-        // clair-ts has no enrichment updaters yet: that kind has no operations.
-        const ops = kind === 'enrichment' ? [] : await d.store.listUpdateOperations();
+        const enrichers = new Set(d.enrichers.map((u) => u.name));
+        const ops = (await d.store.listUpdateOperations()).filter((op) => enrichers.has(op.updater) === (kind === 'enrichment'));
         const headers: Record<string, string> = {};
         if (ops[0]) {
           const validator = `"${ops[0].ref}"`;
@@ -112,7 +116,7 @@ export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
         const byUpdater: Record<string, Record<string, unknown>[]> = {};
         for (const op of ops) {
           const list = (byUpdater[op.updater] ??= []);
-          if (!latest || list.length === 0) list.push(operationJson(op));
+          if (!latest || list.length === 0) list.push(operationJson(op, kind));
         }
         return { status: 200, headers, body: byUpdater };
       },
@@ -137,6 +141,9 @@ export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
         if (!curOp) throw new HttpError(404, `update operation ${cur} not found`);
         const prevOp = prev ? await d.store.getUpdateOperation(prev) : undefined;
         if (prev && !prevOp) throw new HttpError(404, `update operation ${prev} not found`);
+        for (const op of [curOp, prevOp]) {
+          if (op && d.enrichers.some((u) => u.name === op.updater)) throw new HttpError(400, `update operation ${op.ref} holds enrichment data (${op.updater}): diffs compare vulnerability operations`);
+        }
         const diff = await d.store.diffUpdateOperations(prev, cur);
         return {
           status: 200,

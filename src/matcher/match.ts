@@ -57,7 +57,11 @@ export async function match(store: Store, matchers: readonly Matcher[], report: 
   const pkgs = indexedPackages(report);
   const jobs: { pkg: IndexedPackage; matcher: Matcher }[] = [];
   for (const pkg of pkgs) for (const matcher of matchers) if (matcher.filter(pkg)) jobs.push({ pkg, matcher });
-  const found = await store.queryVulnerabilities(jobs.map((j) => j.matcher.query(j.pkg)));
+  // An empty name asks for nothing: enrichment records share the record table with an empty package name.
+  const found = await store.queryVulnerabilities(jobs.map((j) => {
+    const q = j.matcher.query(j.pkg);
+    return q.packageNames.includes('') ? { ...q, packageNames: q.packageNames.filter((n) => n !== '') } : q;
+  }));
   // Per package a set, not list.includes: a package with 1M candidate records was quadratic (100k took 35 s).
   const byPackage = new Map<string, Set<string>>();
   const vulnerabilities = new Map<string, StoredVulnerability>();

@@ -132,6 +132,7 @@ export function vulnerabilityReportJson(
   r: IndexReport,
   vulns: Map<string, Vulnerability>,
   packageVulnerabilities: Record<string, string[]>,
+  enrichments: Record<string, Record<string, unknown>[]> = {},
 ): Json {
   const base = indexReportJson(r);
   const vulnerabilities: Json = {};
@@ -144,7 +145,7 @@ export function vulnerabilityReportJson(
     environments: base.environments,
     vulnerabilities,
     package_vulnerabilities: packageVulnerabilities,
-    enrichments: {},
+    enrichments,
   };
 }
 

@@ -4,6 +4,7 @@ import { vulnerabilitySummaryJson } from '../model/clair-json.ts';
 import { severityRank } from '../model/severity.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
+import { findEnrichmentUpdater } from '../enrichment/registry.ts';
 import { affectedManifests } from '../matcher/affected-manifests.ts';
 import type { Store, StoredNotification, StoredVulnerability } from '../store/store.ts';
 
@@ -18,7 +19,8 @@ export type ProcessResult =
   | { kind: 'nothing-affected' }
   | { kind: 'first-operation' }
   | { kind: 'not-newest'; newest: string }
-  | { kind: 'already-processed' };
+  | { kind: 'already-processed' }
+  | { kind: 'enrichment' };
 
 export interface ProcessOptions {
   /** One notification per (manifest, reason, vulnerability) instead of Clair's summary. */
@@ -46,6 +48,11 @@ async function notificationsFor(store: Store, matchers: readonly Matcher[], reas
 
 export async function processUpdateOperation(store: Store, matchers: readonly Matcher[], op: Pick<UpdateOperation, 'ref' | 'updater'>, opts: ProcessOptions = {}): Promise<ProcessResult> {
   if (await store.getNotificationReceipt({ operationRef: op.ref })) return { kind: 'already-processed' };
+  if (findEnrichmentUpdater(op.updater)) {
+    // CVSS, EPSS and KEV data changes no finding's presence: recorded as processed, nothing to notify.
+    const stored = await store.putNotifications({ operationRef: op.ref, updater: op.updater, notifications: [] });
+    return stored ? { kind: 'enrichment' } : { kind: 'already-processed' };
+  }
   const ops = await store.listUpdateOperations(op.updater);
   if (ops[0] && ops[0].ref !== op.ref) return { kind: 'not-newest', newest: ops[0].ref };
   const prev = ops[1];

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../model/errors.ts';
 import type { Store } from '../store/store.ts';
-import type { Updater } from '../updater/updater.ts';
+import type { AnyUpdater } from '../updater/updater.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
 import { runUpdaterInCluster } from '../updater/cluster-updater-run.ts';
 
@@ -13,7 +13,7 @@ import { runUpdaterInCluster } from '../updater/cluster-updater-run.ts';
 // than a period ago is skipped, and this instance looks again when that run's period ends.
 
 export interface UpdaterTarget {
-  updater: Updater;
+  updater: AnyUpdater;
   location: string;
 }
 

@@ -275,4 +275,62 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(await s.claimNotificationDelivery(60_000), { notificationId: n3, attempts: 2 });
   });
+
+  withStore('enrichment records: stored as operations, looked up by CVE id in the newest operation only', async (s) => {
+    const rec = (tag: string, score: number) => ({ updater: 'nvd', tag, enrichment: { baseScore: score, version: '3.1' } });
+    const w1 = await s.beginUpdateOperation('nvd');
+    await w1.addEnrichments([rec('CVE-2024-0001', 5), rec('CVE-2024-0002', 9.8)]);
+    const op1 = await w1.commit('fp1');
+    assert.equal(op1.count, 2);
+    assert.deepEqual((await s.queryEnrichments('nvd', ['CVE-2024-0002', 'CVE-2099-0001'])).map((r) => r.enrichment['baseScore']), [9.8]);
+    assert.deepEqual(await s.queryEnrichments('epss', ['CVE-2024-0002']), [], 'another updater has none');
+    // Vulnerability lookups never see enrichment rows, and enrichment lookups never see vulnerabilities.
+    const wv = await s.beginUpdateOperation('debian');
+    await wv.add([vuln('CVE-2024-0002', 'openssl', 'bookworm')]);
+    await wv.commit('fpv');
+    assert.deepEqual((await s.queryVulnerabilities([{ packageNames: ['openssl'] }]))[0]!.map((v) => v.name), ['CVE-2024-0002']);
+    assert.deepEqual(await s.queryEnrichments('debian', ['CVE-2024-0002']), []);
+    // A newer operation replaces the data: the old score is no longer current.
+    const w2 = await s.beginUpdateOperation('nvd');
+    await w2.addEnrichments([rec('CVE-2024-0002', 7.5)]);
+    await w2.commit('fp2');
+    assert.deepEqual((await s.queryEnrichments('nvd', ['CVE-2024-0001', 'CVE-2024-0002'])).map((r) => [r.tag, r.enrichment['baseScore']]), [['CVE-2024-0002', 7.5]]);
+    // Records of the wrong updater are refused, as for vulnerabilities.
+    const w3 = await s.beginUpdateOperation('nvd');
+    await assert.rejects(w3.addEnrichments([{ updater: 'kev', tag: 'CVE-2024-0003', enrichment: {} }]), /written to operation of nvd/);
+    await w3.abort();
+  });
+
+  withStore('update operations: read back whole, and written again under their own ref and date', async (s) => {
+    const w = await s.beginUpdateOperation('debian');
+    const records = Array.from({ length: 7 }, (_, i) => vuln(`CVE-2024-${1000 + i}`, 'bash', 'bookworm'));
+    await w.add(records);
+    const op = await w.commit('fp');
+    const lines: string[] = [];
+    for await (const batch of s.readUpdateOperation(op.ref, 3)) {
+      assert.ok(batch.length <= 3);
+      lines.push(...batch);
+    }
+    assert.deepEqual(lines.map((l) => (JSON.parse(l) as Vulnerability).name).sort(), records.map((r) => r.name));
+    await assert.rejects(async () => {
+      for await (const _ of s.readUpdateOperation('00000000-0000-4000-8000-000000000099')) void _;
+    }, /does not exist/);
+    // Imported elsewhere under the same identity: same ref, same date, same records.
+    const t = await open();
+    try {
+      const wi = await t.beginUpdateOperation('debian', { ref: op.ref, date: op.date });
+      await wi.add(lines.map((l) => JSON.parse(l) as Vulnerability));
+      const imported = await wi.commit(op.fingerprint);
+      assert.deepEqual({ ...imported, date: new Date(imported.date).toISOString() }, { ...op, date: new Date(op.date).toISOString() });
+    } finally {
+      await t.close();
+    }
+    // The same ref twice is a conflict, and leaves nothing behind.
+    await assert.rejects(async () => {
+      const again = await s.beginUpdateOperation('debian', { ref: op.ref, date: op.date });
+      await again.add(records.slice(0, 1));
+      await again.commit('fp');
+    }, /already exists/);
+    assert.deepEqual((await s.listUpdateOperations('debian')).map((o) => o.ref), [op.ref]);
+  });
 }

@@ -1,6 +1,7 @@
 import type { IndexReport } from '../model/index-report.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
+import type { EnrichmentRecord } from '../model/enrichment.ts';
 import type { VulnerabilityQuery } from '../matcher/vulnerability-query.ts';
 import type { LayerReport } from '../model/layer-report.ts';
 
@@ -29,8 +30,12 @@ export interface Store {
   manifestsWithPackages(names: string[]): Promise<string[]>;
 
   // ---- update operations
-  /** Starts writing a new operation. Nothing is visible until commit; abort (or a crash) leaves no operation. */
-  beginUpdateOperation(updater: string): Promise<UpdateOperationWriter>;
+  /**
+   * Starts writing a new operation. Nothing is visible until commit; abort (or a crash) leaves no operation.
+   * `identity` gives the operation a ref and date of its own (an imported feed bundle keeps its operations' refs);
+   * a ref that already exists fails at commit.
+   */
+  beginUpdateOperation(updater: string, identity?: OperationIdentity): Promise<UpdateOperationWriter>;
   /** Newest first; all updaters when none is given. */
   listUpdateOperations(updater?: string): Promise<UpdateOperation[]>;
   getUpdateOperation(ref: string): Promise<UpdateOperation | undefined>;
@@ -39,8 +44,13 @@ export interface Store {
   /** Records in `cur` and not in `prev` (added), and in `prev` and not in `cur` (removed). prev may be undefined. */
   diffUpdateOperations(prev: string | undefined, cur: string): Promise<{ added: StoredVulnerability[]; removed: StoredVulnerability[] }>;
 
+  /** The stored JSON of every record of an operation, in record id order, in batches (export of feed bundles). */
+  readUpdateOperation(ref: string, batchSize?: number): AsyncIterable<string[]>;
+
   // ---- matching: records of the newest operation of each updater
   queryVulnerabilities(queries: VulnerabilityQuery[]): Promise<StoredVulnerability[][]>;
+  /** Enrichment records of the updater's newest operation whose tag (CVE id) is one of these. */
+  queryEnrichments(updater: string, tags: string[]): Promise<EnrichmentRecord[]>;
 
   // ---- notifications (src/notifier): one receipt per processed update operation, one notification set per receipt
   /**
@@ -131,9 +141,17 @@ export interface NotificationReceipt {
   created: string;
 }
 
+export interface OperationIdentity {
+  ref: string;
+  /** ISO 8601. */
+  date: string;
+}
+
 export interface UpdateOperationWriter {
   /** Adds records (deduplicated by content). */
   add(batch: Vulnerability[]): Promise<void>;
+  /** Adds enrichment records (deduplicated by content), for enrichment updaters' operations. */
+  addEnrichments(batch: EnrichmentRecord[]): Promise<void>;
   /**
    * Adds the records of an earlier operation (by ref) that `keep` accepts, without re-sending them: how an
    * incremental update (rhel-vex) builds a full operation from the previous one. Returns how many were kept.

@@ -1,6 +1,6 @@
 import type { Store } from '../store/store.ts';
 import { runUpdater, type UpdateRunResult } from './run-updater.ts';
-import type { Updater } from './updater.ts';
+import type { AnyUpdater } from './updater.ts';
 
 // One updater run when several instances share the store (Store.coordination, PostgreSQL): the run happens under
 // the updater's advisory lock, so two instances never fetch and write the same feed at once, and it is recorded
@@ -30,7 +30,7 @@ export interface ClusterUpdaterRunOptions {
   warn?(message: string): void;
 }
 
-export async function runUpdaterInCluster(store: Store, updater: Updater, location: string, opts: ClusterUpdaterRunOptions = {}): Promise<ClusterUpdaterRun> {
+export async function runUpdaterInCluster(store: Store, updater: AnyUpdater, location: string, opts: ClusterUpdaterRunOptions = {}): Promise<ClusterUpdaterRun> {
   const runOpts = {
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.fetch ? { fetch: opts.fetch } : {}),

@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import { pipeline, Transform } from 'node:stream';
 import { ClairError } from '../model/errors.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
-import type { Vulnerability } from '../model/vulnerability.ts';
 import type { Store, UpdateOperationWriter } from '../store/store.ts';
 import { openFeed, splitLocationOptions } from './feed-location.ts';
-import type { Updater } from './updater.ts';
+import { isEnrichmentUpdater, type AnyUpdater, type Updater } from './updater.ts';
 
 // Runs one updater against one feed location and stores the result as one update operation, whole or not at all.
 // The fingerprint is the parser's version plus the sha256 of the feed bytes: the same input again creates no new
@@ -76,13 +75,14 @@ function parseFingerprint(s: string | undefined): Fingerprint | undefined {
 
 export async function runUpdater(
   store: Store,
-  updater: Updater,
+  updater: AnyUpdater,
   location: string,
   opts: RunUpdaterOptions = {},
 ): Promise<UpdateRunResult> {
-  if (updater.delta) return runDeltaUpdater(store, updater, location, opts);
-  const { location: target, options } = splitLocationOptions(location, updater.locationOptions);
-  const name = updater.operationName?.(options) ?? updater.name;
+  const enrichment = isEnrichmentUpdater(updater);
+  if (!enrichment && updater.delta) return runDeltaUpdater(store, updater, location, opts);
+  const { location: target, options } = splitLocationOptions(location, enrichment ? undefined : updater.locationOptions);
+  const name = (enrichment ? undefined : updater.operationName?.(options)) ?? updater.name;
   // The options are part of the parser's identity: the same bytes read with another filter are another result.
   const optionText = Object.entries(options).map(([k, v]) => `${k}=${v}`).join('&');
   const parser = `${updater.name}@${updater.version}${optionText ? '#' + optionText : ''}`;
@@ -112,7 +112,9 @@ export async function runUpdater(
     opts.warn?.(message);
   };
   try {
-    records += await writeInBatches(writer, updater.parse(feed, { location, options, warn }));
+    records += enrichment
+      ? await writeInBatches(updater.parse(feed, { location, options, warn }), (b) => writer.addEnrichments(b))
+      : await writeInBatches(updater.parse(feed, { location, options, warn }), (b) => writer.add(b));
     // The parser may stop before the last byte (trailing whitespace): hash all of it.
     for await (const _ of feed) void _;
   } catch (e) {
@@ -154,7 +156,7 @@ async function runDeltaUpdater(
   let records = 0;
   try {
     if (latest && fetched.keepPrevious) records += await writer.carryOver(latest.ref, fetched.keepPrevious);
-    records += await writeInBatches(writer, fetched.records);
+    records += await writeInBatches(fetched.records, (b) => writer.add(b));
   } catch (e) {
     await writer.abort();
     if (e instanceof ClairError) throw e;
@@ -167,19 +169,19 @@ async function runDeltaUpdater(
 }
 
 /** Streams records into the writer in batches; returns how many were written. */
-async function writeInBatches(writer: UpdateOperationWriter, records: AsyncIterable<Vulnerability>): Promise<number> {
+async function writeInBatches<T>(records: AsyncIterable<T>, add: (batch: T[]) => Promise<void>): Promise<number> {
   let n = 0;
-  let batch: Vulnerability[] = [];
+  let batch: T[] = [];
   for await (const v of records) {
     batch.push(v);
     if (batch.length >= BATCH) {
-      await writer.add(batch);
+      await add(batch);
       n += batch.length;
       batch = [];
     }
   }
   if (batch.length > 0) {
-    await writer.add(batch);
+    await add(batch);
     n += batch.length;
   }
   return n;

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FeedOpenOptions, FeedOpenResult } from './feed-location.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
+import type { EnrichmentRecord, RiskFacts } from '../model/enrichment.ts';
 
 // An updater turns one feed into vulnerability records. The engine (src/updater/run.ts) opens the feed location
 // (URL, file path or file:// URL), fingerprints the bytes, and stores the records as one update operation.
@@ -34,6 +35,30 @@ export interface Updater {
    * with different options (OSV's PyPI and npm zips) are then separate feeds, each replaced only by its own next run.
    */
   operationName?(options: Readonly<Record<string, string>>): string;
+}
+
+/**
+ * An updater of enrichment data (claircore's EnrichmentUpdater): same engine, same update operations, but its records
+ * describe vulnerabilities (CVSS, EPSS, KEV) instead of being them, and reports attach them under `type`.
+ */
+export interface EnrichmentUpdater {
+  readonly kind: 'enrichment';
+  readonly name: string;
+  readonly version: string;
+  readonly defaultLocation: string;
+  /** The key of the report's `enrichments` object, Clair's media type for this enricher. */
+  readonly type: string;
+  parse(feed: Readable, opts: UpdaterOptions): AsyncIterable<EnrichmentRecord>;
+  /** The facts one of its records states, for tables, sorting and gates. */
+  facts(enrichment: Record<string, unknown>): RiskFacts;
+  readonly open?: (location: string, opts: FeedOpenOptions) => Promise<FeedOpenResult>;
+}
+
+/** Anything the update engine runs. */
+export type AnyUpdater = Updater | EnrichmentUpdater;
+
+export function isEnrichmentUpdater(u: AnyUpdater): u is EnrichmentUpdater {
+  return 'kind' in u && u.kind === 'enrichment';
 }
 
 export interface DeltaSource {

@@ -28,8 +28,9 @@ export const LAYERS: readonly (readonly (readonly string[])[])[] = [
     ],
   ],
   [['store/']],
-  // Engines and ecosystems: siblings that meet only through the contracts.
-  [['indexer/'], ['updater/'], ['matcher/'], ['ecosystems/']],
+  // Engines and ecosystems: siblings that meet only through the contracts. The enrichment feeds (NVD, EPSS, KEV)
+  // implement the updater contract as the ecosystems do, and the ecosystems' registry lists them beside its own feeds.
+  [['indexer/'], ['updater/'], ['matcher/'], ['ecosystems/', 'enrichment/']],
   [['notifier/']],
   [['config/']],
   [['service/']],

@@ -4,7 +4,8 @@ import { ClairError } from '../../model/errors.ts';
 import type { UpdateOperation } from '../../model/update-operation.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import type { UpdateOperationWriter } from '../store.ts';
-import { serializeVulnerability } from '../vulnerability-hash.ts';
+import type { EnrichmentRecord } from '../../model/enrichment.ts';
+import { enrichmentRow, vulnerabilityRow, type RecordRow } from '../record-row.ts';
 import { classifyPgError, describePgError, isTransientPgError } from './pg-errors.ts';
 import { isUuid } from '../../model/uuid.ts';
 
@@ -63,12 +64,7 @@ const UNLINKED = `
 SELECT h FROM unnest($2::text[]) AS h
 WHERE NOT EXISTS (SELECT 1 FROM vuln v JOIN uo_vuln u ON u.vuln_id = v.id AND u.uo_id = $1::bigint WHERE v.hash = h)`;
 
-interface Row {
-  hash: string;
-  /** The stored JSON, the same bytes the hash was taken of. */
-  json: string;
-  v: Vulnerability;
-}
+type Row = RecordRow;
 
 export interface WriterSession {
   client: pg.PoolClient;
@@ -83,6 +79,8 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
   readonly #pool: pg.Pool;
   readonly #updater: string;
   readonly #ref: string;
+  /** The operation's date when it was given (an imported operation); else the time of commit. */
+  readonly #date: Date | undefined;
   readonly #opId: string;
   readonly #pid: number;
   readonly #onFinish: () => void;
@@ -91,7 +89,8 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
   /** add() calls run one after another even when the caller does not await them. */
   #tail: Promise<unknown> = Promise.resolve();
 
-  constructor(args: { session: WriterSession; pool: pg.Pool; updater: string; ref: string; opId: string; pid: number; onFinish: () => void }) {
+  constructor(args: { session: WriterSession; pool: pg.Pool; updater: string; ref: string; date?: Date; opId: string; pid: number; onFinish: () => void }) {
+    this.#date = args.date;
     this.#session = args.session;
     this.#pool = args.pool;
     this.#updater = args.updater;
@@ -141,20 +140,24 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     return run;
   }
 
-  async #add(batch: Vulnerability[]): Promise<void> {
+  addEnrichments(batch: EnrichmentRecord[]): Promise<void> {
+    const run = this.#tail.then(() => this.#add(batch.map(enrichmentRow)));
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #add(batch: Vulnerability[] | RecordRow[]): Promise<void> {
     this.#checkOpen();
-    for (const v of batch) {
-      if (v.updater !== this.#updater && !v.updater.startsWith(this.#updater + '/')) {
-        throw new ClairError('internal', `record ${v.name} of updater ${v.updater} written to operation of ${this.#updater}`);
+    const records = batch.map((r) => ('hash' in r ? r : vulnerabilityRow(r)));
+    for (const r of records) {
+      if (r.updater !== this.#updater && !r.updater.startsWith(this.#updater + '/')) {
+        throw new ClairError('internal', `record ${r.name} of updater ${r.updater} written to operation of ${this.#updater}`);
       }
     }
     try {
-      for (let i = 0; i < batch.length; i += CHUNK) {
+      for (let i = 0; i < records.length; i += CHUNK) {
         const byHash = new Map<string, Row>();
-        for (const v of batch.slice(i, i + CHUNK)) {
-          const { json, hash } = serializeVulnerability(v);
-          byHash.set(hash, { hash, json, v });
-        }
+        for (const r of records.slice(i, i + CHUNK)) byHash.set(r.hash, r);
         const rows = [...byHash.values()].sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
         await this.#ingest(rows);
       }
@@ -237,7 +240,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
         `UPDATE update_operation SET fingerprint = $2, date = $3, seq = nextval('update_operation_commit_seq'),
            count = (SELECT count(*) FROM uo_vuln WHERE uo_id = $1)
          WHERE id = $1 RETURNING ref, updater, fingerprint, date, count`,
-        [this.#opId, fingerprint, new Date()],
+        [this.#opId, fingerprint, this.#date ?? new Date()],
       );
       op = toOperation(res.rows[0]!);
     } catch (e) {
@@ -325,15 +328,15 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
 
 function columns(rows: Row[]): string[][] {
   const cols: string[][] = [[], [], [], [], [], [], [], []];
-  for (const { hash, json, v } of rows) {
-    cols[0]!.push(hash);
-    cols[1]!.push(v.updater);
-    cols[2]!.push(v.name);
-    cols[3]!.push(v.package.name);
-    cols[4]!.push(v.dist.did);
-    cols[5]!.push(v.dist.versionId);
-    cols[6]!.push(v.dist.versionCodeName);
-    cols[7]!.push(json);
+  for (const r of rows) {
+    cols[0]!.push(r.hash);
+    cols[1]!.push(r.updater);
+    cols[2]!.push(r.name);
+    cols[3]!.push(r.packageName);
+    cols[4]!.push(r.did);
+    cols[5]!.push(r.versionId);
+    cols[6]!.push(r.codeName);
+    cols[7]!.push(r.json);
   }
   return cols;
 }

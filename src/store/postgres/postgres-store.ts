@@ -6,7 +6,9 @@ import type { UpdateOperation } from '../../model/update-operation.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import type { LayerReport } from '../../model/layer-report.ts';
-import type { NewNotificationSet, NotificationReceipt, NotificationStatus, Store, StoreCoordination, StoredNotification, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
+import type { EnrichmentRecord } from '../../model/enrichment.ts';
+import { parseEnrichmentRow } from '../record-row.ts';
+import type { NewNotificationSet, NotificationReceipt, NotificationStatus, OperationIdentity, Store, StoreCoordination, StoredNotification, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
 import { indexReportPackageNames } from '../index-report-names.ts';
 import { migrations } from './migrations.ts';
 import { advisoryKey, type AdvisoryLockKind } from './advisory-key.ts';
@@ -208,9 +210,15 @@ export class PostgresStore implements Store, StoreCoordination {
 
   // ---- update operations
 
-  async beginUpdateOperation(updater: string): Promise<UpdateOperationWriter> {
+  async beginUpdateOperation(updater: string, identity?: OperationIdentity): Promise<UpdateOperationWriter> {
     if (this.#closed) throw new ClairError('internal', `store is closed: cannot begin an update operation for ${updater}`);
-    const ref = randomUUID();
+    const ref = identity?.ref ?? randomUUID();
+    if (identity) {
+      if (!isUuid(ref)) throw new ClairError('bad-input', `update operation ref ${JSON.stringify(ref)} is not a UUID`);
+      if ((await this.#rows('read of update operation', 'SELECT 1 FROM update_operation WHERE ref = $1', [ref])).length > 0) {
+        throw new ClairError('conflict', `update operation ${ref} already exists`);
+      }
+    }
     const started = await retryTransient(`begin of update operation for ${updater}`, async () => {
       const s = await PostgresStore.#checkout(this.#pool);
       try {
@@ -226,7 +234,7 @@ export class PostgresStore implements Store, StoreCoordination {
       }
     }, this.#retry);
     const writer: PostgresOperationWriter = new PostgresOperationWriter({
-      session: started.s, pool: this.#pool, updater, ref, opId: started.id, pid: started.pid,
+      session: started.s, pool: this.#pool, updater, ref, ...(identity ? { date: new Date(identity.date) } : {}), opId: started.id, pid: started.pid,
       onFinish: () => this.#writers.delete(writer),
     });
     this.#writers.add(writer);
@@ -290,6 +298,35 @@ export class PostgresStore implements Store, StoreCoordination {
     const added = (await only(curId, prevId)).map(toStored);
     const removed = prevId === undefined ? [] : (await only(prevId, curId)).map(toStored);
     return { added, removed };
+  }
+
+  async *readUpdateOperation(ref: string, batchSize = 1000): AsyncIterable<string[]> {
+    const ops = isUuid(ref) ? await this.#rows<{ id: string }>(`read of update operation ${ref}`, 'SELECT id FROM update_operation WHERE ref = $1 AND seq IS NOT NULL', [ref]) : [];
+    if (!ops[0]) throw new ClairError('not-found', `update operation ${ref} does not exist`);
+    for (let after = '0'; ;) {
+      const rows = await this.#rows<{ id: string; data: string }>(
+        `read of update operation ${ref}`,
+        'SELECT v.id, v.data FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id WHERE u.uo_id = $1 AND v.id > $2 ORDER BY v.id LIMIT $3',
+        [ops[0].id, after, batchSize],
+      );
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.id;
+      yield rows.map((r) => r.data);
+    }
+  }
+
+  async queryEnrichments(updater: string, tags: string[]): Promise<EnrichmentRecord[]> {
+    if (tags.length === 0) return [];
+    const rows = await this.#rows<{ data: string }>(
+      `enrichment query of ${updater} for ${tags.length} ids`,
+      `SELECT v.data FROM vuln v
+       WHERE v.name = ANY($2::text[]) AND v.package_name = '' AND v.updater = $1
+         AND EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = v.id AND u.uo_id = (
+           SELECT id FROM update_operation WHERE updater = $1 AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1))
+       ORDER BY v.id`,
+      [updater, tags],
+    );
+    return rows.map((r) => parseEnrichmentRow(r.data));
   }
 
   // ---- matching

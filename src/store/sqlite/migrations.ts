@@ -94,4 +94,9 @@ export const migrations: readonly string[] = [
   `
   CREATE INDEX uo_staging_vuln ON uo_staging(vuln_id);
   `,
+  // 4: enrichment records (src/enrichment) share the record table with an empty package name; the report looks
+  // them up by CVE id (the record's name), which also serves lookups of a vulnerability by its id.
+  `
+  CREATE INDEX vuln_name ON vuln(name);
+  `,
 ];

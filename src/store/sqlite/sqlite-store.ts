@@ -8,8 +8,9 @@ import type { UpdateOperation } from '../../model/update-operation.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import type { LayerReport } from '../../model/layer-report.ts';
-import type { NewNotificationSet, NotificationReceipt, NotificationStatus, Store, StoredNotification, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
-import { serializeVulnerability } from '../vulnerability-hash.ts';
+import type { NewNotificationSet, NotificationReceipt, OperationIdentity, NotificationStatus, Store, StoredNotification, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
+import type { EnrichmentRecord } from '../../model/enrichment.ts';
+import { enrichmentRow, parseEnrichmentRow, vulnerabilityRow, type RecordRow } from '../record-row.ts';
 import { migrations } from './migrations.ts';
 import { indexReportPackageNames } from '../index-report-names.ts';
 
@@ -147,7 +148,7 @@ export class SqliteStore implements Store {
     return [...out].sort();
   }
 
-  async beginUpdateOperation(updater: string): Promise<UpdateOperationWriter> {
+  async beginUpdateOperation(updater: string, identity?: OperationIdentity): Promise<UpdateOperationWriter> {
     // "<pid>:<uuid>": a later open can tell a dead writer's rows from a live one's (#sweepDeadWriters).
     const token = `${process.pid}:${randomUUID()}`;
     liveTokens.add(token);
@@ -161,6 +162,22 @@ export class SqliteStore implements Store {
       `INSERT OR IGNORE INTO uo_staging (token, vuln_id, started)
        SELECT ?, id, ? FROM vuln WHERE hash IN (${Array.from({ length: n }, () => '?').join(',')})`;
     const stage = this.#stmt('INSERT OR IGNORE INTO uo_staging (token, vuln_id, started) VALUES (?, ?, ?)');
+    const ingest = (records: RecordRow[]) => {
+      const rows: (string | number)[][] = [];
+      for (const r of records) {
+        if (r.updater !== updater && !r.updater.startsWith(updater + '/')) {
+          throw new ClairError('internal', `record ${r.name} of updater ${r.updater} written to operation of ${updater}`);
+        }
+        rows.push([r.hash, r.updater, r.name, r.packageName, r.did, r.versionId, r.codeName, r.json]);
+      }
+      this.#tx(() => {
+        for (let i = 0; i < rows.length; i += ROWS) {
+          const chunk = rows.slice(i, i + ROWS);
+          this.#stmt(insertSql(chunk.length)).run(...chunk.flat());
+          this.#stmt(stageSql(chunk.length)).run(token, started, ...chunk.map((r) => r[0]!));
+        }
+      });
+    };
     let done = false;
     const finish = () => {
       if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
@@ -170,21 +187,11 @@ export class SqliteStore implements Store {
     return {
       add: async (batch: Vulnerability[]) => {
         if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
-        const rows: (string | number)[][] = [];
-        for (const v of batch) {
-          if (v.updater !== updater && !v.updater.startsWith(updater + '/')) {
-            throw new ClairError('internal', `record ${v.name} of updater ${v.updater} written to operation of ${updater}`);
-          }
-          const { json, hash } = serializeVulnerability(v);
-          rows.push([hash, v.updater, v.name, v.package.name, v.dist.did, v.dist.versionId, v.dist.versionCodeName, json]);
-        }
-        this.#tx(() => {
-          for (let i = 0; i < rows.length; i += ROWS) {
-            const chunk = rows.slice(i, i + ROWS);
-            this.#stmt(insertSql(chunk.length)).run(...chunk.flat());
-            this.#stmt(stageSql(chunk.length)).run(token, started, ...chunk.map((r) => r[0]!));
-          }
-        });
+        ingest(batch.map(vulnerabilityRow));
+      },
+      addEnrichments: async (batch: EnrichmentRecord[]) => {
+        if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
+        ingest(batch.map(enrichmentRow));
       },
       carryOver: async (ref: string, keep: (v: Vulnerability) => boolean) => {
         if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
@@ -203,8 +210,15 @@ export class SqliteStore implements Store {
       },
       commit: async (fingerprint: string) => {
         finish();
-        const ref = randomUUID();
-        const date = new Date().toISOString();
+        const ref = identity?.ref ?? randomUUID();
+        const date = identity?.date ?? new Date().toISOString();
+        if (identity && this.#stmt('SELECT 1 FROM update_operation WHERE ref = ?').get(ref)) {
+          this.#tx(() => {
+            this.#stmt('DELETE FROM uo_staging WHERE token = ?').run(token);
+            this.#collectGarbage();
+          });
+          throw new ClairError('conflict', `update operation ${ref} already exists`);
+        }
         return this.#tx(() => {
           const count = Number(this.#stmt('SELECT count(*) AS n FROM uo_staging WHERE token = ?').get(token)!.n);
           const id = this.#stmt(
@@ -270,6 +284,34 @@ export class SqliteStore implements Store {
        ORDER BY v.id`,
     );
     return { added: only.all(curId, prevId).map(toStored), removed: prev === undefined ? [] : only.all(prevId, curId).map(toStored) };
+  }
+
+  async *readUpdateOperation(ref: string, batchSize = 1000): AsyncIterable<string[]> {
+    const op = this.#stmt('SELECT id FROM update_operation WHERE ref = ?').get(ref);
+    if (!op) throw new ClairError('not-found', `update operation ${ref} does not exist`);
+    // Keyset pages, so no statement stays open across the generator's yields.
+    const page = this.#stmt('SELECT v.id, v.data FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id WHERE u.uo_id = ? AND v.id > ? ORDER BY v.id LIMIT ?');
+    for (let after = 0; ;) {
+      const rows = page.all(op.id as number, after, batchSize);
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.id as number;
+      yield rows.map((r) => r.data as string);
+    }
+  }
+
+  async queryEnrichments(updater: string, tags: string[]): Promise<EnrichmentRecord[]> {
+    const latest = this.#stmt('SELECT max(id) AS id FROM update_operation WHERE updater = ?').get(updater)?.id;
+    if (latest === null || latest === undefined || tags.length === 0) return [];
+    const out: EnrichmentRecord[] = [];
+    for (let i = 0; i < tags.length; i += CHUNK) {
+      const chunk = tags.slice(i, i + CHUNK);
+      const rows = this.#db.prepare(
+        `SELECT v.data FROM vuln v WHERE v.name IN (${chunk.map(() => '?').join(',')}) AND v.package_name = '' AND v.updater = ?
+           AND EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = v.id AND u.uo_id = ?) ORDER BY v.id`,
+      ).all(...chunk, updater, latest as number);
+      for (const r of rows) out.push(parseEnrichmentRow(r.data as string));
+    }
+    return out;
   }
 
   // One indexed lookup per package. EXPLAIN QUERY PLAN on a real Debian feed:
