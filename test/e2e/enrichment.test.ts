@@ -121,13 +121,13 @@ test('scan table: CVSS, EPSS percentile and KEV columns; --sort risk puts KEV fi
   assert.equal(r.code, 0, r.err);
   const lines = r.out.split('\n');
   const head = lines.findIndex((l) => l.startsWith('SEVERITY'));
-  assert.match(lines[head]!, /^SEVERITY\s+VULNERABILITY\s+PACKAGE\s+INSTALLED\s+FIXED IN\s+LAYER\s+CVSS\s+EPSS\s+KEV$/);
-  assert.match(lines[head + 1]!, /^High\s+CVE-2021-44228\s+liblog4j2-java\s+2\.13\.3-1\s+2\.15\.0-1\s+\w{12}\s+KEV$/);
-  assert.match(lines[head + 2]!, /^Low\s+CVE-1999-0005\s+uw-imapd\s.*\s99%$/);
-  assert.match(lines[head + 3]!, /^Medium\s+CVE-2016-2781\s+coreutils\s+9\.1-1\s+\(no fix yet\)\s+\w{12}\s+4\.6$/);
+  assert.match(lines[head]!, /^SEVERITY\s+ECOSYSTEM\s+VULNERABILITY\s+ALIASES\s+PACKAGE\s+INSTALLED\s+FIXED IN\s+LAYER\s+CVSS\s+EPSS\s+KEV$/);
+  assert.match(lines[head + 1]!, /^High\s+debian\s+CVE-2021-44228\s+liblog4j2-java\s+2\.13\.3-1\s+2\.15\.0-1\s+\w{12}\s+KEV$/);
+  assert.match(lines[head + 2]!, /^Low\s+debian\s+CVE-1999-0005\s+uw-imapd\s.*\s99%$/);
+  assert.match(lines[head + 3]!, /^Medium\s+debian\s+CVE-2016-2781\s+coreutils\s+9\.1-1\s+\(no fix yet\)\s+\w{12}\s+4\.6$/);
   assert.match(r.out, /3 findings \(High: 1, Medium: 1, Low: 1\); 1 in CISA's Known Exploited Vulnerabilities catalog/);
   const grouped = await runCli(db, ['scan', image]);
-  assert.match(grouped.out, /MEDIUM \(1\)\nVULNERABILITY\s+PACKAGE\s+INSTALLED\s+FIXED IN\s+LAYER\s+CVSS\s+EPSS\s+KEV\nCVE-2016-2781/);
+  assert.match(grouped.out, /MEDIUM \(1\)\nECOSYSTEM\s+VULNERABILITY\s+ALIASES\s+PACKAGE\s+INSTALLED\s+FIXED IN\s+LAYER\s+CVSS\s+EPSS\s+KEV\ndebian\s+CVE-2016-2781/);
 });
 
 test('scan --fail-on kev, epss>=P, cvss>=S, severities, combined; a bad condition is an error', async (t) => {
