@@ -10,6 +10,7 @@ import { go } from './go.ts';
 import { npm } from './npm.ts';
 import { pypi } from './pypi.ts';
 import { rpm } from './rpm.ts';
+import { rubygems } from './rubygems.ts';
 import type { VersionScheme } from './scheme.ts';
 
 export const versionSchemes: ReadonlyMap<string, VersionScheme> = new Map([
@@ -23,6 +24,7 @@ export const versionSchemes: ReadonlyMap<string, VersionScheme> = new Map([
   [npm.id, npm],
   [go.id, go],
   [cargo.id, cargo],
+  [rubygems.id, rubygems],
 ]);
 
 /** The scheme with this id. Throws ClairError('unsupported') naming the known ids. */

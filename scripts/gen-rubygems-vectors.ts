@@ -1,0 +1,115 @@
+// Generates src/versions/testdata/rubygems-vectors.tsv (pairs ordered by Gem::Version#<=>) and
+// rubygems-reqs.tsv (version, requirement, Gem::Requirement#satisfied_by?), answered by Debian's ruby and
+// its rubygems through scripts/oracles/rubygems-version.rb.
+//
+// Versions: the RubyGems OSV records (GHSA slice), the versions in rubysec's patched/unaffected
+// requirements, the gemspecs Debian installs, edits of them and hand-written edge cases. Requirements:
+// rubysec's own `patched_versions`/`unaffected_versions` entries plus operators on real versions.
+//
+// Rerun (Debian, as root): apt-get install -y --no-install-recommends ruby && node_modules/.bin/node scripts/gen-rubygems-vectors.ts
+
+import { spawnSync } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { commonMutations, drawPairs } from './lib/draw-pairs.ts';
+import { osvVersions, rubysecRequirements } from './lib/feed-versions.ts';
+import { seededRandom } from './lib/seeded-random.ts';
+
+const osv = osvVersions('RubyGems');
+const byPackage = new Map<string, Set<string>>(osv.byPackage);
+const add = (p: string, v: string) => {
+  let s = byPackage.get(p);
+  if (!s) byPackage.set(p, (s = new Set()));
+  s.add(v);
+};
+const reqsByGem = rubysecRequirements();
+const requirements = new Set<string>();
+for (const [gem, rs] of reqsByGem) {
+  for (const r of rs) {
+    requirements.add(r);
+    for (const m of r.matchAll(/[0-9]+(?:\.[0-9a-zA-Z]+)*(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?/g)) add(gem, m[0]);
+  }
+}
+let gemspecs = 0;
+for (const dir of ['/usr/share/rubygems-integration/all/specifications', '/usr/lib/ruby/gems/3.1.0/specifications/default']) {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    continue;
+  }
+  for (const n of names) {
+    const m = n.match(/^(.+)-([0-9][^-]*)\.gemspec$/);
+    if (m) {
+      add(m[1] ?? '', m[2] ?? '');
+      gemspecs++;
+    }
+  }
+}
+const all = [...new Set([...byPackage.values()].flatMap((s) => [...s]))];
+const special = all.filter((v) => /[a-zA-Z-]/.test(v));
+
+const edge: Array<[string, string]> = [
+  ['1.0', '1'], ['1.0.0', '1'], ['1.0.a', '1.0'], ['1.0.a', '1.a'], ['1.0.0.a', '1.a'], ['1.a.0', '1.a'], ['1.0.b1', '1.0.a2'],
+  ['1.0.rc1', '1.0.rc.1'], ['1.0-1', '1.0.pre.1'], ['1.0-rc1', '1.0.rc1'], ['1.0.A', '1.0.a'], ['1.0.B', '1.0.a'], ['', '0'],
+  [' ', '0'], [' 1.0 ', '1.0'], ['\t1.0\n', '1.0'], ['1.0\n', '1.0'], ['01.0', '1.0'], ['1.01', '1.1'], ['1.0.0.0.0', '1.0'],
+  ['1.a1', '1.a.1'], ['1.alpha', '1.beta'], ['1.0.pre', '1.0.rc'], ['1.0.0.pre.1', '1.0.0.pre.0'], ['9999999999999999999999.0', '1.0'],
+  ['1.0.0', '1.0.0.1'], ['1..0', '1.0'], ['1.0.', '1.0'], ['.1', '0.1'], ['a', '1'], ['1.0-', '1.0'], ['1.0--1', '1.0'],
+  ['1.0 a', '1.0'], ['1.0_1', '1.0'], ['1.2.3.a.4', '1.2.3.a.0.4'], ['1.2.3.a.0', '1.2.3.a'], ['0.a', '0'], ['0.0.a', '0.a'],
+];
+const mutations = [
+  ...commonMutations,
+  (v: string) => `${v}.pre`,
+  (v: string) => `${v}.rc1`,
+  (v: string) => `${v}-1`,
+  (v: string) => `${v}.0`,
+  (v: string) => v.replace(/\.?[a-zA-Z].*$/, ''),
+  (v: string) => v.replace(/\.(\d+)$/, '.0$1'),
+];
+const { pairs, distinct } = drawPairs({ byPackage, special, edge, mutations, target: 5000, seed: 1996 });
+
+const { rand, pick } = seededRandom(2004);
+const ops = ['', '= ', '!= ', '> ', '< ', '>= ', '<= ', '~> ', '~>', '>='];
+for (const h of ['', '~> 1', '~> 1.0', '~> 1.0.0', '~> 1.0.a', '~> 0', '>= 0', '~> 1.0, >= 1.0.5', '~> 1.0,>= 1.0.5', '< 2, ', '=1.0', '~ 1.0', '>= 1.0 a', '~> 1.0.0.rc1']) requirements.add(h);
+let guard = 0;
+while (requirements.size < 1200 && guard++ < 100000) {
+  const n = rand() < 0.75 ? 1 : 2;
+  const parts: string[] = [];
+  for (let i = 0; i < n; i++) parts.push(`${pick(ops)}${pick(rand() < 0.3 ? special : all)}`);
+  requirements.add(parts.join(', '));
+}
+const reqList = [...requirements];
+const reqChecks = new Map<string, [string, string]>();
+guard = 0;
+while (reqChecks.size < 4000 && guard++ < 100000) {
+  const r = pick(reqList);
+  const near = r.match(/[0-9]+(?:\.[0-9a-zA-Z]+)*/g);
+  let v = rand() < 0.5 && near ? pick(near) : pick(rand() < 0.3 ? special : all);
+  if (rand() < 0.4) v = pick(mutations)(v);
+  if (!/[\t\n]/.test(v + r)) reqChecks.set(`${v}\t${r}`, [v, r]);
+}
+
+const input = [...pairs.map(([a, b]) => `cmp\t${a}\t${b}`), ...[...reqChecks.values()].map(([v, r]) => `req\t${v}\t${r}`)].join('\n') + '\n';
+const res = spawnSync('ruby', ['scripts/oracles/rubygems-version.rb'], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+if (res.status !== 0) throw new Error(`ruby failed: ${res.stderr}`);
+const out = res.stdout.trimEnd().split('\n');
+const tool = spawnSync('ruby', ['-e', 'print "rubygems #{Gem::VERSION} on ruby #{RUBY_VERSION}"'], { encoding: 'utf8' }).stdout;
+const deb = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'ruby-rubygems'], { encoding: 'utf8' }).stdout;
+writeFileSync(
+  'src/versions/testdata/rubygems-vectors.tsv',
+  [
+    `# Generated by scripts/gen-rubygems-vectors.ts with ${tool} (Debian ruby-rubygems ${deb}): Gem::Version.correct? and <=>.`,
+    `# Versions: ${osv.sources.join(', ')}, feeds/osv/rubysec requirements, ${gemspecs} Debian gemspecs (${distinct} distinct), edits, edge cases.`,
+    '# Columns: A, B, Gem::Version.new(A) <=> Gem::Version.new(B) (! when one is not correct?), correct?(A) (1/0), correct?(B).',
+    ...out.slice(0, pairs.length),
+  ].join('\n') + '\n',
+);
+writeFileSync(
+  'src/versions/testdata/rubygems-reqs.tsv',
+  [
+    `# Generated by scripts/gen-rubygems-vectors.ts with ${tool} (Debian ruby-rubygems ${deb}).`,
+    `# Requirements: feeds/osv/rubysec patched_versions/unaffected_versions (${[...reqsByGem.values()].reduce((n, s) => n + s.size, 0)}), operators on real versions, hand-written ones.`,
+    '# Columns: version, requirement, Gem::Requirement.new(*requirement.split(", ")).satisfied_by?(Gem::Version.new(version)) (1/0; ! when either raises).',
+    ...out.slice(pairs.length),
+  ].join('\n') + '\n',
+);
+console.error(`wrote ${pairs.length} pairs from ${distinct} versions and ${out.length - pairs.length} requirement checks`);
