@@ -1,3 +1,4 @@
+import { cpeAsFormattedString } from './cpe-binding.ts';
 import type { Distribution } from './distribution.ts';
 import type { IndexReport } from './index-report.ts';
 import type { Package } from './package.ts';
@@ -13,6 +14,8 @@ import type { Vulnerability } from './vulnerability.ts';
 // Differences from Clair's bytes (README "Compatibility with Clair's clients"):
 // - `range` is never written: Quay's bundled schema types it as a string, and an object fails its validation.
 // - `repository_ids` is [] where Go writes null for an empty slice.
+// - CPEs are re-bound as CPE 2.3 formatted strings, as claircore encodes them (model/cpe-binding.ts); a CPE that
+//   does not bind (Red Hat's wildcard patterns) is written as the source wrote it.
 // - keys Clair omits when empty (kind, module, arch of a package; id, name, key, uri of a repository) are written
 //   as "" by clair-ts: a superset every Go and Python client reads.
 
@@ -24,7 +27,7 @@ export const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
 function pkg(id: string, name: string, version: string, kind: string, module: string, arch: string, cpe: string): Json {
   // normalized_version: claircore's Version of an unset kind encodes as "". detector: the claircore scanner that
   // found the package ("urn:claircore:detector:…"); clair-ts has no claircore detectors, so null, as Go writes a nil one.
-  return { id, name, version, kind, normalized_version: '', module, arch, cpe, detector: null };
+  return { id, name, version, kind, normalized_version: '', module, arch, cpe: cpeAsFormattedString(cpe), detector: null };
 }
 
 export function packageJson(id: string, p: Package): Json {
@@ -43,13 +46,13 @@ export function distributionJson(id: string, d: Distribution): Json {
     version_code_name: d.versionCodeName,
     version_id: d.versionId,
     arch: d.arch,
-    cpe: d.cpe,
+    cpe: cpeAsFormattedString(d.cpe),
     pretty_name: d.prettyName,
   };
 }
 
 export function repositoryJson(id: string, r: Repository): Json {
-  return { id, name: r.name, key: r.key, uri: r.uri, cpe: r.cpe };
+  return { id, name: r.name, key: r.key, uri: r.uri, cpe: cpeAsFormattedString(r.cpe) };
 }
 
 export function indexReportJson(r: IndexReport): Json {

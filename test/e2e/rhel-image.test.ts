@@ -85,9 +85,10 @@ test('a RHEL image with a real rpm database and a content manifest, matched agai
     const report = JSON.parse(idx.out);
     assert.equal(Object.keys(report.packages).length, 102);
     const [dist] = Object.values(report.distributions) as any[];
-    assert.deepEqual([dist.did, dist.version_id, dist.cpe], ['rhel', '9.2', 'cpe:/o:redhat:enterprise_linux:9::baseos']);
+    // CPEs are answered as Clair answers them: re-bound as CPE 2.3 formatted strings.
+    assert.deepEqual([dist.did, dist.version_id, dist.cpe], ['rhel', '9.2', 'cpe:2.3:o:redhat:enterprise_linux:9:*:baseos:*:*:*:*:*']);
     const repos = Object.values(report.repository as Record<string, any>).map((r) => r.cpe || r.name).sort();
-    assert.deepEqual(repos, ['cpe:/a:redhat:enterprise_linux:9::appstream', 'cpe:/o:redhat:enterprise_linux:9::baseos', 'rhel-9-for-x86_64-appstream-rpms', 'rhel-9-for-x86_64-baseos-rpms']);
+    assert.deepEqual(repos, ['cpe:2.3:a:redhat:enterprise_linux:9:*:appstream:*:*:*:*:*', 'cpe:2.3:o:redhat:enterprise_linux:9:*:baseos:*:*:*:*:*', 'rhel-9-for-x86_64-appstream-rpms', 'rhel-9-for-x86_64-baseos-rpms']);
     const libs = Object.entries(report.packages as Record<string, any>).find(([, p]) => p.name === 'openssl-libs')!;
     assert.deepEqual([libs[1].version, libs[1].arch, libs[1].source.name], ['1:3.0.8-1.amzn2023.0.4', 'x86_64', 'openssl']);
     const env = report.environments[libs[0]][0];
