@@ -236,3 +236,15 @@ test('a webhook signed with another PSK is refused by Quay; without a PSK nothin
   assert.equal(quay.received[1]!.authorization, undefined, 'no PSK: no Authorization header');
   assert.notEqual(quay.received[2]!.authorization, 'Bearer configured', 'the signature replaces a configured Authorization header');
 });
+
+test("the README's clair-ts configuration for Quay is a valid configuration", async () => {
+  const { readFile } = await import('node:fs/promises');
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf("### Use clair-ts as Quay's scanner"));
+  const yaml = /and clair-ts's:\n\n```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(yaml, 'the section has the clair-ts YAML block');
+  const c = parseConfig(yaml, 'README', {});
+  assert.equal(c.indexer.allowPrivateAddresses, true);
+  assert.deepEqual(c.auth.psk?.issuers, ['quay']);
+  assert.equal(c.notifier.webhook?.target, 'https://quay.example.com/secscan/notification');
+});
