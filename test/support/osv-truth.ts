@@ -88,3 +88,47 @@ export function pypiTruth(installed: Installed[], records: OsvDoc[]): string[][]
   const input = JSON.stringify({ installed: installed.map((i) => [i.name, i.version]), records, ecosystem: 'PyPI' });
   return JSON.parse(execFileSync('python3', ['-c', script], { input, maxBuffer: 64 * 1024 * 1024 }).toString('utf8'));
 }
+
+/**
+ * [name, version, advisory id] triples for npm packages under the schema's evaluation with node-semver (npm's own
+ * version implementation), computed here on the raw records.
+ */
+export async function npmTruth(installed: Installed[], records: OsvDoc[]): Promise<string[][]> {
+  const semver = (await import('semver')).default;
+  const valid = (s: string) => semver.valid(s) !== null;
+  const inRange = (v: string, events: Record<string, string>[]): boolean => {
+    const evs: { k: string; x: string }[] = [];
+    const limits: string[] = [];
+    for (const e of events) {
+      const [k, x] = Object.entries(e)[0]!;
+      if (k === 'limit') {
+        if (x !== '*') limits.push(x);
+        continue;
+      }
+      if (!(k === 'introduced' && x === '0') && !valid(x)) return false;
+      evs.push({ k, x });
+    }
+    if (limits.length > 0 && !limits.some((l) => valid(l) && semver.lt(v, l))) return false;
+    evs.sort((a, b) => (a.x === '0' && a.k === 'introduced' ? -1 : b.x === '0' && b.k === 'introduced' ? 1 : semver.compare(a.x, b.x)));
+    let hit = false;
+    for (const { k, x } of evs) {
+      if (k === 'introduced' && (x === '0' || semver.gte(v, x))) hit = true;
+      else if (k === 'fixed' && semver.gte(v, x)) hit = false;
+      else if (k === 'last_affected' && semver.gt(v, x)) hit = false;
+    }
+    return hit;
+  };
+  const out = new Set<string>();
+  for (const { name, version } of installed) {
+    for (const d of records) {
+      if (d.withdrawn) continue;
+      for (const a of d.affected ?? []) {
+        if (a.package.ecosystem !== 'npm' || a.package.name !== name) continue;
+        const ranged = (a.ranges ?? []).some((r: any) => (r.type === 'SEMVER' || r.type === 'ECOSYSTEM') && inRange(version, r.events));
+        const listed = (a.versions ?? []).some((x: string) => valid(x) && semver.eq(x, version));
+        if (ranged || listed) out.add(JSON.stringify([name, version, d.id]));
+      }
+    }
+  }
+  return [...out].map((s) => JSON.parse(s));
+}

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import semver from 'semver';
 import { BadRecordError, convertOsvRecord, intervalsOfEvents } from './osv-record.ts';
 
 // The OSV schema's range semantics (https://ossf.github.io/osv-schema/#affectedranges-field), case by case.
@@ -20,6 +21,25 @@ test('OSV events → intervals: introduced/fixed pairs, last_affected, limit, re
   assert.deepEqual(intervalsOfEvents([{ introduced: '1.0' }, { introduced: '1.5' }, { fixed: '2.0' }]), [{ introduced: '1.0', fixed: '2.0', lastAffected: '' }]);
   assert.throws(() => intervalsOfEvents([{ introduced: '1', fixed: '2' }]), BadRecordError);
   assert.throws(() => intervalsOfEvents([{ fixed: 3 }]), BadRecordError);
+});
+
+test('OSV events with the ecosystem order: the schema sort-then-walk evaluation', () => {
+  const cmp = (a: string, b: string) => semver.compare(a, b);
+  // GitHub's derby advisory lists introduced 4.0.0-beta1, fixed 4.0.0-beta.11; semver orders beta.11 first, so the
+  // schema's walk leaves 4.0.0-beta1 and everything above affected.
+  assert.deepEqual(intervalsOfEvents([{ introduced: '4.0.0-beta1' }, { fixed: '4.0.0-beta.11' }], cmp), [{ introduced: '4.0.0-beta1', fixed: '', lastAffected: '' }]);
+  // Listed out of order: sorted first.
+  assert.deepEqual(intervalsOfEvents([{ introduced: '2.0.0' }, { fixed: '2.1.0' }, { introduced: '0' }, { fixed: '1.0.0' }], cmp), [
+    { introduced: '', fixed: '1.0.0', lastAffected: '' }, { introduced: '2.0.0', fixed: '2.1.0', lastAffected: '' },
+  ]);
+  // A fix while not affected changes nothing; at one version introduced sorts before fixed: an empty interval, dropped.
+  assert.deepEqual(intervalsOfEvents([{ fixed: '0.5.0' }, { introduced: '1.0.0' }, { fixed: '1.0.0' }, { introduced: '2.0.0' }], cmp), [
+    { introduced: '2.0.0', fixed: '', lastAffected: '' },
+  ]);
+  // Limits: affected only below the highest.
+  assert.deepEqual(intervalsOfEvents([{ introduced: '0' }, { limit: '1.5.0' }, { limit: '2.0.0' }], cmp), [{ introduced: '', fixed: '2.0.0', lastAffected: '' }]);
+  assert.deepEqual(intervalsOfEvents([{ introduced: '3.0.0' }, { limit: '2.0.0' }], cmp), []);
+  assert.deepEqual(intervalsOfEvents([{ introduced: '1.0.0' }, { last_affected: '3.0.0' }, { limit: '2.0.0' }], cmp), [{ introduced: '1.0.0', fixed: '2.0.0', lastAffected: '' }]);
 });
 
 const base = {

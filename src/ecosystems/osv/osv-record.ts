@@ -27,37 +27,83 @@ interface OsvEvent {
   limit?: unknown;
 }
 
-/** The affected intervals of one OSV range's events. */
-export function intervalsOfEvents(events: readonly OsvEvent[]): Interval[] {
-  const out: Interval[] = [];
-  let open: string | undefined;
-  let limit = '';
-  for (const e of events) {
+type Compare = (a: string, b: string) => number;
+
+function decodeEvents(events: readonly OsvEvent[]): { kind: 'introduced' | 'fixed' | 'last_affected' | 'limit'; version: string }[] {
+  return events.map((e) => {
     if (typeof e !== 'object' || e === null) throw new BadRecordError('range event is not an object');
     const keys = Object.keys(e).filter((k) => k === 'introduced' || k === 'fixed' || k === 'last_affected' || k === 'limit');
     if (keys.length !== 1) throw new BadRecordError(`range event ${JSON.stringify(e)} must have exactly one of introduced, fixed, last_affected, limit`);
-    const key = keys[0]!;
-    const value = (e as Record<string, unknown>)[key];
-    if (typeof value !== 'string' || value.trim() === '') throw new BadRecordError(`range event ${key} is not a version string`);
-    if (key === 'introduced') {
-      // A second introduced while one is open adds nothing: the open interval already covers it.
-      if (open === undefined) open = value === '0' ? '' : value;
-    } else if (key === 'limit') {
-      limit = value === '*' ? '' : value;
-    } else {
-      // A fix without an introduced before it closes an interval from the first version (seen in old records).
+    const kind = keys[0] as 'introduced' | 'fixed' | 'last_affected' | 'limit';
+    const version = (e as Record<string, unknown>)[kind];
+    if (typeof version !== 'string' || version.trim() === '') throw new BadRecordError(`range event ${kind} is not a version string`);
+    return { kind, version };
+  });
+}
+
+const TIE: Record<string, number> = { introduced: 0, last_affected: 1, fixed: 2, limit: 3 };
+
+/**
+ * The affected intervals of one OSV range's events. With the ecosystem's order (`compare`) this is the schema's
+ * evaluation exactly: events sorted by version ("0" first; at one version introduced before last_affected, fixed
+ * and limit, as src/versions/osv-range.ts), walked, each stretch where the walk is "affected" one interval, all below
+ * the range's limit. A record that lists an inverted pair (GitHub's derby advisory: introduced 4.0.0-beta1, fixed
+ * 4.0.0-beta.11, which semver orders the other way) then means what the schema says it means. Without an order (a
+ * scheme clair-ts lacks, a version it cannot read) the events are taken in the order the record lists them.
+ */
+export function intervalsOfEvents(events: readonly OsvEvent[], compare?: Compare): Interval[] {
+  let evs = decodeEvents(events);
+  const limits = evs.filter((e) => e.kind === 'limit' && e.version !== '*').map((e) => e.version);
+  evs = evs.filter((e) => e.kind !== 'limit');
+  if (compare) {
+    evs = evs
+      .map((e, i) => ({ e, i }))
+      .sort((a, b) => {
+        const za = a.e.kind === 'introduced' && a.e.version === '0';
+        const zb = b.e.kind === 'introduced' && b.e.version === '0';
+        const c = za || zb ? (za === zb ? 0 : za ? -1 : 1) : compare(a.e.version, b.e.version);
+        return c || TIE[a.e.kind]! - TIE[b.e.kind]! || a.i - b.i;
+      })
+      .map((x) => x.e);
+  }
+  const out: Interval[] = [];
+  let open: string | undefined;
+  for (const e of evs) {
+    if (e.kind === 'introduced') {
+      // A second introduced inside an open interval adds nothing: the open interval already covers it.
+      if (open === undefined) open = e.version === '0' ? '' : e.version;
+    } else if (open !== undefined || !compare) {
+      // In listed order, a fix without an introduced before it closes an interval from the first version (old
+      // records); sorted, the walk is not affected there and the event changes nothing.
       const from = open ?? '';
-      out.push(key === 'fixed' ? { introduced: from, fixed: value, lastAffected: '' } : { introduced: from, fixed: '', lastAffected: value });
+      out.push(e.kind === 'fixed' ? { introduced: from, fixed: e.version, lastAffected: '' } : { introduced: from, fixed: '', lastAffected: e.version });
       open = undefined;
     }
   }
-  if (open !== undefined) out.push({ introduced: open, fixed: limit, lastAffected: '' });
-  return out;
+  if (open !== undefined) out.push({ introduced: open, fixed: '', lastAffected: '' });
+  if (compare) {
+    // [1.0, fixed 1.0) holds nothing.
+    const holds = (iv: Interval) => !iv.introduced || !iv.fixed || compare(iv.introduced, iv.fixed) < 0;
+    for (let i = out.length - 1; i >= 0; i--) if (!holds(out[i]!)) out.splice(i, 1);
+  }
+  if (limits.length === 0) return out;
+  // Affected only below a limit: below the highest one (with an order; else the last listed).
+  const limit = compare ? limits.reduce((a, b) => (compare(a, b) >= 0 ? a : b)) : limits[limits.length - 1]!;
+  const below = (v: string): boolean => (compare ? compare(v, limit) < 0 : true);
+  return out
+    .filter((iv) => iv.introduced === '' || below(iv.introduced))
+    .map((iv) => {
+      if (iv.fixed) return below(iv.fixed) ? iv : { ...iv, fixed: limit };
+      if (iv.lastAffected) return below(iv.lastAffected) ? iv : { introduced: iv.introduced, fixed: limit, lastAffected: '' };
+      return { ...iv, fixed: limit };
+    });
 }
 
 export interface ConvertOptions {
   /** Update-operation name stored in each record's `updater`. */
   updater: string;
+  /** The ecosystem's version order by scheme id (src/versions), when clair-ts has it. */
+  compare?: (scheme: string) => Compare | undefined;
   /** Only these ecosystems (OSV names, lowercase); all language ecosystems when undefined. */
   ecosystems?: ReadonlySet<string>;
 }
@@ -145,9 +191,18 @@ export function convertOsvRecord(doc: unknown, opts: ConvertOptions): Converted 
       ...(functions.length > 0 ? { functions } : {}),
     };
     const ranges = Array.isArray(a.ranges) ? a.ranges.filter(isObject) : [];
+    const order = opts.compare?.(eco.scheme);
     for (const r of ranges.filter((r) => r.type === 'SEMVER' || r.type === 'ECOSYSTEM')) {
       if (!Array.isArray(r.events)) throw new BadRecordError(`${id}: a ${str(r.type)} range has no events`);
-      for (const iv of intervalsOfEvents(r.events as OsvEvent[])) {
+      let intervals: Interval[];
+      try {
+        intervals = intervalsOfEvents(r.events as OsvEvent[], order);
+      } catch (e) {
+        if (e instanceof BadRecordError || !order) throw e;
+        // A version the scheme cannot read: the record's own order is all there is.
+        intervals = intervalsOfEvents(r.events as OsvEvent[]);
+      }
+      for (const iv of intervals) {
         records.push(newVulnerability({ ...base, fixedInVersion: iv.fixed, range: { introduced: iv.introduced, lastAffected: iv.lastAffected } }));
       }
     }

@@ -4,6 +4,7 @@ import { ClairError } from '../../model/errors.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import { openFeedArchive, readFeedDocuments, type FeedDocument } from '../../updater/feed-archive.ts';
 import type { Updater, UpdaterOptions } from '../../updater/updater.ts';
+import { versionSchemes } from '../../versions/registry.ts';
 import { ecosystemByOsvName, LANGUAGE_ECOSYSTEMS } from './ecosystems.ts';
 import { BadRecordError, convertOsvRecord } from './osv-record.ts';
 
@@ -53,6 +54,12 @@ export interface OsvParseConfig {
   ecosystems?: ReadonlySet<string>;
 }
 
+/** The ecosystem's version order for sorting range events, from the registered schemes. */
+function schemeOrder(id: string): ((a: string, b: string) => number) | undefined {
+  const scheme = versionSchemes.get(id);
+  return scheme ? (a, b) => scheme.compare(a, b) : undefined;
+}
+
 export async function* osvRecords(feed: Readable, location: string, cfg: OsvParseConfig, warn: (m: string) => void = () => {}): AsyncGenerator<Vulnerability> {
   for await (const entry of readFeedDocuments(feed, location, wantOsvPath)) {
     let docs: unknown[];
@@ -66,7 +73,7 @@ export async function* osvRecords(feed: Readable, location: string, cfg: OsvPars
     for (const doc of docs) {
       let converted;
       try {
-        converted = convertOsvRecord(doc, cfg);
+        converted = convertOsvRecord(doc, { ...cfg, compare: schemeOrder });
       } catch (e) {
         if (!(e instanceof BadRecordError)) throw e;
         warn(`${location}${entry.path ? ': ' + entry.path : ''}: ${e.message}`);
@@ -103,7 +110,7 @@ function osvOperationName(options: Readonly<Record<string, string>>): string {
 
 export const osvUpdater: Updater = {
   name: 'osv',
-  version: '1',
+  version: '2',
   defaultLocation: OSV_ALL_URL,
   locationOptions: ['ecosystems', 'name'],
   operationName: osvOperationName,
@@ -119,7 +126,7 @@ export const osvUpdater: Updater = {
 
 export const goUpdater: Updater = {
   name: 'go',
-  version: '1',
+  version: '2',
   defaultLocation: GO_VULNDB_URL,
   open: (location, o) => openFeedArchive(location, { ...o, wanted: wantOsvPath }),
   parse(feed: Readable, opts: UpdaterOptions) {
