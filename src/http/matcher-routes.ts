@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Matcher } from '../matcher/matcher.ts';
-import { LruCache } from './lru-cache.ts';
+import { LruCache } from '../model/lru-cache.ts';
 import { buildVulnerabilityReport } from '../matcher/vulnerability-report.ts';
 import { vulnerabilityJson, vulnerabilityReportJson } from '../model/clair-json.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';

@@ -4,9 +4,24 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { storeSuite } from '../store.suite.ts';
-import { SqliteStore } from './sqlite-store.ts';
+import { MAX_CACHED_STATEMENTS, SqliteStore } from './sqlite-store.ts';
 
 storeSuite('sqlite', async () => SqliteStore.open(':memory:'));
+
+test('sqlite: the prepared-statement cache stays bounded while new operations keep changing the query text', async () => {
+  const s = SqliteStore.open(':memory:');
+  try {
+    // Each new operation changes the current-operation list queryVulnerabilities embeds in its SQL: a new text.
+    for (let i = 0; i < MAX_CACHED_STATEMENTS + 20; i++) {
+      const w = await s.beginUpdateOperation(`u${i}`);
+      await w.commit(`fp-${i}`);
+      await s.queryVulnerabilities([{ packageNames: ['openssl'] }]);
+    }
+    assert.equal(s.cachedStatements, MAX_CACHED_STATEMENTS);
+  } finally {
+    await s.close();
+  }
+});
 
 test('sqlite: a file database keeps its data across reopen and migrates once', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'clair-ts-sqlite-'));

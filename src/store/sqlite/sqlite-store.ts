@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ClairError } from '../../model/errors.ts';
+import { LruCache } from '../../model/lru-cache.ts';
 import type { IndexReport } from '../../model/index-report.ts';
 import type { UpdateOperation } from '../../model/update-operation.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
@@ -18,10 +19,13 @@ import { indexReportPackageNames } from '../index-report-names.ts';
 // concurrent async callers in this process can never interleave statements into each other's transactions.
 
 const CHUNK = 500; // stays far below SQLite's bound-parameter limit
+// Prepared statements kept for reuse. Most SQL texts are fixed; queryVulnerabilities' vary with the current
+// operations and the query's shape, so a long-running serve would otherwise keep every one it ever prepared.
+export const MAX_CACHED_STATEMENTS = 256;
 
 export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
-  readonly #stmts = new Map<string, StatementSync>();
+  readonly #stmts = new LruCache<string, StatementSync>(MAX_CACHED_STATEMENTS);
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
@@ -70,6 +74,11 @@ export class SqliteStore implements Store {
       for (const t of dead) del.run(t);
       this.#collectGarbage();
     });
+  }
+
+  /** Prepared statements held for reuse, at most MAX_CACHED_STATEMENTS. */
+  get cachedStatements(): number {
+    return this.#stmts.size;
   }
 
   #stmt(sql: string): StatementSync {
