@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { storeSuite } from '../store.suite.ts';
 import { PostgresStore } from './postgres-store.ts';
+import { PostgresCoordination } from './coordination.ts';
 import { redactUrl } from '../../model/redact-url.ts';
 import { migrations } from './migrations.ts';
 import { newVulnerability, type Vulnerability } from '../../model/vulnerability.ts';
@@ -208,24 +209,24 @@ if (skip) {
     const pgt = await withSchema(t);
     const [s1, s2] = await Promise.all([openIn(pgt), openIn(pgt)]);
     try {
-      const inner = await s1.tryWithUpdaterLock('debian', async () => ({
-        other: await s2.tryWithUpdaterLock('debian', async () => 'ran'),
-        unrelated: await s2.tryWithUpdaterLock('ubuntu', async () => 'ran'),
+      const inner = await s1.coordination.tryWithUpdaterLock('debian', async () => ({
+        other: await s2.coordination.tryWithUpdaterLock('debian', async () => 'ran'),
+        unrelated: await s2.coordination.tryWithUpdaterLock('ubuntu', async () => 'ran'),
       }));
       assert.deepEqual(inner, { other: undefined, unrelated: 'ran' });
-      assert.equal(await s2.tryWithUpdaterLock('debian', async () => 'ran'), 'ran', 'released after fn');
+      assert.equal(await s2.coordination.tryWithUpdaterLock('debian', async () => 'ran'), 'ran', 'released after fn');
 
       const events: string[] = [];
       const hold = (s: PostgresStore, who: string) =>
-        s.withManifestLock('sha256:abc', async () => {
+        s.coordination.withManifestLock('sha256:abc', async () => {
           events.push(`${who} in`);
           await new Promise((r) => setTimeout(r, 100));
           events.push(`${who} out`);
         });
       await Promise.all([hold(s1, 'a'), hold(s2, 'b'), hold(s1, 'c')]);
       for (let i = 0; i < events.length; i += 2) assert.equal(events[i]!.split(' ')[0], events[i + 1]!.split(' ')[0], `turns interleaved: ${events}`);
-      await assert.rejects(s1.withManifestLock('sha256:abc', async () => { throw new Error('boom'); }), /boom/);
-      assert.equal(await s2.tryWithUpdaterLock('x', () => s2.withManifestLock('sha256:abc', async () => 'free again')), 'free again');
+      await assert.rejects(s1.coordination.withManifestLock('sha256:abc', async () => { throw new Error('boom'); }), /boom/);
+      assert.equal(await s2.coordination.tryWithUpdaterLock('x', () => s2.coordination.withManifestLock('sha256:abc', async () => 'free again')), 'free again');
     } finally {
       await Promise.all([s1.close(), s2.close()]);
     }
@@ -238,16 +239,16 @@ if (skip) {
       // s1 holds as many manifest locks as it has lock connections (4); each holder then takes a layer lock, which
       // must still get a connection. On one shared pool this would wait until the connect timeout and fail.
       const layered = await Promise.all(
-        ['m1', 'm2', 'm3', 'm4'].map((m, i) => s1.withManifestLock(m, async () => {
+        ['m1', 'm2', 'm3', 'm4'].map((m, i) => s1.coordination.withManifestLock(m, async () => {
           await new Promise((r) => setTimeout(r, 50));
-          return s1.withLayerLock(`sha256:layer${i % 2}`, async () => `${m} scanned`);
+          return s1.coordination.withLayerLock(`sha256:layer${i % 2}`, async () => `${m} scanned`);
         })),
       );
       assert.deepEqual(layered, ['m1 scanned', 'm2 scanned', 'm3 scanned', 'm4 scanned']);
 
       const events: string[] = [];
       const scan = (s: PostgresStore, who: string) =>
-        s.withLayerLock('sha256:shared', async () => {
+        s.coordination.withLayerLock('sha256:shared', async () => {
           events.push(`${who} in`);
           await new Promise((r) => setTimeout(r, 100));
           events.push(`${who} out`);
@@ -258,23 +259,23 @@ if (skip) {
       // withUpdaterLock waits where tryWithUpdaterLock gives up.
       const order: string[] = [];
       let waiting: Promise<unknown> | undefined;
-      await s1.withUpdaterLock('debian', async () => {
-        waiting = s2.withUpdaterLock('debian', async () => order.push('s2'));
-        assert.equal(await s2.tryWithUpdaterLock('debian', async () => 'ran'), undefined);
+      await s1.coordination.withUpdaterLock('debian', async () => {
+        waiting = s2.coordination.withUpdaterLock('debian', async () => order.push('s2'));
+        assert.equal(await s2.coordination.tryWithUpdaterLock('debian', async () => 'ran'), undefined);
         await new Promise((r) => setTimeout(r, 100));
         order.push('s1');
       });
       await waiting;
       assert.deepEqual(order, ['s1', 's2']);
 
-      assert.equal(await s1.msSinceUpdaterRun('debian'), undefined, 'never ran');
-      await s1.recordUpdaterRun('debian');
-      const ago = await s2.msSinceUpdaterRun('debian');
+      assert.equal(await s1.coordination.msSinceUpdaterRun('debian'), undefined, 'never ran');
+      await s1.coordination.recordUpdaterRun('debian');
+      const ago = await s2.coordination.msSinceUpdaterRun('debian');
       assert.ok(ago !== undefined && ago >= 0, `seen by the other instance: ${ago}`);
-      assert.equal(await s2.msSinceUpdaterRun('ubuntu'), undefined);
+      assert.equal(await s2.coordination.msSinceUpdaterRun('ubuntu'), undefined);
       await sql(pgt, "UPDATE updater_run SET finished = finished - interval '1 hour' WHERE updater = 'debian'");
-      assert.ok((await s1.msSinceUpdaterRun('debian'))! >= 3_600_000, 'measured by the database clock');
-      assert.equal(s1.coordination, s1);
+      assert.ok((await s1.coordination.msSinceUpdaterRun('debian'))! >= 3_600_000, 'measured by the database clock');
+      assert.ok(s1.coordination instanceof PostgresCoordination);
     } finally {
       await Promise.all([s1.close(), s2.close()]);
     }

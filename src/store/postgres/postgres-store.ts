@@ -8,12 +8,15 @@ import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import type { LayerReport } from '../../model/layer-report.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import { parseEnrichmentRow } from '../record-row.ts';
-import type { NewNotificationSet, NotificationReceipt, NotificationStatus, OperationIdentity, Store, StoreCoordination, StoredNotification, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
+import type { NewNotificationSet, NotificationReceipt, OperationIdentity, Store, StoreCoordination, StoredNotification, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
 import { indexReportPackageNames } from '../index-report-names.ts';
 import { migrations } from './migrations.ts';
-import { advisoryKey, type AdvisoryLockKind } from './advisory-key.ts';
-import { PostgresOperationWriter, toOperation, type WriterSession } from './operation-writer.ts';
-import { classifyPgError, describePgError, retryTransient, toClairError, type RetryOptions } from './pg-errors.ts';
+import { advisoryKey } from './advisory-key.ts';
+import { PostgresCoordination } from './coordination.ts';
+import { PostgresNotifications } from './notification-queries.ts';
+import { PostgresOperationWriter, toOperation } from './operation-writer.ts';
+import { retryTransient, toClairError, type RetryOptions } from './pg-errors.ts';
+import { checkout, PgSession } from './pg-session.ts';
 import { isUuid } from '../../model/uuid.ts';
 import { redactUrl } from '../../model/redact-url.ts';
 
@@ -45,12 +48,14 @@ export interface PostgresStoreOptions {
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const QUERY_CHUNK = 5000; // (query, package name) pairs per statement
 
-export class PostgresStore implements Store, StoreCoordination {
+export class PostgresStore implements Store {
   readonly #pool: pg.Pool;
   readonly #lockPool: pg.Pool;
   readonly #layerLockPool: pg.Pool;
-  readonly #scope: string;
   readonly #retry: RetryOptions;
+  readonly #session: PgSession;
+  readonly #notifications: PostgresNotifications;
+  readonly #coordination: PostgresCoordination;
   readonly #writers = new Set<PostgresOperationWriter>();
   #closed = false;
 
@@ -58,8 +63,10 @@ export class PostgresStore implements Store, StoreCoordination {
     this.#pool = pool;
     this.#lockPool = lockPool;
     this.#layerLockPool = layerLockPool;
-    this.#scope = scope;
     this.#retry = retry;
+    this.#session = new PgSession(pool, retry);
+    this.#notifications = new PostgresNotifications(this.#session);
+    this.#coordination = new PostgresCoordination(this.#session, lockPool, layerLockPool, scope);
   }
 
   /** Connects, creates the schema when asked, and applies pending migrations (once, even when instances start together). */
@@ -88,60 +95,14 @@ export class PostgresStore implements Store, StoreCoordination {
     }
   }
 
-  // ---- plumbing
+  // ---- plumbing (pg-session.ts)
 
   async #rows<R extends pg.QueryResultRow>(what: string, sql: string, params: unknown[] = []): Promise<R[]> {
-    return retryTransient(what, async () => (await this.#pool.query<R>(sql, params)).rows, this.#retry);
+    return this.#session.rows<R>(what, sql, params);
   }
 
-  /** A pooled client that cannot crash the process when its connection dies between queries. */
-  static async #checkout(pool: pg.Pool): Promise<WriterSession> {
-    const client = await pool.connect();
-    let lost: Error | undefined;
-    const onError = (e: Error) => {
-      lost = e; // reported by the next use of the session (lostConnection / the failing query)
-    };
-    client.on('error', onError);
-    let released = false;
-    return {
-      client,
-      lostConnection: () => lost,
-      release: (err?: Error) => {
-        if (released) return;
-        released = true;
-        client.off('error', onError);
-        client.release(err ?? lost);
-      },
-    };
-  }
-
-  /**
-   * A short transaction, retried whole on transient failures before COMMIT. A connection lost during COMMIT leaves
-   * the outcome unknown: retried only when `idempotent` (running it twice does no harm), else a clear failure.
-   */
   async #transaction<T>(what: string, idempotent: boolean, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    return retryTransient(what, async () => {
-      const s = await PostgresStore.#checkout(this.#pool);
-      let committing = false;
-      try {
-        await s.client.query('BEGIN');
-        const out = await fn(s.client);
-        committing = true;
-        await s.client.query('COMMIT');
-        s.release();
-        return out;
-      } catch (e) {
-        if (classifyPgError(e) === 'connection-lost') {
-          s.release(e as Error);
-          if (committing && !idempotent) {
-            throw new ClairError('unavailable', `PostgreSQL ${what}: connection lost during COMMIT (${describePgError(e)}); it may or may not have been applied`, { cause: e });
-          }
-        } else {
-          await s.client.query('ROLLBACK').then(() => s.release(), (re: Error) => s.release(re));
-        }
-        throw e;
-      }
-    }, this.#retry);
+    return this.#session.transaction(what, idempotent, fn);
   }
 
   // ---- layers
@@ -220,7 +181,7 @@ export class PostgresStore implements Store, StoreCoordination {
       }
     }
     const started = await retryTransient(`begin of update operation for ${updater}`, async () => {
-      const s = await PostgresStore.#checkout(this.#pool);
+      const s = await checkout(this.#pool);
       try {
         await s.client.query('BEGIN');
         const res = await s.client.query<{ id: string; pid: number }>(
@@ -368,167 +329,41 @@ export class PostgresStore implements Store, StoreCoordination {
     return out;
   }
 
-  // ---- notifications (times are the database's clock: instances' clocks never have to agree)
+  // ---- notifications (notification-queries.ts)
 
-  async putNotifications(set: NewNotificationSet): Promise<boolean> {
-    if (!isUuid(set.operationRef)) throw new ClairError('bad-input', `update operation ref ${JSON.stringify(set.operationRef)} is not a UUID`);
-    // Retried whole when the connection drops before COMMIT; a repeat after an unknown COMMIT finds the receipt.
-    return this.#transaction(`write of notifications for update operation ${set.operationRef}`, true, async (c) => {
-      const res = await c.query(
-        `INSERT INTO notification_receipt (operation_ref, updater, notification_id, status) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (operation_ref) DO NOTHING`,
-        [set.operationRef, set.updater, set.notificationId ?? null, set.notificationId ? 'pending' : 'none'],
-      );
-      if (res.rowCount === 0) return false;
-      if (set.notificationId && set.notifications.length > 0) {
-        await c.query(
-          'INSERT INTO notification (notification_id, id, body) SELECT $1, unnest($2::uuid[]), unnest($3::text[])',
-          [set.notificationId, set.notifications.map((n) => n.id), set.notifications.map((n) => JSON.stringify(n))],
-        );
-      }
-      return true;
-    });
+  putNotifications(set: NewNotificationSet): Promise<boolean> {
+    return this.#notifications.putNotifications(set);
   }
 
-  async getNotificationReceipt(key: { operationRef: string } | { notificationId: string }): Promise<NotificationReceipt | undefined> {
-    const [col, val] = 'operationRef' in key ? ['operation_ref', key.operationRef] : ['notification_id', key.notificationId];
-    if (!isUuid(val)) return undefined;
-    const rows = await this.#rows<ReceiptRow>(
-      `read of notification receipt ${val}`,
-      `SELECT operation_ref, updater, notification_id, status, attempts, created FROM notification_receipt WHERE ${col} = $1`, [val],
-    );
-    return rows[0] ? toReceipt(rows[0]) : undefined;
+  getNotificationReceipt(key: { operationRef: string } | { notificationId: string }): Promise<NotificationReceipt | undefined> {
+    return this.#notifications.getNotificationReceipt(key);
   }
 
-  async getNotificationPage(notificationId: string, pageSize: number, after?: string): Promise<{ notifications: StoredNotification[]; next?: string } | undefined> {
-    if (!isUuid(notificationId) || (after !== undefined && !isUuid(after))) return undefined;
-    const what = `read of notifications ${notificationId}`;
-    const receipt = await this.#rows<{ status: string }>(what, 'SELECT status FROM notification_receipt WHERE notification_id = $1', [notificationId]);
-    if (!receipt[0] || receipt[0].status === 'deleted') return undefined;
-    // uuid order is byte order, the same as the SQLite store's order of lower-case text.
-    const rows = await this.#rows<{ id: string; body: string }>(
-      what, 'SELECT id, body FROM notification WHERE notification_id = $1 AND id > $2 ORDER BY id LIMIT $3',
-      [notificationId, after ?? '00000000-0000-0000-0000-000000000000', pageSize + 1],
-    );
-    const notifications = rows.slice(0, pageSize).map((r) => JSON.parse(r.body) as StoredNotification);
-    return rows.length > pageSize && pageSize > 0 ? { notifications, next: notifications[notifications.length - 1]!.id } : { notifications };
+  getNotificationPage(notificationId: string, pageSize: number, after?: string): Promise<{ notifications: StoredNotification[]; next?: string } | undefined> {
+    return this.#notifications.getNotificationPage(notificationId, pageSize, after);
   }
 
-  async deleteNotificationSet(notificationId: string): Promise<boolean> {
-    if (!isUuid(notificationId)) return false;
-    return this.#transaction(`delete of notifications ${notificationId}`, true, async (c) => {
-      const res = await c.query("UPDATE notification_receipt SET status = 'deleted', claimed_until = NULL WHERE notification_id = $1", [notificationId]);
-      await c.query('DELETE FROM notification WHERE notification_id = $1', [notificationId]);
-      return (res.rowCount ?? 0) > 0;
-    });
+  deleteNotificationSet(notificationId: string): Promise<boolean> {
+    return this.#notifications.deleteNotificationSet(notificationId);
   }
 
-  async claimNotificationDelivery(leaseMs: number): Promise<{ notificationId: string; attempts: number } | undefined> {
-    // Not retried: a claim whose answer was lost is simply not used, and its lease expires.
-    const res = await this.#pool.query<{ notification_id: string; attempts: number }>(
-      `UPDATE notification_receipt SET claimed_until = clock_timestamp() + $1 * interval '1 millisecond', attempts = attempts + 1
-       WHERE operation_ref = (
-         SELECT operation_ref FROM notification_receipt
-         WHERE status = 'pending' AND next_attempt <= clock_timestamp() AND (claimed_until IS NULL OR claimed_until < clock_timestamp())
-         ORDER BY next_attempt, created LIMIT 1
-         FOR UPDATE SKIP LOCKED)
-       RETURNING notification_id, attempts`,
-      [leaseMs],
-    ).catch((e: unknown) => {
-      throw toClairError('claim of a notification delivery', e);
-    });
-    const r = res.rows[0];
-    return r ? { notificationId: r.notification_id, attempts: r.attempts } : undefined;
+  claimNotificationDelivery(leaseMs: number): Promise<{ notificationId: string; attempts: number } | undefined> {
+    return this.#notifications.claimNotificationDelivery(leaseMs);
   }
 
-  async markNotificationDelivered(notificationId: string): Promise<void> {
-    await this.#rows(
-      `record of the delivery of notifications ${notificationId}`,
-      "UPDATE notification_receipt SET status = 'delivered', claimed_until = NULL WHERE notification_id = $1 AND status = 'pending'", [notificationId],
-    );
+  markNotificationDelivered(notificationId: string): Promise<void> {
+    return this.#notifications.markNotificationDelivered(notificationId);
   }
 
-  async markNotificationDeliveryFailed(notificationId: string, retryInMs: number): Promise<void> {
-    await this.#rows(
-      `record of a failed delivery of notifications ${notificationId}`,
-      `UPDATE notification_receipt SET next_attempt = clock_timestamp() + $2 * interval '1 millisecond', claimed_until = NULL
-       WHERE notification_id = $1 AND status = 'pending'`,
-      [notificationId, retryInMs],
-    );
+  markNotificationDeliveryFailed(notificationId: string, retryInMs: number): Promise<void> {
+    return this.#notifications.markNotificationDeliveryFailed(notificationId, retryInMs);
   }
 
-  // ---- coordination of several instances (Store.coordination)
+  // ---- coordination of several instances (coordination.ts)
 
-  /** This store is shared by design: its coordination is itself. */
+  /** This store is shared by design: it always coordinates. */
   get coordination(): StoreCoordination {
-    return this;
-  }
-
-  /**
-   * Runs fn while this instance holds the updater's lock; undefined without running it when another session holds
-   * it. The lock is session-level on a connection of its own: it ends with fn, or with that connection.
-   */
-  async tryWithUpdaterLock<T>(updater: string, fn: () => Promise<T>): Promise<T | undefined> {
-    return this.#withLock(this.#lockPool, 'updater', updater, false, fn);
-  }
-
-  async withUpdaterLock<T>(updater: string, fn: () => Promise<T>): Promise<T> {
-    return (await this.#withLock(this.#lockPool, 'updater', updater, true, fn)) as T;
-  }
-
-  /** Runs fn while holding the manifest's lock, waiting for it: concurrent index requests for one manifest take turns. */
-  async withManifestLock<T>(manifestHash: string, fn: () => Promise<T>): Promise<T> {
-    return (await this.#withLock(this.#lockPool, 'manifest', manifestHash, true, fn)) as T;
-  }
-
-  /** Runs fn while holding the layer's lock, on the pool of its own (see maxLockConnections). */
-  async withLayerLock<T>(digest: string, fn: () => Promise<T>): Promise<T> {
-    return (await this.#withLock(this.#layerLockPool, 'layer', digest, true, fn)) as T;
-  }
-
-  async msSinceUpdaterRun(updater: string): Promise<number | undefined> {
-    const rows = await this.#rows<{ ms: number }>(
-      `read of the last run of updater ${updater}`,
-      'SELECT (extract(epoch FROM clock_timestamp() - finished) * 1000)::float8 AS ms FROM updater_run WHERE updater = $1',
-      [updater],
-    );
-    return rows[0] ? Math.max(0, rows[0].ms) : undefined;
-  }
-
-  async recordUpdaterRun(updater: string): Promise<void> {
-    await this.#rows(
-      `record of a run of updater ${updater}`,
-      `INSERT INTO updater_run (updater, finished) VALUES ($1, clock_timestamp())
-       ON CONFLICT (updater) DO UPDATE SET finished = excluded.finished`,
-      [updater],
-    );
-  }
-
-  async #withLock<T>(pool: pg.Pool, kind: AdvisoryLockKind, name: string, wait: boolean, fn: () => Promise<T>): Promise<T | undefined> {
-    const key = advisoryKey(this.#scope, kind, name);
-    const what = `${wait ? '' : 'try-'}lock of ${kind} ${name}`;
-    const s = await retryTransient(what, async () => {
-      const s = await PostgresStore.#checkout(pool);
-      try {
-        const res = await s.client.query<{ ok: boolean }>(
-          wait ? 'SELECT pg_advisory_lock($1::bigint), true AS ok' : 'SELECT pg_try_advisory_lock($1::bigint) AS ok', [key],
-        );
-        if (res.rows[0]!.ok) return s;
-        s.release();
-        return undefined;
-      } catch (e) {
-        s.release(e as Error);
-        throw e;
-      }
-    }, this.#retry);
-    if (!s) return undefined;
-    try {
-      return await fn();
-    } finally {
-      // Ending a session releases every advisory lock it holds, so when unlocking fails, destroying the connection
-      // is the unlock: nothing is left to report.
-      await s.client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).then(() => s.release(), (e: Error) => s.release(e));
-    }
+    return this.#coordination;
   }
 
   async close(): Promise<void> {
@@ -640,26 +475,6 @@ async function migrate(pool: pg.Pool, schema: string | undefined): Promise<strin
     client.off('error', onError);
     client.release(broken);
   }
-}
-
-interface ReceiptRow {
-  operation_ref: string;
-  updater: string;
-  notification_id: string | null;
-  status: string;
-  attempts: number;
-  created: Date;
-}
-
-function toReceipt(r: ReceiptRow): NotificationReceipt {
-  return {
-    operationRef: r.operation_ref,
-    updater: r.updater,
-    ...(r.notification_id ? { notificationId: r.notification_id } : {}),
-    status: r.status as NotificationStatus,
-    attempts: r.attempts,
-    created: r.created.toISOString(),
-  };
 }
 
 function toStored(r: { id: string; data: string }): StoredVulnerability {
