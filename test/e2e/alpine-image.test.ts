@@ -111,3 +111,31 @@ test('Alpine: a Python package apk installed is owned by its apk package (F:/R: 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('Alpine minirootfs 3.18.9, 3.19.4 and edge: release, branch and packages from the real files', async (t) => {
+  const cases: Array<[string, string, string, number]> = [
+    ['alpine-minirootfs-3.18.9-x86_64.tar.gz', '3.18.9', 'Alpine Linux v3.18', 15],
+    ['alpine-minirootfs-3.19.4-x86_64.tar.gz', '3.19.4', 'Alpine Linux v3.19', 15],
+    // edge's etc/os-release is a symlink to ../usr/lib/os-release, read from there.
+    ['alpine-minirootfs-20240923-x86_64.tar.gz', '3.21.0_alpha20240923', 'Alpine Linux edge', 14],
+  ];
+  for (const [file, versionId, pretty, count] of cases) {
+    const rootfs = requireSharedData(t, 'fixtures/alpine', file);
+    if (!rootfs) return;
+    const dir = mkdtempSync(join(tmpdir(), 'clair-ts-alpine-rel-'));
+    try {
+      const image = await apkTestImage(dir, rootfs, {}, []);
+      const r = await runCli(join(dir, 'clair.db'), ['index', image.baseRef, '--format', 'json']);
+      assert.equal(r.code, 0, r.err);
+      const report = JSON.parse(r.out);
+      assert.deepEqual(Object.values(report.distributions as Record<string, any>).map((d) => [d.did, d.version_id, d.pretty_name]), [['alpine', versionId, pretty]], file);
+      assert.equal(Object.keys(report.packages).length, count, file);
+      // Every package is one a feed covers: no "not checked" warning, even with no data yet.
+      const scan = await runCli(join(dir, 'clair.db'), ['scan', image.baseRef]);
+      assert.equal(scan.code, 0, scan.err);
+      assert.doesNotMatch(scan.err, /not checked/, file);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
