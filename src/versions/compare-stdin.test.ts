@@ -45,7 +45,7 @@ test('compareLines answers a bad line with "error" on that line and goes on (eve
 });
 
 test('registry holds the OS and language schemes and rejects unknown ids', () => {
-  for (const id of ['apk', 'apk2', 'apk3', 'dpkg', 'rpm', 'pypi', 'npm', 'go', 'cargo', 'rubygems']) assert.ok(versionSchemes.has(id), id);
+  for (const id of ['apk', 'apk2', 'apk3', 'dpkg', 'rpm', 'pypi', 'npm', 'go', 'cargo', 'maven', 'rubygems']) assert.ok(versionSchemes.has(id), id);
   for (const [id, s] of versionSchemes) assert.equal(s.id, id);
   assert.throws(() => versionScheme('semver2'), (e: unknown) => isClairError(e) && e.code === 'unsupported');
 });

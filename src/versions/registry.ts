@@ -7,6 +7,7 @@ import { apk, apk3 } from './apk3.ts';
 import { cargo } from './cargo.ts';
 import { dpkg } from './dpkg.ts';
 import { go } from './go.ts';
+import { maven } from './maven.ts';
 import { npm } from './npm.ts';
 import { pypi } from './pypi.ts';
 import { rpm } from './rpm.ts';
@@ -24,6 +25,7 @@ export const versionSchemes: ReadonlyMap<string, VersionScheme> = new Map([
   [npm.id, npm],
   [go.id, go],
   [cargo.id, cargo],
+  [maven.id, maven],
   [rubygems.id, rubygems],
 ]);
 
