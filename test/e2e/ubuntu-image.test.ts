@@ -8,6 +8,7 @@ import { scanFindings, txtarFiles, ubuntuTestImage } from '../support/distro-ima
 import { runCli } from '../support/run-cli.ts';
 import { requireSharedData } from '../support/shared-data.ts';
 import { makeTar } from '../support/tar-layer.ts';
+import { schemaChecker } from '../http/serve-kit.ts';
 
 // Acceptance: an Ubuntu 18.04 image from real data — os-release and lsb-release of a real 18.04.6 root (claircore's
 // testdata) and trivy's real bionic dpkg status (91 packages) — plus a layer that installs libwayland-client0 from
@@ -84,6 +85,7 @@ test('Ubuntu 18.04 image: Canonical\'s OSV records, Pro-only fixes marked, --fai
 
     // JSON: the Pro-only fix says so in fixed_in_version, and the record names the Pro pocket.
     const vr = JSON.parse((await runCli(db, ['scan', image.ref, '--format', 'json'])).out);
+    (await schemaChecker(t))?.('vulnerability_report', vr);
     const netty = Object.values(vr.vulnerabilities as Record<string, any>).find((v) => v.name === 'CVE-2022-24823')!;
     assert.equal(netty.fixed_in_version, '1:4.1.7-4ubuntu0.1+esm3 (Ubuntu Pro)');
     assert.equal(netty.repository.name, 'Ubuntu Pro (esm-apps)');
