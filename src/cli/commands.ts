@@ -116,7 +116,8 @@ export async function scanCommand(ref: string, o: ImageFlags & { format: string;
     for (const w of vr.warnings) io.stderr(`warning: ${printable(w)}\n`);
     const uncovered = uncoveredPackages(report, allMatchers());
     if (uncovered.length > 0) {
-      const dists = [...new Set(uncovered.map((p) => p.distribution?.prettyName || p.distribution?.did || 'no distribution detected'))];
+      // Language packages name their source instead (crates from a git or path dependency are in no advisory database).
+      const dists = [...new Set(uncovered.map((p) => p.distribution?.prettyName || p.distribution?.did || (p.repositories[0] ? `${p.repositories[0].name} packages` : 'no distribution detected')))];
       io.stderr(`warning: ${uncovered.length} of ${Object.keys(report.packages).length} packages are not covered by any vulnerability feed (${printable(dists.join(', '))}); they were not checked\n`);
     }
     io.stdout(

@@ -68,7 +68,7 @@ export function renderIndexTable(r: IndexReport): string {
 
 /** Within each severity, findings are grouped by ecosystem (debian beside pypi beside crates.io), then by id. */
 function byEcosystem(a: Finding, b: Finding): number {
-  return cmp(a.ecosystem, b.ecosystem) || cmp(a.vulnerability.name, b.vulnerability.name) || cmp(a.packageName, b.packageName);
+  return cmp(a.ecosystem, b.ecosystem) || cmp(a.vulnerability.name, b.vulnerability.name) || cmp(a.packageName, b.packageName) || cmp(a.foundIn, b.foundIn);
 }
 
 function fixedIn(f: Finding): string {
@@ -102,9 +102,12 @@ export function renderScanTable(manifest: string, found: Finding[], opts: { sort
   const notices = found.filter((f) => isInformational(f.vulnerability));
   // The CVSS, EPSS (percentile) and KEV columns appear once any enrichment data applies.
   const enriched = vulns.some((f) => f.risk.cvss || f.risk.epss || f.risk.kev);
-  const head = ['ECOSYSTEM', 'VULNERABILITY', 'ALIASES', 'PACKAGE', 'INSTALLED', 'FIXED IN', 'LAYER', ...(enriched ? ['CVSS', 'EPSS', 'KEV'] : [])];
+  // Language findings say which file (lockfile, dist-info, binary) holds the package: the component it belongs to.
+  const located = found.some((f) => f.foundIn);
+  const head = ['ECOSYSTEM', 'VULNERABILITY', 'ALIASES', 'PACKAGE', 'INSTALLED', 'FIXED IN', 'LAYER', ...(located ? ['FOUND IN'] : []), ...(enriched ? ['CVSS', 'EPSS', 'KEV'] : [])];
   const row = (f: Finding) => [
     f.ecosystem, f.vulnerability.name, (f.vulnerability.aliases ?? []).join(' '), f.packageName, f.installed, fixedIn(f), shortDigest(f.introducedIn),
+    ...(located ? [printable(f.foundIn)] : []),
     ...(enriched ? riskCells(f) : []),
   ];
   for (const sev of [...NORMALIZED_SEVERITIES].reverse()) {
@@ -127,8 +130,8 @@ export function renderScanTable(manifest: string, found: Finding[], opts: { sort
     parts.push(
       `\nINFORMATIONAL (${notices.length}, not counted by --fail-on)\n` +
         table(
-          ['ECOSYSTEM', 'ADVISORY', 'KIND', 'PACKAGE', 'INSTALLED', 'FIXED IN', 'LAYER'],
-          notices.map((f) => [f.ecosystem, f.vulnerability.name, f.vulnerability.informational!, f.packageName, f.installed, fixedIn(f), shortDigest(f.introducedIn)]),
+          ['ECOSYSTEM', 'ADVISORY', 'KIND', 'PACKAGE', 'INSTALLED', 'FIXED IN', 'LAYER', ...(located ? ['FOUND IN'] : [])],
+          notices.map((f) => [f.ecosystem, f.vulnerability.name, printable(f.vulnerability.informational!), f.packageName, f.installed, fixedIn(f), shortDigest(f.introducedIn), ...(located ? [printable(f.foundIn)] : [])]),
         ),
     );
   }
