@@ -152,6 +152,9 @@ if (import.meta.main) {
   main(process.argv.slice(2), processIo()).then(
     (code) => {
       process.exitCode = code;
+      // serve has closed everything it owns; a socket some library still holds must not keep the process alive
+      // after SIGTERM (an orchestrator would SIGKILL it). Unref'd: a process that drains by itself exits sooner.
+      if (process.argv[2] === 'serve') setTimeout(() => process.exit(code), 2000).unref();
     },
     (e) => {
       process.stderr.write(`clair-ts: ${printableLines(errorMessage(e))}\n`);

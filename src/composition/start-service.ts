@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
+import { parseDuration } from '../config/duration.ts';
 import { resolveDbLocation } from '../config/db-location.ts';
 import type { ServeConfig } from '../config/load-config.ts';
 import type { Matcher } from '../matcher/matcher.ts';
@@ -50,6 +51,25 @@ export interface StartOptions {
   updaterRetryBaseMs?: number;
   /** First retry delay of a failed notification delivery (tests shorten it). */
   notifierRetryBaseMs?: number;
+  /**
+   * How long close() lets in-flight requests and background work finish before cutting them off (default 20 s,
+   * or CLAIR_TS_SHUTDOWN_GRACE as a duration such as "5s"). Shutdown always completes: a request stalled on a
+   * layer server does not hold SIGTERM hostage.
+   */
+  shutdownGraceMs?: number;
+}
+
+const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
+
+/** Waits for `p`, at most until `deadline`; true when it settled in time. */
+async function settledBefore(p: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.max(0, deadline - Date.now()))));
+  try {
+    return await Promise.race([p.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export interface RunningService {
@@ -131,16 +151,22 @@ export async function startService(config: ServeConfig, opts: StartOptions): Pro
   let apiApp: FastifyInstance | undefined;
   let introApp: FastifyInstance | undefined;
 
+  const graceMs = opts.shutdownGraceMs ?? (env.CLAIR_TS_SHUTDOWN_GRACE ? parseDuration(env.CLAIR_TS_SHUTDOWN_GRACE, 'CLAIR_TS_SHUTDOWN_GRACE') : DEFAULT_SHUTDOWN_GRACE_MS);
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       ready = false;
+      const deadline = Date.now() + graceMs;
       // Fastify's close stops accepting, answers 503 to new requests on kept-alive connections and waits for the
-      // in-flight ones; only then is the store closed under them.
-      await apiApp?.close();
-      await scheduler?.stop();
-      await notifier?.stop();
-      await introApp?.close();
+      // in-flight ones; only then is the store closed under them. Past the grace period, connections still open
+      // are cut (their requests end with the socket) and the shutdown goes on.
+      if (apiApp && !(await settledBefore(apiApp.close(), deadline))) {
+        logger.warn({ graceMs }, 'in-flight requests did not finish within the shutdown grace period; closing their connections');
+        apiApp.server.closeAllConnections();
+      }
+      for (const [what, stop] of [['updaters', scheduler?.stop()], ['notifier', notifier?.stop()], ['introspection', introApp?.close()]] as const) {
+        if (stop && !(await settledBefore(stop, deadline + 1000))) logger.warn({ what }, 'did not stop within the shutdown grace period; leaving it');
+      }
       await store?.close();
       logger.info('stopped');
     })());

@@ -1,6 +1,6 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
-import { errorAnswer, HttpError } from './errors.ts';
+import { codeForStatus, errorAnswer, HttpError } from './errors.ts';
 import { indexerRoutes, type IndexerDeps } from './indexer-routes.ts';
 import { matcherRoutes, type MatcherDeps } from './matcher-routes.ts';
 import type { ServiceMetrics } from './metrics.ts';
@@ -31,8 +31,36 @@ export function createApiApp(d: ApiDeps): FastifyInstance {
     bodyLimit: d.bodyLimit,
     // Time to receive the whole request; the handler's own limit is enforced per route (route.ts).
     requestTimeout: d.requestTimeoutMs,
-    return503OnClosing: true,
+    // Clair's 503 body instead of Fastify's own while closing (the onRequest hook below).
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // Path parameters up to a sha512 digest ("sha512:" + 128 hex) and more: Fastify's default of 100 answered 414.
+    maxParamLength: 512,
+    // Errors raised by the framework before any route runs get Clair's error shape too ({code, message}), not
+    // Fastify's {error, message, statusCode}.
+    frameworkErrors: (err, _req, reply) => {
+      const status = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : err.code === 'FST_ERR_BAD_URL' ? 400 : 500;
+      const message = status === 414 ? 'a path parameter is too long' : status === 400 ? 'the request path is not a valid URL' : 'internal error; see the server log';
+      void sendClairError(reply, status, codeForStatus(status), message);
+    },
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const [status, text, message] =
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request was not received in time']
+        : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'request headers too large']
+        : [400, 'Bad Request', 'malformed HTTP request'];
+      const body = JSON.stringify({ code: codeForStatus(status), message });
+      if (socket.writable) socket.write(`HTTP/1.1 ${status} ${text}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+      socket.destroy(err);
+    },
+  });
+
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_req, reply) => {
+    if (closing) return sendClairError(reply.header('connection', 'close'), 503, 'unavailable', 'the server is shutting down; retry on another instance');
   });
 
   app.removeAllContentTypeParsers();
@@ -64,6 +92,7 @@ export function createApiApp(d: ApiDeps): FastifyInstance {
   });
 
   app.setErrorHandler(async (err, req, reply) => {
+    if (reply.sent) return;
     const a = errorAnswer(err);
     if (a.status >= 500) req.log.error({ err }, 'request failed');
     else req.log.info({ status: a.status, code: a.code, reason: a.message }, 'request refused');
@@ -79,4 +108,12 @@ export function createApiApp(d: ApiDeps): FastifyInstance {
   if (d.matcher) registerRoutes(app, matcherRoutes(d.matcher), opts);
   if (d.notifier) registerRoutes(app, notifierRoutes(d.notifier), opts);
   return app;
+}
+
+function sendClairError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', 'application/json')
+    .header('x-content-type-options', 'nosniff')
+    .send(Buffer.from(JSON.stringify({ code, message })));
 }

@@ -21,11 +21,14 @@ export function codeForStatus(status: number): string {
     case 401: return 'unauthorized';
     case 404: return 'not-found';
     case 405: return 'method-not-allowed';
+    case 408: return 'request-timeout';
     case 409: return 'conflict';
     case 412: return 'precondition-failed';
     case 413: return 'payload-too-large';
+    case 414: return 'uri-too-long';
     case 415: return 'unsupported-media-type';
     case 429: return 'too-many-requests';
+    case 431: return 'request-header-fields-too-large';
     case 502: return 'bad-gateway';
     case 503: return 'unavailable';
     default: return 'internal-error';

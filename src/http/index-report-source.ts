@@ -1,3 +1,4 @@
+import { withIdleTimeout } from '../model/idle-timeout-fetch.ts';
 import { intraserviceToken } from './psk-auth.ts';
 import { ClairError } from '../model/errors.ts';
 import type { IndexReport } from '../model/index-report.ts';
@@ -17,7 +18,7 @@ export function storeIndexReports(store: Store): IndexReportSource {
 
 export function remoteIndexReports(indexerAddr: string, opts: { pskKey?: Uint8Array; fetch?: typeof fetch; timeoutMs?: number } = {}): IndexReportSource {
   const base = indexerAddr.replace(/\/+$/, '');
-  const f = opts.fetch ?? fetch;
+  const f = withIdleTimeout(opts.fetch ?? fetch);
   return {
     get: async (hash) => {
       const url = `${base}/indexer/api/v1/index_report/${encodeURIComponent(hash)}`;

@@ -22,6 +22,8 @@ export function checkDigest(value: unknown, where: string): string {
 }
 
 const HEADER_NAME = /^[a-zA-Z0-9\-_]+$/;
+/** RFC 9110 field-value: visible characters, spaces and tabs; no CR, LF, NUL or other controls. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const LAYER_MEDIA_TYPE = /^application\/vnd\.oci\.image\.layer\.v1\.tar(\+(gzip|zstd))?$/;
 
 export function parseManifest(body: unknown): Manifest {
@@ -49,6 +51,8 @@ export function parseManifest(body: unknown): Manifest {
         // Clair's Go type is http.Header (lists); a lone string is accepted as a one-element list.
         const list = typeof values === 'string' ? [values] : values;
         if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) fail(`${where}.headers.${name}`, 'expected a list of strings');
+        // Header values are usually credentials: a malformed one is refused without being echoed (or logged).
+        if (!(list as string[]).every((v) => HEADER_VALUE.test(v))) fail(`${where}.headers.${name}`, 'a value holds control characters (value not shown)');
         headers[name] = list as string[];
       }
     }

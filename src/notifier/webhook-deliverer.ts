@@ -1,3 +1,4 @@
+import { withIdleTimeout } from '../model/idle-timeout-fetch.ts';
 import { ClairError, errorMessage } from '../model/errors.ts';
 import type { Deliverer, NotificationCallback } from './deliverer.ts';
 import { callbackUrl, type WebhookConfig } from './notifier-config.ts';
@@ -22,7 +23,7 @@ export class WebhookDeliverer implements Deliverer {
     this.#callback = c.callback;
     // A header given several values is sent once, values joined as HTTP allows (RFC 9110 §5.3).
     this.#headers = Object.fromEntries(Object.entries(c.headers).map(([k, vs]) => [k, vs.join(', ')]));
-    this.#fetch = opts.fetch ?? fetch;
+    this.#fetch = withIdleTimeout(opts.fetch ?? fetch);
     this.#sign = opts.sign;
     this.name = `webhook ${redactUrl(c.target)}`;
   }

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { ClairError } from '../model/errors.ts';
 import { printable } from '../model/printable.ts';
+import { withIdleTimeout } from '../model/idle-timeout-fetch.ts';
 
 // A feed location is a URL; a file path or file:// URL works the same, so air-gapped sites and tests use local copies.
 
@@ -83,7 +84,7 @@ async function openHttp(url: string, opts: FeedOpenOptions): Promise<FeedOpenRes
   if (opts.etag) headers['if-none-match'] = opts.etag;
   let res: Response;
   try {
-    res = await (opts.fetch ?? fetch)(url, { headers, ...(opts.signal ? { signal: opts.signal } : {}) });
+    res = await withIdleTimeout(opts.fetch ?? fetch)(url, { headers, ...(opts.signal ? { signal: opts.signal } : {}) });
   } catch (e) {
     throw new ClairError('unavailable', `feed ${url}: ${(e as Error).message}`, { cause: e });
   }

@@ -1,3 +1,4 @@
+import { withIdleTimeout } from '../../model/idle-timeout-fetch.ts';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { ClairError } from '../../model/errors.ts';
@@ -56,7 +57,7 @@ export async function* alpineRecords(feed: Readable, location: string): AsyncGen
 /** The branches the site lists (links "v3.20/", "edge/"), or the known list when it lists none. */
 async function siteBranches(base: string, opts: FeedOpenOptions): Promise<string[]> {
   try {
-    const res = await (opts.fetch ?? fetch)(base, { headers: { 'user-agent': 'clair-ts' }, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const res = await withIdleTimeout(opts.fetch ?? fetch)(base, { headers: { 'user-agent': 'clair-ts' }, ...(opts.signal ? { signal: opts.signal } : {}) });
     if (res.ok) {
       const html = await res.text();
       const found = [...new Set([...html.matchAll(/href="\.?\/?(v\d+\.\d+|edge)\/?"/g)].map((m) => m[1]!))];
@@ -81,7 +82,7 @@ async function openSite(location: string, opts: FeedOpenOptions): Promise<FeedOp
         const url = `${base}${branch}/${repo}.json`;
         let res: Response;
         try {
-          res = await (opts.fetch ?? fetch)(url, { headers: { 'user-agent': 'clair-ts' }, ...(opts.signal ? { signal: opts.signal } : {}) });
+          res = await withIdleTimeout(opts.fetch ?? fetch)(url, { headers: { 'user-agent': 'clair-ts' }, ...(opts.signal ? { signal: opts.signal } : {}) });
         } catch (e) {
           throw new ClairError('unavailable', `feed ${url}: ${(e as Error).message}`, { cause: e });
         }

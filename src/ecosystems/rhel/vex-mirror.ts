@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { ClairError } from '../../model/errors.ts';
 import { printable } from '../../model/printable.ts';
+import { withIdleTimeout } from '../../model/idle-timeout-fetch.ts';
 import { confinedFeedPath, feedPath, fileUnderFeedDir, isHttpLocation, urlUnderFeedBase } from '../../updater/feed-location.ts';
 
 // Where the rhel-vex updater reads from: Red Hat's VEX tree (https://security.access.redhat.com/data/csaf/v2/vex/)
@@ -66,7 +67,7 @@ function httpMirror(base: string, opts: { signal?: AbortSignal; fetch?: typeof f
     const url = urlUnderFeedBase(base, rel, `rhel-vex ${base}`);
     let res: Response;
     try {
-      res = await (opts.fetch ?? fetch)(url, { headers: { 'user-agent': 'clair-ts' }, ...(opts.signal ? { signal: opts.signal } : {}) });
+      res = await withIdleTimeout(opts.fetch ?? fetch)(url, { headers: { 'user-agent': 'clair-ts' }, ...(opts.signal ? { signal: opts.signal } : {}) });
     } catch (e) {
       throw new ClairError('unavailable', `rhel-vex ${url}: ${printable((e as Error).message)}`, { cause: e });
     }

@@ -6,12 +6,13 @@
 
 import type { Readable } from 'node:stream';
 import { ClairError } from '../../model/errors.ts';
+import { printable } from '../../model/printable.ts';
 import { parseDigest } from '../digest.ts';
 import { verifiedBlobStream, type BlobProgress } from './blob-download.ts';
 import { displayUrl } from './http-transport.ts';
 import { makeTransport, type RegistryOptions } from './registry-image.ts';
 
-export interface BlobUrlOptions extends Pick<RegistryOptions, 'fetch' | 'caFile' | 'retry'> {
+export interface BlobUrlOptions extends Pick<RegistryOptions, 'fetch' | 'caFile' | 'retry' | 'idleTimeoutMs'> {
   /** Header name → value, or values as Clair's API carries them ({"Authorization": ["Bearer …"]}). */
   headers?: Record<string, string | readonly string[]>;
   /** The blob's digest; default: the last path segment of the URL. */
@@ -19,6 +20,9 @@ export interface BlobUrlOptions extends Pick<RegistryOptions, 'fetch' | 'caFile'
   size?: number;
   onProgress?: (e: BlobProgress) => void;
 }
+
+/** RFC 9110 field-value: visible characters, spaces and tabs; no CR, LF, NUL or other controls. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 export async function openBlobUrl(url: string, opts: BlobUrlOptions = {}): Promise<Readable> {
   let parsed: URL;
@@ -35,7 +39,12 @@ export async function openBlobUrl(url: string, opts: BlobUrlOptions = {}): Promi
     throw new ClairError((err as ClairError).code ?? 'bad-input', `layer URI ${displayUrl(parsed)}: ${(err as Error).message}; pass the digest explicitly when the URL does not end in it`, { cause: err });
   }
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = typeof v === 'string' ? v : v.join(', ');
+  for (const [k, v] of Object.entries(opts.headers ?? {})) {
+    const value = typeof v === 'string' ? v : v.join(', ');
+    // A value fetch would refuse: said without the value, which is likely a credential (and is never logged).
+    if (!HEADER_VALUE.test(value)) throw new ClairError('bad-input', `layer URI ${displayUrl(parsed)}: header ${JSON.stringify(printable(k))} has a value with control characters; refused (value not shown)`);
+    headers[k.toLowerCase()] = value;
+  }
 
   const { transport } = await makeTransport(opts);
   const what = `layer ${digest} at ${displayUrl(parsed)}`;

@@ -1,6 +1,6 @@
 // One HTTP exchange with a registry, made robust the way registries need:
-//  - redirects followed by hand (blob GETs are sent to object storage), and the Authorization header
-//    dropped as soon as a hop leaves the origin the credentials were meant for;
+//  - redirects followed by hand (blob GETs are sent to object storage), and every header that may carry a
+//    credential (all but a short allow-list) dropped as soon as a hop leaves the origin it was meant for;
 //  - 429, 5xx (but 501/505) and connection resets retried with exponential backoff and full jitter,
 //    honouring Retry-After, for a bounded number of attempts.
 // URLs in messages lose their query string: pre-signed storage URLs carry credentials there.
@@ -147,16 +147,24 @@ export class HttpTransport {
       const next = new URL(location, current);
       if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new ClairError('bad-image', `${what}: redirected to unsupported scheme ${next.protocol}`);
       // Credentials belong to the origin they were given for; storage URLs carry their own signature.
-      if (next.origin !== origin) headers = withoutAuthorization(headers);
+      if (next.origin !== origin) headers = crossOriginHeaders(headers);
       current = next;
     }
     throw new ClairError('bad-image', `${what}: more than ${MAX_REDIRECTS} redirects from ${displayUrl(url)}`);
   }
 }
 
-function withoutAuthorization(headers: Record<string, string>): Record<string, string> {
+/**
+ * Headers that may follow a redirect to another origin. An allow-list, not a deny-list: the headers of a layer URI
+ * come from the API client, and any of them may carry a credential (Authorization, Cookie, X-Registry-Auth,
+ * Proxy-Authorization, X-Amz-Security-Token, a vendor's own token header…). Only content negotiation, the range of
+ * a resumed download and the user agent go on.
+ */
+const CROSS_ORIGIN_SAFE = new Set(['accept', 'accept-encoding', 'accept-language', 'range', 'if-range', 'user-agent']);
+
+export function crossOriginHeaders(headers: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() !== 'authorization') out[k] = v;
+  for (const [k, v] of Object.entries(headers)) if (CROSS_ORIGIN_SAFE.has(k.toLowerCase())) out[k] = v;
   return out;
 }
 

@@ -3,6 +3,7 @@
 // bytes and checked against the digest asked for; an index is resolved to one platform by the same
 // selection code as OCI layouts (manifest-selection.ts), with the registry as the blob store.
 
+import { withIdleTimeout } from '../../model/idle-timeout-fetch.ts';
 import type { Readable } from 'node:stream';
 import { ClairError } from '../../model/errors.ts';
 import type { BlobStore } from '../blob-store.ts';
@@ -39,6 +40,8 @@ export interface RegistryOptions {
   /** Replaces the global fetch (tests). */
   fetch?: typeof fetch;
   retry?: Partial<RetryPolicy>;
+  /** Idle timeout of every exchange (DEFAULT_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs?: number;
   tokenCache?: TokenCache;
   /** Environment for CLAIR_TS_REGISTRY_* and DOCKER_CONFIG; default process.env. */
   env?: NodeJS.ProcessEnv;
@@ -51,9 +54,10 @@ const KNOWN_TYPES = new Set<string>(MANIFEST_ACCEPT);
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
 /** Shared by openRegistryImage and openBlobUrl: the fetch to use, the transport over it. */
-export async function makeTransport(opts: Pick<RegistryOptions, 'fetch' | 'caFile' | 'retry'>): Promise<{ fetch: typeof fetch; transport: HttpTransport }> {
+export async function makeTransport(opts: Pick<RegistryOptions, 'fetch' | 'caFile' | 'retry' | 'idleTimeoutMs'>): Promise<{ fetch: typeof fetch; transport: HttpTransport }> {
   const base = opts.fetch ?? fetch;
-  const f = opts.caFile !== undefined ? await fetchTrustingCa(opts.caFile, base) : base;
+  // Every exchange has an idle timeout: a registry or storage server that stalls mid-body fails (and is retried).
+  const f = withIdleTimeout(opts.caFile !== undefined ? await fetchTrustingCa(opts.caFile, base) : base, opts.idleTimeoutMs);
   return { fetch: f, transport: new HttpTransport({ fetch: f, ...(opts.retry ? { retry: opts.retry } : {}) }) };
 }
 
