@@ -35,7 +35,7 @@ export function createApiApp(d: ApiDeps): FastifyInstance {
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     // Path parameters up to a sha512 digest ("sha512:" + 128 hex) and more: Fastify's default of 100 answered 414.
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     // Errors raised by the framework before any route runs get Clair's error shape too ({code, message}), not
     // Fastify's {error, message, statusCode}.
     frameworkErrors: (err, _req, reply) => {

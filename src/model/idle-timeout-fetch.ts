@@ -76,9 +76,9 @@ export function withIdleTimeout(f: typeof fetch, idleMs: number = defaultIdleTim
         }
       },
       cancel(reason) {
+        // The reader (fetch's body) releases the connection; a cancel never fails the caller.
         disarm();
-        controller.abort(reason);
-        return reader.cancel(reason);
+        return reader.cancel(reason).catch(() => {});
       },
     });
     const out = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
