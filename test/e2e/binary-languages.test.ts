@@ -85,6 +85,13 @@ describe('Go, Rust and Java packages in an image and a source tree', { skip: !to
       { path: 'usr/share/java/commons-io-2.11.0.jar', type: 'symlink', linkname: 'commons-io.jar' },
       f('opt/corrupt.jar', readFileSync(DEBIAN_JARS.io).subarray(0, 4000), 0o644),
       f('opt/bomb.war', bomb, 0o644),
+      // dpkg owns the jar and the GOPATH-built binary (as Debian's libcommons-io-java and age would be).
+      f('var/lib/dpkg/status', Buffer.from(['libcommons-io-java 2.11.0-2', 'gopath-app 1.0-1'].map((nv) => {
+        const [n, v] = nv.split(' ');
+        return `Package: ${n}\nStatus: install ok installed\nArchitecture: all\nVersion: ${v}\n`;
+      }).join('\n')), 0o644),
+      f('var/lib/dpkg/info/libcommons-io-java.list', Buffer.from('/usr/share/java\n/usr/share/java/commons-io.jar\n/usr/share/java/commons-io-2.11.0.jar\n'), 0o644),
+      f('var/lib/dpkg/info/gopath-app.list', Buffer.from('/usr/bin/gopath-app\n'), 0o644),
     ];
     const upper: TarEntry[] = [{ path: 'usr/local/bin/.wh.app-stripped', content: '' }, f('usr/share/java/guava.jar', DEBIAN_JARS.guava, 0o644)];
     const layers = [buildLayer(await makeTar(base), 'gzip'), buildLayer(await makeTar(upper), 'gzip')];
@@ -135,6 +142,25 @@ describe('Go, Rust and Java packages in an image and a source tree', { skip: !to
     const layerOf = (db: string) => Object.entries(rep.environments).find(([, e]) => e[0]!.package_db === db)?.[1][0]!.introduced_in;
     assert.ok(layerOf('maven:usr/share/java/guava.jar'));
     assert.notEqual(layerOf('maven:usr/share/java/guava.jar'), layerOf('maven:usr/share/java/commons-io.jar'));
+  });
+
+  it('packages whose file an OS package lists are marked as owned by it', async () => {
+    const r = await runCli(db(), ['index', `oci:${image}:latest`, '--format', 'json']);
+    const { SqliteStore } = await import('../../src/store/sqlite/sqlite-store.ts');
+    const store = SqliteStore.open(db());
+    try {
+      const report = await store.getIndexReport(JSON.parse(r.out).manifest_hash as string);
+      const owners = Object.values(report!.report.packages)
+        .filter((p) => /^(go|maven|cargo):/.test(p.packageDb) && p.ownedBy)
+        .map((p) => `${p.packageDb} ${p.name} ${p.ownedBy!.name} ${p.ownedBy!.version}`)
+        .sort();
+      assert.deepEqual(owners, [
+        `go:usr/bin/gopath-app stdlib gopath-app 1.0-1`,
+        `maven:usr/share/java/commons-io.jar commons-io:commons-io libcommons-io-java 2.11.0-2`,
+      ]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('the table groups them by ecosystem', async () => {

@@ -52,6 +52,17 @@ export function elfFileSink(file: FileRequest, read: (data: Buffer) => ScanFindi
   };
 }
 
+/**
+ * For OS file lists (Scanner.ownable, path only): where a distribution installs executables. bin/, sbin/ and
+ * libexec/ anywhere, and extension-less files under usr/lib/ (Debian's /usr/lib/go-1.19/pkg/tool/linux_amd64/vet,
+ * /usr/lib/cargo/bin/…): enough to mark the Go and Rust binaries a distribution ships as its own, without keeping
+ * every shared library and data file of every package in the layer report.
+ */
+export function mayBeInstalledExecutable(path: string): boolean {
+  if (/(^|\/)(s?bin|libexec)\//.test(path)) return true;
+  return path.startsWith('usr/lib/') && !path.slice(path.lastIndexOf('/') + 1).includes('.');
+}
+
 /** Executable regular files: any of the three execute bits. */
 export function isExecutable(mode: number): boolean {
   return (mode & 0o111) !== 0;

@@ -1,6 +1,6 @@
 import type { FileRequest, FileSink, ScanFindings, Scanner } from '../../indexer/scanner.ts';
 import { errorMessage } from '../../model/errors.ts';
-import { elfFileSink, isExecutable, scanWhole } from '../elf/elf-sink.ts';
+import { elfFileSink, isExecutable, mayBeInstalledExecutable, scanWhole } from '../elf/elf-sink.ts';
 import { readGoBuildInfo } from './build-info.ts';
 import { parseGoMod, resolveRequire } from './go-mod.ts';
 import { buildInfoPackages, goPackage } from './packages.ts';
@@ -60,10 +60,12 @@ function openFile(file: FileRequest): FileSink {
 
 export const goScanner: Scanner = {
   name: 'go',
-  version: '1',
+  version: '2',
   kind: 'package',
   maxFileSize: MAX_BINARY,
   wants: ({ path, mode, origin }) => isExecutable(mode) || (origin === 'directory' && isGoMod(path)),
+  // A distribution's Go binaries (Debian's age, docker.io) are its packages: their vulnerabilities come from its feed.
+  ownable: mayBeInstalledExecutable,
   openFile,
   scan: (files) => scanWhole(files, openFile),
 };

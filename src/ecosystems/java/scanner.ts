@@ -48,10 +48,12 @@ function openFile(file: FileRequest): FileSink {
 
 export const javaScanner: Scanner = {
   name: 'java',
-  version: '1',
+  version: '2',
   kind: 'package',
   maxFileSize: MAX_ARCHIVE,
   wants: ({ path }) => JAVA_ARCHIVE.test(path),
+  // Debian's lib*-java jars are dpkg's: matched through Debian's feed, not Maven advisories.
+  ownable: (path) => JAVA_ARCHIVE.test(path),
   openFile,
   scan(files) {
     const out: ScanFindings = { packageDbs: [], errors: [] };

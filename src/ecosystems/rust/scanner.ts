@@ -3,7 +3,7 @@ import type { PackageDbFinding } from '../../model/layer-report.ts';
 import type { Package } from '../../model/package.ts';
 import { repositoryKey, type Repository } from '../../model/repository.ts';
 import { errorMessage, isClairError } from '../../model/errors.ts';
-import { elfFileSink, isExecutable, scanWhole } from '../elf/elf-sink.ts';
+import { elfFileSink, isExecutable, mayBeInstalledExecutable, scanWhole } from '../elf/elf-sink.ts';
 import { readAuditableDeps } from './auditable.ts';
 import { parseCargoLock } from './cargo-lock.ts';
 import { auditableSourceRepository, cargoSourceRepository } from './repository.ts';
@@ -78,10 +78,11 @@ function openFile(file: FileRequest): FileSink {
 
 export const rustScanner: Scanner = {
   name: 'rust',
-  version: '1',
+  version: '2',
   kind: 'package',
   maxFileSize: MAX_FILE,
   wants: ({ path, mode }) => isCargoLock(path) || isExecutable(mode),
+  ownable: (path) => isCargoLock(path) || mayBeInstalledExecutable(path),
   openFile,
   scan: (files) => scanWhole(files, openFile),
 };
