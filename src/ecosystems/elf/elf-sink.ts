@@ -1,53 +1,32 @@
 import type { FileRequest, FileSink, ScanFindings } from '../../indexer/scanner.ts';
-import { isElf } from './elf-file.ts';
+import { ChunkedBytes, isElf, type ByteSource } from './elf-file.ts';
 
 // Executables reach the binary scanners (Go build info, cargo-auditable) as a stream (Scanner.openFile), one file at
 // a time: the first four bytes decide. A shell script, a Python launcher or any other non-ELF executable is dropped
-// at once and costs nothing. An ELF file is held whole until its end, since its section headers come last and
-// pointers may lead anywhere in it; it is copied once into a buffer of its announced size, handed to `read`, and
-// released, so memory never exceeds the largest single binary (bounded by the scanner's maxFileSize) instead of
-// growing with every binary of the layer.
+// at once and costs nothing. An ELF file is kept until its end, since its section headers come last and pointers
+// may lead anywhere in it: kept as the chunks the layer stream produced, not copied (both binary scanners hold the
+// same chunks), read through ChunkedBytes, and released when `read` returns. Memory never exceeds the largest
+// single binary (bounded by the scanner's maxFileSize) instead of growing with every binary of the layer.
 
-export function elfFileSink(file: FileRequest, read: (data: Buffer) => ScanFindings): FileSink {
-  let head: Buffer[] | undefined = [];
+export function elfFileSink(file: FileRequest, read: (bytes: ByteSource) => ScanFindings): FileSink {
+  let chunks: Buffer[] | undefined = [];
   let headLen = 0;
   let elf: boolean | undefined;
-  let buf: Buffer | undefined;
-  let n = 0;
-  let extra: Buffer[] | undefined;
-
-  const keep = (c: Buffer): void => {
-    if (buf && n + c.length <= buf.length) {
-      c.copy(buf, n);
-      n += c.length;
-    } else {
-      // The file is longer than announced (a hard link's size may be unknown): collect the rest as chunks.
-      (extra ??= []).push(c);
-    }
-  };
   return {
     write(chunk) {
-      if (elf === false) return;
-      if (elf === undefined) {
-        head!.push(chunk);
-        headLen += chunk.length;
-        if (headLen < 4) return;
-        const first = Buffer.concat(head!);
-        head = undefined;
-        elf = isElf(first);
-        if (!elf) return;
-        buf = Buffer.allocUnsafe(Math.max(file.size, 0));
-        keep(first);
-        return;
-      }
-      keep(chunk);
+      if (elf === false || !chunks) return;
+      chunks.push(chunk);
+      if (elf !== undefined) return;
+      headLen += chunk.length;
+      if (headLen < 4) return;
+      elf = isElf(chunks.length === 1 ? chunk : Buffer.concat(chunks).subarray(0, 4));
+      if (!elf) chunks = undefined;
     },
     end() {
-      if (!elf || !buf) return {};
-      const data = extra ? Buffer.concat([buf.subarray(0, n), ...extra]) : buf.subarray(0, n);
-      buf = undefined;
-      extra = undefined;
-      return read(data);
+      const kept = chunks;
+      chunks = undefined;
+      if (!elf || !kept) return {};
+      return read(new ChunkedBytes(kept));
     },
   };
 }

@@ -1,4 +1,4 @@
-import { findSection, parseElf, readVirtual, PF_W, PF_X, PT_LOAD, type ElfFile } from '../elf/elf-file.ts';
+import { findSection, parseElf, readVirtual, PF_W, PF_X, PT_LOAD, type ByteSource, type ElfFile } from '../elf/elf-file.ts';
 
 // Module build information embedded in Go binaries, read the way Go's own debug/buildinfo and runtime/debug do
 // (src/debug/buildinfo/buildinfo.go, src/runtime/debug/mod.go in golang/go):
@@ -146,7 +146,7 @@ export function parseModInfo(goVersion: string, text: string): GoBuildInfo {
 }
 
 /** Build info of a Go ELF binary; undefined for any other ELF file (or a Go binary built without it). */
-export function readGoBuildInfo(data: Buffer): GoBuildInfo | undefined {
+export function readGoBuildInfo(data: Buffer | ByteSource): GoBuildInfo | undefined {
   const raw = readRawBuildInfo(parseElf(data));
   return raw && parseModInfo(raw.goVersion, raw.modInfo);
 }

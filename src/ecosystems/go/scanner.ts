@@ -1,5 +1,6 @@
 import type { FileRequest, FileSink, ScanFindings, Scanner } from '../../indexer/scanner.ts';
 import { errorMessage } from '../../model/errors.ts';
+import type { ByteSource } from '../elf/elf-file.ts';
 import { elfFileSink, isExecutable, mayBeInstalledExecutable, scanWhole } from '../elf/elf-sink.ts';
 import { readGoBuildInfo } from './build-info.ts';
 import { parseGoMod, resolveRequire } from './go-mod.ts';
@@ -24,7 +25,7 @@ function isGoMod(path: string): boolean {
   return !/(^|\/)(vendor|testdata)\//.test(path);
 }
 
-function readBinary(path: string, data: Buffer): ScanFindings {
+function readBinary(path: string, data: ByteSource): ScanFindings {
   try {
     const info = readGoBuildInfo(data);
     if (!info) return {};

@@ -1,6 +1,6 @@
 import { inflateSync } from 'node:zlib';
 import { ClairError } from '../../model/errors.ts';
-import { findSection, parseElf, sectionData } from '../elf/elf-file.ts';
+import { findSection, parseElf, sectionData, type ByteSource } from '../elf/elf-file.ts';
 
 // Dependency lists that cargo-auditable embeds in Rust binaries: an ELF section `.dep-v0` holding zlib-compressed
 // JSON, {"format"?: n, "packages": [{name, version, source, kind?, dependencies?, root?}]}
@@ -20,13 +20,14 @@ export interface AuditablePackage {
 }
 
 /** The packages a cargo-auditable binary records; undefined when it has no .dep-v0 section. Throws on a corrupt one. */
-export function readAuditableDeps(data: Buffer, file: string): AuditablePackage[] | undefined {
+export function readAuditableDeps(data: Buffer | ByteSource, file: string): AuditablePackage[] | undefined {
   const elf = parseElf(data);
   const section = findSection(elf, SECTION);
   if (!section) return undefined;
   let json: string;
   try {
-    const compressed = sectionData(elf, section);
+    // Compressed JSON is smaller than what it inflates to, which is capped: a larger section is not cargo-auditable's.
+    const compressed = sectionData(elf, section, MAX_AUDIT_JSON);
     json = inflateSync(compressed, { maxOutputLength: MAX_AUDIT_JSON }).toString('utf8');
   } catch (e) {
     throw new ClairError('bad-input', `${file}: ${SECTION} section is unreadable: ${(e as Error).message}`, { cause: e });

@@ -3,6 +3,7 @@ import type { PackageDbFinding } from '../../model/layer-report.ts';
 import type { Package } from '../../model/package.ts';
 import { repositoryKey, type Repository } from '../../model/repository.ts';
 import { errorMessage, isClairError } from '../../model/errors.ts';
+import type { ByteSource } from '../elf/elf-file.ts';
 import { elfFileSink, isExecutable, mayBeInstalledExecutable, scanWhole } from '../elf/elf-sink.ts';
 import { readAuditableDeps } from './auditable.ts';
 import { parseCargoLock } from './cargo-lock.ts';
@@ -52,7 +53,7 @@ function readLockfile(path: string, text: string): ScanFindings {
   }
 }
 
-function readBinary(path: string, data: Buffer): ScanFindings {
+function readBinary(path: string, data: ByteSource): ScanFindings {
   let deps;
   try {
     deps = readAuditableDeps(data, path);
