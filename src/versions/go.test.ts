@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readVectors } from './testdata/read-vectors.ts';
-import { go, isGoPseudoVersion } from './go.ts';
+import { go, goToolchainSemver, isGoPseudoVersion } from './go.ts';
 import { isClairError } from '../model/errors.ts';
 
 // testdata/go-vectors.tsv: real Go module versions (Go vulndb, GHSA, Kata's go.sum) answered by
@@ -51,4 +51,15 @@ test('go: +incompatible, pseudo-versions, shorthands and OSV form', () => {
     assert.equal(go.isValid(bad), false, bad);
     assert.throws(() => go.compare(bad, 'v1.0.0'), /invalid go version/);
   }
+});
+
+test('go: toolchain versions in the stdlib form of the Go vulnerability database', () => {
+  const cases: Array<[string, string | null]> = [
+    ['go1.22.3', '1.22.3'], ['1.22.3', '1.22.3'], ['go1.19', '1.19.0'], ['go1.21rc2', '1.21.0-rc.2'], ['go1.9beta2', '1.9.0-beta.2'],
+    ['go1.20.5-bigcorp', '1.20.5'], ['go1.22.1 X:boringcrypto', '1.22.1'], ['go1', '1.0.0'], ['devel go1.23-abc', null], ['gox', null],
+  ];
+  for (const [tag, want] of cases) assert.equal(goToolchainSemver(tag), want, tag);
+  // Ordered against the vulndb's own stdlib events: 1.21.0-rc.4 fixed, go1.21rc3 affected.
+  assert.equal(go.compare(goToolchainSemver('go1.21rc3') ?? '', '1.21.0-rc.4'), -1);
+  assert.equal(go.compare(goToolchainSemver('go1.21.0') ?? '', '1.21.0-rc.4'), 1);
 });

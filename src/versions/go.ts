@@ -80,6 +80,19 @@ export function isGoPseudoVersion(v: string): boolean {
   return (s.match(/-/g)?.length ?? 0) >= 2 && parseGoSemver(s) !== null && PSEUDO.test(s);
 }
 
+/**
+ * A Go toolchain version (`go1.22.3`, `go1.21rc2`, `go1.19`, with or without `go`) in the semantic-version
+ * form the Go vulnerability database uses for `stdlib` and `toolchain` (1.22.3, 1.21.0-rc.2, 1.19.0), or
+ * null when it is not one. A vendor suffix after a space, `-` or `+` (go1.20.5-bigcorp, "go1.22 X:boringcrypto") is dropped.
+ */
+export function goToolchainSemver(tag: string): string | null {
+  const m = /^(?:go)?([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?(?:(alpha|beta|rc)([0-9]+))?(?:[ +-].*)?$/s.exec(tag);
+  if (!m) return null;
+  const [, major = '', minor = '0', patch = '0', pre, preN] = m;
+  const strip = (d: string) => d.replace(/^0+(?=.)/, '');
+  return `${strip(major)}.${strip(minor)}.${strip(patch)}${pre ? `-${pre}.${strip(preN ?? '0')}` : ''}`;
+}
+
 export const go: VersionScheme = {
   id: 'go',
   url: 'https://go.dev/ref/mod#versions',

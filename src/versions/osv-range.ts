@@ -8,9 +8,10 @@
 // any range or equals an entry of `versions`. GIT ranges need the repository's commit graph and are not
 // evaluated here (callers rely on the record's `versions` list for them, as the schema recommends).
 //
-// The schema leaves the order of events at the same version open. Here, at a tie, `introduced` sorts
-// before `last_affected`, `fixed` and `limit`, so [1.0, fixed 1.0) is empty and [1.0, last_affected 1.0]
-// holds 1.0 alone, whatever order the record lists them in.
+// The schema leaves the order of events at the same version open. Here ties keep the record's own order
+// (a stable sort): PYSEC-2022-236 lists `fixed 3.1.1` then `introduced 3.1.1` for two adjacent ranges,
+// [0, 3.1.1) and [3.1.1, 3.1.3), so 3.1.1 is affected; a record listing `introduced 1.0` then `fixed 1.0`
+// describes an empty range. Any other tie order gets one of the two wrong.
 
 import { ClairError } from '../model/errors.ts';
 import type { VersionScheme } from './scheme.ts';
@@ -28,7 +29,6 @@ export interface OsvAffected {
 }
 
 type Kind = 'introduced' | 'last_affected' | 'fixed' | 'limit';
-const TIE_ORDER: Record<Kind, number> = { introduced: 0, last_affected: 1, fixed: 2, limit: 3 };
 
 interface Ev {
   kind: Kind;
@@ -57,7 +57,7 @@ function compareEvents(a: Ev, b: Ev, scheme: VersionScheme): number {
   if (za || zb) c = za && zb ? 0 : za ? -1 : 1;
   else if (ia || ib) c = ia && ib ? 0 : ia ? 1 : -1;
   else c = compareEvent(scheme, a, b);
-  return c !== 0 ? c : TIE_ORDER[a.kind] - TIE_ORDER[b.kind];
+  return c; // ties: Array.prototype.sort is stable, so the record's order stands
 }
 
 function compareEvent(scheme: VersionScheme, a: Ev, b: Ev): number {
