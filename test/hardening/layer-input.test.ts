@@ -12,6 +12,8 @@ import { installedPackages, StatusFileReader } from '../../src/ecosystems/dpkg/s
 import type { Package } from '../../src/model/package.ts';
 import { renderIndexTable, table } from '../../src/cli/render-table.ts';
 import { printable } from '../../src/model/printable.ts';
+import { apkPackages } from '../../src/ecosystems/apk/installed-db.ts';
+import { listedFiles } from '../../src/ecosystems/dpkg/file-list-scanner.ts';
 
 // Issue #18, items 1, 2, 3, 5, 6: hostile layer content. Inputs are generated here, never committed.
 
@@ -197,4 +199,10 @@ test('#18.6 image bytes reach the terminal escaped: table cells, warnings, error
     distributions: [], repositories: [], whiteouts: [], opaqueDirs: [], errors: ['bad \u001b[1mname'], size: 0,
   }]);
   assert.doesNotMatch(renderIndexTable(r), /\u001b/);
+});
+
+test('#18.1 other line readers of image files (apk installed db, dpkg file lists) survive 130 MiB of newlines', () => {
+  const text = '\n'.repeat(130 * 1024 * 1024);
+  assert.deepEqual(apkPackages(`P:musl\nV:1.2.4-r2\n${text}`, 'lib/apk/db/installed').map((p) => p.name), ['musl']);
+  assert.deepEqual(listedFiles(`/usr/lib/x\n${text}`, 'list'), ['usr/lib/x']);
 });

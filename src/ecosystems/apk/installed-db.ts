@@ -1,4 +1,5 @@
 import type { Package } from '../../model/package.ts';
+import { textLines } from '../../model/text-lines.ts';
 
 // apk's database of installed packages, lib/apk/db/installed (apk-tools 2 and 3 write the same text form): one
 // block per package, blocks separated by blank lines, each line "X:value" with a one-letter key. The keys read here
@@ -31,7 +32,7 @@ export function parseInstalledDb(text: string): ApkInstalledPackage[] {
     cur = { files: [] };
     folder = '';
   };
-  for (const raw of text.split('\n')) {
+  for (const raw of textLines(text)) {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line === '') {
       flush();

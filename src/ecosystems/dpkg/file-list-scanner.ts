@@ -1,4 +1,5 @@
 import type { Scanner } from '../../indexer/scanner.ts';
+import { textLines } from '../../model/text-lines.ts';
 import type { FileOwnersFinding } from '../../model/layer-report.ts';
 import { normalizeLayerPath } from '../../indexer/layer-path.ts';
 
@@ -20,7 +21,7 @@ function withAliases(path: string): string[] {
 
 export function listedFiles(text: string, form: 'list' | 'md5sums'): string[] {
   const out: string[] = [];
-  for (const raw of text.split('\n')) {
+  for (const raw of textLines(text)) {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line === '' || line === '/.') continue;
     // md5sums: 32 hex digits, two spaces, the path relative to the root.
