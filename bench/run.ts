@@ -6,6 +6,7 @@ import { benchApi } from './api.ts';
 import { benchRegistryPull } from './registry-pull.ts';
 import { benchPostgres } from './postgres.ts';
 import { benchPolyglot } from './index-polyglot.ts';
+import { benchStoreSize, type StoreSizeRow } from './store-size.ts';
 
 // `npm run bench [section…]`: runs the benchmark sections (all by default), writes each one's figures to
 // bench/results/<section>.json and regenerates BENCHMARKS.md from every result file present.
@@ -15,6 +16,16 @@ const RESULTS = join(import.meta.dirname, 'results');
 type Section = { title: string; run: () => Promise<unknown>; render: (r: any) => string };
 
 const sections: Record<string, Section> = {
+  'store-size': {
+    title: 'Database size per feed (SQLite and PostgreSQL)',
+    run: () => benchStoreSize(),
+    render: (r) => `Each feed built at the size of the real one${r.scale !== 1 ? ` (scaled by ${r.scale})` : ''} (bench/store-size.ts: Debian's tracker by the synthetic generator; NVD, KEV, OSV and Alpine by repeating the real records of ../shared under new ids; EPSS rows generated), loaded by its updater into an empty database, and the database measured after the load: the SQLite file (with its WAL), and PostgreSQL's \`pg_total_relation_size\` of every table, indexes included. The Ubuntu and Red Hat VEX feeds are not measured (no generator yet).
+
+| feed | the real feed | feed MB | records | SQLite MB | PostgreSQL MB | SQLite bytes/record | PostgreSQL bytes/record | SQLite ÷ feed | PostgreSQL ÷ feed |
+|---|---|---|---|---|---|---|---|---|---|
+${[...r.rows, r.total].map((x: StoreSizeRow) => `| ${x.feed} | ${x.real} | ${x.feedMB} | ${x.records} | ${x.sqliteMB} | ${x.postgresMB ?? '-'} | ${x.sqliteBytesPerRecord} | ${x.postgresBytesPerRecord ?? '-'} | **${x.sqliteToFeed}** | **${x.postgresToFeed ?? '-'}** |`).join('\n')}
+`,
+  },
   index: {
     title: 'Indexing the Debian test image, feed ingest and vulnerability report (SQLite)',
     run: () => benchIndex(3),

@@ -1,0 +1,258 @@
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import pg from 'pg';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
+import type { Store } from '../src/store/store.ts';
+import { runUpdater } from '../src/updater/run-updater.ts';
+import { findUpdater } from '../src/ecosystems/registry.ts';
+import { openTestPostgres } from '../test/support/postgres.ts';
+import { sharedDataPath } from '../test/support/shared-data.ts';
+import { syntheticTracker } from './synthetic-tracker.ts';
+import { machine } from './measure.ts';
+
+// How large the database grows per feed, beside the feed itself: each feed is built at the record count of the real
+// feed (Debian's tracker by the synthetic generator; NVD, KEV, OSV and Alpine by repeating real records from
+// ../shared under new ids, so records keep their real size and shape; EPSS rows generated), loaded with the real
+// updater into an empty SQLite file and an empty PostgreSQL schema, and the database measured after the load.
+// `npm run bench store-size`; CLAIR_TS_BENCH_SCALE=0.1 builds every feed at a tenth of its size.
+
+const SCALE = Number(process.env.CLAIR_TS_BENCH_SCALE ?? '1');
+
+interface BuiltFeed {
+  location: string;
+  bytes: number;
+}
+
+interface FeedSpec {
+  name: string;
+  /** What the real feed holds, and where that figure comes from. */
+  real: string;
+  build(dir: string): BuiltFeed;
+}
+
+/** Writes `count` items produced by `make(i)` as JSON array chunks of 1,000 into files of a folder. */
+function jsonArrayFolder(dir: string, name: string, count: number, make: (i: number) => unknown): BuiltFeed {
+  const out = join(dir, name);
+  mkdirSync(out, { recursive: true });
+  let bytes = 0;
+  for (let start = 0, file = 0; start < count; start += 1000, file++) {
+    const items = [];
+    for (let i = start; i < Math.min(count, start + 1000); i++) items.push(make(i));
+    const text = JSON.stringify(items);
+    writeFileSync(join(out, `part-${String(file).padStart(5, '0')}.json`), text);
+    bytes += Buffer.byteLength(text);
+  }
+  return { location: out, bytes };
+}
+
+function jsonOf(...parts: string[]): any {
+  const p = sharedDataPath(...parts);
+  const raw = readFileSync(p);
+  return JSON.parse((p.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8'));
+}
+
+const feeds: FeedSpec[] = [
+  {
+    name: 'debian',
+    real: 'the tracker JSON: ~58.5 MB, ~255,000 (source package, CVE, release) records',
+    build(dir) {
+      const path = join(dir, 'tracker.json');
+      const { bytes } = syntheticTracker(path, [], Math.round(85_000 * SCALE));
+      return { location: path, bytes };
+    },
+  },
+  {
+    name: 'nvd',
+    real: 'NVD CVE API 2.0: ~310,000 CVEs (2026), ~1.9 GB of page JSON',
+    build(dir) {
+      const pool = [
+        ...jsonOf('feeds', 'nvd', 'vunnel', 'full-page.json').vulnerabilities,
+        ...(jsonOf('feeds', 'enrichment', 'claircore', 'cvss', 'feed.json').vulnerabilities as unknown[]),
+      ] as { cve: Record<string, unknown> }[];
+      const count = Math.round(310_000 * SCALE);
+      const path = join(dir, 'nvd.json');
+      const fd = openSync(path, 'w');
+      let bytes = 0;
+      for (let start = 0; start < count; start += 2000) {
+        const n = Math.min(2000, count - start);
+        const vulns = Array.from({ length: n }, (_, k) => {
+          const i = start + k;
+          const src = pool[i % pool.length]!;
+          return { cve: { ...src.cve, id: `CVE-${2000 + (i % 26)}-${String(100000 + i)}` } };
+        });
+        bytes += writeSync(fd, JSON.stringify({ resultsPerPage: n, startIndex: start, totalResults: count, format: 'NVD_CVE', version: '2.0', vulnerabilities: vulns }) + '\n');
+      }
+      closeSync(fd);
+      return { location: path, bytes };
+    },
+  },
+  {
+    name: 'epss',
+    real: "FIRST's daily CSV: ~300,000 rows, ~9 MB uncompressed",
+    build(dir) {
+      const path = join(dir, 'epss.csv');
+      const fd = openSync(path, 'w');
+      let bytes = writeSync(fd, '#model_version:v2025.03.14,score_date:2026-11-30T12:55:00Z\ncve,epss,percentile\n');
+      let seed = 7;
+      const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+      const count = Math.round(300_000 * SCALE);
+      for (let i = 0; i < count; i++) bytes += writeSync(fd, `CVE-${2000 + (i % 26)}-${100000 + i},${rnd().toFixed(5)},${rnd().toFixed(5)}\n`);
+      closeSync(fd);
+      return { location: path, bytes };
+    },
+  },
+  {
+    name: 'kev',
+    real: "CISA's catalog: ~1,450 entries, ~1.3 MB",
+    build(dir) {
+      const catalog = jsonOf('feeds', 'enrichment', 'claircore', 'kev', 'known_exploited_vulnerabilities.json');
+      const pool = catalog.vulnerabilities as Record<string, unknown>[];
+      const count = Math.max(1, Math.round(1_450 * SCALE));
+      const vulnerabilities = Array.from({ length: count }, (_, i) => ({ ...pool[i % pool.length], cveID: `CVE-${2000 + (i % 26)}-${100000 + i}` }));
+      const text = JSON.stringify({ ...catalog, count, vulnerabilities }, null, 2);
+      const path = join(dir, 'kev.json');
+      writeFileSync(path, text);
+      return { location: path, bytes: Buffer.byteLength(text) };
+    },
+  },
+  {
+    name: 'osv',
+    real: "OSV's language ecosystems (PyPI, npm, Go, Maven, RubyGems, crates.io): ~60,000 records",
+    build(dir) {
+      const pool = [
+        ...(jsonOf('feeds', 'osv', 'ghsa-vulnfeed', 'pypi.json') as Record<string, unknown>[]),
+        ...(jsonOf('feeds', 'osv', 'ghsa-vulnfeed', 'npm.json') as Record<string, unknown>[]),
+        ...(jsonOf('feeds', 'osv', 'ghsa-vulnfeed', 'maven.json.gz') as Record<string, unknown>[]),
+        ...(jsonOf('feeds', 'osv', 'ghsa-vulnfeed', 'rubygems.json.gz') as Record<string, unknown>[]),
+        ...(jsonOf('feeds', 'osv', 'ghsa-vulnfeed', 'crates-io.json.gz') as Record<string, unknown>[]),
+        ...(jsonOf('feeds', 'osv', 'ghsa-vulnfeed', 'go.json.gz') as Record<string, unknown>[]),
+      ];
+      return jsonArrayFolder(dir, 'osv', Math.round(60_000 * SCALE), (i) => ({ ...pool[i % pool.length], id: `GHSA-bench-${i}`, aliases: [`CVE-${2000 + (i % 26)}-${100000 + i}`] }));
+    },
+  },
+  {
+    name: 'alpine',
+    real: 'secdb of every branch, main and community: ~45,000 (branch, package, CVE) fixes',
+    build(dir) {
+      const doc = jsonOf('feeds', 'alpine', 'claircore', 'fetch', 'v3.10', 'community.json');
+      const pool = doc.packages as { pkg: { name: string; secfixes: Record<string, string[]> } }[];
+      const perPackage = pool.reduce((n, p) => n + Object.values(p.pkg.secfixes).flat().length, 0) / pool.length;
+      const count = Math.round((45_000 * SCALE) / perPackage);
+      const packages = Array.from({ length: count }, (_, i) => {
+        const p = pool[i % pool.length]!.pkg;
+        let c = 0;
+        const secfixes = Object.fromEntries(Object.entries(p.secfixes).map(([v, cves]) => [v, cves.map(() => `CVE-${2000 + (i % 26)}-${100000 + i * 10 + c++}`)]));
+        return { pkg: { name: `${p.name}-${i}`, secfixes } };
+      });
+      const text = JSON.stringify({ ...doc, packages });
+      const path = join(dir, 'alpine.json');
+      writeFileSync(path, text);
+      return { location: path, bytes: Buffer.byteLength(text) };
+    },
+  },
+];
+
+async function sqliteBytes(path: string): Promise<number> {
+  let n = 0;
+  for (const suffix of ['', '-wal', '-shm']) {
+    try {
+      n += statSync(path + suffix).size;
+    } catch {
+      // absent
+    }
+  }
+  return n;
+}
+
+async function postgresBytes(url: string, schema: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const r = await c.query<{ n: string }>(
+      `SELECT coalesce(sum(pg_total_relation_size(format('%I.%I', schemaname, tablename))), 0) AS n FROM pg_tables WHERE schemaname = $1`,
+      [schema],
+    );
+    return Number(r.rows[0]!.n);
+  } finally {
+    await c.end();
+  }
+}
+
+async function load(store: Store, name: string, location: string): Promise<number> {
+  const r = await runUpdater(store, findUpdater(name)!, location, { retention: 0 });
+  return r.records;
+}
+
+export interface StoreSizeRow {
+  feed: string;
+  real: string;
+  feedMB: number;
+  records: number;
+  sqliteMB: number;
+  postgresMB: number | null;
+  sqliteBytesPerRecord: number;
+  postgresBytesPerRecord: number | null;
+  sqliteToFeed: number;
+  postgresToFeed: number | null;
+}
+
+export async function benchStoreSize(): Promise<{ machine: ReturnType<typeof machine>; scale: number; rows: StoreSizeRow[]; total: StoreSizeRow }> {
+  const dir = mkdtempSync(join(tmpdir(), 'clair-ts-store-size-'));
+  const mb = (b: number) => Math.round((b / 1e6) * 10) / 10;
+  const rows: StoreSizeRow[] = [];
+  try {
+    const all = SqliteStore.open(join(dir, 'all.db'));
+    const allPg = await openTestPostgres();
+    const allPgStore = allPg ? await PostgresStore.open(allPg.url, { schema: allPg.schema }) : undefined;
+    let totalFeed = 0;
+    let totalRecords = 0;
+    for (const f of feeds) {
+      const built = f.build(dir);
+      totalFeed += built.bytes;
+      const dbPath = join(dir, `${f.name}.db`);
+      const s = SqliteStore.open(dbPath);
+      const records = await load(s, f.name, built.location);
+      await s.close();
+      totalRecords += records;
+      await load(all, f.name, built.location);
+      const sqlite = await sqliteBytes(dbPath);
+      let postgres: number | null = null;
+      const pgt = await openTestPostgres();
+      if (pgt) {
+        const ps = await PostgresStore.open(pgt.url, { schema: pgt.schema });
+        await load(ps, f.name, built.location);
+        await ps.close();
+        postgres = await postgresBytes(pgt.url, pgt.schema);
+        await pgt.drop();
+      }
+      if (allPgStore) await load(allPgStore, f.name, built.location);
+      rows.push({
+        feed: f.name, real: f.real, feedMB: mb(built.bytes), records, sqliteMB: mb(sqlite), postgresMB: postgres === null ? null : mb(postgres),
+        sqliteBytesPerRecord: Math.round(sqlite / records), postgresBytesPerRecord: postgres === null ? null : Math.round(postgres / records),
+        sqliteToFeed: Math.round((sqlite / built.bytes) * 100) / 100, postgresToFeed: postgres === null ? null : Math.round((postgres / built.bytes) * 100) / 100,
+      });
+      rmSync(built.location, { recursive: true, force: true });
+      rmSync(dbPath, { force: true });
+      console.error(`store-size: ${f.name}: ${records} records, feed ${mb(built.bytes)} MB, SQLite ${mb(sqlite)} MB, PostgreSQL ${postgres === null ? '-' : mb(postgres)} MB`);
+    }
+    await all.close();
+    const sqliteAll = await sqliteBytes(join(dir, 'all.db'));
+    let pgAll: number | null = null;
+    if (allPg && allPgStore) {
+      await allPgStore.close();
+      pgAll = await postgresBytes(allPg.url, allPg.schema);
+      await allPg.drop();
+    }
+    const total: StoreSizeRow = {
+      feed: 'all of them, one database', real: '', feedMB: mb(totalFeed), records: totalRecords, sqliteMB: mb(sqliteAll), postgresMB: pgAll === null ? null : mb(pgAll),
+      sqliteBytesPerRecord: Math.round(sqliteAll / totalRecords), postgresBytesPerRecord: pgAll === null ? null : Math.round(pgAll / totalRecords),
+      sqliteToFeed: Math.round((sqliteAll / totalFeed) * 100) / 100, postgresToFeed: pgAll === null ? null : Math.round((pgAll / totalFeed) * 100) / 100,
+    };
+    return { machine: machine(), scale: SCALE, rows, total };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
