@@ -36,7 +36,8 @@ export function indexedPackages(report: IndexReport): IndexedPackage[] {
  * must say so rather than let "no vulnerabilities" read as a clean bill of health.
  */
 export function uncoveredPackages(report: IndexReport, matchers: readonly Matcher[]): IndexedPackage[] {
-  return indexedPackages(report).filter((p) => !matchers.some((m) => m.filter(p)));
+  // A language package an OS package owns is checked through its owner (language matchers leave it to the OS feed).
+  return indexedPackages(report).filter((p) => p.package.ownedBy === undefined && !matchers.some((m) => m.filter(p)));
 }
 
 /**

@@ -78,6 +78,7 @@ test('Kata Containers: RustSec advisories per component lockfile equal RustSec\'
     for (const a of byCrate.get(p.name) ?? []) if (affected(p.version, a)) want.add(key(p.packageDb, p.name, p.version, a.id));
   }
   assert.ok(crates > 4000, `${crates} crates.io packages`);
+  t.diagnostic(`${crates} crates.io packages, ${want.size} findings`);
   assert.deepEqual([...got].filter((k) => !want.has(k)).sort(), [], 'reported by clair-ts, not by RustSec\'s rule');
   assert.deepEqual([...want].filter((k) => !got.has(k)).sort(), [], 'RustSec\'s rule, not reported by clair-ts');
 

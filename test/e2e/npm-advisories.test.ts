@@ -54,6 +54,7 @@ test('npm: dir: scan with GitHub npm advisories equals node-semver on the raw OS
   }
   const want = new Set((await npmTruth([...installed.values()], records)).map(([n, v, id]) => `${n} ${v} ${id}`));
   assert.ok(want.size > 100, `${want.size} expected findings`);
+  t.diagnostic(`${installed.size} packages, ${want.size} findings`);
   assert.deepEqual([...got].filter((k) => !want.has(k)).sort(), [], 'found by clair-ts, not by node-semver');
   assert.deepEqual([...want].filter((k) => !got.has(k)).sort(), [], 'found by node-semver, not by clair-ts');
   // Withdrawn advisories are in the feed but never found.

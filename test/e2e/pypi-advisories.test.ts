@@ -64,6 +64,7 @@ test('pypi: dir: scan with PyPA + GitHub advisories equals python3-packaging on 
   const truth = pypiTruth(INSTALLED.map((p) => ({ name: pep503(p.name), version: p.version })), [...readOsvDocs(pypa), ...readOsvDocs(ghsa)]);
   const want = new Set(truth.map(([n, v, id]) => `${n} ${v} ${id}`));
   assert.ok(want.size > 150, `${want.size} expected findings`);
+  t.diagnostic(`${INSTALLED.length} distributions, ${want.size} findings`);
   assert.deepEqual([...got].filter((k) => !want.has(k)).sort(), [], 'found by clair-ts, not by packaging');
   assert.deepEqual([...want].filter((k) => !got.has(k)).sort(), [], 'found by packaging, not by clair-ts');
 
