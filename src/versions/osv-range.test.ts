@@ -43,12 +43,19 @@ test('osv: limit caps the range; several limits widen it; "*" is infinity', () =
   check([{ introduced: '0' }, { fixed: '1.5.0' }, { limit: '2.0.0' }], { '1.0.0': true, '1.5.0': false });
 });
 
-test('osv: events at the same version keep the record order (adjacent ranges vs an empty range)', () => {
-  // PYSEC-2022-236 (real): [0, 3.1.1), [3.2.0, 3.2.2), [3.1.1, 3.1.3); 3.1.1 and 3.1.2 are listed as affected.
-  const pysec: OsvEvent[] = [{ introduced: '0' }, { fixed: '3.1.1' }, { introduced: '3.2.0' }, { fixed: '3.2.2' }, { introduced: '3.1.1' }, { fixed: '3.1.3' }];
-  check(pysec, { '3.1.0': true, '3.1.1': true, '3.1.2': true, '3.1.3': false, '3.2.1': true, '3.2.2': false }, pypi);
+test('osv: a fixed and an introduced at one version cancel out (adjacent ranges, empty ranges)', () => {
+  // PYSEC-2022-236 (real): [0, 3.1.1), [3.2.0, 3.2.2), [3.1.1, 3.1.3); the record lists 3.1.1 and 3.1.2 as affected.
+  const pysec236: OsvEvent[] = [{ introduced: '0' }, { fixed: '3.1.1' }, { introduced: '3.2.0' }, { fixed: '3.2.2' }, { introduced: '3.1.1' }, { fixed: '3.1.3' }];
+  check(pysec236, { '3.1.0': true, '3.1.1': true, '3.1.2': true, '3.1.3': false, '3.2.1': true, '3.2.2': false }, pypi);
+  // PYSEC-2022-42972 (real): the same adjacency written the other way round, introduced 0.13.0 before fixed 0.13.0.
+  const pysec42972: OsvEvent[] = [{ introduced: '0.13.0' }, { fixed: '0.14.0rc1' }, { introduced: '0.12.2' }, { fixed: '0.13.0' }];
+  check(pysec42972, { '0.12.1': false, '0.12.2': true, '0.13.0': true, '0.13.5': true, '0.14.0rc1': false }, pypi);
+  // A lone introduced/fixed pair at one version is empty, in either order; with last_affected it holds that version.
   check([{ introduced: '1.0.0' }, { fixed: '1.0.0' }], { '1.0.0': false, '0.9.0': false, '1.1.0': false });
-  check([{ introduced: '1.0.0' }, { last_affected: '1.0.0' }], { '1.0.0': true, '0.9.0': false, '1.0.1': false });
+  check([{ fixed: '1.0.0' }, { introduced: '1.0.0' }], { '1.0.0': false, '1.1.0': false });
+  check([{ last_affected: '1.0.0' }, { introduced: '1.0.0' }], { '1.0.0': true, '0.9.0': false, '1.0.1': false });
+  // [0, 1.0.0] and [1.0.0, 2.0.0): continuous through 1.0.0.
+  check([{ introduced: '0' }, { last_affected: '1.0.0' }, { introduced: '1.0.0' }, { fixed: '2.0.0' }], { '1.0.0': true, '1.5.0': true, '2.0.0': false });
 });
 
 test('osv: ECOSYSTEM ranges use the scheme: PEP 440 pre-releases and post-releases', () => {

@@ -8,10 +8,13 @@
 // any range or equals an entry of `versions`. GIT ranges need the repository's commit graph and are not
 // evaluated here (callers rely on the record's `versions` list for them, as the schema recommends).
 //
-// The schema leaves the order of events at the same version open. Here ties keep the record's own order
-// (a stable sort): PYSEC-2022-236 lists `fixed 3.1.1` then `introduced 3.1.1` for two adjacent ranges,
-// [0, 3.1.1) and [3.1.1, 3.1.3), so 3.1.1 is affected; a record listing `introduced 1.0` then `fixed 1.0`
-// describes an empty range. Any other tie order gets one of the two wrong.
+// The schema leaves the order of events at the same version open. Here a `fixed` (or `last_affected`) and
+// an `introduced` at one version cancel out: the walk keeps the state it had entering that version. Real
+// records need this both ways: PYSEC-2022-236, PYSEC-2023-72 and PYSEC-2022-42972 write adjacent ranges
+// ([0, 3.1.1) and [3.1.1, 3.1.3); [0.12.2, 0.13.0) and [0.13.0, 0.14.0rc1)), whose shared version is
+// affected whichever order the record lists them in, while a lone `introduced 1.0`, `fixed 1.0` is empty.
+// (Entering affected, the closing events apply first and the introduced reopens; entering unaffected, the
+// introduced applies first and the closing events shut it again.)
 
 import { ClairError } from '../model/errors.ts';
 import type { VersionScheme } from './scheme.ts';
@@ -57,7 +60,7 @@ function compareEvents(a: Ev, b: Ev, scheme: VersionScheme): number {
   if (za || zb) c = za && zb ? 0 : za ? -1 : 1;
   else if (ia || ib) c = ia && ib ? 0 : ia ? 1 : -1;
   else c = compareEvent(scheme, a, b);
-  return c; // ties: Array.prototype.sort is stable, so the record's order stands
+  return c;
 }
 
 function compareEvent(scheme: VersionScheme, a: Ev, b: Ev): number {
@@ -95,13 +98,23 @@ export function affected(version: string, events: readonly OsvEvent[], scheme: V
   if (limits.length > 0 && !limits.some((l) => cmpVersion(version, l, scheme) < 0)) return false;
   const sorted = evs.filter((e) => e.kind !== 'limit').sort((a, b) => compareEvents(a, b, scheme));
   let vulnerable = false;
-  for (const e of sorted) {
+  const apply = (e: Ev) => {
     const c = cmpVersion(version, e, scheme);
     if (e.kind === 'introduced') {
       if (c >= 0) vulnerable = true;
     } else if (e.kind === 'fixed') {
       if (c >= 0) vulnerable = false;
     } else if (c > 0) vulnerable = false; // last_affected
+  };
+  for (let i = 0; i < sorted.length; ) {
+    // The group of events at one version (in the order compareEvents gives).
+    let j = i + 1;
+    while (j < sorted.length && compareEvents(sorted[i] as Ev, sorted[j] as Ev, scheme) === 0) j++;
+    const group = sorted.slice(i, j);
+    const introduced = group.filter((e) => e.kind === 'introduced');
+    const closing = group.filter((e) => e.kind !== 'introduced');
+    for (const e of vulnerable ? [...closing, ...introduced] : [...introduced, ...closing]) apply(e);
+    i = j;
   }
   return vulnerable;
 }
