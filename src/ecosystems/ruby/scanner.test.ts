@@ -78,3 +78,14 @@ test('wants: gemspecs anywhere; Gemfile.lock only in source trees', () => {
   assert.ok(!w('srv/app/Gemfile.lock'));
   assert.ok(w('srv/app/Gemfile.lock', 'directory'));
 });
+
+test('a Gemfile.lock whose gems are installed in vendor/bundle beside it is not read again', async () => {
+  const lock = Buffer.from('GEM\n  remote: https://rubygems.org/\n  specs:\n    rack (2.2.8)\n\nDEPENDENCIES\n  rack\n');
+  const spec = Buffer.from('Gemfile.lock\n# stub: rack 2.2.8 ruby lib\n');
+  const r = await rubyScanner.scan([
+    { path: 'app/Gemfile.lock', data: lock, mode: 0o644 },
+    { path: 'app/vendor/bundle/ruby/3.1.0/specifications/rack-2.2.8.gemspec', data: spec, mode: 0o644 },
+    { path: 'other/Gemfile.lock', data: lock, mode: 0o644 },
+  ]);
+  assert.deepEqual(r.packageDbs!.map((d) => d.path), ['app/vendor/bundle/ruby/3.1.0/specifications/rack-2.2.8.gemspec', 'other/Gemfile.lock']);
+});

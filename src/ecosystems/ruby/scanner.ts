@@ -8,7 +8,9 @@ import { rubygemsRepository } from './repository.ts';
 // - installed, in images and trees: .../specifications/NAME-VERSION.gemspec and .../specifications/default/*.gemspec
 //   (Ruby's default gems), wherever the gem home is (usr/lib/ruby/gems/3.1.0, var/lib/gems, Debian's
 //   usr/share/rubygems-integration/all, vendor/bundle). The same gem in two gem homes is two packages: both are on disk.
-// - locked, in dir: trees only: Gemfile.lock.
+// - locked, in dir: trees only: Gemfile.lock. One whose project has its gems installed in the same tree
+//   (vendor/bundle, `bundle install --path`/`--deployment`) is not read: the installed gems are reported instead, and
+//   nothing is counted twice.
 
 const GEMSPEC = /(?:^|\/)specifications\/(?:default\/)?[^/]+\.gemspec$/;
 
@@ -24,7 +26,7 @@ function pkg(name: string, version: string, packageDb: string): Package {
 
 export const rubyScanner: Scanner = {
   name: 'ruby',
-  version: '1',
+  version: '2',
   kind: 'package',
   maxFileSize: 16 * 1024 * 1024,
   wants: ({ path, origin }) => isInstalledGemspec(path) || (origin === 'directory' && isGemfileLock(path)),
@@ -32,8 +34,14 @@ export const rubyScanner: Scanner = {
   scan(files) {
     const packageDbs: PackageDbFinding[] = [];
     const errors: string[] = [];
+    const vendored = new Set<string>();
+    for (const f of files) {
+      const at = f.path.indexOf('vendor/bundle/');
+      if (at >= 0 && isInstalledGemspec(f.path) && (at === 0 || f.path[at - 1] === '/')) vendored.add(f.path.slice(0, at));
+    }
     for (const f of files) {
       const text = f.data.toString('utf8');
+      if (!isInstalledGemspec(f.path) && vendored.has(f.path.slice(0, f.path.length - 'Gemfile.lock'.length))) continue;
       if (isInstalledGemspec(f.path)) {
         const spec = parseGemspec(text);
         if (!spec) errors.push(`${f.path}: no name and version assignment found; not read`);
