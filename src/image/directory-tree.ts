@@ -25,6 +25,8 @@ export interface TreeEntry {
   size: number;
   mode: number;
   mtimeNs: bigint;
+  /** Symbolic links: the target, as stored (never followed). */
+  target?: string;
 }
 
 /**
@@ -42,20 +44,29 @@ export async function* walkTree(root: string, onError: (path: string, e: Error) 
       onError(dir || '.', e as Error);
       continue;
     }
+    // One folder's entries are stat'ed together: one round trip to the thread pool per folder, not per entry.
+    const paths = names.map((name) => (dir === '' ? name : `${dir}/${name}`));
+    const stats = await Promise.all(
+      paths.map(async (path) => {
+        try {
+          const st = await lstat(join(root, path), { bigint: true });
+          return { st, target: st.isSymbolicLink() ? await readlink(join(root, path)) : undefined };
+        } catch (e) {
+          return e as Error;
+        }
+      }),
+    );
     const subdirs: string[] = [];
-    for (const name of names) {
-      const path = dir === '' ? name : `${dir}/${name}`;
-      const abs = join(root, path);
-      let st;
-      try {
-        st = await lstat(abs, { bigint: true });
-      } catch (e) {
-        onError(path, e as Error);
+    for (const [i, path] of paths.entries()) {
+      const r = stats[i]!;
+      if (r instanceof Error) {
+        onError(path, r);
         continue;
       }
+      const { st, target } = r;
       const kind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
-      if (kind === 'dir' && SKIPPED_DIRS.has(name)) continue;
-      yield { path, abs, kind, size: Number(st.size), mode: Number(st.mode), mtimeNs: st.mtimeNs };
+      if (kind === 'dir' && SKIPPED_DIRS.has(names[i]!)) continue;
+      yield { path, abs: join(root, path), kind, size: Number(st.size), mode: Number(st.mode), mtimeNs: st.mtimeNs, ...(target !== undefined ? { target } : {}) };
       if (kind === 'dir') subdirs.push(path);
     }
     // Pushed in reverse so that they are visited in name order.
@@ -66,8 +77,7 @@ export async function* walkTree(root: string, onError: (path: string, e: Error) 
 async function fingerprint(root: string): Promise<string> {
   const h = createHash('sha256');
   for await (const e of walkTree(root, (path, err) => h.update(`!${path}\0${(err as NodeJS.ErrnoException).code ?? ''}\n`))) {
-    const target = e.kind === 'symlink' ? await readlink(e.abs).catch(() => '') : '';
-    h.update(`${e.path}\0${e.kind}\0${e.size}\0${e.mode}\0${e.mtimeNs}\0${target}\n`);
+    h.update(`${e.path}\0${e.kind}\0${e.size}\0${e.mode}\0${e.mtimeNs}\0${e.target ?? ''}\n`);
   }
   return 'sha256:' + h.digest('hex');
 }

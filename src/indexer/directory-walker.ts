@@ -8,28 +8,31 @@ import type { Scanner } from './scanner.ts';
 // system instead of a tar. Only files some scanner wants are opened; links are never followed (O_NOFOLLOW also
 // guards against a file swapped for a link between listing and reading). A tree has no whiteouts.
 
+/** Wanted files read at the same time: file reads are thread-pool round trips, mostly waiting. */
+const READS_IN_FLIGHT = 16;
+
 export async function walkDirectory(root: string, scanners: readonly Scanner[]): Promise<WalkResult & { bytesRead: number }> {
   const scan = new LayerScan(scanners, 'directory');
   let bytesRead = 0;
   const onError = (path: string, e: Error) => scan.errors.push(`${path}: cannot be read (${(e as NodeJS.ErrnoException).code ?? e.message})`);
+  // Reads run ahead while the walk goes on; they are handed to the scanners in walk order, so results do not
+  // depend on which read finished first.
+  const pending: { path: string; mode: number; takers: Scanner[]; data: Promise<Buffer | Error> }[] = [];
+  const settleOldest = async () => {
+    const p = pending.shift()!;
+    const data = await p.data;
+    if (data instanceof Error) return onError(p.path, data);
+    bytesRead += data.length;
+    scan.add({ path: p.path, data, mode: p.mode }, p.takers);
+  };
   for await (const e of walkTree(root, onError)) {
     if (e.kind !== 'file') continue;
     const takers = scan.takers(e.path, e.size, e.mode);
     if (takers.length === 0) continue;
-    // Opened before reading: the per-layer memory limit may refuse the file, then it is not read at all.
-    const receiver = scan.open(e.path, e.size, e.mode, takers);
-    if (!receiver) continue;
-    let data: Buffer;
-    try {
-      data = await readAtMost(e.abs, e.size);
-    } catch (err) {
-      onError(e.path, err as Error); // the receiver is dropped unended: an unreadable file is not an empty one
-      continue;
-    }
-    bytesRead += data.length;
-    receiver.write(data);
-    receiver.end();
+    pending.push({ path: e.path, mode: e.mode, takers, data: readAtMost(e.abs, e.size).catch((err: Error) => err) });
+    if (pending.length >= READS_IN_FLIGHT) await settleOldest();
   }
+  while (pending.length > 0) await settleOldest();
   return { ...(await scan.finish()), bytesRead };
 }
 
