@@ -59,3 +59,25 @@ test('in image layers, scanners are told the origin is a layer', async () => {
   await walkLayer([Readable.from([bytes])], 'sha256:x', [recorder(seen)]);
   assert.deepEqual(seen, []);
 });
+
+test('dir: an unpacked root: streaming scanners (dpkg status) and files over the read-ahead size go through the same limits', async (t) => {
+  const { allScanners } = await import('../ecosystems/registry.ts');
+  const { readFileSync } = await import('node:fs');
+  const base = await mkdtemp(join(tmpdir(), 'clair-ts-dirroot-'));
+  t.after(() => rm(base, { recursive: true, force: true }));
+  await mkdir(join(base, 'var/lib/dpkg'), { recursive: true });
+  await writeFile(join(base, 'var/lib/dpkg/status'), 'Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b7\nArchitecture: amd64\n');
+  const meta = join(base, 'usr/lib/python3/dist-packages/PyYAML-6.0.dist-info');
+  await mkdir(meta, { recursive: true });
+  // The real METADATA with a long description appended: 2 MiB, streamed in chunks rather than read ahead.
+  const real = readFileSync(new URL('../ecosystems/python/testdata/PyYAML-6.0.METADATA', import.meta.url));
+  await writeFile(join(meta, 'METADATA'), Buffer.concat([real, Buffer.alloc(2 * 1024 * 1024, 'x')]));
+  const walk = await walkDirectory(base, allScanners());
+  assert.deepEqual(walk.errors, []);
+  const dbs = walk.findings.flatMap((f) => f.packageDbs ?? []);
+  assert.deepEqual(dbs.map((d) => [d.path, d.packages.map((p) => `${p.name} ${p.version}`).join()]).sort(), [
+    ['usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA', 'pyyaml 6.0'],
+    ['var/lib/dpkg/status', 'bash 5.2.15-2+b7'],
+  ]);
+  assert.ok(walk.bytesRead > 2 * 1024 * 1024);
+});
