@@ -31,7 +31,7 @@ export async function affectedManifests(store: Store, matchers: readonly Matcher
     const pkgs = indexedPackages(stored.report);
     for (const { id, vulnerability: v } of input) {
       // A version a matcher cannot decide on is "not affected" for that package alone (match.ts, decide).
-      const hit = pkgs.some((pkg) => matchers.some((m) => m.filter(pkg) && queryAdmits(m.query(pkg), v) && decide(m, pkg, v, () => {})));
+      const hit = pkgs.some((pkg) => matchers.some((m) => decide(m, pkg, v, () => {}, () => m.filter(pkg) && queryAdmits(m.query(pkg), v) && m.vulnerable(pkg, v))));
       if (!hit) continue;
       vulnerabilities.set(id, v);
       (vulnerableManifests[digest] ??= []).push(id);

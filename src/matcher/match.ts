@@ -3,6 +3,7 @@ import type { IndexedPackage, Matcher } from './matcher.ts';
 import type { Store, StoredVulnerability } from '../store/store.ts';
 import { errorMessage } from '../model/errors.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
+import type { VulnerabilityQuery } from './vulnerability-query.ts';
 
 // The matching engine: each package goes to the matchers that claim it; their queries are sent to the store in one
 // batch (indexed lookups by package name and release, never a scan of the feed), and each candidate record gets the
@@ -45,9 +46,12 @@ export function uncoveredPackages(report: IndexReport, matchers: readonly Matche
  * image, or a malformed fixed version in a feed) costs this one package-record decision, which counts as "not
  * affected" and is reported through onError; never the report, the scan or every notification of every manifest.
  */
-export function decide(matcher: Matcher, pkg: IndexedPackage, v: Vulnerability, onError: (e: unknown) => void): boolean {
+export function decide(
+  matcher: Matcher, pkg: IndexedPackage, v: Vulnerability, onError: (e: unknown) => void,
+  decision: () => boolean = () => matcher.vulnerable(pkg, v),
+): boolean {
   try {
-    return matcher.vulnerable(pkg, v);
+    return decision();
   } catch (e) {
     onError(e);
     return false;
@@ -57,24 +61,33 @@ export function decide(matcher: Matcher, pkg: IndexedPackage, v: Vulnerability, 
 export async function match(store: Store, matchers: readonly Matcher[], report: IndexReport): Promise<MatchResult> {
   const pkgs = indexedPackages(report);
   const jobs: { pkg: IndexedPackage; matcher: Matcher }[] = [];
-  for (const pkg of pkgs) for (const matcher of matchers) if (matcher.filter(pkg)) jobs.push({ pkg, matcher });
-  // An empty name asks for nothing: enrichment records share the record table with an empty package name.
-  const found = await store.queryVulnerabilities(jobs.map((j) => {
-    const q = j.matcher.query(j.pkg);
-    return q.packageNames.includes('') ? { ...q, packageNames: q.packageNames.filter((n) => n !== '') } : q;
-  }));
+  const warnings: string[] = [];
+  let undecided = 0;
+  const warn = (matcher: Matcher, pkg: IndexedPackage, what: string, e: unknown) => {
+    if (undecided++ < MAX_WARNINGS) warnings.push(`${matcher.name}: package ${pkg.package.name} ${pkg.package.version}${what}: ${errorMessage(e)}`);
+  };
+  // filter() and query() are contained like vulnerable(): a matcher that cannot handle a package skips it, saying so.
+  const queries: VulnerabilityQuery[] = [];
+  for (const pkg of pkgs) {
+    for (const matcher of matchers) {
+      try {
+        if (!matcher.filter(pkg)) continue;
+        const q = matcher.query(pkg);
+        // An empty name asks for nothing: enrichment records share the record table with an empty package name.
+        queries.push(q.packageNames.includes('') ? { ...q, packageNames: q.packageNames.filter((n) => n !== '') } : q);
+        jobs.push({ pkg, matcher });
+      } catch (e) {
+        warn(matcher, pkg, '', e);
+      }
+    }
+  }
+  const found = await store.queryVulnerabilities(queries);
   // Per package a set, not list.includes: a package with 1M candidate records was quadratic (100k took 35 s).
   const byPackage = new Map<string, Set<string>>();
   const vulnerabilities = new Map<string, StoredVulnerability>();
-  const warnings: string[] = [];
-  let undecided = 0;
   jobs.forEach(({ pkg, matcher }, i) => {
     for (const v of found[i] ?? []) {
-      const hit = decide(matcher, pkg, v, (e) => {
-        if (undecided++ < MAX_WARNINGS) {
-          warnings.push(`${matcher.name}: package ${pkg.package.name} ${pkg.package.version} against ${v.name}: ${errorMessage(e)}`);
-        }
-      });
+      const hit = decide(matcher, pkg, v, (e) => warn(matcher, pkg, ` against ${v.name}`, e));
       if (!hit) continue;
       let set = byPackage.get(pkg.id);
       if (!set) byPackage.set(pkg.id, (set = new Set()));

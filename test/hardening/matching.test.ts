@@ -76,3 +76,18 @@ test('#18.8 300k records of one package match in linear time (was list.includes 
   assert.equal(m.packageVulnerabilities['1']!.length, 300_000);
   assert.equal(m.packageVulnerabilities['1']![299_999], '300000', 'ids sorted numerically');
 });
+
+test('#18.4 a matcher whose filter or query throws for one package skips it with a warning', async () => {
+  const r = report('sha256:m', [pkg('bash', '5.2-1', ['bash', '5.2-1']), pkg('curl', '7.88-1', ['curl', '7.88-1'])]);
+  const picky = {
+    ...debianMatcher,
+    name: 'picky',
+    query: (p: Parameters<typeof debianMatcher.query>[0]) => {
+      if (p.package.name === 'bash') throw new Error('cannot query bash');
+      return debianMatcher.query(p);
+    },
+  };
+  const m = await match(fakeStore([record(1, 'bash', '5.3-1'), record(2, 'curl', '7.90-1')]), [picky], r);
+  assert.deepEqual(m.packageVulnerabilities, { '2': ['2'] });
+  assert.deepEqual(m.warnings, ['picky: package bash 5.2-1: cannot query bash']);
+});
