@@ -32,7 +32,9 @@ function indexFailure(e: unknown): unknown {
   if (e instanceof HttpError) return e;
   const internal = e instanceof ClairError && e.code === 'internal';
   const status = e instanceof ClairError && !internal ? 502 : 500;
-  return new HttpError(status, e instanceof ClairError ? `indexing failed: ${e.message}` : 'indexing failed; see the server log', { cause: e, code: status === 502 ? 'layer-fetch-failed' : 'internal-error' });
+  const fetching = e instanceof ClairError && ['not-found', 'unauthorized', 'unavailable', 'digest-mismatch', 'bad-input'].includes(e.code);
+  const code = status === 500 ? 'internal-error' : fetching ? 'layer-fetch-failed' : 'index-failed';
+  return new HttpError(status, e instanceof ClairError ? `indexing failed: ${e.message}` : 'indexing failed; see the server log', { cause: e, code });
 }
 
 export function indexerRoutes(d: IndexerDeps): ApiRoute[] {

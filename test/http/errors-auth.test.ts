@@ -32,7 +32,7 @@ test('bad requests: status, JSON error, nothing stored', async (t) => {
   const other = (n: string) => `sha256:${n.repeat(64)}`;
   const notATar = Buffer.from('this is not a tar archive, nor gzip, nor zstd: just text, long enough to hold the tar magic offset. '.repeat(4));
   blobs.put(sha256Digest(notATar), notATar);
-  const cases: { name: string; req: [string, RequestInit?]; status: number; message?: RegExp; manifest?: string; stored?: 'IndexError' }[] = [
+  const cases: { name: string; req: [string, RequestInit?]; status: number; message?: RegExp; code?: string; manifest?: string; stored?: 'IndexError' }[] = [
     { name: 'malformed JSON', req: [INDEX, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"hash": ' }], status: 400, message: /not valid JSON/ },
     { name: 'empty body', req: [INDEX, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '' }], status: 400 },
     { name: 'wrong content type', req: [INDEX, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(good) }], status: 415 },
@@ -46,9 +46,9 @@ test('bad requests: status, JSON error, nothing stored', async (t) => {
     { name: 'layer hash mismatch', req: [INDEX, postJson(good)], status: 502, message: /expected sha256:[0-9a-f]{64}, got sha256:/, manifest: good.hash, stored: 'IndexError' },
     // A digest no earlier case fetched: a layer already in the store is not fetched at all.
     { name: 'unreachable layer URI', req: [INDEX, postJson({ hash: other('a'), layers: [{ hash: `sha256:${'3'.repeat(64)}`, uri: `http://127.0.0.1:1/blobs/sha256:${'3'.repeat(64)}` }] })], status: 502, message: /cannot reach|ECONNREFUSED/, manifest: other('a'), stored: 'IndexError' },
-    { name: 'layer URI answers 404', req: [INDEX, postJson({ hash: other('b'), layers: [{ ...good.layers[0]!, hash: `sha256:${'1'.repeat(64)}`, uri: `${blobs.url}/blobs/sha256:${'1'.repeat(64)}` }] })], status: 502, message: /not found/, manifest: other('b'), stored: 'IndexError' },
+    { name: 'layer URI answers 404', req: [INDEX, postJson({ hash: other('b'), layers: [{ ...good.layers[0]!, hash: `sha256:${'1'.repeat(64)}`, uri: `${blobs.url}/blobs/sha256:${'1'.repeat(64)}` }] })], status: 502, message: /not found/, code: 'layer-fetch-failed', manifest: other('b'), stored: 'IndexError' },
     // Only content that is not a layer is the manifest's fault (400), as Clair's tarfs.ErrFormat.
-    { name: 'layer is not a tar', req: [INDEX, postJson({ hash: other('c'), layers: [{ hash: sha256Digest(notATar), uri: `${blobs.url}/blobs/${sha256Digest(notATar)}` }] })], status: 400, message: /not gzip, zstd or tar/, manifest: other('c'), stored: 'IndexError' },
+    { name: 'layer is not a tar', req: [INDEX, postJson({ hash: other('c'), layers: [{ hash: sha256Digest(notATar), uri: `${blobs.url}/blobs/${sha256Digest(notATar)}` }] })], status: 400, message: /not gzip, zstd or tar/, code: 'bad-request', manifest: other('c'), stored: 'IndexError' },
     { name: 'file URI refused by default', req: [INDEX, postJson({ hash: other('d'), layers: [{ hash: img.layers[0]!.digest, uri: pathToFileURL(join(dir, 'layer')).href }] })], status: 400, message: /allow_file_uris/, manifest: other('d') },
     { name: 'unsupported URI scheme', req: [INDEX, postJson({ hash: good.hash, layers: [{ hash: img.layers[0]!.digest, uri: 'ftp://example.com/x' }] })], status: 400, message: /scheme ftp/ },
     { name: 'body too large', req: [INDEX, postJson({ ...good, padding: 'x'.repeat(8192) })], status: 413 },
@@ -71,6 +71,7 @@ test('bad requests: status, JSON error, nothing stored', async (t) => {
     const body = JSON.parse(text) as { code: string; message: string };
     check('error', body);
     if (c.message) assert.match(body.message, c.message, c.name);
+    if (c.code) assert.equal(body.code, c.code, c.name);
     if (c.manifest && !c.stored) assert.equal((await s.call(`${INDEX}/${c.manifest}`)).status, 404, `${c.name}: no index report stored`);
     if (c.manifest && c.stored) {
       const r = await s.call(`${INDEX}/${c.manifest}`);
