@@ -33,7 +33,7 @@ test('maven: the version order specification', () => {
   for (const [a, b] of same) assert.equal(maven.compare(a, b), 0, `${a} = ${b}`);
   assert.equal(maven.compare('1.0.0.x1', '1.0.0-x2'), -1); // .X1 reads as -X1
   assert.equal(maven.compare('1.123456789012345678901234567890', '1.123456789012345678901234567891'), -1); // big numbers exact
-  for (const bad of ['', '1.0 beta', '1.0\n']) {
+  for (const bad of ['', '1.0 beta', '1.0\n', '-'.repeat(100000)]) {
     assert.equal(maven.isValid(bad), false, JSON.stringify(bad));
     assert.throws(() => maven.compare(bad, '1'), /invalid maven version/);
   }

@@ -10,9 +10,10 @@
 // alphabetically); a, b, m directly followed by a digit mean alpha, beta, milestone. A number sorts after
 // any qualifier and any list; a list after a qualifier.
 //
-// Maven itself accepts any string as a version. This scheme rejects the empty string and strings with
-// whitespace or control characters, which cannot name a version in a repository and are more likely a
-// parsing mistake upstream than a version.
+// Maven itself accepts any string as a version. This scheme rejects the empty string, strings with
+// whitespace or control characters (they cannot name a version in a repository and are more likely a
+// parsing mistake upstream than a version) and strings over 1,024 characters (each '-' nests a list, and
+// the comparison recurses through them, as Maven's own does).
 
 import { invalidVersion } from './invalid-version.ts';
 import type { VersionScheme } from './scheme.ts';
@@ -161,8 +162,10 @@ export function mavenCanonical(version: string): string {
   return show(parseMavenVersion(version));
 }
 
+const MAX_LENGTH = 1024;
+
 function isValidMaven(v: string): boolean {
-  return v !== '' && !/[\s\p{Cc}]/u.test(v) && !/(?![0-9])\p{Nd}/u.test(v);
+  return v !== '' && v.length <= MAX_LENGTH && !/[\s\p{Cc}]/u.test(v) && !/(?![0-9])\p{Nd}/u.test(v);
 }
 
 export const maven: VersionScheme = {
@@ -170,7 +173,7 @@ export const maven: VersionScheme = {
   url: 'https://maven.apache.org/pom.html#version-order-specification',
   isValid: isValidMaven,
   compare(a: string, b: string): -1 | 0 | 1 {
-    for (const v of [a, b]) if (!isValidMaven(v)) throw invalidVersion('maven', v, 'empty, or with whitespace, control characters or non-ASCII digits');
+    for (const v of [a, b]) if (!isValidMaven(v)) throw invalidVersion('maven', v, 'empty, over 1,024 characters, or with whitespace, control characters or non-ASCII digits');
     const c = compareLists(parseMavenVersion(a), parseMavenVersion(b));
     return c < 0 ? -1 : c > 0 ? 1 : 0;
   },

@@ -15,8 +15,11 @@
 import { invalidRequirement, invalidVersion } from './invalid-version.ts';
 import type { VersionScheme } from './scheme.ts';
 
-// Ruby's \s is ASCII: space, \t, \n, \v, \f, \r.
-const VERSION_RE = /^[ \t\n\v\f\r]*(?:[0-9]+(?:\.[0-9a-zA-Z]+)*(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)?[ \t\n\v\f\r]*$/;
+// Gem::Version's ANCHORED_VERSION_PATTERN is /\A\s*(VERSION)?\s*\z/, Ruby's \s being ASCII (space, \t, \n,
+// \v, \f, \r). The surrounding blanks are stripped before the core pattern runs: two adjacent \s* around an
+// optional group backtrack quadratically on a long run of blanks.
+const CORE = '[0-9]+(?:\\.[0-9a-zA-Z]+)*(?:-[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?';
+const VERSION_RE = new RegExp(`^(?:${CORE})?$`);
 
 /** A segment: a digit run (as a digit string without leading zeros) or a letter run. */
 type Segment = { num: true; s: string } | { num: false; s: string };
@@ -28,10 +31,15 @@ export interface GemVersion {
   canonical: Segment[];
 }
 
+const isBlank = (c: number) => c === 32 || (c >= 9 && c <= 13);
+
+/** The string without surrounding ASCII blanks (a linear scan, no regular expression). */
 function strip(v: string): string {
-  // String#strip: leading whitespace, trailing whitespace and NULs; only the ASCII whitespace can remain
-  // after VERSION_RE matched.
-  return v.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '');
+  let a = 0;
+  let b = v.length;
+  while (a < b && isBlank(v.charCodeAt(a))) a++;
+  while (b > a && isBlank(v.charCodeAt(b - 1))) b--;
+  return v.slice(a, b);
 }
 
 function segmentsOf(text: string): Segment[] {
@@ -57,8 +65,9 @@ function canonicalOf(segs: Segment[]): Segment[] {
 
 /** Gem::Version.new, or null when Gem::Version.correct? is false. */
 export function parseGemVersion(v: string): GemVersion | null {
-  if (!VERSION_RE.test(v)) return null;
-  let text = strip(v).replace(/-/g, '.pre.');
+  const stripped = strip(v);
+  if (!VERSION_RE.test(stripped)) return null;
+  let text = stripped.replace(/-/g, '.pre.');
   if (text === '') text = '0';
   const segments = segmentsOf(text);
   return { text, segments, canonical: canonicalOf(segments) };
@@ -107,7 +116,8 @@ function bump(v: GemVersion): GemVersion {
   return parseGemVersion(parts.join('.')) ?? v;
 }
 
-const REQ_RE = /^[ \t\n\v\f\r]*(=|!=|>|<|>=|<=|~>)?[ \t\n\v\f\r]*([0-9]+(?:\.[0-9a-zA-Z]+)*(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)[ \t\n\v\f\r]*$/;
+// Gem::Requirement's /\A\s*(OP)?\s*(VERSION)\s*\z/, applied to the stripped string (see VERSION_RE).
+const REQ_RE = new RegExp(`^(=|!=|>|<|>=|<=|~>)?[ \\t\\n\\v\\f\\r]*(${CORE})$`);
 
 export interface GemRequirement {
   op: '=' | '!=' | '>' | '<' | '>=' | '<=' | '~>';
@@ -120,7 +130,7 @@ export function parseGemRequirement(r: string): GemRequirement[] | null {
   while (parts.length > 0 && parts[parts.length - 1] === '') parts.pop(); // Ruby's split drops trailing empties
   const out: GemRequirement[] = [];
   for (const p of parts) {
-    const m = REQ_RE.exec(p);
+    const m = REQ_RE.exec(strip(p));
     const version = m ? parseGemVersion(m[2] ?? '') : null;
     if (!m || !version) return null;
     out.push({ op: (m[1] ?? '=') as GemRequirement['op'], version });
