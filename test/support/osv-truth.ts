@@ -132,3 +132,166 @@ export async function npmTruth(installed: Installed[], records: OsvDoc[]): Promi
   }
   return [...out].map((s) => JSON.parse(s));
 }
+
+/** Whether Ruby runs here; skips the test (fails it under CI) when not. */
+export function requireRuby(t: TestContext): boolean {
+  try {
+    execFileSync('ruby', ['-e', 'Gem::Version.new("1.0")'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    if (process.env.CI === 'true') throw new Error('ruby (Debian ruby) is required under CI');
+    t.skip('ruby not installed (Debian ruby)');
+    return false;
+  }
+}
+
+const RUBY = String.raw`
+require 'json'
+data = JSON.parse(STDIN.read)
+def v(s) Gem::Version.correct?(s) ? Gem::Version.new(s) : nil end
+def in_range(ver, events)
+  evs = []
+  limits = []
+  events.each do |e|
+    k, x = e.first
+    if k == 'limit'
+      limits << v(x) unless x == '*'
+      next
+    end
+    if k == 'introduced' && x == '0'
+      evs << [0, nil, k]
+      next
+    end
+    p = v(x)
+    return false if p.nil?
+    evs << [1, p, k]
+  end
+  return false if !limits.empty? && !limits.any? { |l| l && ver < l }
+  evs.sort! { |a, b| a[0] != b[0] ? a[0] <=> b[0] : (a[1].nil? ? 0 : a[1] <=> b[1]) }
+  hit = false
+  evs.each do |_, p, k|
+    if k == 'introduced' && (p.nil? || ver >= p) then hit = true
+    elsif k == 'fixed' && ver >= p then hit = false
+    elsif k == 'last_affected' && ver > p then hit = false
+    end
+  end
+  hit
+end
+out = []
+data['installed'].each do |name, version|
+  ver = v(version)
+  data['records'].each do |d|
+    next if d['withdrawn']
+    (d['affected'] || []).each do |a|
+      next unless a['package']['ecosystem'] == 'RubyGems' && a['package']['name'] == name
+      ranged = (a['ranges'] || []).any? { |r| %w[ECOSYSTEM SEMVER].include?(r['type']) && in_range(ver, r['events']) }
+      listed = (a['versions'] || []).any? { |x| v(x) && v(x) == ver }
+      out << [name, version, d['id']] if ranged || listed
+    end
+  end
+end
+puts JSON.generate(out.uniq.sort)
+`;
+
+/** [name, version, advisory id] triples Ruby's Gem::Version says are affected, under the schema's evaluation. */
+export function rubygemsTruth(installed: Installed[], records: OsvDoc[]): string[][] {
+  const input = JSON.stringify({ installed: installed.map((i) => [i.name, i.version]), records });
+  return JSON.parse(execFileSync('ruby', ['-e', RUBY], { input, maxBuffer: 64 * 1024 * 1024 }).toString('utf8'));
+}
+
+const GOPATH_ENV = { GO111MODULE: 'off', GOPATH: '/usr/share/gocode', GOPROXY: 'off', GOFLAGS: '' };
+
+/** Whether golang.org/x/mod (Debian golang-golang-x-mod-dev) builds here offline; skips (fails under CI) when not. */
+export function requireGoXMod(t: TestContext): boolean {
+  try {
+    execFileSync('go', ['version'], { stdio: 'ignore' });
+    if (!statSync('/usr/share/gocode/src/golang.org/x/mod/semver').isDirectory()) throw new Error('no x/mod');
+    return true;
+  } catch {
+    if (process.env.CI === 'true') throw new Error('go and golang.org/x/mod (Debian golang-go, golang-golang-x-mod-dev) are required under CI');
+    t.skip('go or golang.org/x/mod not installed (Debian golang-go, golang-golang-x-mod-dev)');
+    return false;
+  }
+}
+
+/**
+ * [module, version, advisory id] triples for Go modules under the schema's evaluation, every comparison made by
+ * golang.org/x/mod/semver.Compare (scripts/oracles/go-semver, run offline); OSV's Go versions are v-less.
+ */
+export function goTruth(installed: Installed[], records: OsvDoc[], gocache: string): string[][] {
+  const withV = (s: string) => (s.startsWith('v') ? s : `v${s}`);
+  const pairs = new Map<string, number>();
+  const need = (a: string, b: string) => void pairs.set(`${withV(a)}\t${withV(b)}`, 0);
+  const relevant = new Map<string, { id: string; affected: any }[]>();
+  for (const d of records) {
+    if (d.withdrawn) continue;
+    for (const a of d.affected ?? []) {
+      if (a.package.ecosystem !== 'Go') continue;
+      const list = relevant.get(a.package.name) ?? [];
+      list.push({ id: d.id, affected: a });
+      relevant.set(a.package.name, list);
+    }
+  }
+  const eventsOf = (a: any) => (a.ranges ?? []).filter((r: any) => r.type === 'SEMVER' || r.type === 'ECOSYSTEM').map((r: any) => r.events.map((e: any) => Object.entries(e)[0] as [string, string]));
+  for (const { name, version } of installed) {
+    for (const { affected } of relevant.get(name) ?? []) {
+      for (const evs of eventsOf(affected)) {
+        const named = evs.filter(([k, x]: [string, string]) => !(k === 'introduced' && x === '0') && x !== '*').map(([, x]: [string, string]) => x);
+        for (const x of named) {
+          need(version, x);
+          for (const y of named) need(x, y);
+        }
+      }
+      for (const x of affected.versions ?? []) need(version, x);
+    }
+  }
+  const keys = [...pairs.keys()];
+  const out = execFileSync('go', ['run', 'scripts/oracles/go-semver/main.go'], {
+    input: keys.join('\n') + '\n', env: { ...process.env, ...GOPATH_ENV, GOCACHE: gocache }, maxBuffer: 256 * 1024 * 1024,
+  }).toString('utf8').trim().split('\n');
+  // Each line: A, B, Compare(A, B), IsValid(A), IsValid(B), IsPseudoVersion(A).
+  keys.forEach((k, i) => {
+    const f = out[i]!.split('\t');
+    if (`${f[0]}\t${f[1]}` !== k) throw new Error(`oracle answered ${out[i]} for ${k}`);
+    pairs.set(k, f[3] === '1' && f[4] === '1' ? Number(f[2]) : NaN);
+  });
+  const cmp = (a: string, b: string) => pairs.get(`${withV(a)}\t${withV(b)}`)!;
+  const result: string[][] = [];
+  for (const { name, version } of installed) {
+    for (const { id, affected } of relevant.get(name) ?? []) {
+      // The last event at or below the version, in the schema's order, decides: introduced → affected.
+      const inRange = (evs: [string, string][]): boolean => {
+        const limits = evs.filter(([k, x]) => k === 'limit' && x !== '*');
+        if (limits.length > 0 && !limits.some(([, x]) => cmp(version, x) < 0)) return false;
+        let applied: { k: string; x: string } | undefined;
+        for (const [k, x] of evs) {
+          if (k === 'limit') continue;
+          const c = k === 'introduced' && x === '0' ? 1 : cmp(version, x);
+          if (Number.isNaN(c)) continue;
+          const applies = k === 'last_affected' ? c > 0 : c >= 0;
+          if (!applies) continue;
+          // Later in sort order: higher version, or the same version and later in introduced < last_affected < fixed.
+          const rank = { introduced: 0, last_affected: 1, fixed: 2 } as Record<string, number>;
+          if (!applied) applied = { k, x };
+          else {
+            const zeroA = applied.k === 'introduced' && applied.x === '0';
+            const zeroB = k === 'introduced' && x === '0';
+            const c2 = zeroB ? (zeroA ? 0 : -1) : zeroA ? 1 : execCmp(x, applied.x);
+            if (c2 > 0 || (c2 === 0 && rank[k]! > rank[applied.k]!)) applied = { k, x };
+          }
+        }
+        return applied?.k === 'introduced';
+      };
+      function execCmp(a: string, b: string): number {
+        const c = pairs.get(`${withV(a)}\t${withV(b)}`);
+        if (c !== undefined && !Number.isNaN(c)) return c;
+        const d = pairs.get(`${withV(b)}\t${withV(a)}`);
+        if (d !== undefined && !Number.isNaN(d)) return -d;
+        throw new Error(`no oracle comparison of ${a} and ${b}`);
+      }
+      const hit = eventsOf(affected).some(inRange) || (affected.versions ?? []).some((x: string) => cmp(version, x) === 0);
+      if (hit) result.push([name, version, id]);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { allMatchers } from '../../src/ecosystems/registry.ts';
+import { match } from '../../src/matcher/match.ts';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { runCli } from '../support/run-cli.ts';
+import { goTruth, readOsvDocs, requireGoXMod } from '../support/osv-truth.ts';
+import { requireSharedData } from '../support/shared-data.ts';
+
+// Go end to end: the Kata Containers runtime's go.mod files (main and 3.18.0) scanned as a dir: tree against the
+// Go vulnerability database; the findings equal the OSV schema's evaluation of the raw GO-* records with every
+// version comparison made by golang.org/x/mod/semver (Debian's golang-golang-x-mod-dev, built offline).
+
+test('go: Kata runtime go.mod modules against the Go vulnerability database equal x/mod/semver on the raw records', async (t) => {
+  const kata = requireSharedData(t, 'fixtures', 'kata-containers');
+  const vulndb = requireSharedData(t, 'feeds', 'osv', 'go-vulndb', 'data', 'osv');
+  if (!kata || !vulndb || !requireGoXMod(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'go-e2e-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const db = join(dir, 'clair.db');
+  assert.equal((await runCli(db, ['update', '--source', `go=${vulndb}`])).code, 0);
+  const scan = await runCli(db, ['scan', '--format', 'json', `dir:${kata}`]);
+  assert.equal(scan.code, 0, scan.err);
+  const store = SqliteStore.open(db);
+  t.after(() => store.close());
+  const index = (await store.getIndexReport(JSON.parse(scan.out).manifest_hash))!.report;
+  const m = await match(store, allMatchers(), index);
+  const goPkgs = Object.entries(index.packages).filter(([id]) => index.environments[id]!.some((e) => e.repositoryIds.some((r) => index.repositories[r]!.name === 'go')));
+  assert.ok(goPkgs.length > 200, `${goPkgs.length} go modules`);
+  const got = new Set<string>();
+  for (const [pid, p] of goPkgs) for (const vid of m.packageVulnerabilities[pid] ?? []) got.add(`${p.name} ${p.version} ${m.vulnerabilities.get(vid)!.name}`);
+  const installed = [...new Map(goPkgs.map(([, p]) => [`${p.name}@${p.version}`, { name: p.name, version: p.version }])).values()];
+  const want = new Set(goTruth(installed, readOsvDocs(vulndb), join(dir, 'gocache')).map(([n, v, id]) => `${n} ${v} ${id}`));
+  t.diagnostic(`${installed.length} modules, ${want.size} findings`);
+  assert.ok(want.size > 20, `${want.size} expected findings`);
+  assert.deepEqual([...got].filter((k) => !want.has(k)).sort(), [], 'found by clair-ts, not by x/mod');
+  assert.deepEqual([...want].filter((k) => !got.has(k)).sort(), [], 'found by x/mod, not by clair-ts');
+});
