@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Matcher } from '../matcher/matcher.ts';
 import { LruCache } from '../model/lru-cache.ts';
 import { buildVulnerabilityReport } from '../matcher/vulnerability-report.ts';
-import { vulnerabilityJson, vulnerabilityReportJson } from '../model/clair-json.ts';
+import { GO_ZERO_TIME, vulnerabilityJson, vulnerabilityReportJson } from '../model/clair-json.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
 import type { IndexReportSource } from './index-report-source.ts';
 import type { Store } from '../store/store.ts';
@@ -31,6 +31,9 @@ export interface MatcherDeps {
 function operationJson(op: UpdateOperation, kind: 'vulnerability' | 'enrichment' = 'vulnerability'): Record<string, unknown> {
   return { ref: op.ref, updater: op.updater, fingerprint: op.fingerprint, date: op.date, kind };
 }
+
+/** driver.UpdateOperation's zero value as Go encodes it: what Clair writes for an absent `prev`. */
+const NO_OPERATION = { ref: '00000000-0000-0000-0000-000000000000', updater: '', fingerprint: '', date: GO_ZERO_TIME, kind: '' };
 
 function checkRef(value: string | undefined, what: string): string {
   if (value === undefined || !isUuid(value.toLowerCase())) throw new HttpError(400, `${what} must be an update operation ref (a UUID), got ${JSON.stringify(value ?? '')}`);
@@ -148,7 +151,8 @@ export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
         return {
           status: 200,
           body: {
-            ...(prevOp ? { prev: operationJson(prevOp) } : {}),
+            // Clair's UpdateDiff.Prev is a struct, not a pointer: without a previous operation it is Go's zero value.
+            prev: prevOp ? operationJson(prevOp) : NO_OPERATION,
             cur: operationJson(curOp),
             added: diff.added.map((v) => vulnerabilityJson(v.id, v)),
             removed: diff.removed.map((v) => vulnerabilityJson(v.id, v)),

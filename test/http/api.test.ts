@@ -111,8 +111,9 @@ test('index, report, match, internal endpoints, delete and re-index', async (t) 
   assert.deepEqual(await enrich.json(), {});
   const diff = await s.call(`/matcher/api/v1/internal/update_diff?cur=${ref}`);
   assert.equal(diff.status, 200);
-  const diffBody = (await diff.json()) as { added: unknown[]; removed: unknown[] };
+  const diffBody = (await diff.json()) as { prev: { ref: string }; added: unknown[]; removed: unknown[] };
   check('update_diff', diffBody);
+  assert.equal(diffBody.prev.ref, '00000000-0000-0000-0000-000000000000', "no prev: Go's zero operation, as Clair writes it");
   assert.equal(diffBody.added.length, TEST_FEED.length);
   assert.equal(diffBody.removed.length, 0);
 
