@@ -7,7 +7,7 @@ import { allMatchers } from '../../src/ecosystems/registry.ts';
 import { match } from '../../src/matcher/match.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { runCli } from '../support/run-cli.ts';
-import { goTruth, readOsvDocs, requireGoXMod } from '../support/osv-truth.ts';
+import { goCompare, readOsvDocs, requireGoXMod, schemaTruth } from '../support/osv-truth.ts';
 import { requireSharedData } from '../support/shared-data.ts';
 
 // Go end to end: the Kata Containers runtime's go.mod files (main and 3.18.0) scanned as a dir: tree against the
@@ -33,7 +33,7 @@ test('go: Kata runtime go.mod modules against the Go vulnerability database equa
   const got = new Set<string>();
   for (const [pid, p] of goPkgs) for (const vid of m.packageVulnerabilities[pid] ?? []) got.add(`${p.name} ${p.version} ${m.vulnerabilities.get(vid)!.name}`);
   const installed = [...new Map(goPkgs.map(([, p]) => [`${p.name}@${p.version}`, { name: p.name, version: p.version }])).values()];
-  const want = new Set(goTruth(installed, readOsvDocs(vulndb), join(dir, 'gocache')).map(([n, v, id]) => `${n} ${v} ${id}`));
+  const want = new Set(schemaTruth('Go', installed, readOsvDocs(vulndb), goCompare(join(dir, 'gocache'))).map(([n, v, id]) => `${n} ${v} ${id}`));
   t.diagnostic(`${installed.length} modules, ${want.size} findings`);
   assert.ok(want.size > 20, `${want.size} expected findings`);
   assert.deepEqual([...got].filter((k) => !want.has(k)).sort(), [], 'found by clair-ts, not by x/mod');

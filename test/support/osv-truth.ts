@@ -214,29 +214,72 @@ export function requireGoXMod(t: TestContext): boolean {
   }
 }
 
-/**
- * [module, version, advisory id] triples for Go modules under the schema's evaluation, every comparison made by
- * golang.org/x/mod/semver.Compare (scripts/oracles/go-semver, run offline); OSV's Go versions are v-less.
- */
-export function goTruth(installed: Installed[], records: OsvDoc[], gocache: string): string[][] {
+/** Compares each (a, b) pair with an ecosystem's real implementation: sign of a − b, NaN when it cannot read one. */
+export type BatchCompare = (pairs: [string, string][]) => number[];
+
+/** golang.org/x/mod/semver.Compare (scripts/oracles/go-semver, run offline); OSV's Go versions are v-less. */
+export function goCompare(gocache: string): BatchCompare {
   const withV = (s: string) => (s.startsWith('v') ? s : `v${s}`);
-  const pairs = new Map<string, number>();
-  const need = (a: string, b: string) => void pairs.set(`${withV(a)}\t${withV(b)}`, 0);
+  return (pairs) => {
+    const lines = execFileSync('go', ['run', 'scripts/oracles/go-semver/main.go'], {
+      input: pairs.map(([a, b]) => `${withV(a)}\t${withV(b)}`).join('\n') + '\n', env: { ...process.env, ...GOPATH_ENV, GOCACHE: gocache }, maxBuffer: 256 * 1024 * 1024,
+    }).toString('utf8').trim().split('\n');
+    // Each line: A, B, Compare(A, B), IsValid(A), IsValid(B), IsPseudoVersion(A).
+    return lines.map((l) => {
+      const f = l.split('\t');
+      return f[3] === '1' && f[4] === '1' ? Number(f[2]) : NaN;
+    });
+  };
+}
+
+/** Maven's ComparableVersion (scripts/oracles/maven-version, compiled with the installed JDK). */
+export function mavenCompare(classes: string): BatchCompare {
+  const jar = '/usr/share/java/maven-artifact-3.x.jar';
+  execFileSync('javac', ['-d', classes, '-cp', jar, 'scripts/oracles/maven-version/MavenVersionOracle.java']);
+  return (pairs) => {
+    const lines = execFileSync('java', ['-cp', `${classes}:${jar}`, 'MavenVersionOracle'], {
+      input: pairs.map(([a, b]) => `${a}\t${b}`).join('\n') + '\n', maxBuffer: 256 * 1024 * 1024,
+    }).toString('utf8').trim().split('\n');
+    return lines.map((l) => Number(l.split('\t')[2]));
+  };
+}
+
+/** Whether javac and Maven's classes (Debian default-jdk-headless, libmaven3-core-java) are here; skips (fails under CI). */
+export function requireMavenOracle(t: TestContext): boolean {
+  try {
+    execFileSync('javac', ['-version'], { stdio: 'ignore' });
+    if (!statSync('/usr/share/java/maven-artifact-3.x.jar').isFile()) throw new Error('no maven-artifact');
+    return true;
+  } catch {
+    if (process.env.CI === 'true') throw new Error('javac and maven-artifact (Debian default-jdk-headless, libmaven3-core-java) are required under CI');
+    t.skip('javac or Maven classes not installed (Debian default-jdk-headless, libmaven3-core-java)');
+    return false;
+  }
+}
+
+/**
+ * [package, version, advisory id] triples under the OSV schema's evaluation of the raw records of one ecosystem,
+ * every version comparison made by the ecosystem's real implementation (`compare`).
+ */
+export function schemaTruth(ecosystem: string, installed: Installed[], records: OsvDoc[], compare: BatchCompare): string[][] {
   const relevant = new Map<string, { id: string; affected: any }[]>();
   for (const d of records) {
     if (d.withdrawn) continue;
     for (const a of d.affected ?? []) {
-      if (a.package.ecosystem !== 'Go') continue;
+      if (a.package.ecosystem !== ecosystem) continue;
       const list = relevant.get(a.package.name) ?? [];
       list.push({ id: d.id, affected: a });
       relevant.set(a.package.name, list);
     }
   }
-  const eventsOf = (a: any) => (a.ranges ?? []).filter((r: any) => r.type === 'SEMVER' || r.type === 'ECOSYSTEM').map((r: any) => r.events.map((e: any) => Object.entries(e)[0] as [string, string]));
+  const eventsOf = (a: any): [string, string][][] => (a.ranges ?? []).filter((r: any) => r.type === 'SEMVER' || r.type === 'ECOSYSTEM').map((r: any) => r.events.map((e: any) => Object.entries(e)[0] as [string, string]));
+  const isZero = ([k, x]: [string, string]) => k === 'introduced' && x === '0';
+  const pairs = new Map<string, number>();
+  const need = (a: string, b: string) => void pairs.set(`${a}\t${b}`, NaN);
   for (const { name, version } of installed) {
     for (const { affected } of relevant.get(name) ?? []) {
       for (const evs of eventsOf(affected)) {
-        const named = evs.filter(([k, x]: [string, string]) => !(k === 'introduced' && x === '0') && x !== '*').map(([, x]: [string, string]) => x);
+        const named = evs.filter((e) => !isZero(e) && e[1] !== '*').map(([, x]) => x);
         for (const x of named) {
           need(version, x);
           for (const y of named) need(x, y);
@@ -246,49 +289,32 @@ export function goTruth(installed: Installed[], records: OsvDoc[], gocache: stri
     }
   }
   const keys = [...pairs.keys()];
-  const out = execFileSync('go', ['run', 'scripts/oracles/go-semver/main.go'], {
-    input: keys.join('\n') + '\n', env: { ...process.env, ...GOPATH_ENV, GOCACHE: gocache }, maxBuffer: 256 * 1024 * 1024,
-  }).toString('utf8').trim().split('\n');
-  // Each line: A, B, Compare(A, B), IsValid(A), IsValid(B), IsPseudoVersion(A).
-  keys.forEach((k, i) => {
-    const f = out[i]!.split('\t');
-    if (`${f[0]}\t${f[1]}` !== k) throw new Error(`oracle answered ${out[i]} for ${k}`);
-    pairs.set(k, f[3] === '1' && f[4] === '1' ? Number(f[2]) : NaN);
-  });
-  const cmp = (a: string, b: string) => pairs.get(`${withV(a)}\t${withV(b)}`)!;
+  const answers = compare(keys.map((k) => k.split('\t') as [string, string]));
+  keys.forEach((k, i) => pairs.set(k, answers[i]!));
+  const cmp = (a: string, b: string) => pairs.get(`${a}\t${b}`) ?? NaN;
+  const rank: Record<string, number> = { introduced: 0, last_affected: 1, fixed: 2 };
   const result: string[][] = [];
   for (const { name, version } of installed) {
     for (const { id, affected } of relevant.get(name) ?? []) {
-      // The last event at or below the version, in the schema's order, decides: introduced → affected.
+      // Sorted and walked, the last event the version has reached decides: an introduced means affected.
       const inRange = (evs: [string, string][]): boolean => {
         const limits = evs.filter(([k, x]) => k === 'limit' && x !== '*');
         if (limits.length > 0 && !limits.some(([, x]) => cmp(version, x) < 0)) return false;
-        let applied: { k: string; x: string } | undefined;
-        for (const [k, x] of evs) {
+        let last: [string, string] | undefined;
+        for (const e of evs) {
+          const [k, x] = e;
           if (k === 'limit') continue;
-          const c = k === 'introduced' && x === '0' ? 1 : cmp(version, x);
-          if (Number.isNaN(c)) continue;
-          const applies = k === 'last_affected' ? c > 0 : c >= 0;
-          if (!applies) continue;
-          // Later in sort order: higher version, or the same version and later in introduced < last_affected < fixed.
-          const rank = { introduced: 0, last_affected: 1, fixed: 2 } as Record<string, number>;
-          if (!applied) applied = { k, x };
-          else {
-            const zeroA = applied.k === 'introduced' && applied.x === '0';
-            const zeroB = k === 'introduced' && x === '0';
-            const c2 = zeroB ? (zeroA ? 0 : -1) : zeroA ? 1 : execCmp(x, applied.x);
-            if (c2 > 0 || (c2 === 0 && rank[k]! > rank[applied.k]!)) applied = { k, x };
+          const c = isZero(e) ? 1 : cmp(version, x);
+          if (Number.isNaN(c) || (k === 'last_affected' ? c <= 0 : c < 0)) continue;
+          if (!last) {
+            last = e;
+            continue;
           }
+          const order = isZero(e) ? (isZero(last) ? 0 : -1) : isZero(last) ? 1 : cmp(x, last[1]);
+          if (order > 0 || (order === 0 && rank[k]! > rank[last[0]]!)) last = e;
         }
-        return applied?.k === 'introduced';
+        return last?.[0] === 'introduced';
       };
-      function execCmp(a: string, b: string): number {
-        const c = pairs.get(`${withV(a)}\t${withV(b)}`);
-        if (c !== undefined && !Number.isNaN(c)) return c;
-        const d = pairs.get(`${withV(b)}\t${withV(a)}`);
-        if (d !== undefined && !Number.isNaN(d)) return -d;
-        throw new Error(`no oracle comparison of ${a} and ${b}`);
-      }
       const hit = eventsOf(affected).some(inRange) || (affected.versions ?? []).some((x: string) => cmp(version, x) === 0);
       if (hit) result.push([name, version, id]);
     }
