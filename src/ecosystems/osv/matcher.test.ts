@@ -63,3 +63,11 @@ test('matcher: selects by repository, skips OS-owned packages, queries by normal
   assert.equal(recordAffects(goScheme, 'v0.17.0', rec({ versionScheme: 'go', fixedInVersion: '0.23.0' })), true);
   assert.equal(recordAffects(goScheme, 'v0.23.0', rec({ versionScheme: 'go', fixedInVersion: '0.23.0' })), false);
 });
+
+test('go: the go command also gets the toolchain module\'s advisories; other binaries only stdlib\'s', () => {
+  const go = languageMatcher(LANGUAGE_ECOSYSTEMS.find((e) => e.osv === 'Go')!, () => semverScheme);
+  const at = (packageDb: string) => go.query({ ...pkg('stdlib', '1.19.8', 'go'), package: { ...pkg('stdlib', '1.19.8', 'go').package, packageDb } });
+  assert.deepEqual(at('go:usr/local/go/bin/go').packageNames, ['stdlib', 'toolchain']);
+  assert.deepEqual(at('go:usr/bin/hello').packageNames, ['stdlib']);
+  assert.deepEqual(at('go:usr/bin/gofmt').packageNames, ['stdlib']);
+});

@@ -52,13 +52,21 @@ export function recordAffects(scheme: VersionScheme, version: string, v: Vulnera
   return true;
 }
 
+/**
+ * The `go` command itself (a Go toolchain in the image: /usr/local/go/bin/go): its standard library is the toolchain
+ * release, and the Go database's `toolchain` module (cmd/go, the linker, cgo) applies to it at that version too.
+ */
+function isGoCommand(eco: LanguageEcosystem, p: IndexedPackage): boolean {
+  return eco.repository === 'go' && p.package.name === 'stdlib' && /(^|\/)go$/.test(p.package.packageDb);
+}
+
 export function languageMatcher(eco: LanguageEcosystem, lookup: SchemeLookup = (id) => versionSchemes.get(id)): Matcher {
   const fromRepository = (p: IndexedPackage): boolean => p.repositories.some((r) => r.name === eco.repository);
   return {
     name: eco.scheme,
     // Without the ecosystem's version scheme nothing can be decided: the package is then reported as not covered.
     filter: (p) => fromRepository(p) && !ownedByOsPackage(p.package) && lookup(eco.scheme) !== undefined,
-    query: (p): VulnerabilityQuery => ({ packageNames: [eco.normalizeName(p.package.name)] }),
+    query: (p): VulnerabilityQuery => ({ packageNames: [eco.normalizeName(p.package.name), ...(isGoCommand(eco, p) ? ['toolchain'] : [])] }),
     vulnerable(p, v) {
       if (v.repo.name !== eco.repository || v.versionScheme !== eco.scheme) return false;
       const scheme = lookup(eco.scheme);
