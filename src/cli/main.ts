@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ClairError, errorMessage } from '../model/errors.ts';
+import { LOCAL_TRANSPORTS } from '../image/image-reference.ts';
 import { versionSchemes } from '../versions/registry.ts';
 import { compareVersionsCommand, exportFeedsCommand, importFeedsCommand, indexCommand, scanCommand, updateCommand } from './commands.ts';
 import { EXIT_ERROR } from './cli-error.ts';
@@ -10,6 +11,11 @@ import { serveCommand } from './serve-command.ts';
 
 // clair-ts command line. Every failure ends in one line on stderr and exit code 2; `scan` exits 1 when it finds
 // something at or above --fail-on.
+
+/** "registry reference | oci:PATH[:TAG] | …": every form an image argument takes (image-reference.ts). */
+function imageForms(registry: string): string {
+  return [registry, ...LOCAL_TRANSPORTS.map((t) => t.form)].join(' | ');
+}
 
 /** "dpkg | rpm | apk2 | apk3 | apk (= apk3)": the registry's ids; an id whose rule is an earlier one's says which. */
 function schemeChoices(): string {
@@ -46,7 +52,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     program
       .command('index')
       .description('index an image: distribution, packages, and the layer that introduced each')
-      .argument('<image>', 'registry reference (debian:bookworm, quay.io/org/app@sha256:…) | oci:PATH[:TAG] | docker-archive:PATH')
+      .argument('<image>', imageForms('registry reference (debian:bookworm, quay.io/org/app@sha256:…)'))
       .option('--format <format>', 'json | table', 'table'),
   ).action(async (image: string, o) => {
       code = await indexCommand(image, o, io);
@@ -56,7 +62,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     program
       .command('scan')
       .description('index an image and report its vulnerabilities; a CI gate with --fail-on')
-      .argument('<image>', 'registry reference | oci:PATH[:TAG] | docker-archive:PATH')
+      .argument('<image>', imageForms('registry reference'))
       .option('--format <format>', 'table | json', 'table')
       .option(
         '--fail-on <condition>',

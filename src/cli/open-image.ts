@@ -1,8 +1,10 @@
 import type { ResolvedImage } from '../image/resolved-image.ts';
 import { openImage } from '../image/image-source.ts';
+import { isLocalReference } from '../image/image-reference.ts';
 import { openRegistryImage, type RegistryProgress } from '../image/registry/index.ts';
 
-// oci:PATH[:TAG], docker-archive:PATH and dir:PATH are local; anything else is a registry reference.
+// A reference with a local transport prefix (image-reference.ts, LOCAL_TRANSPORTS) is local; anything else is a
+// registry reference.
 export interface OpenImageOptions {
   platform?: string;
   username?: string;
@@ -12,10 +14,6 @@ export interface OpenImageOptions {
   caFile?: string;
   env?: NodeJS.ProcessEnv;
   onProgress?: (e: RegistryProgress) => void;
-}
-
-export function isLocalReference(ref: string): boolean {
-  return /^(oci|docker-archive|oci-archive|dir):/.test(ref);
 }
 
 export async function openAnyImage(ref: string, opts: OpenImageOptions): Promise<ResolvedImage> {

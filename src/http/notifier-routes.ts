@@ -9,7 +9,7 @@ import { isUuid } from '../model/uuid.ts';
 // present only when more follow. A set that does not exist, or was deleted, is a 404 (the spec: "after this delete
 // clients will no longer be able to retrieve notifications").
 
-export const NOTIFIER_PREFIX = '/notifier/api/v1';
+const NOTIFIER_PREFIX = '/notifier/api/v1';
 const DEFAULT_PAGE_SIZE = 500;
 /** Larger requests are served this many at a time (the page says how many it holds). */
 const MAX_PAGE_SIZE = 5000;

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseImageReference, type ImageReference } from './image-reference.ts';
+import { isLocalReference, LOCAL_TRANSPORTS, parseImageReference, type ImageReference } from './image-reference.ts';
 
 describe('parseImageReference', () => {
   let root: string;
@@ -43,4 +43,19 @@ describe('parseImageReference', () => {
       assert.deepEqual(await parseImageReference(c.ref()), c.want());
     });
   }
+});
+
+describe('one list of local transports for the parser and the CLI', () => {
+  it('every listed transport is local and parses; the usage names every form', async () => {
+    for (const { transport, form } of LOCAL_TRANSPORTS) {
+      assert.ok(isLocalReference(`${transport}:/x`), transport);
+      assert.equal((await parseImageReference(`${transport}:/no/such/path`)).transport, transport);
+      await assert.rejects(parseImageReference('nope:/x'), (e: Error) => e.message.includes(form));
+    }
+  });
+  it('registry references are not local; a known but unsupported transport is refused, not pulled', async () => {
+    for (const ref of ['debian:bookworm', 'quay.io/org/app@sha256:' + 'a'.repeat(64), 'localhost:5000/app:1']) assert.equal(isLocalReference(ref), false, ref);
+    assert.ok(isLocalReference('oci-archive:/x.tar'));
+    await assert.rejects(parseImageReference('oci-archive:/x.tar'), /unknown or missing transport prefix/);
+  });
 });

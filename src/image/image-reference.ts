@@ -20,13 +20,29 @@ export type ImageReference =
   | { transport: 'docker-archive'; path: string; imageName?: string }
   | { transport: 'dir'; path: string };
 
-const USAGE = 'expected oci:PATH[:TAG], docker-archive:PATH[:REPO:TAG] or dir:PATH';
+/** The local transports, in the form a reference takes: the parser, the CLI (what is not a registry) and the usage text. */
+export const LOCAL_TRANSPORTS = [
+  { transport: 'oci', form: 'oci:PATH[:TAG]' },
+  { transport: 'docker-archive', form: 'docker-archive:PATH[:REPO:TAG]' },
+  { transport: 'dir', form: 'dir:PATH' },
+] as const satisfies readonly { transport: ImageReference['transport']; form: string }[];
+
+/** skopeo's other local transports: recognised, so they are refused here rather than looked up in a registry. */
+const UNSUPPORTED_LOCAL_TRANSPORTS = ['oci-archive'];
+
+const USAGE = `expected ${LOCAL_TRANSPORTS.map((t) => t.form).join(', ').replace(/, ([^,]*)$/, ' or $1')}`;
+
+/** Is `ref` written with a local transport prefix (supported or not) rather than as a registry reference? */
+export function isLocalReference(ref: string): boolean {
+  const transport = ref.slice(0, Math.max(0, ref.indexOf(':')));
+  return LOCAL_TRANSPORTS.some((t) => t.transport === transport) || UNSUPPORTED_LOCAL_TRANSPORTS.includes(transport);
+}
 
 export async function parseImageReference(ref: string): Promise<ImageReference> {
   const colon = ref.indexOf(':');
-  const transport = colon < 0 ? '' : ref.slice(0, colon);
+  const transport = LOCAL_TRANSPORTS.find((t) => t.transport === (colon < 0 ? '' : ref.slice(0, colon)))?.transport;
   const rest = colon < 0 ? '' : ref.slice(colon + 1);
-  if (transport !== 'oci' && transport !== 'docker-archive' && transport !== 'dir') {
+  if (transport === undefined) {
     throw new ClairError('bad-input', `image reference ${JSON.stringify(ref)}: unknown or missing transport prefix; ${USAGE}`);
   }
   if (rest === '') throw new ClairError('bad-input', `image reference ${JSON.stringify(ref)} has no path; ${USAGE}`);

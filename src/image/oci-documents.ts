@@ -70,7 +70,7 @@ function optionalString(o: Record<string, unknown>, key: string, what: string): 
   return v;
 }
 
-export function parseDescriptor(v: unknown, what: string): Descriptor {
+function parseDescriptor(v: unknown, what: string): Descriptor {
   if (!isObject(v)) throw new ClairError('bad-image', `${what} is not a descriptor object`);
   const digest = v['digest'];
   if (typeof digest !== 'string') throw new ClairError('bad-image', `${what} has no digest`);

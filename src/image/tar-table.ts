@@ -44,7 +44,7 @@ export interface IndexOptions {
   maxKeptBytes: number;
 }
 
-export function normalizeEntryName(name: string): string {
+function normalizeEntryName(name: string): string {
   let n = posix.normalize(name.replace(/^\/+/, ''));
   if (n === '.') n = '';
   return n.replace(/\/+$/, '');

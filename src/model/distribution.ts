@@ -14,8 +14,3 @@ export interface Distribution {
 export function emptyDistribution(): Distribution {
   return { did: '', name: '', version: '', versionId: '', versionCodeName: '', arch: '', cpe: '', prettyName: '' };
 }
-
-/** A stable key: two distributions with the same key are the same release. */
-export function distributionKey(d: Distribution): string {
-  return [d.did, d.versionId, d.versionCodeName, d.cpe, d.arch].join('|');
-}

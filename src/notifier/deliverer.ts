@@ -1,5 +1,5 @@
 // A deliverer tells one receiver that a notification set exists. deliver resolves only when the receiver confirmed
-// (a 2xx answer, a broker's publisher confirm) and throws otherwise; the delivery loop (delivery.ts) then retries
+// (a 2xx answer, a broker's publisher confirm) and throws otherwise; the delivery loop (notifier.ts) then retries
 // later. Receivers see a set at least once, possibly more (a crash between confirm and record): they must tolerate
 // repeats, keyed by notification_id.
 

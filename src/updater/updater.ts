@@ -3,7 +3,7 @@ import type { FeedOpenOptions, FeedOpenResult } from './feed-location.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
 import type { EnrichmentRecord, RiskFacts } from '../model/enrichment.ts';
 
-// An updater turns one feed into vulnerability records. The engine (src/updater/run.ts) opens the feed location
+// An updater turns one feed into vulnerability records. The engine (src/updater/run-updater.ts) opens the feed location
 // (URL, file path or file:// URL), fingerprints the bytes, and stores the records as one update operation.
 export interface Updater {
   /** Source name used on the CLI and in config: `clair-ts update --source NAME=LOCATION`. */

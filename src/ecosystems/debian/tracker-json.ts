@@ -54,7 +54,7 @@ function optionalString(v: Json | undefined, what: string): string | undefined {
 }
 
 /** Validates one top-level member (a source package and its issues). Throws ShapeError naming the bad part. */
-export function trackerSourcePackage(name: string, value: Json): TrackerSourcePackage {
+function trackerSourcePackage(name: string, value: Json): TrackerSourcePackage {
   const issues = members(value);
   if (!issues) throw new ShapeError(`package ${JSON.stringify(name)}: expected an object of issues`);
   const out: TrackerIssue[] = [];

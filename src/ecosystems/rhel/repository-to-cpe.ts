@@ -9,8 +9,6 @@ import { ClairError } from '../../model/errors.ts';
 // src/config/ecosystem-options.ts. Without it, content sets are still reported but carry no CPE, and the matcher
 // falls back to the release CPE.
 
-export const REPO2CPE_URL = 'https://security.access.redhat.com/data/metrics/repository-to-cpe.json';
-
 export interface RepositoryCpeMapping {
   /** Content set → CPE names (URI binding). */
   cpes: ReadonlyMap<string, readonly string[]>;

@@ -6,7 +6,7 @@ import type { StoredHeader } from './header.ts';
 // walk every page, take key/value pairs from the hash pages, follow overflow chains for large values.
 // Layout: Berkeley DB 4.x/5.x dbinc/db_page.h (DBMETA, HMETA, PAGE, HKEYDATA, HOFFPAGE).
 
-export const BDB_HASH_MAGIC = 0x061561;
+const BDB_HASH_MAGIC = 0x061561;
 
 const P_HASH_UNSORTED = 2;
 const P_OVERFLOW = 7;

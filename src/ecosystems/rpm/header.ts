@@ -30,7 +30,7 @@ export const RpmTag = {
 } as const;
 
 /** Value types (lib/rpmtypes.h: rpmTagType). */
-export const RpmType = {
+const RpmType = {
   NULL: 0,
   CHAR: 1,
   INT8: 2,

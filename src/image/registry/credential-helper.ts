@@ -14,7 +14,7 @@ import { ClairError } from '../../model/errors.ts';
 export const HELPER_NOT_FOUND_MESSAGE = 'credentials not found in native keychain';
 /** The Username a helper returns when Secret is an identity token (an OAuth2 refresh token), not a password. */
 export const IDENTITY_TOKEN_USERNAME = '<token>';
-export const DEFAULT_HELPER_TIMEOUT_MS = 10_000;
+const DEFAULT_HELPER_TIMEOUT_MS = 10_000;
 // A helper prints one small JSON object; more than this is not a helper answer.
 const MAX_OUTPUT_BYTES = 64 * 1024;
 // How much of a failing helper's own error text a message quotes.
@@ -64,7 +64,7 @@ export async function getFromHelper(name: string, serverUrl: string, opts: Helpe
 }
 
 /** The helper's stdout on success. Its text is never quoted: a malformed answer may still hold the secret. */
-export function parseAnswer(stdout: string, what: string): HelperAnswer | undefined {
+function parseAnswer(stdout: string, what: string): HelperAnswer | undefined {
   let doc: unknown;
   try {
     doc = JSON.parse(stdout);

@@ -35,11 +35,11 @@ export interface CredentialOptions {
 }
 
 /** The server URL docker stores and asks Docker Hub credentials under (registry.IndexServer). */
-export const DOCKER_HUB_SERVER_URL = 'https://index.docker.io/v1/';
+const DOCKER_HUB_SERVER_URL = 'https://index.docker.io/v1/';
 // The keys `docker login` has written for Docker Hub over the years.
 const DOCKER_HUB_KEYS = ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'registry-1.docker.io', 'https://index.docker.io/v1', 'https://registry-1.docker.io'];
 
-export function defaultDockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+function defaultDockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   return env['DOCKER_CONFIG'] ? join(env['DOCKER_CONFIG'], 'config.json') : join(homedir(), '.docker', 'config.json');
 }
 

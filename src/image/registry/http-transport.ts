@@ -45,7 +45,7 @@ const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
 const RETRY_ERROR_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
 
 /** The innermost error code of a fetch failure (fetch wraps socket errors in TypeError('fetch failed')). */
-export function networkErrorCode(err: unknown): string | undefined {
+function networkErrorCode(err: unknown): string | undefined {
   let e: unknown = err;
   for (let depth = 0; depth < 5 && e instanceof Error; depth++) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -60,7 +60,7 @@ export function isCertificateError(err: unknown): boolean {
   return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME/.test(networkErrorCode(err) ?? '');
 }
 
-export function isRetryableNetworkError(err: unknown): boolean {
+function isRetryableNetworkError(err: unknown): boolean {
   const code = networkErrorCode(err);
   if (code !== undefined) return RETRY_ERROR_CODES.has(code);
   // undici reports a body cut short as TypeError('terminated') whose cause has no code on some paths.

@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 export type InsecureSetting = boolean | readonly string[];
 
 /** Splits "host:port", "[::1]:5000", "::1" into host and port. */
-export function splitHostPort(hostPort: string): { host: string; port?: string } {
+function splitHostPort(hostPort: string): { host: string; port?: string } {
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(hostPort);
   if (bracketed) return bracketed[2] !== undefined ? { host: bracketed[1]!, port: bracketed[2] } : { host: bracketed[1]! };
   if (isIP(hostPort) === 6) return { host: hostPort };
@@ -17,7 +17,7 @@ export function splitHostPort(hostPort: string): { host: string; port?: string }
   return colon < 0 ? { host: hostPort } : { host: hostPort.slice(0, colon), port: hostPort.slice(colon + 1) };
 }
 
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   const h = host.toLowerCase();
   if (h === 'localhost' || h.endsWith('.localhost')) return true;
   if (isIP(h) === 4) return h.startsWith('127.');

@@ -26,10 +26,10 @@ export interface ImageReference {
 
 export const DOCKER_HUB = 'docker.io';
 /** Where Docker Hub's registry API is served. */
-export const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
-export const DEFAULT_TAG = 'latest';
+const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
+const DEFAULT_TAG = 'latest';
 /** distribution/reference NameTotalLengthMax: registry + "/" + repository. */
-export const NAME_MAX_LENGTH = 255;
+const NAME_MAX_LENGTH = 255;
 
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const DOMAIN_LABEL = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';

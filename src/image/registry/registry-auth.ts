@@ -45,9 +45,9 @@ export class TokenCache {
   }
 }
 
-export const defaultTokenCache = new TokenCache();
+const defaultTokenCache = new TokenCache();
 
-export function basicHeader(c: Credentials): string {
+function basicHeader(c: Credentials): string {
   return `Basic ${Buffer.from(`${c.username}:${c.password}`, 'utf8').toString('base64')}`;
 }
 

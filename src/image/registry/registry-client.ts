@@ -31,7 +31,7 @@ export interface FetchedDocument {
 }
 
 /** A manifest larger than this is refused (distribution's own limit is 4 MiB). */
-export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 export class RegistryClient {
   readonly host: string;
@@ -139,7 +139,7 @@ async function registryErrorText(res: Response, fallback: string, before = '', a
 }
 
 /** Reads a response body into memory, refusing more than `cap` bytes as it arrives. */
-export async function readCapped(res: Response, cap: number, what: string): Promise<Buffer> {
+async function readCapped(res: Response, cap: number, what: string): Promise<Buffer> {
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (declared > cap) {
     await res.body?.cancel().catch(() => {});
