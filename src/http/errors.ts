@@ -15,7 +15,7 @@ export class HttpError extends Error {
   }
 }
 
-function codeForStatus(status: number): string {
+export function codeForStatus(status: number): string {
   switch (status) {
     case 400: return 'bad-request';
     case 401: return 'unauthorized';
