@@ -10,7 +10,8 @@ import { requireSharedData } from '../../../test/support/shared-data.ts';
 import { distributionFromOsRelease } from '../os-release/os-release.ts';
 import type { IndexedPackage } from '../../matcher/matcher.ts';
 import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
-import { debianCodename, debianMatcher } from './matcher.ts';
+import { debianMatcher } from './matcher.ts';
+import { debianCodename } from './releases.ts';
 import { debianRecords } from './updater.ts';
 
 const bookworm: Distribution = {

@@ -4,6 +4,7 @@ import { newVulnerability, type Vulnerability } from '../../model/vulnerability.
 import type { Updater } from '../../updater/updater.ts';
 import { dpkg } from '../../versions/dpkg.ts';
 import { readTrackerJson, type TrackerIssue, type TrackerRelease } from './tracker-json.ts';
+import { debianVersionId } from './releases.ts';
 import { normalizeUrgency } from './severity.ts';
 
 // The Debian security tracker feed → one record per (source package, issue, release) that can affect someone.
@@ -21,59 +22,22 @@ import { normalizeUrgency } from './severity.ts';
 export const TRACKER_JSON_URL = 'https://security-tracker.debian.org/tracker/data/json';
 const TRACKER_PAGE = 'https://security-tracker.debian.org/tracker/';
 
-/** Debian releases by codename, oldest first (distro-info-data's debian.csv). */
-export const DEBIAN_RELEASES: readonly { codename: string; versionId: string }[] = [
-  { codename: 'buzz', versionId: '1.1' },
-  { codename: 'rex', versionId: '1.2' },
-  { codename: 'bo', versionId: '1.3' },
-  { codename: 'hamm', versionId: '2.0' },
-  { codename: 'slink', versionId: '2.1' },
-  { codename: 'potato', versionId: '2.2' },
-  { codename: 'woody', versionId: '3.0' },
-  { codename: 'sarge', versionId: '3.1' },
-  { codename: 'etch', versionId: '4.0' },
-  { codename: 'lenny', versionId: '5.0' },
-  { codename: 'squeeze', versionId: '6.0' },
-  { codename: 'wheezy', versionId: '7' },
-  { codename: 'jessie', versionId: '8' },
-  { codename: 'stretch', versionId: '9' },
-  { codename: 'buster', versionId: '10' },
-  { codename: 'bullseye', versionId: '11' },
-  { codename: 'bookworm', versionId: '12' },
-  { codename: 'trixie', versionId: '13' },
-  { codename: 'forky', versionId: '14' },
-  { codename: 'duke', versionId: '15' },
-];
-
-const VERSION_ID_BY_CODENAME = new Map(DEBIAN_RELEASES.map((r) => [r.codename, r.versionId]));
-
-/** The numeric release of a codename; "" for sid, experimental and codenames we do not know. */
-export function debianVersionId(codename: string): string {
-  return VERSION_ID_BY_CODENAME.get(codename) ?? '';
-}
-
 type Dist = Vulnerability['dist'];
-const distCache = new Map<string, Dist>();
 
+/** A new object per record: consumers may keep or change records independently. */
 function distFor(codename: string): Dist {
-  let d = distCache.get(codename);
-  if (!d) {
-    const versionId = debianVersionId(codename);
-    d = {
-      did: 'debian',
-      versionId,
-      versionCodeName: codename,
-      cpe: '',
-      name: 'Debian GNU/Linux',
-      // As os-release writes them for that release, so reports show the same text for image and record.
-      version: versionId ? `${versionId} (${codename})` : '',
-      prettyName: versionId ? `Debian GNU/Linux ${versionId} (${codename})` : '',
-      arch: '',
-    };
-    distCache.set(codename, d);
-  }
-  // A copy per record: consumers may keep or change records independently.
-  return { ...d };
+  const versionId = debianVersionId(codename);
+  return {
+    did: 'debian',
+    versionId,
+    versionCodeName: codename,
+    cpe: '',
+    name: 'Debian GNU/Linux',
+    // As os-release writes them for that release, so reports show the same text for image and record.
+    version: versionId ? `${versionId} (${codename})` : '',
+    prettyName: versionId ? `Debian GNU/Linux ${versionId} (${codename})` : '',
+    arch: '',
+  };
 }
 
 const NOT_AFFECTING = new Set(['undetermined', 'not-affected']);
