@@ -27,12 +27,14 @@ import { ruby } from './ruby/index.ts';
 // Folder layout, the same in every ecosystem so that a reader finds a role by its file name:
 //   index.ts      the Ecosystem object (name, scanners, updaters, matchers), or the function that builds it from the
 //                 ecosystem's options (rhel): no ecosystem reads the environment or keeps state of its own
-//   scanner.ts    the scanner; a folder with several names each <what>-scanner.ts (rhel: release-scanner.ts,
-//                 content-manifest-scanner.ts); likewise updater.ts or <what>-updater.ts
+//   scanner.ts    the package scanner; a scanner of anything else is <what>-scanner.ts (release-scanner.ts,
+//                 lsb-release-scanner.ts, content-manifest-scanner.ts, file-list-scanner.ts); likewise updater.ts
+//                 or <what>-updater.ts
 //   updater.ts    the feed parser's driver: records from the feed
 //   matcher.ts    the Matcher (src/matcher/matcher.ts): filter, query, vulnerable
 //   releases.ts   the releases the ecosystem knows and how their names map to Distribution fields
 //   severity.ts   the feed's severity words -> NormalizedSeverity
+//   repository.ts the Repository a language ecosystem's packages come from (pypi, npm, crates.io, …)
 //   testdata/     real excerpts, each with a line saying where it came from
 // Other files are named for the format they read (tracker-json.ts, csaf-vex.ts, status-file.ts). A package format
 // shared by several distributions (dpkg, rpm, apk) has its own folder, registered here as an ecosystem of scanners

@@ -122,6 +122,40 @@ test('no module of src/ imports from a layer above its own or from a sibling', (
   assert.deepEqual(found, []);
 });
 
+/** The first import cycle among `graph`'s modules, as the path that closes it; undefined when there is none. */
+export function findCycle(graph: ReadonlyMap<string, readonly string[]>): string[] | undefined {
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (m: string): string[] | undefined => {
+    if (state.get(m) === 'done') return undefined;
+    if (state.get(m) === 'open') return [...path.slice(path.indexOf(m)), m];
+    state.set(m, 'open');
+    path.push(m);
+    for (const d of graph.get(m) ?? []) {
+      const c = graph.has(d) ? visit(d) : undefined;
+      if (c) return c;
+    }
+    path.pop();
+    state.set(m, 'done');
+    return undefined;
+  };
+  for (const m of graph.keys()) {
+    const c = visit(m);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+// Layers rule out cycles between folders; this rules them out inside a folder too (a type-only cycle included,
+// as image-source.ts and the local sources once had).
+test('no import cycle between modules of src/', () => {
+  const graph = new Map(
+    productionModules(SRC).map((m) => [m, importSpecifiers(readFileSync(join(SRC, m), 'utf8')).map((s) => posix.normalize(posix.join(posix.dirname(m), s)))]),
+  );
+  assert.equal(findCycle(graph), undefined);
+  assert.deepEqual(findCycle(new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['b.ts']]])), ['b.ts', 'c.ts', 'b.ts']);
+});
+
 test('every folder of src/ is in a layer', () => {
   const folders = readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${e.name}/`);
   assert.deepEqual(folders.filter((f) => placeOf(`${f}x.ts`) === undefined), []);
