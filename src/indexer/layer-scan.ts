@@ -151,14 +151,15 @@ export class LayerScan {
     }
     this.#wanted.clear();
     // OS file lists hold every file of every package; only the paths a language scanner could report matter.
-    const ownable = this.#scanners.filter((s) => s.ownable).map((s) => s.ownable!.bind(s));
+    const predicates = this.#scanners.filter((s) => s.ownable).map((s) => s.ownable!.bind(s));
+    const ownable = (p: string): boolean => predicates.some((own) => own(p));
     for (const f of findings) {
       if (!f.fileOwners) continue;
       f.fileOwners = f.fileOwners
         .map((fo) => ({
           path: fo.path,
           owners: fo.owners
-            .map((o) => ({ owner: o.owner, files: o.files.filter((p) => ownable.some((own) => own(p))) }))
+            .map((o) => ({ owner: o.owner, files: o.files.filter(ownable) }))
             .filter((o) => o.files.length > 0),
         }));
         // A list left empty is kept: it still replaces what a lower layer had at its path.

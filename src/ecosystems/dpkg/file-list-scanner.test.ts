@@ -12,6 +12,9 @@ test('a real dpkg .list: paths relative to the root, the root itself left out', 
   assert.ok(files.includes('usr/lib/python3/dist-packages/PyJWT-2.6.0.egg-info/PKG-INFO'));
   assert.ok(!files.includes('') && !files.some((f) => f.startsWith('/')));
   assert.deepEqual(listedFiles('/.\n/lib/x86_64-linux-gnu/libz.so.1\n', 'list'), ['lib/x86_64-linux-gnu/libz.so.1', 'usr/lib/x86_64-linux-gnu/libz.so.1']);
+  // Folders (a line followed by one below it) are dropped, merged-/usr aliases with them; odd paths are normalised.
+  assert.deepEqual(listedFiles('/.\n/lib\n/lib/x\n/usr\n/usr/share//doc/./a\n/opt/y.egg-info\n', 'list'), ['lib/x', 'usr/lib/x', 'usr/share/doc/a', 'opt/y.egg-info']);
+  assert.ok(!files.includes('usr/lib/python3/dist-packages/PyJWT-2.6.0.egg-info'), 'a folder');
   assert.deepEqual(listedFiles('0123456789abcdef0123456789abcdef  usr/lib/python3/dist-packages/a-1.dist-info/METADATA\n', 'md5sums'), ['usr/lib/python3/dist-packages/a-1.dist-info/METADATA']);
 });
 
@@ -29,12 +32,12 @@ test('owners named by the file: NAME[:ARCH].list, distroless status.d/NAME.md5su
   ]);
 });
 
-test('the walker keeps only the listed paths a language scanner could report (the egg-info folder too: it could be a file)', async () => {
+test('the walker keeps only the listed paths a language scanner could report (folders are not metadata files)', async () => {
   const scan = new LayerScan([dpkgFileListScanner, pythonScanner], 'layer');
   const path = 'var/lib/dpkg/info/python3-jwt.list';
   scan.add({ path, data: jwtList, mode: 0o644 }, scan.takers(path, jwtList.length, 0o644));
   const r = await scan.finish();
   assert.deepEqual(r.findings.flatMap((f) => f.fileOwners ?? []), [
-    { path, owners: [{ owner: { name: 'python3-jwt', version: '', packageDb: 'var/lib/dpkg/status' }, files: ['usr/lib/python3/dist-packages/PyJWT-2.6.0.egg-info', 'usr/lib/python3/dist-packages/PyJWT-2.6.0.egg-info/PKG-INFO'] }] },
+    { path, owners: [{ owner: { name: 'python3-jwt', version: '', packageDb: 'var/lib/dpkg/status' }, files: ['usr/lib/python3/dist-packages/PyJWT-2.6.0.egg-info/PKG-INFO'] }] },
   ]);
 });

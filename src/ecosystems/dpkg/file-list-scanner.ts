@@ -15,25 +15,34 @@ const STATUS_D = 'var/lib/dpkg/status.d/';
 /** Debian's merged /usr: a package may list /lib/x while the file sits at usr/lib/x in the image. */
 const MERGED = /^(bin|sbin|lib|lib32|lib64|libx32)\//;
 
+const UNCLEAN = /\/\/|\/\.\.?(\/|$)|\/$/;
+
 function withAliases(path: string): string[] {
   return MERGED.test(path) ? [path, `usr/${path}`] : [path];
 }
 
 export function listedFiles(text: string, form: 'list' | 'md5sums'): string[] {
   const out: string[] = [];
+  let previous = '';
   for (const raw of textLines(text)) {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line === '' || line === '/.') continue;
     // md5sums: 32 hex digits, two spaces, the path relative to the root.
-    const path = form === 'md5sums' ? line.replace(/^[0-9a-f]{32} [ *]/, '') : line;
-    out.push(...withAliases(normalizeLayerPath(path)));
+    const listed = form === 'md5sums' ? line.replace(/^[0-9a-f]{32} [ *]/, '') : line;
+    // dpkg writes clean absolute paths; anything else goes through the full normalisation.
+    const path = listed.startsWith('/') && !UNCLEAN.test(listed) ? listed.slice(1) : normalizeLayerPath(listed);
+    // A .list names each folder before what it holds (the package's tar order): a line followed by one below it
+    // is a folder, never a metadata file, and folders are most of what the lists repeat.
+    if (previous !== '' && path.startsWith(previous + '/')) out.length -= MERGED.test(previous) ? 2 : 1;
+    out.push(...withAliases(path));
+    previous = path;
   }
   return out;
 }
 
 export const dpkgFileListScanner: Scanner = {
   name: 'dpkg-files',
-  version: '1',
+  version: '2',
   kind: 'package',
   wants: ({ path }) =>
     (path.startsWith(INFO) && path.endsWith('.list') && !path.slice(INFO.length).includes('/')) ||
