@@ -12,6 +12,7 @@
 // compare as lowercase strings; a shorter label that is a prefix sorts first).
 
 import { invalidVersion } from './invalid-version.ts';
+import { pep440Satisfies } from './pep440-specifiers.ts';
 import type { VersionScheme } from './scheme.ts';
 
 // PEP 440 appendix B's pattern, with packaging's `^\s*…\s*$` anchors. The `u` flag makes case-insensitive
@@ -33,6 +34,8 @@ export interface Pep440Version {
   epoch: string;
   /** trailing zero components removed (packaging's comparison key) */
   release: string[];
+  /** every component as written (leading zeros dropped), for the normalised string */
+  releaseFull: string[];
   /** ['a'|'b'|'rc', n], or null */
   pre: [string, string] | null;
   /** [letter, n] (letter 'post' unless odd case folding kept another spelling), or null */
@@ -72,12 +75,14 @@ function letter(l: string): string {
 export function parsePep440(v: string): Pep440Version | null {
   const g = PATTERN.exec(v)?.groups;
   if (!g) return null;
-  const release = (g.release ?? '').split('.').map(num);
+  const releaseFull = (g.release ?? '').split('.').map(num);
+  const release = releaseFull.slice();
   while (release.length > 1 && release[release.length - 1] === '0') release.pop();
   if (release.length === 1 && release[0] === '0') release.pop();
   return {
     epoch: num(g.epoch),
     release,
+    releaseFull,
     pre: g.pre_l !== undefined ? [letter(g.pre_l), num(g.pre_n)] : null,
     post: g.post !== undefined ? [g.post_l !== undefined ? letter(g.post_l) : 'post', num(g.post_n1 ?? g.post_n2)] : null,
     dev: g.dev !== undefined ? num(g.dev_n) : null,
@@ -137,6 +142,17 @@ function parseOrThrow(v: string): Pep440Version {
   return p;
 }
 
+/** str(Version): the normalised form (1!2.0a1.post2.dev3+local.7). */
+export function normalizedPep440(v: Pep440Version): string {
+  let out = v.epoch !== '0' ? `${v.epoch}!` : '';
+  out += v.releaseFull.join('.');
+  if (v.pre) out += `${v.pre[0]}${v.pre[1]}`;
+  if (v.post) out += `.post${v.post[1]}`;
+  if (v.dev !== null) out += `.dev${v.dev}`;
+  if (v.local) out += `+${v.local.map((p) => p.s).join('.')}`;
+  return out;
+}
+
 export const pypi: VersionScheme = {
   id: 'pypi',
   url: 'https://packaging.python.org/en/latest/specifications/version-specifiers/',
@@ -145,5 +161,9 @@ export const pypi: VersionScheme = {
   },
   compare(a: string, b: string): -1 | 0 | 1 {
     return comparePep440(parseOrThrow(a), parseOrThrow(b));
+  },
+  /** PEP 440 specifiers (`>=1.2,<2`, `~=1.4.2`, `==1.*`), pre-releases included: see pep440-specifiers.ts. */
+  satisfies(version: string, requirement: string): boolean {
+    return pep440Satisfies(parseOrThrow(version), requirement);
   },
 };
