@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
 import { test } from 'node:test';
 
@@ -154,6 +154,36 @@ test('no import cycle between modules of src/', () => {
   );
   assert.equal(findCycle(graph), undefined);
   assert.deepEqual(findCycle(new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['b.ts']]])), ['b.ts', 'c.ts', 'b.ts']);
+});
+
+// A comment that sends the reader to a module must name one that exists (files move; comments are not type-checked).
+test('every .ts file a comment of src/ names exists', () => {
+  const ROOT = join(SRC, '..');
+  const names = new Set<string>();
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(dir, e.name));
+      else if (e.name.endsWith('.ts')) names.add(e.name);
+    }
+  };
+  for (const d of ['src', 'test', 'bench', 'scripts']) walk(join(ROOT, d));
+  const missing: string[] = [];
+  for (const m of productionModules(SRC)) {
+    const comments = readFileSync(join(SRC, m), 'utf8').match(/\/\/.*|\/\*[\s\S]*?\*\//g) ?? [];
+    for (const c of comments) {
+      for (const ref of c.matchAll(/(?<![\w./-])[A-Za-z0-9_][\w./-]*\.ts\b/g)) {
+        // A file of another project, inside a URL, is not ours to check.
+        const word = c.slice(0, ref.index).split(/\s/).pop()!;
+        if (/^\W*https?:/.test(word)) continue;
+        // A path is read from the repository, from src/ or from the module's folder; a bare name is any module's.
+        const found = ref[0].includes('/')
+          ? [join(ROOT, ref[0]), join(SRC, ref[0]), join(SRC, posix.dirname(m), ref[0])].some((p) => existsSync(p))
+          : names.has(ref[0]);
+        if (!found) missing.push(`${m}: ${ref[0]}`);
+      }
+    }
+  }
+  assert.deepEqual(missing, []);
 });
 
 test('every folder of src/ is in a layer', () => {

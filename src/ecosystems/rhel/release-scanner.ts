@@ -1,9 +1,9 @@
 import type { Scanner } from '../../indexer/scanner.ts';
 import { distributionFromReleaseFile, parseSystemReleaseCpe } from './releases.ts';
 
-// Release files rank below os-release (priorities 2 and 1, see os-release/scanner.ts), which names the release
-// with its CPE when present. Among themselves the vendor's own file wins over redhat-release (which Oracle Linux
-// and CentOS also carry), and both over the generic system-release.
+// Release files rank below os-release (priorities 2 and 1, see ecosystems/os-release/scanner.ts), which names the
+// release with its CPE when present. Among themselves the vendor's own file wins over redhat-release (which Oracle
+// Linux and CentOS also carry), and both over the generic system-release.
 const PRIORITY = new Map([
   ['etc/centos-release', 0.5],
   ['etc/rocky-release', 0.5],
