@@ -321,3 +321,29 @@ export function schemaTruth(ecosystem: string, installed: Installed[], records: 
   }
   return result;
 }
+
+/**
+ * The `semver` crate's VersionReq::matches, what cargo audit decides with (scripts/oracles/cargo-semver, built
+ * offline with Debian's cargo against librust-semver-dev): for each (version, requirement), true when it matches.
+ * Undefined when the oracle cannot be built here; CI requires it.
+ */
+export function cargoReqMatcher(t: TestContext, target: string): ((pairs: [string, string][]) => boolean[]) | undefined {
+  const env = { ...process.env, RUSTC: '/usr/bin/rustc', CARGO_HOME: `${target}/cargo-home`, CARGO_TARGET_DIR: target };
+  try {
+    execFileSync('/usr/bin/cargo', ['build', '--release', '--offline', '--quiet'], { cwd: 'scripts/oracles/cargo-semver', env, stdio: 'pipe' });
+  } catch (e) {
+    if (process.env.CI === 'true') throw new Error(`the semver crate oracle does not build (Debian cargo, librust-semver-dev): ${(e as Error).message}`);
+    t.skip('Debian cargo with librust-semver-dev not installed');
+    return undefined;
+  }
+  return (pairs) => {
+    const lines = execFileSync(`${target}/release/cargo-semver-oracle`, [], {
+      input: pairs.map(([v, r]) => `req\t${v}\t${r}`).join('\n') + '\n', maxBuffer: 256 * 1024 * 1024,
+    }).toString('utf8').trim().split('\n');
+    return lines.map((l, i) => {
+      const answer = l.split('\t')[2];
+      if (answer !== '0' && answer !== '1') throw new Error(`the semver crate cannot read ${JSON.stringify(pairs[i])}`);
+      return answer === '1';
+    });
+  };
+}
