@@ -32,17 +32,11 @@ function readArchive(path: string, data: Buffer): ScanFindings {
 }
 
 function openFile(file: FileRequest): FileSink {
-  const buf = Buffer.allocUnsafe(file.size);
-  let n = 0;
-  let extra: Buffer[] | undefined;
+  // The zip directory is at the end: the archive is held whole, once (a dir: tree hands it over as one chunk).
+  const chunks: Buffer[] = [];
   return {
-    write(c) {
-      if (n + c.length <= buf.length) {
-        c.copy(buf, n);
-        n += c.length;
-      } else (extra ??= []).push(c);
-    },
-    end: () => readArchive(file.path, extra ? Buffer.concat([buf.subarray(0, n), ...extra]) : buf.subarray(0, n)),
+    write: (c) => void chunks.push(c),
+    end: () => readArchive(file.path, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)),
   };
 }
 
