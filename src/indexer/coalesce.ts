@@ -162,13 +162,26 @@ function ownership(fileOwners: Map<string, Map<string, PackageOwner>>, dbs: Map<
     for (const [file, owner] of fileOwners.get(listPath)!) byPath.set(file, owner);
   }
   const resolved = new Map<PackageOwner, PackageOwner | undefined>();
+  // Each OS database's packages by name, built on first use: owners are looked up by name, not scanned for.
+  const byName = new Map<string, Map<string, Package[]>>();
+  const named = (packageDb: string, name: string): Package[] => {
+    let index = byName.get(packageDb);
+    if (!index) {
+      byName.set(packageDb, (index = new Map()));
+      for (const { pkg } of dbs.get(packageDb)?.packages.values() ?? []) {
+        const list = index.get(pkg.name);
+        if (list) list.push(pkg);
+        else index.set(pkg.name, [pkg]);
+      }
+    }
+    return index.get(name) ?? [];
+  };
   return (path) => {
     const owner = byPath.get(path);
     if (!owner) return undefined;
     if (resolved.has(owner)) return resolved.get(owner);
-    const db = dbs.get(owner.packageDb);
-    const installed = db ? [...db.packages.values()].find(({ pkg }) => pkg.name === owner.name && (owner.version === '' || pkg.version === owner.version)) : undefined;
-    const r = installed ? { name: owner.name, version: installed.pkg.version, packageDb: owner.packageDb } : undefined;
+    const found = named(owner.packageDb, owner.name).find((pkg) => owner.version === '' || pkg.version === owner.version);
+    const r = found ? { name: owner.name, version: found.version, packageDb: owner.packageDb } : undefined;
     resolved.set(owner, r);
     return r;
   };
