@@ -1,17 +1,31 @@
 import { printable } from '../model/printable.ts';
 import { ClairError } from '../model/errors.ts';
-import { indexReportJson, vulnerabilityReportJson } from '../model/clair-json.ts';
+import { indexReportJson } from '../model/clair-json.ts';
 import { allFeeds, allMatchers, allScanners, buildEcosystems, findUpdater } from '../ecosystems/registry.ts';
 import { Indexer, type IndexResult } from '../indexer/indexer.ts';
-import { buildVulnerabilityReport, findings } from '../matcher/vulnerability-report.ts';
-import { uncoveredPackages } from '../matcher/match.ts';
+import { buildVulnerabilityReport } from '../matcher/vulnerability-report.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
 import { runUpdaterInCluster } from '../updater/cluster-updater-run.ts';
 import { processUpdateOperation } from '../notifier/processor.ts';
 import { versionSchemes } from '../versions/registry.ts';
 import { compareLines } from '../versions/compare-stdin.ts';
-import { EXIT_ERROR, EXIT_FOUND, EXIT_OK } from './cli-error.ts';
+import { EXIT_ERROR, EXIT_FOUND, EXIT_OK, EXIT_STALE } from './cli-error.ts';
+import { planOutputs, writeOutputs } from './report-outputs.ts';
+import { buildScanReport, parseSeverityList, staleFeeds, type ScanReport } from '../report/scan-report.ts';
+import { cycloneDxInventory, cycloneDxReport } from '../report/cyclonedx.ts';
+import { spdxInventory, spdxReport } from '../report/spdx.ts';
+import { sarifReport } from '../report/sarif.ts';
+import { jsonReport } from '../report/json-report.ts';
+import { textSections } from '../report/text-sections.ts';
+import { loadIgnoreFile } from '../report/ignore-file.ts';
+import { loadVexFile, type VexStatement } from '../report/vex.ts';
+import type { Decisions } from '../report/decisions.ts';
+import { readSbom } from '../report/sbom-input.ts';
+import { packagePurl } from '../model/purl.ts';
+import { indexedPackages } from '../matcher/match.ts';
+import { parseDuration } from '../config/duration.ts';
+import type { IndexReport } from '../model/index-report.ts';
 import { resolveDbLocation } from '../config/db-location.ts';
 import { loadEcosystemOptions } from '../config/ecosystem-options.ts';
 import type { CliIo } from './io.ts';
@@ -30,10 +44,6 @@ async function withStore<T>(db: string | undefined, io: CliIo, fn: (s: Store) =>
   } finally {
     await store.close();
   }
-}
-
-function checkFormat(format: string, allowed: string[]): void {
-  if (!allowed.includes(format)) throw new ClairError('bad-input', `--format must be one of ${allowed.join(', ')}, not "${format}"`);
 }
 
 /** Image options shared by index and scan. */
@@ -92,42 +102,127 @@ async function indexImage(store: Store, ref: string, opts: ImageFlags, io: CliIo
   }
 }
 
-export async function indexCommand(ref: string, o: ImageFlags & { format: string }, io: CliIo): Promise<number> {
-  checkFormat(o.format, ['json', 'table']);
+/** `sbom:FILE` is read, not indexed: its packages are the report. */
+async function indexOrRead(store: Store, ref: string, opts: ImageFlags, io: CliIo): Promise<IndexReport> {
+  if (ref.startsWith('sbom:')) {
+    const report = await readSbom(ref.slice('sbom:'.length));
+    io.stderr(`read ${ref}: ${Object.keys(report.packages).length} packages${report.err ? ` (${report.err})` : ''}\n`);
+    return report;
+  }
+  return (await indexImage(store, ref, opts, io)).report;
+}
+
+/** Clair's IndexReport JSON, each package with its purl. */
+function indexJson(report: IndexReport): string {
+  const out = indexReportJson(report);
+  for (const p of indexedPackages(report)) {
+    const purl = packagePurl(p.package, p.distribution);
+    if (purl) (out.packages as Record<string, Record<string, unknown>>)[p.id]!.purl = purl;
+  }
+  return JSON.stringify(out, null, 2) + '\n';
+}
+
+export async function indexCommand(ref: string, o: ImageFlags & { format?: string | string[]; output?: string[] }, io: CliIo): Promise<number> {
+  const plans = planOutputs(o.format, o.output, ['table', 'json', 'cyclonedx', 'spdx-json'], 'table');
   return withStore(o.db, io, async (store) => {
-    const { report } = await indexImage(store, ref, o, io);
-    io.stdout(o.format === 'json' ? JSON.stringify(indexReportJson(report), null, 2) + '\n' : renderIndexTable(report));
+    const report = await indexOrRead(store, ref, o, io);
+    const generated = new Date().toISOString();
+    await writeOutputs(plans, (f) =>
+      f === 'json' ? indexJson(report) : f === 'cyclonedx' ? cycloneDxInventory(report, ref, generated) : f === 'spdx-json' ? spdxInventory(report, ref, generated) : renderIndexTable(report),
+    io.stdout);
     return EXIT_OK;
   });
 }
 
-export async function scanCommand(ref: string, o: ImageFlags & { format: string; failOn?: string | string[]; sort?: string }, io: CliIo): Promise<number> {
-  checkFormat(o.format, ['json', 'table']);
+export interface ScanFlags extends ImageFlags {
+  format?: string | string[];
+  output?: string[];
+  failOn?: string | string[];
+  sort?: string;
+  onlyFixed?: boolean;
+  severity?: string[];
+  ignoreFile?: string;
+  vex?: string[];
+  maxFeedAge?: string;
+  baseLayers?: string;
+}
+
+/** "7d", "36h", "1h30m": days on top of Go's duration units. */
+function parseMaxAge(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)d(.*)$/.exec(s.trim());
+  if (m) return Number(m[1]) * 86_400_000 + (m[2] ? parseDuration(m[2], '--max-feed-age') : 0);
+  return parseDuration(s, '--max-feed-age');
+}
+
+async function loadDecisions(o: ScanFlags, io: CliIo): Promise<Decisions> {
+  const ignoreFile = o.ignoreFile ?? '.clair-ts-ignore.yaml';
+  const ignore = (await loadIgnoreFile(ignoreFile, o.ignoreFile !== undefined)) ?? [];
+  if (ignore.length > 0) io.stderr(`${ignoreFile}: ${ignore.length} ignore entries\n`);
+  const vex: VexStatement[] = [];
+  for (const f of o.vex ?? []) vex.push(...(await loadVexFile(f)));
+  return { ignore, ignoreFile, vex };
+}
+
+export async function scanCommand(ref: string, o: ScanFlags, io: CliIo): Promise<number> {
+  const plans = planOutputs(o.format, o.output, ['table', 'json', 'sarif', 'cyclonedx', 'spdx-json'], 'table');
   const conditions = (o.failOn === undefined ? [] : Array.isArray(o.failOn) ? o.failOn : [o.failOn]).map(parseFailOn);
   const sort = o.sort ?? 'severity';
   if (sort !== 'severity' && sort !== 'risk') throw new ClairError('bad-input', `--sort must be severity or risk, not "${sort}"`);
+  const severities = o.severity ? parseSeverityList(o.severity) : undefined;
+  const maxAge = o.maxFeedAge !== undefined ? parseMaxAge(o.maxFeedAge) : undefined;
+  const baseLayers = Number(o.baseLayers ?? '1');
+  if (!Number.isInteger(baseLayers) || baseLayers < 0) throw new ClairError('bad-input', `--base-layers must be a whole number ≥ 0, not "${o.baseLayers}"`);
+  const decisions = await loadDecisions(o, io);
   return withStore(o.db, io, async (store) => {
-    if ((await store.listUpdateOperations()).length === 0) {
+    const operations = await store.listUpdateOperations();
+    if (operations.length === 0) {
       io.stderr('warning: no vulnerability data in the database yet; run `clair-ts update` first\n');
     }
-    const { report } = await indexImage(store, ref, o, io);
+    const report = await indexOrRead(store, ref, o, io);
     const vr = await buildVulnerabilityReport(store, allMatchers(), report, allFeeds().filter(isEnrichmentUpdater));
-    const found = findings(vr);
     for (const w of vr.warnings) io.stderr(`warning: ${printable(w)}\n`);
-    const uncovered = uncoveredPackages(report, allMatchers());
+    const r: ScanReport = buildScanReport(vr, operations, allMatchers(), {
+      reference: ref, decisions, baseLayers,
+      ...(o.onlyFixed ? { onlyFixed: true } : {}),
+      ...(severities ? { severities } : {}),
+    });
+    const uncovered = r.notChecked.filter((n) => n.uncovered !== undefined);
     if (uncovered.length > 0) {
       // Language packages name their source instead (crates from a git or path dependency are in no advisory database).
-      const dists = [...new Set(uncovered.map((p) => p.distribution?.prettyName || p.distribution?.did || (p.repositories[0] ? `${p.repositories[0].name} packages` : 'no distribution detected')))];
+      const dists = [...new Set(uncovered.map((n) => n.uncovered!))];
       io.stderr(`warning: ${uncovered.length} of ${Object.keys(report.packages).length} packages are not covered by any vulnerability feed (${printable(dists.join(', '))}); they were not checked\n`);
     }
-    io.stdout(
-      o.format === 'json'
-        ? JSON.stringify(vulnerabilityReportJson(report, vr.vulnerabilities, vr.packageVulnerabilities, vr.enrichments), null, 2) + '\n'
-        : renderScanTable(report.manifestHash, found, { sort }),
-    );
-    if (tripping(found, conditions).length > 0) return EXIT_FOUND;
+    const noData = r.notChecked.filter((n) => n.uncovered === undefined);
+    if (noData.length > 0 && operations.length > 0) {
+      io.stderr(`warning: ${noData.length} packages were not checked: ${printable([...new Set(noData.map((n) => n.reason))].join('; '))}\n`);
+    }
+    for (const n of r.notices) io.stderr(`notice: ${printable(n)}\n`);
+    await writeOutputs(plans, (f) => renderScan(f, r, sort), io.stdout);
+    if (tripping(r.findings, conditions).length > 0) return EXIT_FOUND;
+    if (maxAge !== undefined) {
+      const stale = staleFeeds(r, maxAge);
+      if (stale.length > 0) {
+        io.stderr(`clair-ts: stale vulnerability data: ${stale.map((f) => `${f.feed} ${f.updated ? `updated ${f.updated}` : 'has no data'}`).join(', ')} (--max-feed-age ${o.maxFeedAge})\n`);
+        return EXIT_STALE;
+      }
+    }
     return EXIT_OK;
   });
+}
+
+function renderScan(format: string, r: ScanReport, sort: 'severity' | 'risk'): string {
+  switch (format) {
+    case 'json':
+      return jsonReport(r);
+    case 'sarif':
+      return sarifReport(r);
+    case 'cyclonedx':
+      return cycloneDxReport(r);
+    case 'spdx-json':
+      return spdxReport(r);
+    default:
+      return renderScanTable(r.manifest, r.findings, { sort }) + textSections(r);
+  }
 }
 
 /** "debian=PATH" → ["debian", "PATH"]. */

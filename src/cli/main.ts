@@ -10,7 +10,7 @@ import { processIo, type CliIo } from './io.ts';
 import { serveCommand } from './serve-command.ts';
 
 // clair-ts command line. Every failure ends in one line on stderr and exit code 2; `scan` exits 1 when it finds
-// something at or above --fail-on.
+// something at or above --fail-on, 3 when the data is older than --max-feed-age (cli-error.ts).
 
 /** "registry reference | oci:PATH[:TAG] | …": every form an image argument takes (image-reference.ts). */
 function imageForms(registry: string): string {
@@ -26,6 +26,11 @@ function schemeChoices(): string {
       return same ? `${s.id} (= ${same.id})` : s.id;
     })
     .join(' | ');
+}
+
+/** Commander's collector for repeatable options. */
+function collect(v: string, prev: string[] | undefined): string[] {
+  return [...(prev ?? []), v];
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -52,8 +57,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     program
       .command('index')
       .description('index an image: distribution, packages, and the layer that introduced each')
-      .argument('<image>', imageForms('registry reference (debian:bookworm, quay.io/org/app@sha256:…)'))
-      .option('--format <format>', 'json | table', 'table'),
+      .argument('<image>', `${imageForms('registry reference (debian:bookworm, quay.io/org/app@sha256:…)')} | sbom:FILE`)
+      .option('--format <format>', 'table | json | cyclonedx | spdx-json (repeatable; default table)', collect)
+      .option('--output <[format=]file>', 'write a format to a file instead of stdout (repeatable: --output cyclonedx=bom.json)', collect),
   ).action(async (image: string, o) => {
       code = await indexCommand(image, o, io);
     });
@@ -62,14 +68,21 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     program
       .command('scan')
       .description('index an image and report its vulnerabilities; a CI gate with --fail-on')
-      .argument('<image>', imageForms('registry reference'))
-      .option('--format <format>', 'table | json', 'table')
+      .argument('<image>', `${imageForms('registry reference')} | sbom:FILE (CycloneDX or SPDX JSON)`)
+      .option('--format <format>', 'table | json | sarif | cyclonedx | spdx-json (repeatable; default table)', collect)
+      .option('--output <[format=]file>', 'write a format to a file instead of stdout (repeatable: --output sarif=out.sarif)', collect)
       .option(
         '--fail-on <condition>',
         'exit 1 when a finding meets it (repeatable): a severity (Negligible, Low, Medium, High, Critical: that or worse), kev, epss>=P, epss-percentile>=P, cvss>=S',
         (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
       )
-      .option('--sort <order>', 'table order: severity (grouped) | risk (KEV, then EPSS, then severity)', 'severity'),
+      .option('--sort <order>', 'table order: severity (grouped) | risk (KEV, then EPSS, then severity)', 'severity')
+      .option('--only-fixed', 'report only findings that have a fixed version')
+      .option('--severity <list>', 'report only these severities (repeatable or comma-separated: High,Critical)', collect)
+      .option('--ignore-file <file>', 'ignore rules (YAML; default: .clair-ts-ignore.yaml in the working directory, when present)')
+      .option('--vex <file>', 'OpenVEX or CycloneDX VEX document: not_affected and fixed statements suppress findings (repeatable)', collect)
+      .option('--max-feed-age <duration>', 'exit 3 when a feed covering the image was last updated longer ago (7d, 36h, 90m)')
+      .option('--base-layers <n>', 'how many of the first layers are the base image, for the per-layer advice', '1'),
   ).action(async (image: string, o) => {
       code = await scanCommand(image, o, io);
     });

@@ -32,6 +32,8 @@ export const LAYERS: readonly (readonly (readonly string[])[])[] = [
   // implement the updater contract as the ecosystems do, and the ecosystems' registry lists them beside its own feeds.
   [['indexer/'], ['updater/'], ['matcher/'], ['ecosystems/', 'enrichment/']],
   [['notifier/']],
+  // Report formats, decisions (ignore, VEX), advice and freshness over the matcher's findings; read by the CLI.
+  [['report/']],
   [['config/']],
   [['service/']],
   [['http/']],

@@ -211,7 +211,7 @@ test('bad input: clear message, exit 2, database unchanged', async (t) => {
     ['malformed feed', ['update', '--source', `debian=${join(dir, 'broken.json')}`], /broken\.json/],
     ['missing feed', ['update', '--source', `debian=${join(dir, 'absent.json')}`], /absent\.json/],
     ['unknown feed', ['update', '--source', 'nvd9=x'], /unknown feed "nvd9"/],
-    ['bad format', ['index', `oci:${join(dir, 'image')}:full`, '--format', 'xml'], /--format must be one of json, table/],
+    ['bad format', ['index', `oci:${join(dir, 'image')}:full`, '--format', 'xml'], /--format must be one of table, json, cyclonedx, spdx-json, not "xml"/],
     ['missing argument', ['scan'], /./],
   ];
   for (const [name, args, message] of cases) {

@@ -130,10 +130,11 @@ test('Alpine minirootfs 3.18.9, 3.19.4 and edge: release, branch and packages fr
       const report = JSON.parse(r.out);
       assert.deepEqual(Object.values(report.distributions as Record<string, any>).map((d) => [d.did, d.version_id, d.pretty_name]), [['alpine', versionId, pretty]], file);
       assert.equal(Object.keys(report.packages).length, count, file);
-      // Every package is one a feed covers: no "not checked" warning, even with no data yet.
+      // Every package is one a feed covers: no "not covered" warning, even with no data yet (the report lists them as
+      // not checked for want of data, which the empty database's own warning says).
       const scan = await runCli(join(dir, 'clair.db'), ['scan', image.baseRef]);
       assert.equal(scan.code, 0, scan.err);
-      assert.doesNotMatch(scan.err, /not checked/, file);
+      assert.doesNotMatch(scan.err, /not covered by any vulnerability feed/, file);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import tar from 'tar-stream';
+import { clairPart } from '../support/clair-shape.ts';
 import { runCli } from '../support/run-cli.ts';
 import { requireSharedData } from '../support/shared-data.ts';
 import { openTestPostgres, postgresSkipReason } from '../support/postgres.ts';
@@ -92,7 +93,7 @@ test('scan: CVSS, EPSS and KEV records attached in Clair\'s shape; an Unknown se
   const check = await schemaChecker(t);
   const r = await runCli(db, ['scan', image, '--format', 'json']);
   assert.equal(r.code, 0, r.err);
-  const report = JSON.parse(r.out);
+  const report = clairPart(JSON.parse(r.out));
   check?.('vulnerability_report', report);
   const byName = new Map(Object.entries(report.vulnerabilities as Record<string, any>).map(([id, v]) => [v.name, { id, v }]));
   const coreutils = byName.get('CVE-2016-2781')!;
@@ -152,7 +153,7 @@ test('scan --fail-on kev, epss>=P, cvss>=S, severities, combined; a bad conditio
 test('HTTP: the vulnerability report carries the enrichments; update_operation?kind=enrichment lists their operations', async (t) => {
   if (!(await loadFeeds(t))) return;
   const check = await schemaChecker(t);
-  const cli = JSON.parse((await runCli(db, ['scan', image, '--format', 'json'])).out);
+  const cli = clairPart(JSON.parse((await runCli(db, ['scan', image, '--format', 'json'])).out));
   const s = await startTestService(t, 'matcher:\n  disable_updaters: true\n', {
     db,
     ecosystems: { scanners: allScanners(), matchers: allMatchers(), updaters: allFeeds(), enrichers: allFeeds().filter(isEnrichmentUpdater) },
