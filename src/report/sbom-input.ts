@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ClairError, errorMessage } from '../model/errors.ts';
-import { emptyDistribution, distributionKey, type Distribution } from '../model/distribution.ts';
+import { emptyDistribution, type Distribution } from '../model/distribution.ts';
 import type { Environment, IndexReport } from '../model/index-report.ts';
 import { parsePurl } from '../model/purl.ts';
 import type { Repository } from '../model/repository.ts';
@@ -119,7 +119,7 @@ export function sbomIndexReport(text: string, file: string): IndexReport {
   };
   const distIds = new Map<string, string>();
   const distId = (d: Distribution): string => {
-    const k = distributionKey(d);
+    const k = [d.did, d.versionId, d.versionCodeName, d.cpe, d.arch].join('|');
     let id = distIds.get(k);
     if (!id) {
       id = String(distIds.size + 1);
