@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Matcher } from '../matcher/matcher.ts';
 import { LruCache } from '../model/lru-cache.ts';
 import { buildVulnerabilityReport } from '../matcher/vulnerability-report.ts';
+import { feedFreshness, freshnessHeader } from '../report/scan-report.ts';
 import { GO_ZERO_TIME, vulnerabilityJson, vulnerabilityReportJson } from '../model/clair-json.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
 import type { IndexReportSource } from './index-report-source.ts';
@@ -90,8 +91,11 @@ export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
             reportCache.set(etag, raw);
           }
           d.metrics?.matched('ok', seconds());
+          // Clair's JSON has no place for the data's age: a header says, per feed covering the image, which update
+          // operation the report was made from and when it was stored ("none" for a feed without data).
+          const feeds = freshnessHeader(feedFreshness(index, ops, d.matchers));
           // openapi.yaml says 201 here, but Clair answers 200 and its clients (clairctl) accept only 200.
-          return { status: 200, rawJson: raw, headers: { etag } };
+          return { status: 200, rawJson: raw, headers: { etag, ...(feeds ? { 'clair-ts-feed-freshness': feeds } : {}) } };
         } catch (e) {
           if (!(e instanceof HttpError)) d.metrics?.matched('error', seconds());
           throw e;

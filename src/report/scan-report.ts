@@ -145,6 +145,22 @@ function feedOperation(feed: string, newest: Map<string, UpdateOperation>): Upda
   return best;
 }
 
+/** The feeds covering an image's packages with their newest operation: the API's Clair-Ts-Feed-Freshness header. */
+export function feedFreshness(index: IndexReport, operations: readonly UpdateOperation[], matchers: readonly Matcher[]): FeedFreshness[] {
+  const newest = newestByUpdater(operations);
+  const out: FeedFreshness[] = [];
+  for (const [feed, ids] of [...coveringFeeds(index, matchers).feeds].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const op = feedOperation(feed, newest);
+    out.push({ feed, role: 'vulnerabilities', packages: ids.size, ...(op ? { operation: op.ref, updated: op.date, records: op.count } : {}) });
+  }
+  return out;
+}
+
+/** `debian; operation="…"; updated="2026-12-01T23:40:00Z", osv; none`: one header value for all feeds. */
+export function freshnessHeader(feeds: readonly FeedFreshness[]): string {
+  return feeds.map((f) => (f.operation ? `${f.feed}; operation="${f.operation}"; updated="${f.updated}"` : `${f.feed}; none`)).join(', ');
+}
+
 export function buildScanReport(
   vr: VulnerabilityReport,
   operations: readonly UpdateOperation[],

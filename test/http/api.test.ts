@@ -81,6 +81,8 @@ test('index, report, match, internal endpoints, delete and re-index', async (t) 
   const vr = await s.call(`${VULN}/${img.manifestHash}`);
   assert.equal(vr.status, 200);
   assert.equal(vr.headers.get('content-type'), 'application/vnd.clair.vulnerability_report.v1+json');
+  // Which update operation of each feed covering the image the report was made from, and when it was stored.
+  assert.match(vr.headers.get('clair-ts-feed-freshness') ?? '', /^[a-z-]+; operation="[0-9a-f-]{36}"; updated="\d{4}-\d\d-\d\dT[\d:.]+Z"/);
   const vrBody = (await vr.json()) as Record<string, any>;
   check('vulnerability_report', vrBody);
   const vulnNames = Object.values(vrBody.vulnerabilities as Record<string, { name: string }>).map((v) => v.name).sort();
