@@ -1,8 +1,8 @@
 // Measures what the store's design choices rest on (not a test; run by hand):
 //   node bench/store-ingest.ts [records=100000]
 // 1. ingest of N synthetic Debian-like records in one operation: SQLite file store, PostgreSQL store (unnest
-//    batches, what PostgresOperationWriter does), and the alternative it was chosen over: COPY (pg-copy-streams)
-//    into a temp table, then the same INSERT … SELECT from it;
+//    batches, what PostgresOperationWriter does). (The COPY variant it was measured against is gone with the
+//    schema it was written for: records are now stored in parts, store/record-row.ts.)
 // 2. a second operation with the same records (an unchanged feed: every record already stored);
 // 3. queryVulnerabilities for a 500-package report, both stores, and the EXPLAIN ANALYZE of the PostgreSQL plan.
 // Uses CLAIR_TS_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test), in throwaway schemas.
@@ -10,18 +10,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { PostgresStore, MATCH_SQL } from '../src/store/postgres/postgres-store.ts';
-import { INGEST_SQL } from '../src/store/postgres/operation-writer.ts';
 import { newVulnerability, type Vulnerability } from '../src/model/vulnerability.ts';
 import type { Store } from '../src/store/store.ts';
 import type { VulnerabilityQuery } from '../src/matcher/vulnerability-query.ts';
-import { vulnerabilityHash } from '../src/store/vulnerability-hash.ts';
 import { openTestPostgres } from '../test/support/postgres.ts';
 
 const N = Number(process.argv[2] ?? 100_000);
@@ -73,43 +67,9 @@ async function queryTime(s: Store): Promise<{ ms: number; found: number }> {
 
 const rate = (ms: number) => `${Math.round(N / (ms / 1000)).toLocaleString('en')} records/s (${(ms / 1000).toFixed(2)} s)`;
 
-// COPY variant: same transaction shape as the writer, records streamed as COPY text into a temp table per chunk.
-function copyText(v: Vulnerability, hash: string): string {
-  const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-  return [hash, v.updater, v.name, v.package.name, v.dist.did, v.dist.versionId, v.dist.versionCodeName, JSON.stringify(v)].map(esc).join('\t') + '\n';
-}
-
-async function ingestByCopy(url: string, schema: string, chunk: number): Promise<number> {
-  const c = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
-  await c.connect();
-  const t0 = performance.now();
-  try {
-    await c.query('BEGIN');
-    const op = (await c.query<{ id: string }>('INSERT INTO update_operation (ref, updater, date) VALUES ($1, $2, now()) RETURNING id', [randomUUID(), 'debian'])).rows[0]!.id;
-    await c.query(`CREATE TEMP TABLE ingest_tmp (hash text, updater text, name text, package_name text, dist_did text,
-      dist_version_id text, dist_version_code_name text, data text) ON COMMIT DROP`);
-    const fromTemp = INGEST_SQL
-      .replace(/SELECT \* FROM unnest\([^)]*\)\s*AS t\([^)]*\)/, 'SELECT DISTINCT ON (hash) * FROM ingest_tmp')
-      .replace('v.hash = ANY($2::text[])', 'v.hash IN (SELECT hash FROM ingest_tmp)');
-    for (let i = 0; i < records.length; i += chunk) {
-      const lines = records.slice(i, i + chunk).map((v) => copyText(v, vulnerabilityHash(v)));
-      await pipeline(Readable.from(lines), c.query(copyFrom('COPY ingest_tmp FROM STDIN')));
-      const r = await c.query<{ resolved: string }>(fromTemp, [op]);
-      if (Number(r.rows[0]!.resolved) !== Math.min(chunk, records.length - i)) throw new Error('copy variant lost records');
-      await c.query('TRUNCATE ingest_tmp');
-    }
-    await c.query(`UPDATE update_operation SET seq = nextval('update_operation_commit_seq'), count = (SELECT count(*) FROM uo_vuln WHERE uo_id = $1) WHERE id = $1`, [op]);
-    await c.query('COMMIT');
-    return performance.now() - t0;
-  } finally {
-    await c.end();
-  }
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'clair-ts-bench-'));
 const pgt = await openTestPostgres();
 if (!pgt) throw new Error('PostgreSQL not reachable; set CLAIR_TS_POSTGRES_URL');
-const copySchemas = [`${pgt.schema}_copy1`, `${pgt.schema}_copy2`];
 try {
   console.log(`${N} records, ${PACKAGES} packages; Node ${process.version}`);
 
@@ -133,11 +93,6 @@ try {
   console.log(`postgres 500-package query, after ANALYZE: ${pqa.ms.toFixed(1)} ms (median of 5), ${pqa.found} records`);
   await store.close();
 
-  for (const [i, chunk] of [[0, 2000], [1, N]] as const) {
-    await (await PostgresStore.open(pgt.url, { schema: copySchemas[i] })).close(); // migrate
-    console.log(`postgres ingest COPY chunk ${chunk} (new): ${rate(await ingestByCopy(pgt.url, copySchemas[i]!, chunk))}`);
-  }
-
   // The plan the matching query relies on, on the store filled above.
   const c = new pg.Client({ connectionString: pgt.url, options: `-c search_path=${pgt.schema}` });
   await c.connect();
@@ -151,9 +106,5 @@ try {
   await c.end();
 } finally {
   rmSync(dir, { recursive: true, force: true });
-  const c = new pg.Client({ connectionString: pgt.url });
-  await c.connect();
-  for (const s of copySchemas) await c.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-  await c.end();
   await pgt.drop();
 }

@@ -7,31 +7,160 @@ import { serializeVulnerability } from './vulnerability-hash.ts';
 // share the record table (deduplication by content hash, operations sharing rows, retention, diffs, export): an
 // enrichment row has the CVE id as its name and an empty package name, which no vulnerability query asks for (the
 // match engine never sends an empty package name), so the two kinds never meet in a lookup.
+//
+// A record is stored in three parts, so that what many records repeat is stored once:
+// - its context (vuln_context): updater, package kind/module/arch, distribution, repository, version scheme and
+//   arch operation. A feed has a handful (Debian: one per release), and every record used to repeat ~500 bytes of it;
+// - its text (vuln_text): description and links, shared by the records of one advisory (one per release and
+//   source package in Debian's tracker);
+// - its own fields (vuln.data): a JSON array of issued, severity, normalized severity, fixed version, range and the
+//   language-advisory extras, beside the name and package name columns.
+// The parts put back together give the record's canonical JSON byte for byte (decodeRecordJson), the bytes its
+// content hash is taken of, so export and re-import keep every hash.
+
+/** Hex digits of SHA-256 kept as the content hash: 128 bits, far from any collision at billions of records. */
+const HASH_HEX = 32;
+
 export interface RecordRow {
+  /** Content hash of the record's canonical JSON. */
   hash: string;
-  /** The stored JSON, the bytes the hash was taken of. */
-  json: string;
   updater: string;
   name: string;
   packageName: string;
+  /** The context's JSON (vuln_context.data), and the columns matching filters on. */
+  context: string;
   did: string;
   versionId: string;
   codeName: string;
+  /** The text's JSON (vuln_text.data) and its hash; null for enrichment rows. */
+  text: string | null;
+  textHash: string | null;
+  /** The record's own fields (vuln.data). */
+  data: string;
+}
+
+/** The stored parts of a record as a query returns them (SQL: RECORD_COLUMNS over RECORD_JOINS). */
+export interface StoredParts {
+  name: string;
+  package_name: string;
+  data: string;
+  context: string;
+  text: string | null;
+}
+
+/** Columns of a record read back; `v` is vuln, `c` its context, `t` its text. */
+export const RECORD_COLUMNS = 'v.name, v.package_name, v.data, c.data AS context, t.data AS text';
+export const RECORD_JOINS = 'JOIN vuln_context c ON c.id = v.context_id LEFT JOIN vuln_text t ON t.id = v.text_id';
+
+export function shortHash(s: string): string {
+  return createHash('sha256').update(s).digest('hex').slice(0, HASH_HEX);
+}
+
+// undefined has no JSON form inside an array (it would come back as null, and a record whose field was null must
+// keep it): 0, which no string field ever holds, stands for it.
+const put = (x: unknown) => (x === undefined ? 0 : x);
+const get = <T>(x: T | 0): T | undefined => (x === 0 ? undefined : x);
+
+interface VulnContext {
+  u: string;
+  k: Vulnerability['package']['kind'];
+  m: string;
+  a: string;
+  d: Vulnerability['dist'];
+  r: Vulnerability['repo'];
+  s: string;
+  o: string;
 }
 
 export function vulnerabilityRow(v: Vulnerability): RecordRow {
-  const { json, hash } = serializeVulnerability(v);
-  return { hash, json, updater: v.updater, name: v.name, packageName: v.package.name, did: v.dist.did, versionId: v.dist.versionId, codeName: v.dist.versionCodeName };
+  const { hash } = serializeVulnerability(v);
+  const d = v.dist;
+  const r = v.repo;
+  const context = JSON.stringify({
+    u: v.updater, k: put(v.package.kind), m: put(v.package.module), a: put(v.package.arch),
+    d: { did: d.did, versionId: d.versionId, versionCodeName: d.versionCodeName, cpe: d.cpe, name: d.name, version: d.version, prettyName: d.prettyName, arch: d.arch },
+    r: { name: r.name, key: r.key, uri: r.uri, cpe: r.cpe },
+    s: put(v.versionScheme), o: put(v.archOperation),
+  });
+  const text = JSON.stringify([put(v.description), put(v.links)]);
+  const own: unknown[] = [put(v.issued), put(v.severity), put(v.normalizedSeverity), put(v.fixedInVersion), put(v.range.introduced), put(v.range.lastAffected)];
+  const extras: Partial<Vulnerability> = {};
+  let hasExtras = false;
+  for (const k of ['aliases', 'affectedVersions', 'informational', 'functions'] as const) {
+    if (v[k] !== undefined) {
+      (extras as Record<string, unknown>)[k] = v[k];
+      hasExtras = true;
+    }
+  }
+  if (hasExtras) own.push(extras);
+  return {
+    hash: hash.slice(0, HASH_HEX), updater: v.updater, name: v.name, packageName: v.package.name,
+    context, did: d.did, versionId: d.versionId, codeName: d.versionCodeName,
+    // The updater is part of the text's key: writers of different updaters never share a text row, so one never
+    // waits on another's uncommitted insert of it (PostgreSQL holds a writer's rows until its commit).
+    text, textHash: shortHash(`${v.updater}\n${text}`), data: JSON.stringify(own),
+  };
 }
 
 export function enrichmentRow(e: EnrichmentRecord): RecordRow {
   // Field order fixed here, so equal records hash equal whatever order the parser built them in at the top level.
   const json = JSON.stringify({ updater: e.updater, tag: e.tag, enrichment: e.enrichment });
-  const hash = createHash('sha256').update(json).digest('hex');
-  return { hash, json, updater: e.updater, name: e.tag, packageName: '', did: '', versionId: '', codeName: '' };
+  return {
+    hash: shortHash(json), updater: e.updater, name: e.tag, packageName: '',
+    context: JSON.stringify({ u: e.updater, e: 1 }), did: '', versionId: '', codeName: '',
+    text: null, textHash: null, data: JSON.stringify(e.enrichment),
+  };
 }
 
-/** The record of a stored enrichment row's JSON. */
-export function parseEnrichmentRow(json: string): EnrichmentRecord {
-  return JSON.parse(json) as EnrichmentRecord;
+// Parsed contexts by their JSON: a database holds a few dozen, and every record read needs one.
+const contexts = new Map<string, VulnContext & { e?: 1 }>();
+function contextOf(json: string): VulnContext & { e?: 1 } {
+  let c = contexts.get(json);
+  if (!c) {
+    if (contexts.size >= 4096) contexts.clear();
+    c = JSON.parse(json) as VulnContext & { e?: 1 };
+    contexts.set(json, c);
+  }
+  return c;
+}
+
+/** The vulnerability a stored row holds (not for enrichment rows). */
+export function decodeVulnerability(p: StoredParts): Vulnerability {
+  const c = contextOf(p.context);
+  const t = p.text === null ? [0, 0] : (JSON.parse(p.text) as [string | 0, string | 0]);
+  const own = JSON.parse(p.data) as [string | 0, string | 0, string | 0, string | 0, string | 0, string | 0, Partial<Vulnerability>?];
+  const v = {
+    updater: c.u, name: p.name, description: get(t[0]), issued: get(own[0]), links: get(t[1]), severity: get(own[1]),
+    normalizedSeverity: get(own[2]),
+    package: { name: p.package_name, kind: get(c.k), module: get(c.m), arch: get(c.a) },
+    dist: { ...c.d }, repo: { ...c.r },
+    fixedInVersion: get(own[3]), versionScheme: get(c.s),
+    range: { introduced: get(own[4]), lastAffected: get(own[5]) },
+    archOperation: get(c.o),
+    ...own[6],
+  } as Vulnerability;
+  return v;
+}
+
+/** The stored row's record as the canonical JSON it was hashed from (vulnerability or enrichment). */
+export function decodeRecordJson(p: StoredParts): string {
+  const c = contextOf(p.context);
+  if (c.e === 1) return enrichmentJson(c.u, p);
+  return serializeVulnerability(decodeVulnerability(p)).json;
+}
+
+function enrichmentJson(updater: string, p: StoredParts): string {
+  // Exactly JSON.stringify({ updater, tag, enrichment }) of the record, without parsing the enrichment.
+  return `{"updater":${JSON.stringify(updater)},"tag":${JSON.stringify(p.name)},"enrichment":${p.data}}`;
+}
+
+/** The enrichment record a stored enrichment row holds. */
+export function decodeEnrichment(p: StoredParts): EnrichmentRecord {
+  const c = contextOf(p.context);
+  return { updater: c.u, tag: p.name, enrichment: JSON.parse(p.data) } as EnrichmentRecord;
+}
+
+/** Whether a stored row is an enrichment record. */
+export function isEnrichmentRow(p: StoredParts): boolean {
+  return contextOf(p.context).e === 1;
 }

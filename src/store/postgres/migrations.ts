@@ -1,10 +1,17 @@
+import type pg from 'pg';
+import { enrichmentRow, vulnerabilityRow } from '../record-row.ts';
+import type { EnrichmentRecord } from '../../model/enrichment.ts';
+import type { Vulnerability } from '../../model/vulnerability.ts';
+
 // PostgreSQL schema migrations, applied in order, each once, each in its own transaction, under an advisory lock
 // (postgres-store.ts). Never edit a released migration: add one. Same tables as the SQLite store
 // (store/sqlite/migrations.ts), with two differences that follow from holding a real transaction per writer:
 // - no uo_staging: a writer's rows live in its open transaction, invisible to others until COMMIT;
 // - update_operation.seq: the operation row is inserted when the writer begins (uo_vuln references its id), but
 //   "newest" must mean "committed last", as in SQLite, so seq is taken from a sequence at commit.
-export const migrations: readonly string[] = [
+export type Migration = string | ((c: pg.ClientBase) => Promise<void>);
+
+export const migrations: readonly Migration[] = [
   `
   CREATE TABLE layer_report (
     digest      text NOT NULL,
@@ -105,4 +112,78 @@ export const migrations: readonly string[] = [
   `
   CREATE INDEX vuln_name ON vuln(name);
   `,
+  // 5: records in parts, as in the SQLite store (store/record-row.ts): the context and the text many records repeat
+  // are stored once in vuln_context and vuln_text; content hashes are cut to 128 bits, stored as bytea. Existing rows are rewritten.
+  splitRecords,
 ];
+
+async function splitRecords(c: pg.ClientBase): Promise<void> {
+  await c.query(`
+  DROP INDEX vuln_lookup;
+  DROP INDEX vuln_name;
+  CREATE TABLE vuln_context (
+    id                     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    updater                text NOT NULL,
+    dist_did               text NOT NULL,
+    dist_version_id        text NOT NULL,
+    dist_version_code_name text NOT NULL,
+    data                   text NOT NULL UNIQUE
+  );
+  CREATE TABLE vuln_text (
+    id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    hash bytea NOT NULL UNIQUE,
+    data text NOT NULL
+  );
+  ALTER TABLE vuln ADD COLUMN context_id bigint NOT NULL DEFAULT 0;
+  ALTER TABLE vuln ADD COLUMN text_id bigint;
+  `);
+  const contextIds = new Map<string, string>();
+  const textIds = new Map<string, string>();
+  for (let after = '0'; ;) {
+    const rows = (await c.query<{ id: string; package_name: string; data: string }>('SELECT id, package_name, data FROM vuln WHERE id > $1 ORDER BY id LIMIT 1000', [after])).rows;
+    if (rows.length === 0) break;
+    after = rows[rows.length - 1]!.id;
+    const cols: (string | null)[][] = [[], [], [], [], []];
+    for (const old of rows) {
+      const parsed = JSON.parse(old.data) as Record<string, unknown>;
+      const r = old.package_name === '' && 'enrichment' in parsed && 'tag' in parsed
+        ? enrichmentRow(parsed as unknown as EnrichmentRecord)
+        : vulnerabilityRow(parsed as unknown as Vulnerability);
+      let ctx = contextIds.get(r.context);
+      if (ctx === undefined) {
+        ctx = (await c.query<{ id: string }>(
+          'INSERT INTO vuln_context (updater, dist_did, dist_version_id, dist_version_code_name, data) VALUES ($1, $2, $3, $4, $5) RETURNING id',
+          [r.updater, r.did, r.versionId, r.codeName, r.context],
+        )).rows[0]!.id;
+        contextIds.set(r.context, ctx);
+      }
+      let text: string | null = null;
+      if (r.text !== null && r.textHash !== null) {
+        text = textIds.get(r.textHash) ?? null;
+        if (text === null) {
+          text = (await c.query<{ id: string }>("INSERT INTO vuln_text (hash, data) VALUES (decode($1, 'hex'), $2) RETURNING id", [r.textHash, r.text])).rows[0]!.id;
+          textIds.set(r.textHash, text);
+        }
+      }
+      cols[0]!.push(old.id);
+      cols[1]!.push(r.hash);
+      cols[2]!.push(ctx);
+      cols[3]!.push(text);
+      cols[4]!.push(r.data);
+    }
+    await c.query(
+      `UPDATE vuln v SET hash = t.hash, context_id = t.context_id, text_id = t.text_id, data = t.data
+       FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[]) AS t(id, hash, context_id, text_id, data)
+       WHERE v.id = t.id`,
+      cols,
+    );
+  }
+  await c.query(`
+  ALTER TABLE vuln ALTER COLUMN hash TYPE bytea USING decode(hash, 'hex');
+  ALTER TABLE vuln DROP COLUMN updater, DROP COLUMN dist_did, DROP COLUMN dist_version_id, DROP COLUMN dist_version_code_name;
+  -- The matcher's lookup: package name, then the context (the release); a context is one of a few dozen rows.
+  CREATE INDEX vuln_lookup ON vuln(package_name, context_id);
+  -- Enrichment rows by CVE id (the report's lookup); vulnerabilities are never looked up by name alone.
+  CREATE INDEX vuln_enrichment ON vuln(name) WHERE package_name = '';
+  `);
+}

@@ -5,7 +5,7 @@ import type { UpdateOperation } from '../../model/update-operation.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import type { UpdateOperationWriter } from '../store.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
-import { enrichmentRow, vulnerabilityRow, type RecordRow } from '../record-row.ts';
+import { decodeVulnerability, enrichmentRow, RECORD_COLUMNS, RECORD_JOINS, vulnerabilityRow, type RecordRow, type StoredParts } from '../record-row.ts';
 import { classifyPgError, describePgError, isTransientPgError } from './pg-errors.ts';
 import { isUuid } from '../../model/uuid.ts';
 
@@ -17,7 +17,7 @@ import { isUuid } from '../../model/uuid.ts';
 // is left to clean up after a crashed writer (staging rows would need an age-based sweeper). The costs: one pooled
 // connection per running writer, and row locks held until commit (see INGEST).
 //
-// Records go in as multi-row INSERTs from unnest() of eight text[] parameters, CHUNK records per statement. The
+// Records go in as multi-row INSERTs from unnest() of six array parameters, CHUNK records per statement. The
 // alternative, COPY (pg-copy-streams) into a temp table then the same INSERT … SELECT from it, was measured on
 // 100k Debian-like records in one operation (bench/store-ingest.ts, PostgreSQL 15, 2 cores, same machine, 3 runs):
 // unnest 15.6k / 17.9k / 17.1k records/s (the last including the ANALYZE at commit), COPY 16.9k / 18.4k / 19.4k.
@@ -42,17 +42,18 @@ const ANALYZE_AFTER = 5000;
 // repeats the statement for the hashes still unlinked (a new statement, a new snapshot).
 export const INGEST_SQL = `
 WITH input AS (
-  SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-    AS t(hash, updater, name, package_name, dist_did, dist_version_id, dist_version_code_name, data)
+  SELECT decode(hash, 'hex') AS hash, name, package_name, context_id, text_id, data
+  FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[])
+    AS t(hash, name, package_name, context_id, text_id, data)
 ),
 ins AS (
-  INSERT INTO vuln (hash, updater, name, package_name, dist_did, dist_version_id, dist_version_code_name, data)
+  INSERT INTO vuln (hash, name, package_name, context_id, text_id, data)
   SELECT * FROM input ORDER BY hash
   ON CONFLICT (hash) DO NOTHING
   RETURNING id
 ),
 old AS (
-  SELECT v.id FROM vuln v WHERE v.hash = ANY($2::text[]) ORDER BY v.hash FOR KEY SHARE
+  SELECT v.id FROM vuln v WHERE v.hash IN (SELECT hash FROM input) ORDER BY v.hash FOR KEY SHARE
 ),
 linked AS (
   INSERT INTO uo_vuln (uo_id, vuln_id) SELECT $1::bigint, id FROM ins UNION ALL SELECT $1::bigint, id FROM old
@@ -62,7 +63,7 @@ SELECT (SELECT count(*) FROM ins) + (SELECT count(*) FROM old) AS resolved`;
 
 const UNLINKED = `
 SELECT h FROM unnest($2::text[]) AS h
-WHERE NOT EXISTS (SELECT 1 FROM vuln v JOIN uo_vuln u ON u.vuln_id = v.id AND u.uo_id = $1::bigint WHERE v.hash = h)`;
+WHERE NOT EXISTS (SELECT 1 FROM vuln v JOIN uo_vuln u ON u.vuln_id = v.id AND u.uo_id = $1::bigint WHERE v.hash = decode(h, 'hex'))`;
 
 type Row = RecordRow;
 
@@ -166,14 +167,69 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     }
   }
 
+  /** Context ids by context JSON. Contexts are never deleted, so an id stays good for the writer's life. */
+  readonly #contexts = new Map<string, string>();
+  /**
+   * Text ids by text hash. Each text this transaction found is locked FOR KEY SHARE until it ends, and each one it
+   * inserted is invisible to others until then, so the garbage collector (FOR UPDATE SKIP LOCKED, unreferenced
+   * texts only) cannot take one from under it.
+   */
+  #texts = new Map<string, string>();
+
+  async #contextIds(rows: Row[]): Promise<string[]> {
+    const c = this.#session.client;
+    for (const r of rows) {
+      if (this.#contexts.has(r.context)) continue;
+      const ins = await c.query<{ id: string }>(
+        `INSERT INTO vuln_context (updater, dist_did, dist_version_id, dist_version_code_name, data) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (data) DO NOTHING RETURNING id`,
+        [r.updater, r.did, r.versionId, r.codeName, r.context],
+      );
+      const id = ins.rows[0]?.id ?? (await c.query<{ id: string }>('SELECT id FROM vuln_context WHERE data = $1', [r.context])).rows[0]!.id;
+      this.#contexts.set(r.context, id);
+    }
+    return rows.map((r) => this.#contexts.get(r.context)!);
+  }
+
+  async #textIds(rows: Row[]): Promise<(string | null)[]> {
+    const c = this.#session.client;
+    if (this.#texts.size > 200_000) this.#texts = new Map();
+    const wanted = new Map<string, string>();
+    for (const r of rows) if (r.textHash !== null && r.text !== null && !this.#texts.has(r.textHash)) wanted.set(r.textHash, r.text);
+    for (let pass = 1; wanted.size > 0; pass++) {
+      if (pass > 5) throw new ClairError('unavailable', `update operation for ${this.#updater}: ${wanted.size} texts still unresolved after 5 passes (heavy concurrent deletes?)`);
+      const found = await c.query<{ id: string; hash: string }>(`SELECT id, encode(hash, 'hex') AS hash FROM vuln_text WHERE hash IN (SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h) FOR KEY SHARE`, [[...wanted.keys()]]);
+      for (const r of found.rows) {
+        this.#texts.set(r.hash, r.id);
+        wanted.delete(r.hash);
+      }
+      if (wanted.size === 0) break;
+      const missing = [...wanted.keys()].sort();
+      // A text another transaction inserts meanwhile makes this skip it; the next pass finds it.
+      const ins = await c.query<{ id: string; hash: string }>(
+        `INSERT INTO vuln_text (hash, data) SELECT decode(h, 'hex'), d FROM unnest($1::text[], $2::text[]) AS t(h, d)
+         ON CONFLICT (hash) DO NOTHING RETURNING id, encode(hash, 'hex') AS hash`,
+        [missing, missing.map((h) => wanted.get(h)!)],
+      );
+      for (const r of ins.rows) {
+        this.#texts.set(r.hash, r.id);
+        wanted.delete(r.hash);
+      }
+    }
+    return rows.map((r) => (r.textHash === null ? null : this.#texts.get(r.textHash)!));
+  }
+
   async #ingest(rows: Row[]): Promise<void> {
     const c = this.#session.client;
+    const contextIds = await this.#contextIds(rows);
+    const textIds = await this.#textIds(rows);
+    const parts = new Map(rows.map((r, i) => [r.hash, [contextIds[i]!, textIds[i]!] as const]));
     let pending = rows;
     // Each pass links every hash that exists or could be inserted; a hash stays unlinked only when a concurrent
     // transaction inserted or deleted it during the statement, which a handful of passes outlasts.
     for (let pass = 1; pending.length > 0; pass++) {
       if (pass > 5) throw new ClairError('unavailable', `update operation for ${this.#updater}: ${pending.length} records still unlinked after 5 passes (heavy concurrent deletes?)`);
-      const res = await c.query<{ resolved: string }>(INGEST_SQL, [this.#opId, ...columns(pending)]);
+      const res = await c.query<{ resolved: string }>(INGEST_SQL, [this.#opId, ...columns(pending, parts)]);
       if (Number(res.rows[0]!.resolved) === pending.length) return;
       const unlinked = new Set((await c.query<{ h: string }>(UNLINKED, [this.#opId, pending.map((r) => r.hash)])).rows.map((r) => r.h));
       pending = pending.filter((r) => unlinked.has(r.hash));
@@ -206,17 +262,17 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     const kept: string[] = [];
     let after = '0';
     for (;;) {
-      let rows: { id: string; data: string }[];
+      let rows: ({ id: string } & StoredParts)[];
       try {
-        rows = (await c.query<{ id: string; data: string }>(
-          `SELECT v.id, v.data FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id
+        rows = (await c.query<{ id: string } & StoredParts>(
+          `SELECT v.id, ${RECORD_COLUMNS} FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id ${RECORD_JOINS}
            WHERE u.uo_id = $1 AND u.vuln_id > $2 ORDER BY u.vuln_id LIMIT ${CHUNK}`,
           [from, after],
         )).rows;
       } catch (e) {
         throw this.#fail(e);
       }
-      for (const r of rows) if (keep(JSON.parse(r.data) as Vulnerability)) kept.push(r.id);
+      for (const r of rows) if (keep(decodeVulnerability(r))) kept.push(r.id);
       if (rows.length < CHUNK) break;
       after = rows[rows.length - 1]!.id;
     }
@@ -326,17 +382,16 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
   }
 }
 
-function columns(rows: Row[]): string[][] {
-  const cols: string[][] = [[], [], [], [], [], [], [], []];
+function columns(rows: Row[], parts: Map<string, readonly [string, string | null]>): (string | null)[][] {
+  const cols: (string | null)[][] = [[], [], [], [], [], []];
   for (const r of rows) {
+    const [context, text] = parts.get(r.hash)!;
     cols[0]!.push(r.hash);
-    cols[1]!.push(r.updater);
-    cols[2]!.push(r.name);
-    cols[3]!.push(r.packageName);
-    cols[4]!.push(r.did);
-    cols[5]!.push(r.versionId);
-    cols[6]!.push(r.codeName);
-    cols[7]!.push(r.json);
+    cols[1]!.push(r.name);
+    cols[2]!.push(r.packageName);
+    cols[3]!.push(context);
+    cols[4]!.push(text);
+    cols[5]!.push(r.data);
   }
   return cols;
 }

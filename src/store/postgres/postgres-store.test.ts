@@ -7,6 +7,7 @@ import { PostgresCoordination } from './coordination.ts';
 import { redactUrl } from '../../model/redact-url.ts';
 import { migrations } from './migrations.ts';
 import { newVulnerability, type Vulnerability } from '../../model/vulnerability.ts';
+import { oldEnrichment, oldRows, oldVulnerabilities } from '../split-records-fixture.ts';
 import { openTestPostgres, postgresSkipReason, postgresTestUrl, type TestPostgres } from '../../../test/support/postgres.ts';
 
 // Every test runs in a schema of its own (test/support/postgres.ts), dropped after. Sessions are tagged with the
@@ -294,3 +295,48 @@ if (skip) {
     assert.equal(redactUrl('postgres://u:pw@h/db'), 'postgres://u:***@h/db');
   });
 }
+
+test('postgres: migration 5 splits stored records into parts and gives every record back byte for byte', { skip }, async (t) => {
+  const pgt = await withSchema(t);
+  const c = new pg.Client({ connectionString: pgt.url, options: `-c search_path=${pgt.schema}` });
+  await c.connect();
+  const rows = oldRows();
+  const ops: [string, string][] = [['00000000-0000-4000-8000-000000000001', 'debian'], ['00000000-0000-4000-8000-000000000002', 'osv/pypi'], ['00000000-0000-4000-8000-000000000003', 'epss']];
+  try {
+    await c.query('CREATE TABLE schema_migration (version integer PRIMARY KEY, applied timestamptz NOT NULL)');
+    for (let v = 1; v <= 4; v++) {
+      await c.query(migrations[v - 1] as string);
+      await c.query('INSERT INTO schema_migration VALUES ($1, now())', [v]);
+    }
+    const ids: string[] = [];
+    for (const r of rows) ids.push((await c.query<{ id: string }>('INSERT INTO vuln (hash, updater, name, package_name, dist_did, dist_version_id, dist_version_code_name, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id', r)).rows[0]!.id);
+    const opIds: string[] = [];
+    for (const [i, [ref, u]] of ops.entries()) {
+      opIds.push((await c.query<{ id: string }>("INSERT INTO update_operation (ref, updater, date, seq) VALUES ($1, $2, now(), nextval('update_operation_commit_seq')) RETURNING id", [ref, u])).rows[0]!.id);
+      void i;
+    }
+    for (const [op, v] of [[0, 0], [0, 1], [1, 2], [2, 3]] as const) await c.query('INSERT INTO uo_vuln (uo_id, vuln_id) VALUES ($1, $2)', [opIds[op], ids[v]]);
+  } finally {
+    await c.end();
+  }
+  const s = await openIn(pgt);
+  try {
+    const exported: string[] = [];
+    for (const [ref] of ops) for await (const batch of s.readUpdateOperation(ref)) exported.push(...batch);
+    assert.deepEqual(exported, rows.map((r) => r[7]));
+    const [deb, py] = await s.queryVulnerabilities([
+      { packageNames: ['openssl'], updaterPrefix: 'debian', dist: { did: 'debian', versionCodeName: 'bookworm' } },
+      { packageNames: ['jinja2'], updaterPrefix: 'osv' },
+    ]);
+    assert.deepEqual(deb!.map(({ id: _, ...v }) => v), [oldVulnerabilities[0]]);
+    assert.deepEqual(py!.map(({ id: _, ...v }) => v), [oldVulnerabilities[2]]);
+    assert.deepEqual(await s.queryEnrichments('epss', ['CVE-2024-0001']), [oldEnrichment]);
+    const w = await s.beginUpdateOperation('debian');
+    await w.add(oldVulnerabilities.slice(0, 2));
+    await w.commit('again');
+    const [n] = await sql<{ vuln: string; text: string }>(pgt, 'SELECT (SELECT count(*) FROM vuln) AS vuln, (SELECT count(*) FROM vuln_text) AS text');
+    assert.deepEqual(n, { vuln: '4', text: '2' });
+  } finally {
+    await s.close();
+  }
+});

@@ -3,11 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { ClairError } from '../../model/errors.ts';
 import type { IndexReport } from '../../model/index-report.ts';
 import type { UpdateOperation } from '../../model/update-operation.ts';
-import type { Vulnerability } from '../../model/vulnerability.ts';
 import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import type { LayerReport } from '../../model/layer-report.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
-import { parseEnrichmentRow } from '../record-row.ts';
+import { decodeEnrichment, decodeRecordJson, decodeVulnerability, RECORD_COLUMNS, RECORD_JOINS, type StoredParts } from '../record-row.ts';
 import type { NewNotificationSet, NotificationReceipt, OperationIdentity, Store, StoreCoordination, StoredNotification, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
 import { indexReportPackageNames } from '../index-report-names.ts';
 import { migrations } from './migrations.ts';
@@ -229,12 +228,26 @@ export class PostgresStore implements Store {
         [uuids],
       );
       const gone = await c.query<{ ref: string }>('DELETE FROM update_operation WHERE ref = ANY($1::uuid[]) AND seq IS NOT NULL RETURNING ref', [uuids]);
-      await c.query(
+      const texts = await c.query<{ text_id: string }>(
         `DELETE FROM vuln WHERE id IN (
            SELECT v.id FROM gc_candidate g JOIN vuln v ON v.id = g.vuln_id
            WHERE NOT EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = v.id)
-           FOR UPDATE OF v SKIP LOCKED)`,
+           FOR UPDATE OF v SKIP LOCKED)
+         RETURNING text_id`,
       );
+      // Then the texts of those records that no record uses any more. A running writer reusing a text holds it
+      // FOR KEY SHARE (operation-writer.ts): skipped here, not waited for.
+      const candidates = [...new Set(texts.rows.map((r) => r.text_id).filter((t) => t !== null))];
+      if (candidates.length > 0) {
+        await c.query(
+          // One pass over the records (a hash anti-join) rather than an index on text_id every record would pay for.
+          `DELETE FROM vuln_text WHERE id IN (
+             SELECT t.id FROM vuln_text t WHERE t.id = ANY($1::bigint[])
+               AND NOT EXISTS (SELECT 1 FROM vuln v WHERE v.text_id = t.id)
+             FOR UPDATE OF t SKIP LOCKED)`,
+          [candidates],
+        );
+      }
       return new Set(gone.rows.map((r) => r.ref));
     });
     return refs.filter((r) => deleted.has(r));
@@ -249,9 +262,9 @@ export class PostgresStore implements Store {
     const curId = await idOf(cur);
     const prevId = prev === undefined ? undefined : await idOf(prev);
     const only = (a: string, b: string | undefined) =>
-      this.#rows<{ id: string; data: string }>(
+      this.#rows<{ id: string } & StoredParts>(
         `diff of update operations ${prev ?? '(none)'} and ${cur}`,
-        `SELECT v.id, v.data FROM uo_vuln a JOIN vuln v ON v.id = a.vuln_id
+        `SELECT v.id, ${RECORD_COLUMNS} FROM uo_vuln a JOIN vuln v ON v.id = a.vuln_id ${RECORD_JOINS}
          WHERE a.uo_id = $1 AND NOT EXISTS (SELECT 1 FROM uo_vuln b WHERE b.uo_id = $2 AND b.vuln_id = a.vuln_id)
          ORDER BY v.id`,
         [a, b ?? null],
@@ -265,29 +278,29 @@ export class PostgresStore implements Store {
     const ops = isUuid(ref) ? await this.#rows<{ id: string }>(`read of update operation ${ref}`, 'SELECT id FROM update_operation WHERE ref = $1 AND seq IS NOT NULL', [ref]) : [];
     if (!ops[0]) throw new ClairError('not-found', `update operation ${ref} does not exist`);
     for (let after = '0'; ;) {
-      const rows = await this.#rows<{ id: string; data: string }>(
+      const rows = await this.#rows<{ id: string } & StoredParts>(
         `read of update operation ${ref}`,
-        'SELECT v.id, v.data FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id WHERE u.uo_id = $1 AND v.id > $2 ORDER BY v.id LIMIT $3',
+        `SELECT v.id, ${RECORD_COLUMNS} FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id ${RECORD_JOINS} WHERE u.uo_id = $1 AND v.id > $2 ORDER BY v.id LIMIT $3`,
         [ops[0].id, after, batchSize],
       );
       if (rows.length === 0) return;
       after = rows[rows.length - 1]!.id;
-      yield rows.map((r) => r.data);
+      yield rows.map(decodeRecordJson);
     }
   }
 
   async queryEnrichments(updater: string, tags: string[]): Promise<EnrichmentRecord[]> {
     if (tags.length === 0) return [];
-    const rows = await this.#rows<{ data: string }>(
+    const rows = await this.#rows<StoredParts>(
       `enrichment query of ${updater} for ${tags.length} ids`,
-      `SELECT v.data FROM vuln v
-       WHERE v.name = ANY($2::text[]) AND v.package_name = '' AND v.updater = $1
+      `SELECT ${RECORD_COLUMNS} FROM vuln v ${RECORD_JOINS}
+       WHERE v.name = ANY($2::text[]) AND v.package_name = '' AND c.updater = $1
          AND EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = v.id AND u.uo_id = (
            SELECT id FROM update_operation WHERE updater = $1 AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1))
        ORDER BY v.id`,
       [updater, tags],
     );
-    return rows.map((r) => parseEnrichmentRow(r.data));
+    return rows.map(decodeEnrichment);
   }
 
   // ---- matching
@@ -317,7 +330,7 @@ export class PostgresStore implements Store {
     });
     for (let i = 0; i < qi.length; i += QUERY_CHUNK) {
       const slice = <T>(a: T[]) => a.slice(i, i + QUERY_CHUNK);
-      const rows = await this.#rows<{ qi: number; id: string; data: string }>(
+      const rows = await this.#rows<{ qi: number; id: string } & StoredParts>(
         `vulnerability query for ${queries.length} packages`,
         MATCH_SQL,
         [slice(qi), slice(names), slice(prefix), slice(did), slice(versionId), slice(codeName)],
@@ -396,12 +409,12 @@ q AS (
   SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
     AS q(qi, name, prefix, did, version_id, code_name)
 )
-SELECT q.qi, v.id, v.data
-FROM q JOIN vuln v ON v.package_name = q.name
-WHERE (q.prefix IS NULL OR v.updater = q.prefix OR starts_with(v.updater, q.prefix || '/'))
-  AND (q.did IS NULL OR v.dist_did = q.did OR v.dist_did = '')
-  AND (q.version_id IS NULL OR v.dist_version_id = q.version_id OR v.dist_version_id = '')
-  AND (q.code_name IS NULL OR v.dist_version_code_name = q.code_name OR v.dist_version_code_name = '')
+SELECT q.qi, v.id, ${RECORD_COLUMNS}
+FROM q JOIN vuln v ON v.package_name = q.name ${RECORD_JOINS}
+WHERE (q.prefix IS NULL OR c.updater = q.prefix OR starts_with(c.updater, q.prefix || '/'))
+  AND (q.did IS NULL OR c.dist_did = q.did OR c.dist_did = '')
+  AND (q.version_id IS NULL OR c.dist_version_id = q.version_id OR c.dist_version_id = '')
+  AND (q.code_name IS NULL OR c.dist_version_code_name = q.code_name OR c.dist_version_code_name = '')
   AND EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = v.id AND u.uo_id IN (SELECT id FROM latest))
 ORDER BY q.qi, v.id`;
 
@@ -454,7 +467,9 @@ async function migrate(pool: pg.Pool, schema: string | undefined): Promise<strin
       for (let v = have + 1; v <= migrations.length; v++) {
         await client.query('BEGIN');
         try {
-          await client.query(migrations[v - 1]!);
+          const m = migrations[v - 1]!;
+          if (typeof m === 'string') await client.query(m);
+          else await m(client);
           await client.query('INSERT INTO schema_migration (version, applied) VALUES ($1, now())', [v]);
           await client.query('COMMIT');
         } catch (e) {
@@ -477,6 +492,6 @@ async function migrate(pool: pg.Pool, schema: string | undefined): Promise<strin
   }
 }
 
-function toStored(r: { id: string; data: string }): StoredVulnerability {
-  return { ...(JSON.parse(r.data) as Vulnerability), id: String(r.id) };
+function toStored(r: { id: string } & StoredParts): StoredVulnerability {
+  return { ...decodeVulnerability(r), id: String(r.id) };
 }

@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { storeSuite } from '../store.suite.ts';
 import { MAX_CACHED_STATEMENTS, SqliteStore } from './sqlite-store.ts';
+import { DatabaseSync } from 'node:sqlite';
+import { migrations } from './migrations.ts';
+import { oldEnrichment, oldRows, oldVulnerabilities } from '../split-records-fixture.ts';
 
 storeSuite('sqlite', async () => SqliteStore.open(':memory:'));
 
@@ -45,6 +48,51 @@ test('sqlite: a file that is not a database is a clear error', () => {
     const path = join(dir, 'junk.db');
     writeFileSync(path, 'this is not sqlite'.repeat(100));
     assert.throws(() => SqliteStore.open(path), (e: Error & { code?: string }) => e.code === 'bad-input' && e.message.includes(path));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite: migration 5 splits stored records into parts and gives every record back byte for byte', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clair-ts-sqlite-'));
+  try {
+    const path = join(dir, 'old.db');
+    const db = new DatabaseSync(path);
+    db.exec('CREATE TABLE schema_migration (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)');
+    for (let v = 1; v <= 4; v++) {
+      db.exec(migrations[v - 1] as string);
+      db.prepare('INSERT INTO schema_migration VALUES (?, ?)').run(v, 'then');
+    }
+    const rows = oldRows();
+    for (const r of rows) db.prepare('INSERT INTO vuln (hash, updater, name, package_name, dist_did, dist_version_id, dist_version_code_name, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(...r);
+    const ops: [string, string][] = [['00000000-0000-4000-8000-000000000001', 'debian'], ['00000000-0000-4000-8000-000000000002', 'osv/pypi'], ['00000000-0000-4000-8000-000000000003', 'epss']];
+    ops.forEach(([ref, u], i) => db.prepare('INSERT INTO update_operation (id, ref, updater, fingerprint, date, count) VALUES (?, ?, ?, ?, ?, 0)').run(i + 1, ref, u, '', '2026-01-01T00:00:00Z'));
+    db.exec('INSERT INTO uo_vuln (uo_id, vuln_id) VALUES (1, 1), (1, 2), (2, 3), (3, 4)');
+    db.close();
+
+    const s = SqliteStore.open(path);
+    try {
+      const exported: string[] = [];
+      for (const [ref] of ops) for await (const batch of s.readUpdateOperation(ref)) exported.push(...batch);
+      assert.deepEqual(exported, rows.map((r) => r[7]));
+      const [deb, py] = await s.queryVulnerabilities([
+        { packageNames: ['openssl'], updaterPrefix: 'debian', dist: { did: 'debian', versionCodeName: 'bookworm' } },
+        { packageNames: ['jinja2'], updaterPrefix: 'osv' },
+      ]);
+      assert.deepEqual(deb!.map(({ id, ...v }) => [id, v]), [['1', oldVulnerabilities[0]]]);
+      assert.deepEqual(py!.map(({ id, ...v }) => [id, v]), [['3', oldVulnerabilities[2]]]);
+      assert.deepEqual(await s.queryEnrichments('epss', ['CVE-2024-0001']), [oldEnrichment]);
+      // Records written after the migration find the migrated rows by their (new, shorter) hashes: no duplicates.
+      const w = await s.beginUpdateOperation('debian');
+      await w.add(oldVulnerabilities.slice(0, 2));
+      await w.commit('again');
+      const probe = new DatabaseSync(path);
+      assert.equal(probe.prepare('SELECT count(*) AS n FROM vuln').get()!.n, 4);
+      assert.equal(probe.prepare('SELECT count(*) AS n FROM vuln_text').get()!.n, 2);
+      probe.close();
+    } finally {
+      await s.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -11,7 +11,7 @@ import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import type { LayerReport } from '../../model/layer-report.ts';
 import type { NewNotificationSet, NotificationReceipt, OperationIdentity, NotificationStatus, Store, StoredNotification, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
-import { enrichmentRow, parseEnrichmentRow, vulnerabilityRow, type RecordRow } from '../record-row.ts';
+import { decodeEnrichment, decodeRecordJson, decodeVulnerability, enrichmentRow, RECORD_COLUMNS, RECORD_JOINS, vulnerabilityRow, type RecordRow, type StoredParts } from '../record-row.ts';
 import { migrations } from './migrations.ts';
 import { indexReportPackageNames } from '../index-report-names.ts';
 
@@ -41,6 +41,9 @@ export class SqliteStore implements Store {
       throw new ClairError('bad-input', `cannot open database ${path}: ${(e as Error).message}`, { cause: e });
     }
     try {
+      // A new file gives back the pages a finished operation's staging rows held (#reclaim). Set before anything
+      // writes the file's first page; a file made before keeps its mode (changing it takes a VACUUM).
+      db.exec('PRAGMA auto_vacuum = INCREMENTAL');
       db.exec('PRAGMA journal_mode = WAL');
       db.exec('PRAGMA synchronous = NORMAL');
       db.exec('PRAGMA foreign_keys = ON');
@@ -165,27 +168,36 @@ export class SqliteStore implements Store {
     // Multi-row statements: per-statement overhead, not SQLite, dominated ingest with one row per statement.
     const ROWS = 100;
     const insertSql = (n: number) =>
-      `INSERT INTO vuln (hash, updater, name, package_name, dist_did, dist_version_id, dist_version_code_name, data)
-       VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(',')} ON CONFLICT (hash) DO NOTHING`;
+      `INSERT INTO vuln (hash, name, package_name, context_id, text_id, data)
+       VALUES ${Array.from({ length: n }, () => '(unhex(?), ?, ?, ?, ?, ?)').join(',')} ON CONFLICT (hash) DO NOTHING`;
     const stageSql = (n: number) =>
       `INSERT OR IGNORE INTO uo_staging (token, vuln_id, started)
-       SELECT ?, id, ? FROM vuln WHERE hash IN (${Array.from({ length: n }, () => '?').join(',')})`;
+       SELECT ?, id, ? FROM vuln WHERE hash IN (${Array.from({ length: n }, () => 'unhex(?)').join(',')})`;
     const stage = this.#stmt('INSERT OR IGNORE INTO uo_staging (token, vuln_id, started) VALUES (?, ?, ?)');
+    // Ids of the contexts and texts this writer has resolved. Only ids resolved in a committed transaction are
+    // kept, and a text this writer resolved is referenced by a record it staged, so garbage collection (which
+    // takes unreferenced texts only) cannot pull one from under it.
+    const parts = new PartIds();
     const ingest = (records: RecordRow[]) => {
-      const rows: (string | number)[][] = [];
       for (const r of records) {
         if (r.updater !== updater && !r.updater.startsWith(updater + '/')) {
           throw new ClairError('internal', `record ${r.name} of updater ${r.updater} written to operation of ${updater}`);
         }
-        rows.push([r.hash, r.updater, r.name, r.packageName, r.did, r.versionId, r.codeName, r.json]);
       }
-      this.#tx(() => {
-        for (let i = 0; i < rows.length; i += ROWS) {
-          const chunk = rows.slice(i, i + ROWS);
-          this.#stmt(insertSql(chunk.length)).run(...chunk.flat());
-          this.#stmt(stageSql(chunk.length)).run(token, started, ...chunk.map((r) => r[0]!));
-        }
-      });
+      try {
+        this.#tx(() => {
+          const rows: (string | number | null)[][] = records.map((r) => [r.hash, r.name, r.packageName, this.#contextId(r, parts), this.#textId(r, parts), r.data]);
+          for (let i = 0; i < rows.length; i += ROWS) {
+            const chunk = rows.slice(i, i + ROWS);
+            this.#stmt(insertSql(chunk.length)).run(...chunk.flat());
+            this.#stmt(stageSql(chunk.length)).run(token, started, ...chunk.map((r) => r[0]!));
+          }
+        });
+      } catch (e) {
+        parts.rollback();
+        throw e;
+      }
+      parts.commit();
     };
     let done = false;
     const finish = () => {
@@ -208,9 +220,9 @@ export class SqliteStore implements Store {
         if (!op) throw new ClairError('not-found', `update operation ${ref} does not exist`);
         return this.#tx(() => {
           let kept = 0;
-          const rows = this.#db.prepare('SELECT v.id, v.data FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id WHERE u.uo_id = ?');
+          const rows = this.#db.prepare(`SELECT v.id, ${RECORD_COLUMNS} FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id ${RECORD_JOINS} WHERE u.uo_id = ?`);
           for (const r of rows.iterate(op.id as number)) {
-            if (!keep(JSON.parse(r.data as string) as Vulnerability)) continue;
+            if (!keep(decodeVulnerability(r as unknown as StoredParts))) continue;
             stage.run(token, r.id as number, started);
             kept++;
           }
@@ -228,7 +240,7 @@ export class SqliteStore implements Store {
           });
           throw new ClairError('conflict', `update operation ${ref} already exists`);
         }
-        return this.#tx(() => {
+        const op = this.#tx(() => {
           const count = Number(this.#stmt('SELECT count(*) AS n FROM uo_staging WHERE token = ?').get(token)!.n);
           const id = this.#stmt(
             'INSERT INTO update_operation (ref, updater, fingerprint, date, count) VALUES (?, ?, ?, ?, ?) RETURNING id',
@@ -237,6 +249,8 @@ export class SqliteStore implements Store {
           this.#stmt('DELETE FROM uo_staging WHERE token = ?').run(token);
           return { ref, updater, fingerprint, date, count };
         });
+        this.#reclaim();
+        return op;
       },
       abort: async () => {
         if (done) return;
@@ -250,12 +264,48 @@ export class SqliteStore implements Store {
     };
   }
 
-  /** Records no operation holds and no writer is staging. */
+  /**
+   * Gives the file's free pages back (a database created with auto_vacuum = INCREMENTAL): the staging rows of a
+   * committed operation are as large as its records, and would otherwise stay in the file as free pages.
+   */
+  #reclaim(): void {
+    this.#db.exec('PRAGMA incremental_vacuum');
+  }
+
+  /** Records no operation holds and no writer is staging, then the texts no record uses. */
   #collectGarbage(): void {
-    this.#stmt(
+    const gone = this.#stmt(
       `DELETE FROM vuln WHERE NOT EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = vuln.id)
          AND NOT EXISTS (SELECT 1 FROM uo_staging s WHERE s.vuln_id = vuln.id)`,
     ).run();
+    if (Number(gone.changes) > 0) {
+      // One pass over the records rather than an index on text_id that every record would pay for.
+      this.#stmt('DELETE FROM vuln_text WHERE id NOT IN (SELECT text_id FROM vuln WHERE text_id IS NOT NULL)').run();
+    }
+  }
+
+  /** The id of the record's context, inserting it when new (inside the caller's transaction). */
+  #contextId(r: RecordRow, ids: PartIds): number {
+    let id = ids.context(r.context);
+    if (id === undefined) {
+      id = (this.#stmt('SELECT id FROM vuln_context WHERE data = ?').get(r.context)?.id as number | undefined)
+        ?? (this.#stmt('INSERT INTO vuln_context (updater, dist_did, dist_version_id, dist_version_code_name, data) VALUES (?, ?, ?, ?, ?) RETURNING id')
+          .get(r.updater, r.did, r.versionId, r.codeName, r.context)!.id as number);
+      ids.setContext(r.context, id);
+    }
+    return id;
+  }
+
+  /** The id of the record's text (null for enrichment rows), inserting it when new (inside the caller's transaction). */
+  #textId(r: RecordRow, ids: PartIds): number | null {
+    if (r.text === null || r.textHash === null) return null;
+    let id = ids.text(r.textHash);
+    if (id === undefined) {
+      id = (this.#stmt('SELECT id FROM vuln_text WHERE hash = unhex(?)').get(r.textHash)?.id as number | undefined)
+        ?? (this.#stmt('INSERT INTO vuln_text (hash, data) VALUES (unhex(?), ?) RETURNING id').get(r.textHash, r.text)!.id as number);
+      ids.setText(r.textHash, id);
+    }
+    return id;
   }
 
   async listUpdateOperations(updater?: string): Promise<UpdateOperation[]> {
@@ -272,11 +322,13 @@ export class SqliteStore implements Store {
 
   async deleteUpdateOperations(refs: string[]): Promise<string[]> {
     const del = this.#stmt('DELETE FROM update_operation WHERE ref = ?');
-    return this.#tx(() => {
+    const gone = this.#tx(() => {
       const deleted = refs.filter((r) => Number(del.run(r).changes) > 0);
       if (deleted.length > 0) this.#collectGarbage();
       return deleted;
     });
+    if (gone.length > 0) this.#reclaim();
+    return gone;
   }
 
   async diffUpdateOperations(prev: string | undefined, cur: string): Promise<{ added: StoredVulnerability[]; removed: StoredVulnerability[] }> {
@@ -288,7 +340,7 @@ export class SqliteStore implements Store {
     const curId = idOf(cur);
     const prevId = prev === undefined ? -1 : idOf(prev);
     const only = this.#stmt(
-      `SELECT v.id, v.data FROM uo_vuln a JOIN vuln v ON v.id = a.vuln_id
+      `SELECT v.id, ${RECORD_COLUMNS} FROM uo_vuln a JOIN vuln v ON v.id = a.vuln_id ${RECORD_JOINS}
        WHERE a.uo_id = ? AND NOT EXISTS (SELECT 1 FROM uo_vuln b WHERE b.uo_id = ? AND b.vuln_id = a.vuln_id)
        ORDER BY v.id`,
     );
@@ -299,12 +351,12 @@ export class SqliteStore implements Store {
     const op = this.#stmt('SELECT id FROM update_operation WHERE ref = ?').get(ref);
     if (!op) throw new ClairError('not-found', `update operation ${ref} does not exist`);
     // Keyset pages, so no statement stays open across the generator's yields.
-    const page = this.#stmt('SELECT v.id, v.data FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id WHERE u.uo_id = ? AND v.id > ? ORDER BY v.id LIMIT ?');
+    const page = this.#stmt(`SELECT v.id, ${RECORD_COLUMNS} FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id ${RECORD_JOINS} WHERE u.uo_id = ? AND v.id > ? ORDER BY v.id LIMIT ?`);
     for (let after = 0; ;) {
       const rows = page.all(op.id as number, after, batchSize);
       if (rows.length === 0) return;
       after = rows[rows.length - 1]!.id as number;
-      yield rows.map((r) => r.data as string);
+      yield rows.map((r) => decodeRecordJson(r as unknown as StoredParts));
     }
   }
 
@@ -315,10 +367,10 @@ export class SqliteStore implements Store {
     for (let i = 0; i < tags.length; i += CHUNK) {
       const chunk = tags.slice(i, i + CHUNK);
       const rows = this.#db.prepare(
-        `SELECT v.data FROM vuln v WHERE v.name IN (${chunk.map(() => '?').join(',')}) AND v.package_name = '' AND v.updater = ?
+        `SELECT ${RECORD_COLUMNS} FROM vuln v ${RECORD_JOINS} WHERE v.name IN (${chunk.map(() => '?').join(',')}) AND v.package_name = '' AND c.updater = ?
            AND EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = v.id AND u.uo_id = ?) ORDER BY v.id`,
       ).all(...chunk, updater, latest as number);
-      for (const r of rows) out.push(parseEnrichmentRow(r.data as string));
+      for (const r of rows) out.push(decodeEnrichment(r as unknown as StoredParts));
     }
     return out;
   }
@@ -337,17 +389,17 @@ export class SqliteStore implements Store {
       const where: string[] = [`v.package_name IN (${q.packageNames.map(() => '?').join(',')})`];
       const params: (string | number)[] = [...q.packageNames];
       if (q.updaterPrefix) {
-        where.push(`(v.updater = ? OR substr(v.updater, 1, ?) = ?)`);
+        where.push(`(c.updater = ? OR substr(c.updater, 1, ?) = ?)`);
         params.push(q.updaterPrefix, q.updaterPrefix.length + 1, q.updaterPrefix + '/');
       }
       const d = q.dist ?? {};
       for (const [col, val] of [['dist_did', d.did], ['dist_version_id', d.versionId], ['dist_version_code_name', d.versionCodeName]] as const) {
         if (val !== undefined) {
-          where.push(`(v.${col} = ? OR v.${col} = '')`);
+          where.push(`(c.${col} = ? OR c.${col} = '')`);
           params.push(val);
         }
       }
-      const sql = `SELECT v.id, v.data FROM vuln v WHERE ${where.join(' AND ')}
+      const sql = `SELECT v.id, ${RECORD_COLUMNS} FROM vuln v ${RECORD_JOINS} WHERE ${where.join(' AND ')}
         AND EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = v.id AND u.uo_id IN (${latestList})) ORDER BY v.id`;
       return this.#stmt(sql).all(...params).map(toStored);
     });
@@ -455,7 +507,9 @@ function migrate(db: DatabaseSync): void {
       throw new Error(`schema version ${current} is newer than this clair-ts (${migrations.length}); upgrade clair-ts`);
     }
     for (let v = current + 1; v <= migrations.length; v++) {
-      db.exec(migrations[v - 1]!);
+      const m = migrations[v - 1]!;
+      if (typeof m === 'string') db.exec(m);
+      else m(db);
       db.prepare('INSERT INTO schema_migration (version, applied) VALUES (?, ?)').run(v, new Date().toISOString());
     }
     db.exec('COMMIT');
@@ -481,5 +535,46 @@ function toReceipt(r: Record<string, unknown>): NotificationReceipt {
 }
 
 function toStored(r: Record<string, unknown>): StoredVulnerability {
-  return { ...(JSON.parse(r.data as string) as Vulnerability), id: String(r.id) };
+  return { ...decodeVulnerability(r as unknown as StoredParts), id: String(r.id) };
+}
+
+/**
+ * Context ids by context JSON and text ids by text hash, as one writer resolved them. Ids found or inserted inside
+ * a transaction stay pending until it commits (a rolled-back insert's id must not be reused).
+ */
+class PartIds {
+  readonly contexts = new Map<string, number>();
+  readonly texts = new Map<string, number>();
+  readonly #pendingContexts = new Map<string, number>();
+  readonly #pendingTexts = new Map<string, number>();
+
+  context(key: string): number | undefined {
+    return this.contexts.get(key) ?? this.#pendingContexts.get(key);
+  }
+
+  text(hash: string): number | undefined {
+    return this.texts.get(hash) ?? this.#pendingTexts.get(hash);
+  }
+
+  setContext(key: string, id: number): void {
+    this.#pendingContexts.set(key, id);
+  }
+
+  setText(hash: string, id: number): void {
+    this.#pendingTexts.set(hash, id);
+  }
+
+  /** The transaction committed: pending ids are kept. */
+  commit(): void {
+    for (const [k, v] of this.#pendingContexts) this.contexts.set(k, v);
+    // Bounded: a writer of a whole NVD feed resolves hundreds of thousands of texts; forgetting costs a lookup.
+    if (this.texts.size > 200_000) this.texts.clear();
+    for (const [k, v] of this.#pendingTexts) this.texts.set(k, v);
+    this.rollback();
+  }
+
+  rollback(): void {
+    this.#pendingContexts.clear();
+    this.#pendingTexts.clear();
+  }
 }
