@@ -10,7 +10,7 @@
 // `===` (string identity with the normalised version).
 
 import { invalidRequirement } from './invalid-version.ts';
-import { comparePep440, normalizedPep440, parsePep440, type Pep440Version } from './pypi.ts';
+import { comparePep440, normalizedPep440, parsePep440, type Pep440Version } from './pep440.ts';
 
 // Python's str.isspace() set (see pypi.ts).
 const WS_CHARS = '\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
