@@ -39,6 +39,10 @@ NPM_TOOLS=(yarn@1.22.22 pnpm@9.15.0 @yarnpkg/cli-dist@4.5.3)
 log() { printf '[build-polyglot-image] %s\n' "$*" >&2; }
 die() { printf '[build-polyglot-image] error: %s\n' "$*" >&2; exit 1; }
 
+# The cached image is stale when the layer hooks (scripts/polyglot-layers/) changed since it was built.
+HOOKS=$(cat "$HERE"/polyglot-layers/* 2>/dev/null | sha256sum | cut -c1-16)
+fresh() { [[ -f $DEST/.complete ]] && grep -q "hooks $HOOKS" "$DEST/.complete"; }
+
 force=0
 for arg in "$@"; do
   case $arg in
@@ -47,7 +51,7 @@ for arg in "$@"; do
     *) die "unknown argument '$arg' (usage: $0 [--force])" ;;
   esac
 done
-if [[ $force == 0 && -f $DEST/.complete ]]; then
+if [[ $force == 0 ]] && fresh; then
   log "cached image is complete"
   echo "$DEST"
   exit 0
@@ -64,7 +68,7 @@ if ! flock -n 9; then
   log "another build holds $PARENT/.polyglot.lock; waiting"
   flock 9
 fi
-if [[ $force == 0 && -f $DEST/.complete ]]; then
+if [[ $force == 0 ]] && fresh; then
   echo "$DEST"
   exit 0
 fi
@@ -243,7 +247,7 @@ log "writing the OCI layout"
 finished=$(date +%s)
 printf '{"builtAt": "%s", "buildSeconds": %d, "layerTarBytes": [%s]}\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" $((finished - started)) \
   "$(stat -c %s "$WORK"/layers/*.tar | paste -sd, -)" >"$OUT/expected/build.json"
-date -u +%Y-%m-%dT%H:%M:%SZ >"$OUT/.complete"
+printf '%s hooks %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$HOOKS" >"$OUT/.complete"
 if [[ -e $DEST ]]; then mv "$DEST" "$WORK/previous"; fi
 mv "$OUT" "$DEST"
 log "done in $((finished - started))s"
