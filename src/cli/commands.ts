@@ -122,10 +122,13 @@ function indexJson(report: IndexReport): string {
   return JSON.stringify(out, null, 2) + '\n';
 }
 
-export async function indexCommand(ref: string, o: ImageFlags & { format?: string | string[]; output?: string[] }, io: CliIo): Promise<number> {
+export async function indexCommand(ref: string, o: ImageFlags & { format?: string | string[]; output?: string[]; repository?: string }, io: CliIo): Promise<number> {
   const plans = planOutputs(o.format, o.output, ['table', 'json', 'cyclonedx', 'spdx-json'], 'table');
+  if (o.repository !== undefined && (o.repository === '' || o.repository.length > 1024)) throw new ClairError('bad-input', '--repository must be a repository name of 1 to 1024 characters');
   return withStore(o.db, io, async (store) => {
     const report = await indexOrRead(store, ref, o, io);
+    // Recorded for subscriptions that select manifests by repository pattern.
+    if (o.repository !== undefined) await store.putManifestRepository(report.manifestHash, o.repository);
     const generated = new Date().toISOString();
     await writeOutputs(plans, (f) =>
       f === 'json' ? indexJson(report) : f === 'cyclonedx' ? cycloneDxInventory(report, ref, generated) : f === 'spdx-json' ? spdxInventory(report, ref, generated) : renderIndexTable(report),

@@ -8,6 +8,7 @@ import { EXIT_ERROR } from './cli-error.ts';
 import { printableLines } from '../model/printable.ts';
 import { processIo, type CliIo } from './io.ts';
 import { serveCommand } from './serve-command.ts';
+import { notificationsAckCommand, notificationsListCommand, notificationsShowCommand, subscriptionsAddCommand, subscriptionsListCommand, subscriptionsRemoveCommand } from './notifier-commands.ts';
 
 // clair-ts command line. Every failure ends in one line on stderr and exit code 2; `scan` exits 1 when it finds
 // something at or above --fail-on, 3 when the data is older than --max-feed-age (cli-error.ts).
@@ -59,7 +60,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       .description('index an image: distribution, packages, and the layer that introduced each')
       .argument('<image>', `${imageForms('registry reference (debian:bookworm, quay.io/org/app@sha256:…)')} | sbom:FILE`)
       .option('--format <format>', 'table | json | cyclonedx | spdx-json (repeatable; default table)', collect)
-      .option('--output <[format=]file>', 'write a format to a file instead of stdout (repeatable: --output cyclonedx=bom.json)', collect),
+      .option('--output <[format=]file>', 'write a format to a file instead of stdout (repeatable: --output cyclonedx=bom.json)', collect)
+      .option('--repository <name>', 'repository the image is known under, for subscriptions that select by repository'),
   ).action(async (image: string, o) => {
       code = await indexCommand(image, o, io);
     });
@@ -129,6 +131,52 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .action(async (o) => {
       code = await serveCommand(o, io);
     });
+
+  // Notifier commands: the local database (--db) or a server (--server, PSK from --psk-file or CLAIR_TS_PSK).
+  const target = (c: Command) =>
+    c
+      .option(...dbOpt)
+      .option('--server <url>', 'a clair-ts or Clair server (http://host:6060) instead of the local database')
+      .option('--psk-file <path>', 'file holding the base64 PSK (auth.psk.key) to sign requests to --server (else $CLAIR_TS_PSK)')
+      .option('--format <format>', 'table | json', 'table');
+  const subs = program.command('subscriptions').description('who is told about new notifications, about which manifests, from what severity on');
+  target(
+    subs
+      .command('add')
+      .description('add a subscription: one channel, optional manifest filter and threshold')
+      .option('--name <name>', 'a name for people')
+      .option('--webhook <url>', 'POST each delivery to this http(s) URL')
+      .option('--amqp <uri>', 'publish each delivery on this AMQP broker (amqp[s]://user:pass@host/vhost)')
+      .option('--exchange <name>', 'AMQP exchange (must exist; default: the default exchange)')
+      .option('--routing-key <key>', 'AMQP routing key')
+      .option('--stomp <host:port>', 'send each delivery on this STOMP broker (passcode from $CLAIR_TS_STOMP_PASSCODE)')
+      .option('--destination <dest>', 'STOMP destination, e.g. /queue/clair')
+      .option('--login <login>', 'STOMP login')
+      .option('--manifest <digest>', 'only this manifest (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+      .option('--repository <pattern>', 'only manifests indexed under a matching repository (* matches anything)')
+      .option('--min-severity <severity>', 'only vulnerabilities at least this severe: Negligible, Low, Medium, High, Critical')
+      .option('--fixable-only', 'only vulnerabilities with a fixed-in version')
+      .option('--kev-only', "only vulnerabilities in CISA's Known Exploited Vulnerabilities catalog")
+      .option('--allow-private', 'allow a loopback or private target (local database only)'),
+  ).action(async (o) => {
+    code = await subscriptionsAddCommand(o, io);
+  });
+  target(subs.command('list').description('list subscriptions')).action(async (o) => {
+    code = await subscriptionsListCommand(o, io);
+  });
+  target(subs.command('remove').description('remove a subscription (its pending deliveries too)').argument('<id>')).action(async (id: string, o) => {
+    code = await subscriptionsRemoveCommand(id, o, io);
+  });
+  const notes = program.command('notifications').description('notification sets the notifier created');
+  target(notes.command('list').description('notification sets, newest first').option('--limit <n>', 'at most this many', '50')).action(async (o) => {
+    code = await notificationsListCommand(o, io);
+  });
+  target(notes.command('show').description('the notifications of one set').argument('<id>')).action(async (id: string, o) => {
+    code = await notificationsShowCommand(id, o, io);
+  });
+  target(notes.command('ack').description("acknowledge (delete) a set, as Clair's DELETE /notifier/api/v1/notification/{id}").argument('<id>')).action(async (id: string, o) => {
+    code = await notificationsAckCommand(id, o, io);
+  });
 
   program
     .command('compare-versions')

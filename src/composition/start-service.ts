@@ -17,6 +17,7 @@ import { isEnrichmentUpdater, type AnyUpdater, type EnrichmentUpdater } from '..
 import { Notifier } from '../notifier/notifier.ts';
 import { remoteIndexReports, storeIndexReports } from '../http/index-report-source.ts';
 import { IndexingService } from '../service/indexing.ts';
+import { deliveryHostCheck } from '../service/delivery-host-check.ts';
 import { displayLocation, UpdaterScheduler, type UpdaterTarget } from '../service/updater-scheduler.ts';
 
 // Wiring of `clair-ts serve` for one mode:
@@ -145,6 +146,7 @@ export async function startService(config: ServeConfig, opts: StartOptions): Pro
   }
   const store = await openStore(location);
   const metrics = new ServiceMetrics();
+  const checkHost = deliveryHostCheck(config.notifier.allowPrivateAddresses);
   let ready = false;
   let scheduler: UpdaterScheduler | undefined;
   let notifier: Notifier | undefined;
@@ -194,7 +196,7 @@ export async function startService(config: ServeConfig, opts: StartOptions): Pro
             },
           }
         : {}),
-      ...(mode === 'combo' || mode === 'notifier' ? { notifier: { store } } : {}),
+      ...(mode === 'combo' || mode === 'notifier' ? { notifier: { store, checkHost } } : {}),
       ...(config.auth.psk ? { psk: config.auth.psk } : {}),
       metrics,
       logger,
@@ -207,7 +209,10 @@ export async function startService(config: ServeConfig, opts: StartOptions): Pro
         log: logger.child({ component: 'notifier' }),
         ...(config.auth.psk ? { pskKey: config.auth.psk.key } : {}),
         ...(opts.notifierRetryBaseMs !== undefined ? { retryBaseMs: opts.notifierRetryBaseMs } : {}),
+        channel: { checkHost },
+        observer: metrics,
       });
+      metrics.watchSubscriptionBacklog(() => store.subscriptionBacklog());
     }
     await listen(apiApp, api, 'http_listen_addr');
     await listen(introApp, intro, 'introspection_addr');

@@ -77,6 +77,7 @@ export const configSpec: Spec = obj({
       matcher_addr: str('accepted for Clair compatibility, unused: clair-ts\'s notifier reads the shared store'),
       poll_interval: dur('interval between checks for new update operations', '5m'),
       delivery_interval: dur('interval between delivery attempts', '5m'),
+      allow_private_addresses: bool('subscriptions may deliver to loopback, private and link-local addresses (clair-ts addition)', false),
       disable_summary: bool('one notification per manifest, reason and vulnerability instead of the most severe one per manifest and reason', false),
       webhook: obj({
         target: str('http(s) URL the webhook is POSTed to'),
@@ -95,7 +96,7 @@ export const configSpec: Spec = obj({
       }),
       stomp: obj({
         destination: str('STOMP destination'),
-        uris: list('STOMP broker URIs'),
+        uris: list('STOMP brokers, host:port (or stomp://host:port, stomp+ssl://host:port), tried in order'),
         callback: str('base URL clients fetch notifications from'),
         direct: bool('deliver notifications in the message', false),
         rollup: { kind: 'int', min: 0, doc: 'notifications per direct message' },
@@ -103,7 +104,7 @@ export const configSpec: Spec = obj({
         tls,
       }),
     },
-    'notifications for new update operations (combo and notifier modes); stomp is not implemented (a startup error)',
+    'notifications for new update operations (combo and notifier modes)',
   ),
   auth: obj({
     psk: obj({

@@ -7,6 +7,8 @@ import type { ServiceMetrics } from './metrics.ts';
 import { notifierRoutes, type NotifierDeps } from './notifier-routes.ts';
 import { pskVerifier, type PskConfig } from './psk-auth.ts';
 import { registerRoutes } from './route.ts';
+import { subscriptionRoutes } from './subscription-routes.ts';
+import { deliveryHostCheck } from '../service/delivery-host-check.ts';
 
 // The API server: the routes of the services this process runs (indexer, matcher, notifier; all of them in
 // combo mode), PSK auth when configured, Clair's error bodies, request metrics.
@@ -107,6 +109,7 @@ export function createApiApp(d: ApiDeps): FastifyInstance {
   if (d.indexer) registerRoutes(app, indexerRoutes(d.indexer), opts);
   if (d.matcher) registerRoutes(app, matcherRoutes(d.matcher), opts);
   if (d.notifier) registerRoutes(app, notifierRoutes(d.notifier), opts);
+  if (d.notifier) registerRoutes(app, subscriptionRoutes({ store: d.notifier.store, checkHost: d.notifier.checkHost ?? deliveryHostCheck(false) }), opts);
   return app;
 }
 

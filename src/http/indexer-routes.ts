@@ -5,7 +5,7 @@ import { affectedManifests } from '../matcher/affected-manifests.ts';
 import { isLayerContentError, type IndexingService } from '../service/indexing.ts';
 import type { Store } from '../store/store.ts';
 import { HttpError } from './errors.ts';
-import { checkDigest, parseBulkDelete, parseManifest } from './manifest-json.ts';
+import { checkDigest, parseBulkDelete, parseManifest, parseRepositoryHint } from './manifest-json.ts';
 import { clairType } from './media-type.ts';
 import { unmodified, type ApiAnswer, type ApiRoute } from './route.ts';
 import { parseAffectedRequest } from './vulnerability-summary.ts';
@@ -47,6 +47,7 @@ export function indexerRoutes(d: IndexerDeps): ApiRoute[] {
       produces: clairType('index_report'),
       async handler(req): Promise<ApiAnswer> {
         const m = parseManifest(req.body);
+        const repository = parseRepositoryHint(req.body);
         const links = [
           `<${REPORT_PATH}/${m.hash}>; rel="https://projectquay.io/clair/v1/index_report"`,
           `<${VULN_REPORT_PATH}/${m.hash}>; rel="https://projectquay.io/clair/v1/vulnerability_report"`,
@@ -61,6 +62,7 @@ export function indexerRoutes(d: IndexerDeps): ApiRoute[] {
         } catch (e) {
           throw indexFailure(e);
         }
+        if (repository !== undefined) await d.store.putManifestRepository(m.hash, repository);
         return { status: 201, headers: { location: `${REPORT_PATH}/${m.hash}`, link: links, etag: validator() }, body: indexReportJson(report) };
       },
     },

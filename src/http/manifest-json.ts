@@ -66,6 +66,17 @@ export function parseManifest(body: unknown): Manifest {
   return { hash, layers };
 }
 
+/**
+ * The optional `repository` of an index request (a clair-ts addition): the repository name the manifest is known
+ * under, recorded for subscriptions that select manifests by repository pattern.
+ */
+export function parseRepositoryHint(body: unknown): string | undefined {
+  const v = (body as Record<string, unknown>).repository;
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || v === '' || v.length > 1024 || /[\x00-\x1f\x7f]/.test(v)) fail('manifest.repository', 'expected a repository name of 1 to 1024 printable characters');
+  return v;
+}
+
 export function parseBulkDelete(body: unknown): string[] {
   if (!Array.isArray(body)) fail('bulk delete', 'expected a JSON array of manifest digests');
   return body.map((d, i) => checkDigest(d, `bulk delete [${i}]`));

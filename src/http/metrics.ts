@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { NotifierObserver } from '../notifier/notifier.ts';
 import type { IndexObserver } from '../service/indexing.ts';
 import type { UpdaterObserver } from '../service/updater-scheduler.ts';
 
@@ -7,7 +8,7 @@ import type { UpdaterObserver } from '../service/updater-scheduler.ts';
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
-export class ServiceMetrics implements IndexObserver, UpdaterObserver {
+export class ServiceMetrics implements IndexObserver, UpdaterObserver, NotifierObserver {
   readonly registry = new Registry();
   readonly #http: Histogram<'route' | 'method' | 'status'>;
   readonly #index: Counter<'result'>;
@@ -19,6 +20,10 @@ export class ServiceMetrics implements IndexObserver, UpdaterObserver {
   readonly #updaterErrors: Counter<'updater'>;
   readonly #updaterRecords: Counter<'updater'>;
   readonly #updaterSeconds: Histogram<'updater'>;
+  readonly #notificationsCreated: Counter;
+  readonly #deliveries: Counter<'subscription' | 'result'>;
+  readonly #notificationsDelivered: Counter<'subscription'>;
+  #backlog: (() => Promise<Map<string, number>>) | undefined;
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -32,6 +37,22 @@ export class ServiceMetrics implements IndexObserver, UpdaterObserver {
     this.#updaterRuns = new Counter({ name: 'clair_ts_updater_runs_total', help: 'updater runs by result: updated, unchanged, error', labelNames: ['updater', 'result'], registers });
     this.#updaterErrors = new Counter({ name: 'clair_ts_updater_errors_total', help: 'failed updater runs', labelNames: ['updater'], registers });
     this.#updaterRecords = new Counter({ name: 'clair_ts_updater_records_total', help: 'vulnerability records parsed by updaters', labelNames: ['updater'], registers });
+    this.#notificationsCreated = new Counter({ name: 'clair_ts_notifier_notifications_created_total', help: 'notifications created by the notifier (all sets)', registers });
+    this.#deliveries = new Counter({ name: 'clair_ts_notifier_deliveries_total', help: 'delivery attempts of notification sets by subscription (id; "config" = the configured deliverers) and result: delivered, failed', labelNames: ['subscription', 'result'], registers });
+    this.#notificationsDelivered = new Counter({ name: 'clair_ts_notifier_notifications_delivered_total', help: 'notifications delivered to subscriptions, by subscription id', labelNames: ['subscription'], registers });
+    const backlog = () => this.#backlog;
+    new Gauge({
+      name: 'clair_ts_notifier_retry_backlog',
+      help: 'notification set shares waiting for (another) delivery attempt, by subscription id',
+      labelNames: ['subscription'],
+      registers,
+      async collect() {
+        const read = backlog();
+        if (!read) return;
+        this.reset();
+        for (const [subscription, n] of await read()) this.set({ subscription }, n);
+      },
+    });
     this.#updaterSeconds = new Histogram({ name: 'clair_ts_updater_duration_seconds', help: 'updater run durations', labelNames: ['updater'], buckets: [0.1, 1, 5, 15, 30, 60, 120, 300, 600, 1800], registers });
   }
 
@@ -58,5 +79,23 @@ export class ServiceMetrics implements IndexObserver, UpdaterObserver {
     if (result === 'error') this.#updaterErrors.inc({ updater });
     this.#updaterRecords.inc({ updater }, records);
     this.#updaterSeconds.observe({ updater }, seconds);
+  }
+
+  notificationsCreated(count: number): void {
+    this.#notificationsCreated.inc(count);
+  }
+
+  subscriptionDelivered(subscription: string, notifications: number): void {
+    this.#deliveries.inc({ subscription, result: 'delivered' });
+    if (notifications > 0) this.#notificationsDelivered.inc({ subscription }, notifications);
+  }
+
+  subscriptionFailed(subscription: string): void {
+    this.#deliveries.inc({ subscription, result: 'failed' });
+  }
+
+  /** Where the retry backlog gauge reads from at each scrape (the notifier's store). */
+  watchSubscriptionBacklog(read: () => Promise<Map<string, number>>): void {
+    this.#backlog = read;
   }
 }

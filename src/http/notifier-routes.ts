@@ -3,6 +3,7 @@ import { HttpError } from './errors.ts';
 import { clairType } from './media-type.ts';
 import type { ApiRoute } from './route.ts';
 import { isUuid } from '../model/uuid.ts';
+import type { HostCheck } from '../notifier/subscription-input.ts';
 
 // /notifier/api/v1/notification/{id}: pages of a notification set (src/notifier creates them) and its deletion.
 // As Clair: page_size defaults to 500, `next` is the id of the last notification of the previous page and is
@@ -16,6 +17,8 @@ const MAX_PAGE_SIZE = 5000;
 
 export interface NotifierDeps {
   store: Store;
+  /** Where subscriptions may deliver (service/delivery-host-check.ts); the subscription routes need it. */
+  checkHost?: HostCheck;
 }
 
 function checkId(id: string | undefined, what: string): string {

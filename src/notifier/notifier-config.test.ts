@@ -12,7 +12,9 @@ const bad: { name: string; yaml: string; message: RegExp }[] = [
   { name: 'amqp without uris', yaml: 'amqp:\n    callback: http://clair/n', message: /notifier\.amqp\.uris must list at least one/ },
   { name: 'amqp exchange type', yaml: 'amqp:\n    uris: [amqp://b/]\n    exchange:\n      type: fast', message: /notifier\.amqp\.exchange\.type must be direct, fanout, topic or headers/ },
   { name: 'amqp password not echoed', yaml: 'amqp:\n    uris: ["http://u:sekrit@b/"]', message: /u:\*\*\*@b/ },
-  { name: 'stomp', yaml: 'stomp:\n    uris: [tcp://b/]', message: /notifier\.stomp: STOMP delivery is not implemented/ },
+  { name: 'stomp without destination', yaml: 'stomp:\n    uris: [b:61613]', message: /notifier\.stomp\.destination is required/ },
+  { name: 'stomp without uris', yaml: 'stomp:\n    destination: /queue/x', message: /notifier\.stomp\.uris must list at least one broker/ },
+  { name: 'stomp bad uri', yaml: 'stomp:\n    uris: ["http://b:1/"]\n    destination: /queue/x', message: /notifier\.stomp\.uris\[0\].*scheme http is not stomp/ },
   { name: 'zero delivery interval', yaml: 'delivery_interval: 0s', message: /notifier\.delivery_interval must be longer than 0s/ },
 ];
 

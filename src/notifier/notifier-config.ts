@@ -1,5 +1,6 @@
 import { ClairError } from '../model/errors.ts';
 import { redactUrl } from '../model/redact-url.ts';
+import { stompAddress } from './stomp-client.ts';
 
 // The notifier's settings, from the validated config tree under `notifier` (config-schema.ts checked the types;
 // this checks what the types cannot: URLs that must be http(s) or amqp(s), an exchange that needs a name, …).
@@ -22,6 +23,17 @@ export interface AmqpConfig {
   rollup: number;
 }
 
+export interface StompConfig {
+  /** Broker addresses, host:port as Clair's (stomp://host:port too), tried in order. */
+  uris: string[];
+  destination: string;
+  callback: string | undefined;
+  direct: boolean;
+  rollup: number;
+  login?: string;
+  passcode?: string;
+}
+
 export interface NotifierConfig {
   connstring?: string;
   pollIntervalMs: number;
@@ -30,6 +42,9 @@ export interface NotifierConfig {
   disableSummary: boolean;
   webhook?: WebhookConfig;
   amqp?: AmqpConfig;
+  stomp?: StompConfig;
+  /** Subscriptions may target loopback, private and link-local addresses (a clair-ts addition). */
+  allowPrivateAddresses: boolean;
 }
 
 type Tree = Record<string, unknown>;
@@ -66,12 +81,12 @@ export function parseNotifierConfig(tree: Tree): NotifierConfig {
   const delivery = typeof tree.delivery_interval === 'number' ? tree.delivery_interval : DEFAULT_DELIVERY_MS;
   if (poll <= 0) throw bad('poll_interval', 'must be longer than 0s');
   if (delivery <= 0) throw bad('delivery_interval', 'must be longer than 0s');
-  if (tree.stomp !== undefined) throw new ClairError('unsupported', 'config notifier.stomp: STOMP delivery is not implemented in clair-ts; use notifier.webhook or notifier.amqp');
   const out: NotifierConfig = {
     ...(str(tree, 'connstring') ? { connstring: str(tree, 'connstring')! } : {}),
     pollIntervalMs: poll,
     deliveryIntervalMs: delivery,
     disableSummary: tree.disable_summary === true,
+    allowPrivateAddresses: tree.allow_private_addresses === true,
   };
   const wh = tree.webhook as Tree | undefined;
   if (wh !== undefined) {
@@ -105,6 +120,32 @@ export function parseNotifierConfig(tree: Tree): NotifierConfig {
       rollup: typeof amqp.rollup === 'number' && amqp.rollup > 0 ? amqp.rollup : DEFAULT_ROLLUP,
     };
   }
+  const stomp = tree.stomp as Tree | undefined;
+  if (stomp !== undefined) {
+    const uris = (stomp.uris as string[] | undefined) ?? [];
+    if (uris.length === 0) throw bad('stomp.uris', 'must list at least one broker (host:port) when notifier.stomp is set');
+    uris.forEach((u, i) => {
+      try {
+        stompAddress(u);
+      } catch (e) {
+        throw bad(`stomp.uris[${i}]`, `${(e as Error).message}`);
+      }
+    });
+    const destination = str(stomp, 'destination');
+    if (!destination) throw bad('stomp.destination', 'is required when notifier.stomp is set');
+    if (stomp.tls !== undefined) throw new ClairError('unsupported', 'config notifier.stomp.tls: client certificates are not implemented; use a stomp+ssl:// URI with a publicly trusted broker');
+    const callback = str(stomp, 'callback');
+    const user = (stomp.user as Tree | undefined) ?? {};
+    out.stomp = {
+      uris,
+      destination,
+      callback: callback === undefined ? undefined : urlWithScheme(callback, 'stomp.callback', ['http', 'https']),
+      direct: stomp.direct === true,
+      rollup: typeof stomp.rollup === 'number' && stomp.rollup > 0 ? stomp.rollup : DEFAULT_ROLLUP,
+      ...(str(user, 'login') !== undefined ? { login: str(user, 'login')! } : {}),
+      ...(str(user, 'passcode') !== undefined ? { passcode: str(user, 'passcode')! } : {}),
+    };
+  }
   return out;
 }
 
@@ -112,6 +153,7 @@ export function parseNotifierConfig(tree: Tree): NotifierConfig {
 export function checkDeliveryConfig(c: NotifierConfig): void {
   if (c.webhook && !c.webhook.callback) throw bad('webhook.callback', 'is required: receivers fetch the notifications from <callback>/<notification id>');
   if (c.amqp && !c.amqp.direct && !c.amqp.callback) throw bad('amqp.callback', 'is required unless notifier.amqp.direct is true');
+  if (c.stomp && !c.stomp.direct && !c.stomp.callback) throw bad('stomp.callback', 'is required unless notifier.stomp.direct is true');
 }
 
 /** <callback base>/<id>, with exactly one slash between (Clair joins them the same way). */

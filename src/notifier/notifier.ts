@@ -9,6 +9,9 @@ import { checkDeliveryConfig, type NotifierConfig } from './notifier-config.ts';
 import { processNewOperations, processUpdateOperation, type ProcessResult } from './processor.ts';
 import { WebhookDeliverer } from './webhook-deliverer.ts';
 import { webhookSigner } from './webhook-signer.ts';
+import { StompDeliverer } from './stomp-deliverer.ts';
+import type { ChannelOptions } from './channel-sender.ts';
+import { deliverShares, fanOut, type SubscriptionObserver } from './subscriptions.ts';
 
 // The notifier of one process: two loops on the store.
 //   processing (every poll_interval, and at once when this process commits an update operation): notifications
@@ -17,6 +20,14 @@ import { webhookSigner } from './webhook-signer.ts';
 //     and hand each to every deliverer; all confirmed → delivered, else the set is due again after a backoff.
 // Several instances on one PostgreSQL store may all run both loops: the receipt's key makes processing happen once,
 // and the claim's lease (FOR UPDATE SKIP LOCKED) makes one instance deliver each set.
+// The configured deliverers are an implicit subscription to everything (Clair's notifier); the delivery pass then
+// shares new sets out among the stored subscriptions and delivers their shares (subscriptions.ts), with the same
+// claim, lease and backoff per (set, subscription).
+
+/** What the notifier reports to metrics: "config" names the configured deliverers. */
+export interface NotifierObserver extends SubscriptionObserver {
+  notificationsCreated(count: number): void;
+}
 
 export interface NotifierOptions {
   log: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
@@ -29,6 +40,9 @@ export interface NotifierOptions {
   retryMaxMs?: number;
   /** auth.psk.key: webhook deliveries are signed with it, as Clair signs them. */
   pskKey?: Uint8Array;
+  /** How subscriptions' channels are reached: the address check (notifier.allow_private_addresses), a test fetch. */
+  channel?: Omit<ChannelOptions, 'sign'>;
+  observer?: NotifierObserver;
 }
 
 export class Notifier {
@@ -57,6 +71,7 @@ export class Notifier {
         this.#deliverers.push(new WebhookDeliverer({ ...config.webhook, callback: config.webhook.callback! }, sign ? { sign } : {}));
       }
       if (config.amqp) this.#deliverers.push(new AmqpDeliverer(config.amqp, store));
+      if (config.stomp) this.#deliverers.push(new StompDeliverer(config.stomp, store));
     }
   }
 
@@ -67,7 +82,8 @@ export class Notifier {
   /** Starts both loops; each runs once now. */
   start(): void {
     this.#every(this.#config.pollIntervalMs, () => this.processNew());
-    if (this.#deliverers.length > 0) this.#every(this.#config.deliveryIntervalMs, () => this.deliverDue());
+    // Always: subscriptions may be added at any time.
+    this.#every(this.#config.deliveryIntervalMs, () => this.deliverDue());
   }
 
   #every(ms: number, fn: () => Promise<unknown>): void {
@@ -92,7 +108,7 @@ export class Notifier {
         return undefined;
       });
     if (r) this.#logResult(op, r);
-    if (r?.kind === 'created' && this.#deliverers.length > 0) void this.deliverDue().catch((e) => this.#opts.log.error({ err: errorMessage(e) }, 'notification delivery failed'));
+    if (r?.kind === 'created') void this.deliverDue().catch((e) => this.#opts.log.error({ err: errorMessage(e) }, 'notification delivery failed'));
     return r;
   }
 
@@ -100,7 +116,7 @@ export class Notifier {
   async processNew(): Promise<void> {
     const results = await this.#serialized(() => processNewOperations(this.#store, this.#matchers, { disableSummary: this.#config.disableSummary }));
     for (const { op, result } of results) this.#logResult(op, result);
-    if (results.some((r) => r.result.kind === 'created') && this.#deliverers.length > 0) await this.deliverDue();
+    if (results.some((r) => r.result.kind === 'created')) await this.deliverDue();
   }
 
   #serialized<T>(fn: () => Promise<T>): Promise<T> {
@@ -111,11 +127,15 @@ export class Notifier {
 
   #logResult(op: Pick<UpdateOperation, 'ref' | 'updater'>, r: ProcessResult): void {
     if (r.kind === 'already-processed') return;
+    if (r.kind === 'created') this.#opts.observer?.notificationsCreated(r.count);
     const fields = { updater: op.updater, ref: op.ref, ...(r.kind === 'created' ? { notificationId: r.notificationId, notifications: r.count } : {}) };
     this.#opts.log.info(fields, r.kind === 'created' ? 'notifications created' : `no notifications: ${r.kind}`);
   }
 
-  /** Delivers every due set (one pass); concurrent calls share the pass in progress. Returns the ids delivered. */
+  /**
+   * Delivers every due set to the configured deliverers, shares new sets out among subscriptions and delivers the
+   * due shares (one pass); concurrent calls share the pass in progress. Returns the set ids the deliverers took.
+   */
   async deliverDue(): Promise<string[]> {
     const running = this.#delivering;
     if (running) {
@@ -142,7 +162,7 @@ export class Notifier {
     // retry delay it would loop); then each is due again after its backoff.
     const failed: { id: string; retryMs: number }[] = [];
     try {
-      while (!this.#stopped) {
+      while (!this.#stopped && this.#deliverers.length > 0) {
         const claim = await this.#store.claimNotificationDelivery(this.#opts.leaseMs ?? 5 * 60_000);
         if (!claim) break;
         try {
@@ -150,17 +170,28 @@ export class Notifier {
         } catch (e) {
           const retryMs = this.retryDelay(claim.attempts);
           failed.push({ id: claim.notificationId, retryMs });
+          this.#opts.observer?.subscriptionFailed('config');
           this.#opts.log.warn({ notificationId: claim.notificationId, attempts: claim.attempts, retryInSeconds: Math.round(retryMs / 1000), err: errorMessage(e) }, 'notification delivery failed; will retry');
           continue;
         }
         await this.#store.markNotificationDelivered(claim.notificationId);
         delivered.push(claim.notificationId);
+        this.#opts.observer?.subscriptionDelivered('config', 0);
         this.#opts.log.info({ notificationId: claim.notificationId, attempts: claim.attempts, to: this.deliverers }, 'notification delivered');
       }
     } finally {
       // If recording fails, the claims expire with their lease and the sets are retried then.
       for (const f of failed) await this.#store.markNotificationDeliveryFailed(f.id, f.retryMs);
     }
+    await fanOut(this.#store, this.#opts.log);
+    await deliverShares(this.#store, {
+      leaseMs: this.#opts.leaseMs ?? 5 * 60_000,
+      retryDelay: (a) => this.retryDelay(a),
+      channel: { ...this.#opts.channel, ...(this.#opts.pskKey ? { sign: webhookSigner(this.#opts.pskKey) } : {}) },
+      log: this.#opts.log,
+      ...(this.#opts.observer ? { observer: this.#opts.observer } : {}),
+      stopped: () => this.#stopped,
+    });
     return delivered;
   }
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Store } from './store.ts';
+import type { Subscription } from '../model/subscription.ts';
 import { newVulnerability, type Vulnerability } from '../model/vulnerability.ts';
 import type { IndexReport } from '../model/index-report.ts';
 import type { LayerReport } from '../model/layer-report.ts';
@@ -274,6 +275,46 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     assert.equal((await s.claimNotificationDelivery(1))?.notificationId, n3);
     await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(await s.claimNotificationDelivery(60_000), { notificationId: n3, attempts: 2 });
+  });
+
+  withStore('subscriptions: stored, listed, deleted with their pending shares', async (s) => {
+    const sub = (id: string, name: string): Subscription => ({
+      id, name, channel: { type: 'webhook', url: 'https://hooks.example/' + name }, minSeverity: 'High', kevOnly: true, manifests: ['sha256:' + 'a'.repeat(64)], created: new Date(Date.parse('2026-01-01T00:00:00Z') + Number(id.at(-1))).toISOString(),
+    });
+    const [s1, s2] = [sub('e0000000-0000-4000-8000-000000000001', 'one'), sub('e0000000-0000-4000-8000-000000000002', 'two')];
+    await s.putSubscription(s1);
+    await s.putSubscription(s2);
+    assert.deepEqual(await s.listSubscriptions(), [s1, s2]);
+    // Repository hints, recorded once per (manifest, repository).
+    await s.putManifestRepository('sha256:m1', 'quay.io/org/app');
+    await s.putManifestRepository('sha256:m1', 'quay.io/org/app');
+    await s.putManifestRepository('sha256:m1', 'quay.io/org/mirror');
+    assert.deepEqual(await s.manifestRepositories(['sha256:m1', 'sha256:m2']), new Map([['sha256:m1', ['quay.io/org/app', 'quay.io/org/mirror']]]));
+    // A set is shared out once; each share has its own claim, lease and retry.
+    const nid = 'a0000000-0000-4000-8000-000000000001';
+    await s.putNotifications({ operationRef: ref(1), updater: 'debian', notificationId: nid, notifications: [note(ref(11)), note(ref(12))] });
+    assert.deepEqual(await s.setsAwaitingFanOut(10), [nid]);
+    assert.equal(await s.putSubscriptionDeliveries(nid, [{ subscriptionId: s1.id, ids: [ref(11)] }, { subscriptionId: s2.id, ids: [ref(11), ref(12)] }, { subscriptionId: 'e0000000-0000-4000-8000-00000000000f', ids: [ref(12)] }]), true);
+    assert.equal(await s.putSubscriptionDeliveries(nid, [{ subscriptionId: s1.id, ids: [ref(12)] }]), false, 'a set is shared out once');
+    assert.deepEqual(await s.setsAwaitingFanOut(10), []);
+    assert.deepEqual(await s.subscriptionBacklog(), new Map([[s1.id, 1], [s2.id, 1]]));
+    const a = await s.claimSubscriptionDelivery(60_000);
+    const b = await s.claimSubscriptionDelivery(60_000);
+    assert.ok(a && b);
+    assert.equal(await s.claimSubscriptionDelivery(60_000), undefined, 'claimed shares are not claimed again while the lease lasts');
+    const bySub = new Map([a, b].map((x) => [x.subscriptionId, x]));
+    assert.deepEqual(bySub.get(s1.id), { notificationId: nid, subscriptionId: s1.id, ids: [ref(11)], attempts: 1 });
+    assert.deepEqual(bySub.get(s2.id)?.ids, [ref(11), ref(12)]);
+    await s.markSubscriptionDelivered(nid, s1.id);
+    await s.markSubscriptionDeliveryFailed(nid, s2.id, 0);
+    assert.deepEqual(await s.claimSubscriptionDelivery(60_000), { notificationId: nid, subscriptionId: s2.id, ids: [ref(11), ref(12)], attempts: 2 });
+    assert.deepEqual(await s.subscriptionBacklog(), new Map([[s2.id, 1]]));
+    assert.equal(await s.deleteSubscription(s2.id), true);
+    assert.equal(await s.deleteSubscription(s2.id), false);
+    assert.deepEqual(await s.subscriptionBacklog(), new Map(), 'a deleted subscription has no backlog');
+    assert.deepEqual((await s.listSubscriptions()).map((x) => x.id), [s1.id]);
+    const sets = await s.listNotificationSets(10);
+    assert.deepEqual(sets.map((x) => [x.notificationId, x.count, x.status]), [[nid, 2, 'pending']]);
   });
 
   withStore('enrichment records: stored as operations, looked up by CVE id in the newest operation only', async (s) => {

@@ -4,6 +4,7 @@ import type { Vulnerability } from '../model/vulnerability.ts';
 import type { EnrichmentRecord } from '../model/enrichment.ts';
 import type { VulnerabilityQuery } from '../matcher/vulnerability-query.ts';
 import type { LayerReport } from '../model/layer-report.ts';
+import type { Subscription, SubscriptionDelivery } from '../model/subscription.ts';
 
 // Everything clair-ts keeps. Two implementations satisfy it: store/sqlite (embedded, default) and store/postgres
 // (several instances sharing one database). The same test suite (store/store.suite.ts) runs against both.
@@ -77,6 +78,32 @@ export interface Store {
   markNotificationDelivered(notificationId: string): Promise<void>;
   /** Not delivered: the claim ends and the set is due again after retryInMs. */
   markNotificationDeliveryFailed(notificationId: string, retryInMs: number): Promise<void>;
+
+  /** Notification sets with notifications, newest first (the notifications CLI). */
+  listNotificationSets(limit: number): Promise<(NotificationReceipt & { notificationId: string; count: number })[]>;
+
+  // ---- subscriptions (src/notifier/subscriptions.ts): one delivery state per (notification set, subscription)
+  putSubscription(s: Subscription): Promise<void>;
+  listSubscriptions(): Promise<Subscription[]>;
+  /** Deletes the subscription and its pending deliveries; false when no such subscription exists. */
+  deleteSubscription(id: string): Promise<boolean>;
+  /** Records that a manifest was indexed under a repository name (the index request's `repository` hint). */
+  putManifestRepository(manifestHash: string, repository: string): Promise<void>;
+  /** The repository names recorded for each of these manifests (manifests without one are absent). */
+  manifestRepositories(manifestHashes: string[]): Promise<Map<string, string[]>>;
+  /** Notification sets not yet shared out among subscriptions, oldest first (deleted sets excluded). */
+  setsAwaitingFanOut(limit: number): Promise<string[]>;
+  /**
+   * Records, once and all or nothing, the subscriptions' shares of a set (only non-empty ones need be given).
+   * False, storing nothing, when the set was shared out already (another instance did it).
+   */
+  putSubscriptionDeliveries(notificationId: string, deliveries: { subscriptionId: string; ids: string[] }[]): Promise<boolean>;
+  /** As claimNotificationDelivery, for one (set, subscription) pair. */
+  claimSubscriptionDelivery(leaseMs: number): Promise<SubscriptionDelivery | undefined>;
+  markSubscriptionDelivered(notificationId: string, subscriptionId: string): Promise<void>;
+  markSubscriptionDeliveryFailed(notificationId: string, subscriptionId: string, retryInMs: number): Promise<void>;
+  /** Undelivered shares per subscription (the retry backlog metric); subscriptions with none are absent. */
+  subscriptionBacklog(): Promise<Map<string, number>>;
 
   /**
    * Present when several processes may share this store (PostgreSQL): locks that every instance sees. Absent for

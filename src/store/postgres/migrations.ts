@@ -115,6 +115,38 @@ export const migrations: readonly Migration[] = [
   // 5: records in parts, as in the SQLite store (store/record-row.ts): the context and the text many records repeat
   // are stored once in vuln_context and vuln_text; content hashes are cut to 128 bits, stored as bytea. Existing rows are rewritten.
   splitRecords,
+  // 6: subscriptions (src/notifier/subscriptions.ts), as in the SQLite store. subscription_fanout's key makes the
+  // sharing out of a set happen once across instances; each share is claimed under a lease (FOR UPDATE SKIP LOCKED).
+  `
+  CREATE TABLE subscription (
+    id      uuid PRIMARY KEY,
+    data    text NOT NULL,
+    created timestamptz NOT NULL
+  );
+  CREATE TABLE manifest_repository (
+    manifest_hash text NOT NULL,
+    repository    text NOT NULL,
+    PRIMARY KEY (manifest_hash, repository)
+  );
+  CREATE TABLE subscription_fanout (
+    notification_id uuid PRIMARY KEY,
+    created         timestamptz NOT NULL DEFAULT clock_timestamp()
+  );
+  CREATE TABLE subscription_delivery (
+    notification_id uuid NOT NULL,
+    subscription_id uuid NOT NULL REFERENCES subscription(id) ON DELETE CASCADE,
+    ids             text NOT NULL,
+    status          text NOT NULL CHECK (status IN ('pending', 'delivered')),
+    attempts        integer NOT NULL DEFAULT 0,
+    next_attempt    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    claimed_until   timestamptz,
+    PRIMARY KEY (notification_id, subscription_id)
+  );
+  CREATE INDEX subscription_delivery_due ON subscription_delivery(next_attempt) WHERE status = 'pending';
+  CREATE INDEX subscription_delivery_subscription ON subscription_delivery(subscription_id);
+  INSERT INTO subscription_fanout (notification_id, created)
+    SELECT notification_id, created FROM notification_receipt WHERE notification_id IS NOT NULL;
+  `,
 ];
 
 async function splitRecords(c: pg.ClientBase): Promise<void> {

@@ -13,6 +13,8 @@ import { migrations } from './migrations.ts';
 import { advisoryKey } from './advisory-key.ts';
 import { PostgresCoordination } from './coordination.ts';
 import { PostgresNotifications } from './notification-queries.ts';
+import { PostgresSubscriptions } from './subscription-queries.ts';
+import type { Subscription, SubscriptionDelivery } from '../../model/subscription.ts';
 import { PostgresOperationWriter, toOperation } from './operation-writer.ts';
 import { retryTransient, toClairError, type RetryOptions } from './pg-errors.ts';
 import { checkout, PgSession } from './pg-session.ts';
@@ -54,6 +56,7 @@ export class PostgresStore implements Store {
   readonly #retry: RetryOptions;
   readonly #session: PgSession;
   readonly #notifications: PostgresNotifications;
+  readonly #subs: PostgresSubscriptions;
   readonly #coordination: PostgresCoordination;
   readonly #writers = new Set<PostgresOperationWriter>();
   #closed = false;
@@ -65,6 +68,7 @@ export class PostgresStore implements Store {
     this.#retry = retry;
     this.#session = new PgSession(pool, retry);
     this.#notifications = new PostgresNotifications(this.#session);
+    this.#subs = new PostgresSubscriptions(this.#session);
     this.#coordination = new PostgresCoordination(this.#session, lockPool, layerLockPool, scope);
   }
 
@@ -358,6 +362,45 @@ export class PostgresStore implements Store {
 
   deleteNotificationSet(notificationId: string): Promise<boolean> {
     return this.#notifications.deleteNotificationSet(notificationId);
+  }
+
+  listNotificationSets(limit: number): Promise<(NotificationReceipt & { notificationId: string; count: number })[]> {
+    return this.#subs.listNotificationSets(limit);
+  }
+
+  // ---- subscriptions: subscription-queries.ts
+  putSubscription(s: Subscription): Promise<void> {
+    return this.#subs.putSubscription(s);
+  }
+  listSubscriptions(): Promise<Subscription[]> {
+    return this.#subs.listSubscriptions();
+  }
+  deleteSubscription(id: string): Promise<boolean> {
+    return this.#subs.deleteSubscription(id);
+  }
+  putManifestRepository(manifestHash: string, repository: string): Promise<void> {
+    return this.#subs.putManifestRepository(manifestHash, repository);
+  }
+  manifestRepositories(manifestHashes: string[]): Promise<Map<string, string[]>> {
+    return this.#subs.manifestRepositories(manifestHashes);
+  }
+  setsAwaitingFanOut(limit: number): Promise<string[]> {
+    return this.#subs.setsAwaitingFanOut(limit);
+  }
+  putSubscriptionDeliveries(notificationId: string, deliveries: { subscriptionId: string; ids: string[] }[]): Promise<boolean> {
+    return this.#subs.putSubscriptionDeliveries(notificationId, deliveries);
+  }
+  claimSubscriptionDelivery(leaseMs: number): Promise<SubscriptionDelivery | undefined> {
+    return this.#subs.claimSubscriptionDelivery(leaseMs);
+  }
+  markSubscriptionDelivered(notificationId: string, subscriptionId: string): Promise<void> {
+    return this.#subs.markSubscriptionDelivered(notificationId, subscriptionId);
+  }
+  markSubscriptionDeliveryFailed(notificationId: string, subscriptionId: string, retryInMs: number): Promise<void> {
+    return this.#subs.markSubscriptionDeliveryFailed(notificationId, subscriptionId, retryInMs);
+  }
+  subscriptionBacklog(): Promise<Map<string, number>> {
+    return this.#subs.subscriptionBacklog();
   }
 
   claimNotificationDelivery(leaseMs: number): Promise<{ notificationId: string; attempts: number } | undefined> {

@@ -113,6 +113,40 @@ export const migrations: readonly Migration[] = [
   // declared TEXT type: SQLite stores the blob as given). Existing rows are rewritten.
   // On the synthetic Debian tracker (bench/store-size.ts) the database went from 6.2x the feed's size to 1.3x.
   splitRecords,
+  // 6: subscriptions (src/notifier/subscriptions.ts). A set is shared out among the subscriptions once
+  // (subscription_fanout's key), each share with its own delivery state and lease; manifest_repository holds the
+  // index requests' repository hints. Sets that exist before this migration count as shared out: subscriptions
+  // receive new sets only.
+  `
+  CREATE TABLE subscription (
+    id      TEXT PRIMARY KEY,
+    data    TEXT NOT NULL,
+    created TEXT NOT NULL
+  );
+  CREATE TABLE manifest_repository (
+    manifest_hash TEXT NOT NULL,
+    repository    TEXT NOT NULL,
+    PRIMARY KEY (manifest_hash, repository)
+  ) WITHOUT ROWID;
+  CREATE TABLE subscription_fanout (
+    notification_id TEXT PRIMARY KEY,
+    created         TEXT NOT NULL
+  );
+  CREATE TABLE subscription_delivery (
+    notification_id TEXT NOT NULL,
+    subscription_id TEXT NOT NULL REFERENCES subscription(id) ON DELETE CASCADE,
+    ids             TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'delivered')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt    TEXT NOT NULL,
+    claimed_until   TEXT,
+    PRIMARY KEY (notification_id, subscription_id)
+  );
+  CREATE INDEX subscription_delivery_due ON subscription_delivery(status, next_attempt);
+  CREATE INDEX subscription_delivery_subscription ON subscription_delivery(subscription_id);
+  INSERT INTO subscription_fanout (notification_id, created)
+    SELECT notification_id, created FROM notification_receipt WHERE notification_id IS NOT NULL;
+  `,
 ];
 
 function splitRecords(db: DatabaseSync): void {

@@ -13,6 +13,8 @@ import type { NewNotificationSet, NotificationReceipt, OperationIdentity, Notifi
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import { decodeEnrichment, decodeRecordJson, decodeVulnerability, enrichmentRow, RECORD_COLUMNS, RECORD_JOINS, vulnerabilityRow, type RecordRow, type StoredParts } from '../record-row.ts';
 import { migrations } from './migrations.ts';
+import { SqliteSubscriptions } from './subscription-queries.ts';
+import type { Subscription, SubscriptionDelivery } from '../../model/subscription.ts';
 import { indexReportPackageNames } from '../index-report-names.ts';
 
 // The embedded store. node:sqlite is synchronous: every method body runs without awaiting inside a transaction, so
@@ -27,8 +29,11 @@ export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
   readonly #stmts = new LruCache<string, StatementSync>(MAX_CACHED_STATEMENTS);
 
+  readonly #subs: SqliteSubscriptions;
+
   private constructor(db: DatabaseSync) {
     this.#db = db;
+    this.#subs = new SqliteSubscriptions(db, (sql) => this.#stmt(sql), (fn) => this.#tx(fn));
   }
 
   /** Opens (creating when missing) the database file and applies pending migrations. ":memory:" works too. */
@@ -471,6 +476,45 @@ export class SqliteStore implements Store {
   async markNotificationDeliveryFailed(notificationId: string, retryInMs: number): Promise<void> {
     this.#stmt('UPDATE notification_receipt SET next_attempt = ?, claimed_until = NULL WHERE notification_id = ? AND status = \'pending\'')
       .run(new Date(Date.now() + retryInMs).toISOString(), notificationId);
+  }
+
+  async listNotificationSets(limit: number): Promise<(NotificationReceipt & { notificationId: string; count: number })[]> {
+    return this.#subs.listNotificationSets(limit);
+  }
+
+  // ---- subscriptions: subscription-queries.ts
+  async putSubscription(s: Subscription): Promise<void> {
+    this.#subs.putSubscription(s);
+  }
+  async listSubscriptions(): Promise<Subscription[]> {
+    return this.#subs.listSubscriptions();
+  }
+  async deleteSubscription(id: string): Promise<boolean> {
+    return this.#subs.deleteSubscription(id);
+  }
+  async putManifestRepository(manifestHash: string, repository: string): Promise<void> {
+    this.#subs.putManifestRepository(manifestHash, repository);
+  }
+  async manifestRepositories(manifestHashes: string[]): Promise<Map<string, string[]>> {
+    return this.#subs.manifestRepositories(manifestHashes);
+  }
+  async setsAwaitingFanOut(limit: number): Promise<string[]> {
+    return this.#subs.setsAwaitingFanOut(limit);
+  }
+  async putSubscriptionDeliveries(notificationId: string, deliveries: { subscriptionId: string; ids: string[] }[]): Promise<boolean> {
+    return this.#subs.putSubscriptionDeliveries(notificationId, deliveries);
+  }
+  async claimSubscriptionDelivery(leaseMs: number): Promise<SubscriptionDelivery | undefined> {
+    return this.#subs.claimSubscriptionDelivery(leaseMs);
+  }
+  async markSubscriptionDelivered(notificationId: string, subscriptionId: string): Promise<void> {
+    this.#subs.markSubscriptionDelivered(notificationId, subscriptionId);
+  }
+  async markSubscriptionDeliveryFailed(notificationId: string, subscriptionId: string, retryInMs: number): Promise<void> {
+    this.#subs.markSubscriptionDeliveryFailed(notificationId, subscriptionId, retryInMs);
+  }
+  async subscriptionBacklog(): Promise<Map<string, number>> {
+    return this.#subs.subscriptionBacklog();
   }
 
   async close(): Promise<void> {
