@@ -3,7 +3,7 @@ import { isUuid } from '../model/uuid.ts';
 import { parseSubscription, subscriptionJson, type HostCheck } from '../notifier/subscription-input.ts';
 import type { Store } from '../store/store.ts';
 import { HttpError } from './errors.ts';
-import { NOTIFIER_PREFIX } from './notifier-routes.ts';
+const NOTIFIER_PREFIX = '/notifier/api/v1';
 import type { ApiRoute } from './route.ts';
 
 // Additions to Clair's notifier API (PSK-protected like the rest):
