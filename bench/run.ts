@@ -20,7 +20,7 @@ const sections: Record<string, Section> = {
   'store-size': {
     title: 'Database size per feed (SQLite and PostgreSQL)',
     run: () => benchStoreSize(),
-    render: (r) => `Each feed built at the size of the real one${r.scale !== 1 ? ` (scaled by ${r.scale})` : ''} (bench/store-size.ts: Debian's tracker by the synthetic generator; NVD, KEV, OSV and Alpine by repeating the real records of ../shared under new ids; EPSS rows generated), loaded by its updater into an empty database, and the database measured after the load: the SQLite file (with its WAL), and PostgreSQL's \`pg_total_relation_size\` of every table, indexes included. The Ubuntu and Red Hat VEX feeds are not measured (no generator yet).
+    render: (r) => `Each feed built at the size of the real one${r.scale !== 1 ? ` (scaled by ${r.scale})` : ''} (bench/store-size.ts: Debian's tracker by the synthetic generator; NVD, KEV, OSV and Alpine by repeating the real records of ../shared under new ids; EPSS rows generated), loaded by its updater into an empty database, and the database measured after the load: the SQLite file (with its WAL), and PostgreSQL's \`pg_total_relation_size\` of every table, indexes included. RustSec and the Go vulnerability database are the real, complete feeds from ../shared. Red Hat's VEX is not measured: its documents are large (the 19 real ones in ../shared average ~1 MB uncompressed), so an archive of tens of thousands of them does not fit this machine's bench run.
 
 | feed | the real feed | feed MB | records | SQLite MB | PostgreSQL MB | SQLite bytes/record | PostgreSQL bytes/record | SQLite ÷ feed | PostgreSQL ÷ feed |
 |---|---|---|---|---|---|---|---|---|---|

@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync, mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -17,9 +17,12 @@ import { machine } from './measure.ts';
 // feed (Debian's tracker by the synthetic generator; NVD, KEV, OSV and Alpine by repeating real records from
 // ../shared under new ids, so records keep their real size and shape; EPSS rows generated), loaded with the real
 // updater into an empty SQLite file and an empty PostgreSQL schema, and the database measured after the load.
-// `npm run bench store-size`; CLAIR_TS_BENCH_SCALE=0.1 builds every feed at a tenth of its size.
+// `npm run bench store-size`; CLAIR_TS_BENCH_SCALE=0.1 builds every feed at a tenth of its size, and
+// CLAIR_TS_BENCH_FEEDS=debian,nvd measures only those.
 
 const SCALE = Number(process.env.CLAIR_TS_BENCH_SCALE ?? '1');
+/** CLAIR_TS_BENCH_FEEDS=debian,nvd measures only those feeds. */
+const ONLY = process.env.CLAIR_TS_BENCH_FEEDS?.split(',').map((f) => f.trim());
 
 interface BuiltFeed {
   location: string;
@@ -31,6 +34,12 @@ interface FeedSpec {
   /** What the real feed holds, and where that figure comes from. */
   real: string;
   build(dir: string): BuiltFeed;
+}
+
+function treeBytes(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.size;
+  return readdirSync(path).reduce((n, f) => n + treeBytes(join(path, f)), 0);
 }
 
 /** Writes `count` items produced by `make(i)` as JSON array chunks of 1,000 into files of a folder. */
@@ -153,6 +162,62 @@ const feeds: FeedSpec[] = [
       return { location: path, bytes: Buffer.byteLength(text) };
     },
   },
+  {
+    name: 'ubuntu',
+    real: "Canonical's OSV (osv/cve): ~45,000 UBUNTU-CVE records",
+    build(dir) {
+      const pool = jsonOf('feeds', 'ubuntu', 'osv-vulnfeed', 'ubuntu.json.gz') as Record<string, unknown>[];
+      const root = join(dir, 'ubuntu');
+      const count = Math.round(45_000 * SCALE);
+      let bytes = 0;
+      for (let i = 0; i < count; i++) {
+        const year = 2000 + (i % 26);
+        const id = `UBUNTU-CVE-${year}-${100000 + i}`;
+        const folder = join(root, 'osv', 'cve', String(year));
+        if (i < 26) mkdirSync(folder, { recursive: true });
+        const text = JSON.stringify({ ...pool[i % pool.length], id, upstream: [`CVE-${year}-${100000 + i}`] });
+        writeFileSync(join(folder, `${id}.json`), text);
+        bytes += Buffer.byteLength(text);
+      }
+      return { location: root, bytes };
+    },
+  },
+  ...(['wolfi', 'chainguard'] as const).map((name) => ({
+    name,
+    real: `${name === 'wolfi' ? "Wolfi's" : "Chainguard's"} security.json: ~25,000 (package, CVE) fixes (order of magnitude)`,
+    build(dir: string): BuiltFeed {
+      const doc = jsonOf('feeds', 'wolfi-chainguard', 'vunnel', 'wolfi', 'input', 'secdb', 'security.json');
+      const pool = doc.packages as { pkg: { name: string; secfixes: Record<string, string[]> } }[];
+      const perPackage = pool.reduce((n, p) => n + Object.values(p.pkg.secfixes).flat().length, 0) / pool.length;
+      const count = Math.round((25_000 * SCALE) / perPackage);
+      const packages = Array.from({ length: count }, (_, i) => {
+        const p = pool[i % pool.length]!.pkg;
+        let c = 0;
+        const secfixes = Object.fromEntries(Object.entries(p.secfixes).map(([v, cves]) => [v, cves.map((cve) => (cve.startsWith('CVE-') ? `CVE-${2000 + (i % 26)}-${100000 + i * 10 + c++}` : cve))]));
+        return { pkg: { name: `${p.name}-${i}`, secfixes } };
+      });
+      const text = JSON.stringify({ ...doc, packages });
+      const path = join(dir, `${name}.json`);
+      writeFileSync(path, text);
+      return { location: path, bytes: Buffer.byteLength(text) };
+    },
+  })),
+  {
+    name: 'rustsec',
+    real: 'the RustSec advisory-db itself (../shared holds all of it: ~1,200 advisories)',
+    build() {
+      const root = sharedDataPath('feeds', 'osv', 'rustsec');
+      return { location: root, bytes: treeBytes(join(root, 'crates')) };
+    },
+  },
+  {
+    name: 'go',
+    real: 'the Go vulnerability database itself (../shared holds all of it: ~4,300 records)',
+    build() {
+      const root = sharedDataPath('feeds', 'osv', 'go-vulndb', 'data', 'osv');
+      return { location: root, bytes: treeBytes(root) };
+    },
+  },
 ];
 
 async function sqliteBytes(path: string): Promise<number> {
@@ -209,7 +274,7 @@ export async function benchStoreSize(): Promise<{ machine: ReturnType<typeof mac
     const allPgStore = allPg ? await PostgresStore.open(allPg.url, { schema: allPg.schema }) : undefined;
     let totalFeed = 0;
     let totalRecords = 0;
-    for (const f of feeds) {
+    for (const f of feeds.filter((x) => !ONLY || ONLY.includes(x.name))) {
       const built = f.build(dir);
       totalFeed += built.bytes;
       const dbPath = join(dir, `${f.name}.db`);
@@ -234,7 +299,7 @@ export async function benchStoreSize(): Promise<{ machine: ReturnType<typeof mac
         sqliteBytesPerRecord: Math.round(sqlite / records), postgresBytesPerRecord: postgres === null ? null : Math.round(postgres / records),
         sqliteToFeed: Math.round((sqlite / built.bytes) * 100) / 100, postgresToFeed: postgres === null ? null : Math.round((postgres / built.bytes) * 100) / 100,
       });
-      rmSync(built.location, { recursive: true, force: true });
+      if (built.location.startsWith(dir)) rmSync(built.location, { recursive: true, force: true });
       rmSync(dbPath, { force: true });
       console.error(`store-size: ${f.name}: ${records} records, feed ${mb(built.bytes)} MB, SQLite ${mb(sqlite)} MB, PostgreSQL ${postgres === null ? '-' : mb(postgres)} MB`);
     }
