@@ -10,6 +10,28 @@ import type { Repository } from '../model/repository.ts';
 
 type Json = Record<string, unknown>;
 
+/**
+ * The media type under which a clair-ts indexer serves an index report as it stores it (the internal model), for a
+ * clair-ts matcher running apart from it. A Clair indexer does not offer it and answers with Clair's JSON.
+ */
+export const INTERNAL_INDEX_REPORT_TYPE = 'application/vnd.clair-ts.index-report.v1+json';
+
+/** A report served as INTERNAL_INDEX_REPORT_TYPE, checked for the shape the matcher relies on. */
+export function internalIndexReportFromJson(doc: unknown, what: string): IndexReport {
+  const r = obj(doc);
+  const bad = (why: string) => new ClairError('bad-input', `${what}: ${why}`);
+  if (typeof r.manifestHash !== 'string') throw bad('index report has no manifestHash');
+  for (const k of ['packages', 'distributions', 'repositories', 'environments'] as const) {
+    if (r[k] === null || typeof r[k] !== 'object' || Array.isArray(r[k])) throw bad(`index report's ${k} is not an object`);
+  }
+  if (!Array.isArray(r.layers) || !r.layers.every((l) => typeof l === 'string')) throw bad("index report's layers is not a list of digests");
+  for (const [id, p] of Object.entries(r.packages as Json)) {
+    const pkg = obj(p);
+    if (typeof pkg.name !== 'string' || typeof pkg.version !== 'string') throw bad(`package ${id} has no name or version`);
+  }
+  return r as unknown as IndexReport;
+}
+
 const str = (o: Json, k: string): string => (typeof o[k] === 'string' ? (o[k] as string) : '');
 const obj = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
 

@@ -3,7 +3,7 @@ import { intraserviceToken } from './psk-auth.ts';
 import { ClairError } from '../model/errors.ts';
 import type { IndexReport } from '../model/index-report.ts';
 import type { Store } from '../store/store.ts';
-import { indexReportFromJson } from './index-report-json.ts';
+import { INTERNAL_INDEX_REPORT_TYPE, indexReportFromJson, internalIndexReportFromJson } from './index-report-json.ts';
 
 // Where the matcher gets IndexReports: the store it shares with the indexer (combo mode), or the indexer's API
 // (matcher mode, matcher.indexer_addr), authenticated with the intra-service PSK token when auth is configured.
@@ -22,7 +22,8 @@ export function remoteIndexReports(indexerAddr: string, opts: { pskKey?: Uint8Ar
   return {
     get: async (hash) => {
       const url = `${base}/indexer/api/v1/index_report/${encodeURIComponent(hash)}`;
-      const headers: Record<string, string> = { accept: 'application/json' };
+      // The report as a clair-ts indexer stores it when it can give that; Clair's JSON from any other indexer.
+      const headers: Record<string, string> = { accept: `${INTERNAL_INDEX_REPORT_TYPE}, application/json;q=0.5` };
       if (opts.pskKey) headers.authorization = `Bearer ${await intraserviceToken(opts.pskKey, base)}`;
       let res: Response;
       try {
@@ -44,7 +45,8 @@ export function remoteIndexReports(indexerAddr: string, opts: { pskKey?: Uint8Ar
       } catch (e) {
         throw new ClairError('unavailable', `indexer ${base} sent an index report for ${hash} that is not JSON: ${(e as Error).message}`, { cause: e });
       }
-      return indexReportFromJson(doc, `indexer ${base} report for ${hash}`);
+      const what = `indexer ${base} report for ${hash}`;
+      return (res.headers.get('content-type') ?? '').startsWith(INTERNAL_INDEX_REPORT_TYPE) ? internalIndexReportFromJson(doc, what) : indexReportFromJson(doc, what);
     },
   };
 }

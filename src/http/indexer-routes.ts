@@ -1,3 +1,4 @@
+import { INTERNAL_INDEX_REPORT_TYPE } from './index-report-json.ts';
 import type { Matcher } from '../matcher/matcher.ts';
 import { indexReportJson, vulnerabilityJson } from '../model/clair-json.ts';
 import { ClairError } from '../model/errors.ts';
@@ -79,13 +80,15 @@ export function indexerRoutes(d: IndexerDeps): ApiRoute[] {
     {
       method: 'GET',
       url: `${REPORT_PATH}/:digest`,
-      produces: clairType('index_report'),
+      // clair-ts's own matcher (matcher.indexer_addr) asks for the report as stored: Clair's JSON has no place for what
+      // the matcher also needs (the layer order, OS ownership of language packages). Clair's clients never ask for it.
+      produces: [clairType('index_report'), INTERNAL_INDEX_REPORT_TYPE],
       async handler(req) {
         const digest = checkDigest(req.params.digest, 'path digest');
         if (unmodified(req.headers, validator())) return { status: 304 };
         const report = await d.indexing.report(digest);
         if (!report) throw new HttpError(404, `index report for manifest ${digest} not found`);
-        return { status: 200, headers: { etag: validator() }, body: indexReportJson(report) };
+        return { status: 200, headers: { etag: validator() }, body: req.accepts === INTERNAL_INDEX_REPORT_TYPE ? report : indexReportJson(report) };
       },
     },
     {

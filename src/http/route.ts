@@ -12,6 +12,8 @@ export interface ApiRequest {
   query: Record<string, string | undefined>;
   body: unknown;
   headers: FastifyRequest['headers'];
+  /** The answer's media type as negotiated from Accept among the route's `produces` and application/json. */
+  accepts?: string;
 }
 
 export interface ApiAnswer {
@@ -25,8 +27,8 @@ export interface ApiAnswer {
 export interface ApiRoute {
   method: 'GET' | 'POST' | 'DELETE';
   url: string;
-  /** Vendor media type of the answer, offered with application/json. */
-  produces?: string;
+  /** Vendor media type(s) of the answer, offered in this order, then application/json. */
+  produces?: string | readonly string[];
   /** Vendor media type of the request body, accepted with application/json; the body is then required. */
   consumes?: string;
   handler(req: ApiRequest): Promise<ApiAnswer>;
@@ -60,11 +62,12 @@ export function registerRoutes(app: FastifyInstance, routes: readonly ApiRoute[]
         }
         let type: string | undefined;
         if (r.produces) {
-          type = negotiate(req.headers.accept, [r.produces, JSON_TYPE]);
-          if (type === undefined) throw new HttpError(415, `unable to negotiate a common media type; this endpoint answers ${r.produces} or ${JSON_TYPE}`);
+          const offered = [...(typeof r.produces === 'string' ? [r.produces] : r.produces), JSON_TYPE];
+          type = negotiate(req.headers.accept, offered);
+          if (type === undefined) throw new HttpError(415, `unable to negotiate a common media type; this endpoint answers ${offered.join(' or ')}`);
         }
         const answer = await withTimeout(
-          r.handler({ params: req.params as Record<string, string>, query: req.query as Record<string, string | undefined>, body: req.body, headers: req.headers }),
+          r.handler({ params: req.params as Record<string, string>, query: req.query as Record<string, string | undefined>, body: req.body, headers: req.headers, ...(type ? { accepts: type } : {}) }),
           opts.timeoutMs,
         );
         reply.code(answer.status);

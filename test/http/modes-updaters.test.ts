@@ -41,6 +41,13 @@ test('matcher mode reads index reports from a remote indexer with the PSK', asyn
   const names = Object.values(((await vr.json()) as { vulnerabilities: Record<string, { name: string }> }).vulnerabilities).map((v) => v.name).sort();
   assert.deepEqual(names, ['CVE-2023-38545', 'CVE-2023-5678']);
   assert.equal((await matcher.call(`/matcher/api/v1/vulnerability_report/sha256:${'4'.repeat(64)}`, { headers: authz })).status, 404);
+  // The matcher reads the report as the indexer stored it (layer order, OS ownership); Clair's clients get Clair's JSON.
+  const internal = await indexer.call(`/indexer/api/v1/index_report/${img.manifestHash}`, { headers: { ...authz, accept: 'application/vnd.clair-ts.index-report.v1+json, application/json;q=0.5' } });
+  assert.equal(internal.headers.get('content-type'), 'application/vnd.clair-ts.index-report.v1+json');
+  assert.deepEqual(await internal.json(), JSON.parse(JSON.stringify((await indexer.store!.getIndexReport(img.manifestHash))!.report)));
+  const clair = (await (await indexer.call(`/indexer/api/v1/index_report/${img.manifestHash}`, { headers: authz })).json()) as Record<string, unknown>;
+  assert.equal(clair['manifest_hash'], img.manifestHash);
+  assert.equal(clair['manifestHash'], undefined);
   // Each mode serves its own routes only.
   assert.equal((await matcher.call('/indexer/api/v1/index_state', { headers: authz })).status, 404);
   assert.equal((await indexer.call('/matcher/api/v1/internal/update_operation', { headers: authz })).status, 404);
