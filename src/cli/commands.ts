@@ -259,7 +259,7 @@ export async function updateCommand(o: { source: string[]; db?: string; retentio
       if (run.kind !== 'ran') throw new ClairError('internal', `${name}: update did not run (${run.kind})`);
       const r = run.result;
       const secs = ((performance.now() - started) / 1000).toFixed(1);
-      for (const w of warnings) io.stderr(`warning: ${r.updater}: skipped ${w}\n`);
+      for (const w of warnings) io.stderr(`warning: ${r.updater}: skipped ${printable(w)}\n`);
       if ((r.skipped ?? 0) > warnings.length) io.stderr(`warning: ${r.updater}: ${r.skipped! - warnings.length} more records skipped\n`);
       io.stdout(
         r.unchanged

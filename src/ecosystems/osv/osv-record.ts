@@ -3,10 +3,9 @@ import { ecosystemByOsvName } from './ecosystems.ts';
 import { advisorySeverity, type SeverityEntry } from './severity.ts';
 
 // One OSV record (https://ossf.github.io/osv-schema/) → clair-ts vulnerability records: one per affected package and
-// affected interval. An interval is what one `introduced` opens and the next `fixed`, `last_affected` or `limit`
-// closes, in the order the record lists its events (OSV asks publishers to list them sorted; every feed here does,
-// which the end-to-end tests check against the schema's own sort-then-walk evaluation). A `versions` list becomes one
-// more record holding the list. GIT ranges (commit hashes) say nothing about a released package and are ignored.
+// affected interval (intervalsOfEvents: the schema's sort-then-walk evaluation in the ecosystem's version order). A
+// `versions` list becomes one more record holding the list. GIT ranges (commit hashes) say nothing about a released
+// package and are ignored.
 
 /** A record that cannot be used; the updater skips it with a warning. */
 export class BadRecordError extends Error {}
