@@ -7,6 +7,7 @@ import { benchRegistryPull } from './registry-pull.ts';
 import { benchPostgres } from './postgres.ts';
 import { benchPolyglot } from './index-polyglot.ts';
 import { benchStoreSize, type StoreSizeRow } from './store-size.ts';
+import { benchNotifier } from './notifier.ts';
 import { benchBinaries } from './index-binaries.ts';
 
 // `npm run bench [section…]`: runs the benchmark sections (all by default), writes each one's figures to
@@ -25,6 +26,17 @@ const sections: Record<string, Section> = {
 | feed | the real feed | feed MB | records | SQLite MB | PostgreSQL MB | SQLite bytes/record | PostgreSQL bytes/record | SQLite ÷ feed | PostgreSQL ÷ feed |
 |---|---|---|---|---|---|---|---|---|---|
 ${[...r.rows, r.total].map((x: StoreSizeRow) => `| ${x.feed} | ${x.real} | ${x.feedMB} | ${x.records} | ${x.sqliteMB} | ${x.postgresMB ?? '-'} | ${x.sqliteBytesPerRecord} | ${x.postgresBytesPerRecord ?? '-'} | **${x.sqliteToFeed}** | **${x.postgresToFeed ?? '-'}** |`).join('\n')}
+`,
+  },
+  notifier: {
+    title: 'Notifier: affected manifests at scale (SQLite)',
+    run: () => benchNotifier(),
+    render: (r) => `${r.images} indexed images (the Debian test image's index report stored under ${r.images} manifest digests, ${r.packagesPerImage} packages each, so every changed record of their source packages is a candidate for every image), a feed of ${r.records} records, and an update operation that changes ${r.changedRecords} of them (bench/notifier.ts). Timed: processing that operation (diff with the previous one, affected manifests by package name, the version decisions, the notifications stored). No bound: the goal is under 10 s.
+
+| what | figure |
+|---|---|
+| storing ${r.images} index reports | ${r.storeSeconds} s |
+| processing the ${r.changedRecords}-record update | **${r.seconds} s** (${r.notifications} notifications) |
 `,
   },
   index: {

@@ -1,5 +1,5 @@
-import type { Matcher } from './matcher.ts';
-import { queryAdmits } from './vulnerability-query.ts';
+import type { IndexedPackage, Matcher } from './matcher.ts';
+import { queryAdmits, type VulnerabilityQuery } from './vulnerability-query.ts';
 import { decide, indexedPackages } from './match.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
 import type { Store } from '../store/store.ts';
@@ -23,19 +23,58 @@ export interface AffectedResult {
 export async function affectedManifests(store: Store, matchers: readonly Matcher[], input: AffectedInput[]): Promise<AffectedResult> {
   const vulnerabilities = new Map<string, Vulnerability>();
   const vulnerableManifests: Record<string, string[]> = {};
-  const names = [...new Set(input.map((i) => i.vulnerability.package.name).filter((n) => n !== ''))];
-  if (names.length === 0) return { vulnerabilities, vulnerableManifests };
-  for (const digest of await store.manifestsWithPackages(names)) {
+  // Input records by package name: a manifest is compared with the records naming one of its packages only, so the
+  // cost grows with the records that changed and the packages they name, not with records x packages.
+  const byName = new Map<string, AffectedInput[]>();
+  const position = new Map<string, number>();
+  for (const [k, i] of input.entries()) {
+    if (!position.has(i.id)) position.set(i.id, k);
+    const n = i.vulnerability.package.name;
+    if (n === '') continue; // no query names an empty package (queryAdmits)
+    let list = byName.get(n);
+    if (!list) byName.set(n, (list = []));
+    list.push(i);
+  }
+  if (byName.size === 0) return { vulnerabilities, vulnerableManifests };
+  /** Ids of the input records affecting a package, under every matcher that claims it. */
+  const decidePackage = (pkg: IndexedPackage): string[] => {
+    const ids: string[] = [];
+    for (const m of matchers) {
+      // The same decisions as a vulnerability report (match.ts): a matcher that cannot handle a package, or a
+      // version it cannot decide on, means "not affected" for that package alone.
+      let q: VulnerabilityQuery;
+      try {
+        if (!m.filter(pkg)) continue;
+        q = m.query(pkg);
+      } catch {
+        continue;
+      }
+      for (const name of new Set(q.packageNames)) {
+        for (const { id, vulnerability: v } of byName.get(name) ?? []) {
+          if (decide(m, pkg, v, () => {}, () => queryAdmits(q, v) && m.vulnerable(pkg, v))) ids.push(id);
+        }
+      }
+    }
+    return ids;
+  };
+  const decided = new Map<string, string[]>();
+  for (const digest of await store.manifestsWithPackages([...byName.keys()])) {
     const stored = await store.getIndexReport(digest);
     if (!stored) continue; // deleted between the two lookups
-    const pkgs = indexedPackages(stored.report);
-    for (const { id, vulnerability: v } of input) {
-      // A version a matcher cannot decide on is "not affected" for that package alone (match.ts, decide).
-      const hit = pkgs.some((pkg) => matchers.some((m) => decide(m, pkg, v, () => {}, () => m.filter(pkg) && queryAdmits(m.query(pkg), v) && m.vulnerable(pkg, v))));
-      if (!hit) continue;
-      vulnerabilities.set(id, v);
-      (vulnerableManifests[digest] ??= []).push(id);
+    const hits = new Set<string>();
+    for (const pkg of indexedPackages(stored.report)) {
+      // Images built on one base share most packages: each distinct package (with its distribution and
+      // repositories; matchers decide on nothing else) is decided once per call, then reused by every manifest.
+      const key = JSON.stringify([pkg.package, pkg.distribution, pkg.repositories]);
+      let found = decided.get(key);
+      if (!found) decided.set(key, (found = decidePackage(pkg)));
+      for (const id of found) hits.add(id);
     }
+    if (hits.size === 0) continue;
+    // In input order, as before.
+    const ids = [...hits].sort((a, b) => position.get(a)! - position.get(b)!);
+    for (const id of ids) vulnerabilities.set(id, input[position.get(id)!]!.vulnerability);
+    vulnerableManifests[digest] = ids;
   }
   return { vulnerabilities, vulnerableManifests };
 }

@@ -32,15 +32,21 @@ function bySeverity(a: Vulnerability, b: Vulnerability): number {
   return severityRank(b.normalizedSeverity) - severityRank(a.normalizedSeverity) || a.name.localeCompare(b.name);
 }
 
-async function notificationsFor(store: Store, matchers: readonly Matcher[], reason: 'added' | 'removed', records: StoredVulnerability[], opts: ProcessOptions): Promise<StoredNotification[]> {
-  if (records.length === 0) return [];
-  const r = await affectedManifests(store, matchers, records.map((v) => ({ id: v.id, vulnerability: v })));
+async function notificationsFor(store: Store, matchers: readonly Matcher[], diff: { added: StoredVulnerability[]; removed: StoredVulnerability[] }, opts: ProcessOptions): Promise<StoredNotification[]> {
+  if (diff.added.length === 0 && diff.removed.length === 0) return [];
+  // One pass over the candidate manifests for both reasons (a record is never both added and removed).
+  const r = await affectedManifests(store, matchers, [...diff.added, ...diff.removed].map((v) => ({ id: v.id, vulnerability: v })));
   const out: StoredNotification[] = [];
-  for (const [manifest, ids] of Object.entries(r.vulnerableManifests).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const vulns = ids.map((id) => r.vulnerabilities.get(id)!).sort(bySeverity);
-    // Clair's summary: the most severe vulnerability stands for the manifest's change.
-    for (const v of opts.disableSummary ? vulns : vulns.slice(0, 1)) {
-      out.push({ id: randomUUID(), manifest, reason, vulnerability: vulnerabilitySummaryJson(v) });
+  for (const [reason, records] of [['added', diff.added], ['removed', diff.removed]] as const) {
+    const mine = new Set(records.map((v) => v.id));
+    for (const [manifest, all] of Object.entries(r.vulnerableManifests).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const ids = all.filter((id) => mine.has(id));
+      if (ids.length === 0) continue;
+      const vulns = ids.map((id) => r.vulnerabilities.get(id)!).sort(bySeverity);
+      // Clair's summary: the most severe vulnerability stands for the manifest's change.
+      for (const v of opts.disableSummary ? vulns : vulns.slice(0, 1)) {
+        out.push({ id: randomUUID(), manifest, reason, vulnerability: vulnerabilitySummaryJson(v) });
+      }
     }
   }
   return out;
@@ -62,10 +68,7 @@ export async function processUpdateOperation(store: Store, matchers: readonly Ma
     return stored ? { kind: 'first-operation' } : { kind: 'already-processed' };
   }
   const diff = await store.diffUpdateOperations(prev.ref, op.ref);
-  const notifications = [
-    ...(await notificationsFor(store, matchers, 'added', diff.added, opts)),
-    ...(await notificationsFor(store, matchers, 'removed', diff.removed, opts)),
-  ];
+  const notifications = await notificationsFor(store, matchers, diff, opts);
   const notificationId = notifications.length > 0 ? randomUUID() : undefined;
   const stored = await store.putNotifications({ operationRef: op.ref, updater: op.updater, ...(notificationId ? { notificationId } : {}), notifications });
   if (!stored) return { kind: 'already-processed' };
