@@ -93,11 +93,11 @@ export function cycloneDxInventory(index: IndexReport, reference: string, genera
   return serialize(inventory(index, reference, generated).bom);
 }
 
-function vulnerabilityOf(id: string, fs: Finding[], r: ScanReport, components: Map<string, CDX.Models.Component>): CDX.Models.Vulnerability.Vulnerability {
+function vulnerabilityOf(id: string, fs: Finding[], r: ScanReport, components: Map<string, CDX.Models.Component>, refSuffix = ''): CDX.Models.Vulnerability.Vulnerability {
   const v = fs[0]!.vulnerability;
   const link = v.links.split(/\s+/).find((l) => /^https?:\/\//.test(l));
   const vuln = new CDX.Models.Vulnerability.Vulnerability({
-    bomRef: `vulnerability-${id}`,
+    bomRef: `vulnerability-${id}${refSuffix}`,
     id,
     source: new CDX.Models.Vulnerability.Source({ name: v.updater, ...(link ? { url: link } : {}) }),
     ...(v.description ? { description: v.description } : {}),
@@ -144,11 +144,17 @@ export function cycloneDxReport(r: ScanReport): string {
   const byId = new Map<string, Finding[]>();
   for (const f of r.findings) byId.set(f.vulnerability.name, [...(byId.get(f.vulnerability.name) ?? []), f]);
   for (const [id, fs] of byId) bom.vulnerabilities.add(vulnerabilityOf(id, fs, r, components));
-  const suppressedById = new Map<string, typeof r.suppressed>();
-  for (const s of r.suppressed) suppressedById.set(s.finding.vulnerability.name, [...(suppressedById.get(s.finding.vulnerability.name) ?? []), s]);
-  for (const [id, ss] of suppressedById) {
-    const vuln = vulnerabilityOf(id, ss.map((s) => s.finding), r, components);
+  // One entry per vulnerability and decision: a flaw suppressed on one package by a VEX statement and on another by
+  // an ignore entry (or kept on a third) is several entries, each with its own analysis and a bom-ref of its own.
+  const suppressedByDecision = new Map<string, typeof r.suppressed>();
+  for (const s of r.suppressed) {
+    const k = `${s.finding.vulnerability.name}\u0000${s.by}\u0000${s.status}\u0000${s.reason}\u0000${s.source}`;
+    suppressedByDecision.set(k, [...(suppressedByDecision.get(k) ?? []), s]);
+  }
+  let n = 0;
+  for (const ss of suppressedByDecision.values()) {
     const s = ss[0]!;
+    const vuln = vulnerabilityOf(s.finding.vulnerability.name, ss.map((x) => x.finding), r, components, `-suppressed-${++n}`);
     const A = CDX.Enums.Vulnerability;
     const state = s.by === 'ignore' ? A.AnalysisState.Exploitable : s.status === 'fixed' ? A.AnalysisState.Resolved : A.AnalysisState.NotAffected;
     const justification = Object.values(A.AnalysisJustification).find((j) => j === s.reason.split(':')[0]);

@@ -154,10 +154,14 @@ test('reports on the real Debian image: formats, round trip, decisions, freshnes
       const results = JSON.parse(sarif.out).runs[0].results;
       assert.equal(results.filter((x: any) => x.suppressions).length, 2);
       assert.deepEqual(sarifErrors(JSON.parse(sarif.out)), []);
-      const bom = await runCli(db, ['scan', image.ociRef, '--vex', f('openvex.json'), '--format', 'cyclonedx']);
+      const bom = await runCli(db, ['scan', image.ociRef, '--vex', f('openvex.json'), '--vex', f('cdx-vex.json'), '--format', 'cyclonedx']);
       const doc = JSON.parse(bom.out);
       assert.deepEqual(cycloneDxErrors(doc), []);
-      assert.equal(doc.vulnerabilities.find((v: any) => v.analysis)?.analysis.state, 'not_affected');
+      // CVE-2025-0725 is kept on libcurl4 and resolved on curl: two entries, each with a bom-ref of its own.
+      assert.deepEqual(doc.vulnerabilities.map((v: any) => [v.id, v.analysis?.state ?? 'finding']).sort(), [
+        ['CVE-2025-0725', 'finding'], ['CVE-2025-0725', 'resolved'], ['CVE-2025-27587', 'not_affected'],
+      ]);
+      assert.equal(new Set(doc.vulnerabilities.map((v: any) => v['bom-ref'])).size, 3);
     });
 
     await t.test('--only-fixed and --severity combine with --fail-on', async () => {
