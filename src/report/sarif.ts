@@ -65,9 +65,9 @@ function result(r: ScanReport, f: Finding, ruleIndex: number, s?: Suppression): 
     ruleIndex,
     level: level(v.normalizedSeverity),
     message: { text: `${f.packageName} ${f.installed} is affected by ${v.name} (${v.normalizedSeverity}); ${fix}. Introduced by layer ${f.introducedIn}.` },
-    analysisTarget: { uri: r.reference, index: 0 },
+    analysisTarget: { uri: encodeURI(r.reference), index: 0 },
     locations: [{
-      physicalLocation: { artifactLocation: { uri: packageLocation(r, f) }, region: { startLine: 1 } },
+      physicalLocation: { artifactLocation: { uri: encodeURI(packageLocation(r, f)) }, region: { startLine: 1 } },
       logicalLocations: [{ name: f.packageName, fullyQualifiedName: purl ?? `${f.packageName}@${f.installed}`, kind: 'package' }],
     }],
     // Stable across runs of the same image and across images sharing the package: GitHub tracks alerts by these.
@@ -114,7 +114,8 @@ export function sarifReport(r: ScanReport): string {
     version: '2.1.0',
     runs: [{
       tool: { driver: { name: TOOL_NAME, version: TOOL_VERSION, semanticVersion: TOOL_VERSION, rules } },
-      artifacts: [{ location: { uri: r.reference }, roles: ['analysisTarget'], description: { text: `container image ${r.manifest}` } }],
+      // SARIF locations are URI references: a path with blanks in docker-archive:/my images/app.tar is encoded.
+      artifacts: [{ location: { uri: encodeURI(r.reference) }, roles: ['analysisTarget'], description: { text: `container image ${r.manifest}` } }],
       invocations: [{ executionSuccessful: true, endTimeUtc: r.generated, toolExecutionNotifications: notifications }],
       results,
       properties: {

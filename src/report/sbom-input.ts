@@ -16,6 +16,8 @@ import { repositoryKey } from '../model/repository.ts';
 
 interface SbomComponent {
   purl: string;
+  /** The source package when the SBOM states it beside the purl (Trivy's SrcName/SrcVersion properties). */
+  source?: { name: string; version: string };
   layer?: string;
   packageDb?: string;
   repositories: Repository[];
@@ -69,7 +71,15 @@ function cycloneDx(doc: Record<string, unknown>): SbomFacts {
         const layer = props.get('clair-ts:layer')?.[0] ?? props.get('aquasecurity:trivy:LayerDiffID')?.[0] ?? props.get('aquasecurity:trivy:LayerDigest')?.[0];
         const packageDb = props.get('clair-ts:package-db')?.[0];
         const repositories = (props.get('clair-ts:repository') ?? []).map((j) => JSON.parse(j) as Repository);
-        facts.components.push({ purl, repositories, ...(layer ? { layer } : {}), ...(packageDb ? { packageDb } : {}) });
+        // Trivy names the source package in properties, not in the purl: version [epoch:]version[-release].
+        const srcName = props.get('aquasecurity:trivy:SrcName')?.[0];
+        const srcVersion = props.get('aquasecurity:trivy:SrcVersion')?.[0];
+        const srcRelease = props.get('aquasecurity:trivy:SrcRelease')?.[0];
+        const srcEpoch = props.get('aquasecurity:trivy:SrcEpoch')?.[0];
+        const source = srcName && srcVersion
+          ? { name: srcName, version: `${srcEpoch && srcEpoch !== '0' ? `${srcEpoch}:` : ''}${srcVersion}${srcRelease ? `-${srcRelease}` : ''}` }
+          : undefined;
+        facts.components.push({ purl, repositories, ...(source ? { source } : {}), ...(layer ? { layer } : {}), ...(packageDb ? { packageDb } : {}) });
       }
       walk(c.components);
     }
@@ -151,7 +161,7 @@ export function sbomIndexReport(text: string, file: string): IndexReport {
     }
     if (!parsed) continue;
     const id = String(++n);
-    const pkg = { ...parsed.package, ...(c.packageDb ? { packageDb: c.packageDb } : {}) };
+    const pkg = { ...parsed.package, ...(c.packageDb ? { packageDb: c.packageDb } : {}), ...(c.source && !parsed.package.source ? { source: c.source } : {}) };
     const layer = c.layer ?? (report.layers[0] ?? fileDigest);
     if (!report.layers.includes(layer)) report.layers.push(layer);
     const env: Environment = { packageDb: pkg.packageDb, introducedIn: layer, distributionId: '', repositoryIds: [] };
