@@ -152,9 +152,13 @@ export interface ScanFlags extends ImageFlags {
 
 /** "7d", "36h", "1h30m": days on top of Go's duration units. */
 function parseMaxAge(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)d(.*)$/.exec(s.trim());
-  if (m) return Number(m[1]) * 86_400_000 + (m[2] ? parseDuration(m[2], '--max-feed-age') : 0);
-  return parseDuration(s, '--max-feed-age');
+  try {
+    const m = /^(\d+(?:\.\d+)?)d(.*)$/.exec(s.trim());
+    if (m) return Number(m[1]) * 86_400_000 + (m[2] ? parseDuration(m[2], '--max-feed-age') : 0);
+    return parseDuration(s, '--max-feed-age');
+  } catch {
+    throw new ClairError('bad-input', `--max-feed-age: ${JSON.stringify(s)} is not a duration (e.g. 7d, 36h, 1h30m, 90m)`);
+  }
 }
 
 async function loadDecisions(o: ScanFlags, io: CliIo): Promise<Decisions> {
