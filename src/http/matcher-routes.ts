@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { chooseCoding, codedValidator, encode, type Coding } from './content-coding.ts';
 import type { Matcher } from '../matcher/matcher.ts';
 import { LruCache } from '../model/lru-cache.ts';
 import { buildVulnerabilityReport } from '../matcher/vulnerability-report.ts';
@@ -51,8 +52,9 @@ function reportValidator(index: unknown, ops: readonly UpdateOperation[]): strin
 }
 
 export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
-  // Serialized reports by validator. Small: a report of a large image is a few hundred KB.
-  const reportCache = new LruCache<string, Buffer>(32);
+  // Serialized reports by validator, each with its gzip and br forms once asked for. A report of a large image is
+  // a few MB as JSON.
+  const reportCache = new LruCache<string, { raw: Buffer; coded: Partial<Record<Coding, Buffer>> }>(32);
   return [
     {
       method: 'GET',
@@ -82,20 +84,27 @@ export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
           }
           // A report is a function of the index report and the newest operation of each updater: while neither
           // changes, the same bytes are served again (and a client holding them gets 304).
-          const etag = reportValidator(index, ops);
-          if (unmodified(req.headers, etag)) return { status: 304, headers: { etag } };
-          let raw = reportCache.get(etag);
-          if (!raw) {
+          const coding = chooseCoding(req.headers);
+          const base = reportValidator(index, ops);
+          const etag = codedValidator(base, coding);
+          const vary = { vary: 'accept-encoding' };
+          if (unmodified(req.headers, etag)) return { status: 304, headers: { etag, ...vary } };
+          let cached = reportCache.get(base);
+          if (!cached) {
             const vr = await buildVulnerabilityReport(d.store, d.matchers, index, d.enrichers);
-            raw = Buffer.from(JSON.stringify(vulnerabilityReportJson(index, vr.vulnerabilities, vr.packageVulnerabilities, vr.enrichments)));
-            reportCache.set(etag, raw);
+            cached = { raw: Buffer.from(JSON.stringify(vulnerabilityReportJson(index, vr.vulnerabilities, vr.packageVulnerabilities, vr.enrichments))), coded: {} };
+            reportCache.set(base, cached);
           }
+          const raw = coding ? (cached.coded[coding] ??= encode(cached.raw, coding)) : cached.raw;
           d.metrics?.matched('ok', seconds());
           // Clair's JSON has no place for the data's age: a header says, per feed covering the image, which update
           // operation the report was made from and when it was stored ("none" for a feed without data).
           const feeds = freshnessHeader(feedFreshness(index, ops, d.matchers));
           // openapi.yaml says 201 here, but Clair answers 200 and its clients (clairctl) accept only 200.
-          return { status: 200, rawJson: raw, headers: { etag, ...(feeds ? { 'clair-ts-feed-freshness': feeds } : {}) } };
+          return {
+            status: 200, rawJson: raw,
+            headers: { etag, ...vary, ...(coding ? { 'content-encoding': coding } : {}), ...(feeds ? { 'clair-ts-feed-freshness': feeds } : {}) },
+          };
         } catch (e) {
           if (!(e instanceof HttpError)) d.metrics?.matched('error', seconds());
           throw e;

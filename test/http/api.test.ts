@@ -3,6 +3,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { runUpdater } from '../../src/updater/run-updater.ts';
 import {
   debianLikeImage, manifestFor, postJson, schemaChecker, startBlobServer, startTestService, TEST_FEED, testFeedUpdater,
@@ -219,7 +221,7 @@ test('vulnerability reports carry an ETag that changes when the feed data change
 
   const first = await s.call(`${VULN}/${img.manifestHash}`);
   const etag = first.headers.get('etag');
-  assert.match(etag ?? '', /^"vr-[0-9a-f]{40}"$/);
+  assert.match(etag ?? '', /^"vr-[0-9a-f]{40}(-gzip|-br)?"$/, 'fetch asks for gzip: the coded form has a validator of its own');
   const firstBody = await first.json();
   check('vulnerability_report', firstBody);
   const again = await s.call(`${VULN}/${img.manifestHash}`);
@@ -238,4 +240,34 @@ test('vulnerability reports carry an ETag that changes when the feed data change
   const names = (b: unknown) => Object.values((b as { vulnerabilities: Record<string, { name: string }> }).vulnerabilities).map((v) => v.name).sort();
   assert.deepEqual(names(firstBody), ['CVE-2023-38545', 'CVE-2023-5678']);
   assert.deepEqual(names(await changed.json()), ['CVE-2023-38545'], 'the new data, not the cached report');
+});
+
+test('vulnerability reports are sent gzip or br coded when the client accepts it, each coding with its own validator', async (t) => {
+  const { blobs, img, s } = await serviceWithFeed(t, 'coding');
+  assert.equal((await s.call(INDEX, postJson(manifestFor(img, blobs)))).status, 201);
+  // Raw HTTP (fetch would decode the body and hide the coding).
+  const get = (headers: Record<string, string>) => new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+    const req = httpGet(`${s.apiUrl}${VULN}/${img.manifestHash}`, { headers }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(parts) }));
+    });
+    req.on('error', reject);
+  });
+  const plain = await get({ 'accept-encoding': 'identity' });
+  assert.equal(plain.status, 200);
+  assert.equal(plain.headers['content-encoding'], undefined);
+  assert.equal(plain.headers.vary, 'accept-encoding');
+  const gz = await get({ 'accept-encoding': 'gzip' });
+  assert.equal(gz.headers['content-encoding'], 'gzip');
+  assert.deepEqual(gunzipSync(gz.body), plain.body);
+  const br = await get({ 'accept-encoding': 'gzip;q=0.5, br' });
+  assert.equal(br.headers['content-encoding'], 'br');
+  assert.deepEqual(brotliDecompressSync(br.body), plain.body);
+  const noBr = await get({ 'accept-encoding': 'br;q=0, gzip' });
+  assert.equal(noBr.headers['content-encoding'], 'gzip');
+  const etags = [plain, gz, br].map((r) => r.headers.etag);
+  assert.equal(new Set(etags).size, 3, `one validator per coding: ${etags.join(' ')}`);
+  assert.equal((await get({ 'accept-encoding': 'gzip', 'if-none-match': gz.headers.etag! })).status, 304);
+  assert.equal((await get({ 'accept-encoding': 'identity', 'if-none-match': gz.headers.etag! })).status, 200);
 });

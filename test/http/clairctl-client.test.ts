@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { test } from 'node:test';
 import { updateWith } from '../notifier/notifier-kit.ts';
@@ -21,7 +22,11 @@ function goRequest(base: string, method: string, path: string, opts: { body?: st
     const req = httpRequest(new URL(path, base), { method, headers: { 'user-agent': 'clairctl/v4.8.0', 'accept-encoding': 'gzip', ...opts.headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      // Go's Transport asked for gzip itself, so it decodes a gzip answer transparently, as here.
+      res.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: (res.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8') });
+      });
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -69,6 +74,7 @@ test("clairctl's requests: chunked untyped bodies, If-None-Match from the Link h
   await updateWith(s.store!, [{ name: 'CVE-2023-38545', package: 'curl', release: 'bookworm', fixed: '7.88.1-10+deb12u5', severity: 'High' }]);
   const vr = await goRequest(base, 'GET', `/matcher/api/v1/vulnerability_report/${img.manifestHash}`);
   assert.equal(vr.status, 200);
+  assert.equal(vr.headers['content-encoding'], 'gzip', 'the report comes gzip coded, as Go asked');
   const vrBody = JSON.parse(vr.body) as { vulnerabilities: Record<string, { name: string }> };
   check('vulnerability_report', vrBody);
   assert.deepEqual(Object.values(vrBody.vulnerabilities).map((v) => v.name), ['CVE-2023-38545']);
