@@ -1,9 +1,10 @@
 // A small closed-loop HTTP load generator, run as its own process by bench/api.ts so that the load does not share
 // the server's event loop: CONCURRENCY connections each send GET URL, read the whole body, and send the next,
 // until DURATION_MS or MAX_REQUESTS. Prints one JSON line of figures.
-//   node bench/api-load.ts URL CONCURRENCY DURATION_MS MAX_REQUESTS
+//   node bench/api-load.ts URL CONCURRENCY DURATION_MS MAX_REQUESTS [ACCEPT_ENCODING=identity]
+// (identity by default: fetch would otherwise ask for br/gzip and spend the load generator's time decoding.)
 
-const [url, conc, dur, max] = process.argv.slice(2);
+const [url, conc, dur, max, acceptEncoding = 'identity'] = process.argv.slice(2);
 if (!url || !conc || !dur || !max) {
   process.stderr.write('usage: node bench/api-load.ts URL CONCURRENCY DURATION_MS MAX_REQUESTS\n');
   process.exit(2);
@@ -24,7 +25,7 @@ async function worker(): Promise<void> {
     sent++;
     const t0 = performance.now();
     try {
-      const res = await fetch(url!);
+      const res = await fetch(url!, { headers: { 'accept-encoding': acceptEncoding } });
       const body = await res.arrayBuffer();
       bytes += body.byteLength;
       if (res.status !== 200) errors++;

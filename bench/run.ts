@@ -87,7 +87,7 @@ decompression, the least a pull-and-index must do. Bare transfer is shown for sc
     title: 'HTTP API (combo mode, SQLite)',
     run: () => benchApi(),
     render: (r) => `Image: ${r.image.name} (${r.image.layers} layers, ${r.image.packages} packages, ${r.image.findings} findings in its report).
-Load comes from a separate process (\`bench/api-load.ts\`) over loopback, ${r.vulnerabilityReport.concurrency} concurrent connections, closed loop.
+Load comes from a separate process (\`bench/api-load.ts\`) over loopback, ${r.vulnerabilityReport.concurrency} concurrent connections, closed loop, asking for the identity coding (reports are gzip/br coded only for clients that ask).
 The feed does not change during the run, so after the first request the report is served from the matcher's report cache (keyed by its ETag); building it is the \"vulnerability report\" figure of the other sections.
 
 | what | figure |
@@ -96,7 +96,9 @@ The feed does not change during the run, so after the first request the report i
 | POST index_report, already indexed: median / worst of 30 | ${r.postIndexedMedianMs} ms / ${r.postIndexedP99Ms} ms |
 | GET vulnerability_report: throughput | **${r.vulnerabilityReport.requestsPerSecond} req/s** (${r.vulnerabilityReport.requests} requests, ${r.vulnerabilityReport.errors} errors, ${r.vulnerabilityReport.meanBodyBytes} bytes each) |
 | GET vulnerability_report: p50 / p99 latency | ${r.vulnerabilityReport.p50Ms} ms / ${r.vulnerabilityReport.p99Ms} ms |
-`,
+${r.plainNode ? `| bound: a plain \`node:http\` server sending the same bytes, same load, same run | ${r.plainNode.requestsPerSecond} req/s, p50 ${r.plainNode.p50Ms} ms, p99 ${r.plainNode.p99Ms} ms |
+| GET vulnerability_report ÷ bound | **${r.ratioToPlainNode}** |
+` : ''}`,
   },
   binaries: {
     title: 'Go, Rust and Java: the largest jar built here, and an image of binaries',
