@@ -140,7 +140,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const target = (c: Command) =>
     c
       .option(...dbOpt)
-      .option('--server <url>', 'a clair-ts or Clair server (http://host:6060) instead of the local database')
+      .option('--server <url>', 'a clair-ts server (http://host:6060) instead of the local database')
       .option('--psk-file <path>', 'file holding the base64 PSK (auth.psk.key) to sign requests to --server (else $CLAIR_TS_PSK)')
       .option('--format <format>', 'table | json', 'table');
   const subs = program.command('subscriptions').description('who is told about new notifications, about which manifests, from what severity on');
