@@ -190,3 +190,31 @@ test('postgres: two instances deliver each notification set once per subscriptio
   assert.deepEqual(got, expected, 'every share delivered, each exactly once');
   assert.deepEqual(await a.subscriptionBacklog(), new Map());
 });
+
+test('notifier.amqp (the implicit subscription) keeps delivering after the broker side cuts its open connection', { skip: skipBrokers }, async (t) => {
+  const target = new URL(AMQP_URL);
+  const proxy = await brokerProxy(t, { host: target.hostname, port: Number(target.port || 5672) });
+  const proxied = new URL(AMQP_URL);
+  proxied.port = String(proxy.port);
+  const am = await amqpInbox(t);
+  const store = SqliteStore.open(':memory:');
+  t.after(() => store.close());
+  const config = parseNotifierConfig({ amqp: { uris: [proxied.toString()], exchange: { name: am.exchange, type: 'direct' }, routing_key: am.routingKey, callback: 'http://clair.example/n' } });
+  const n = newNotifier(store, config);
+  t.after(() => n.stop());
+  const first = await putSet(store, 1, [note(1, 'High')]);
+  assert.deepEqual(await n.deliverDue(), [first]);
+  // The connection the deliverer keeps open is cut (as a broker restart or `rabbitmqctl close_connection` would),
+  // and stays unreachable for one pass: the set waits; then a new connection delivers it, once.
+  proxy.down();
+  const second = await putSet(store, 2, [note(2, 'Low')]);
+  assert.deepEqual(await n.deliverDue(), []);
+  assert.equal((await store.getNotificationReceipt({ notificationId: second }))?.status, 'pending');
+  proxy.up();
+  assert.deepEqual(await n.deliverDue(), [second]);
+  assert.deepEqual(await n.deliverDue(), []);
+  await am.inbox.atLeast(2);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(am.inbox.messages.map((m) => (m.body as { notification_id: string }).notification_id), [first, second]);
+  assert.equal(proxy.connections(), 2, 'one connection before the cut, one after');
+});
