@@ -10,10 +10,13 @@ import { INTERNAL_INDEX_REPORT_TYPE, indexReportFromJson, internalIndexReportFro
 
 export interface IndexReportSource {
   get(manifestHash: string): Promise<IndexReport | undefined>;
+  /** A value that changes whenever the report does, when the source can tell it without the report. */
+  stamp?(manifestHash: string): Promise<string | undefined>;
 }
 
 export function storeIndexReports(store: Store): IndexReportSource {
-  return { get: async (hash) => (await store.getIndexReport(hash))?.report };
+  const stamp = store.getIndexReportStamp?.bind(store);
+  return { get: async (hash) => (await store.getIndexReport(hash))?.report, ...(stamp ? { stamp } : {}) };
 }
 
 export function remoteIndexReports(indexerAddr: string, opts: { pskKey?: Uint8Array; fetch?: typeof fetch; timeoutMs?: number } = {}): IndexReportSource {

@@ -6,6 +6,7 @@ import { buildVulnerabilityReport } from '../matcher/vulnerability-report.ts';
 import { feedFreshness, freshnessHeader } from '../report/scan-report.ts';
 import { GO_ZERO_TIME, vulnerabilityJson, vulnerabilityReportJson } from '../model/clair-json.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
+import type { IndexReport } from '../model/index-report.ts';
 import type { IndexReportSource } from './index-report-source.ts';
 import type { Store } from '../store/store.ts';
 import { HttpError } from './errors.ts';
@@ -55,6 +56,8 @@ export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
   // Serialized reports by validator, each with its gzip and br forms once asked for. A report of a large image is
   // a few MB as JSON.
   const reportCache = new LruCache<string, { raw: Buffer; coded: Partial<Record<Coding, Buffer>> }>(32);
+  // Per manifest: the validator and freshness header last computed, with the stamp and operations they hold for.
+  const validators = new LruCache<string, { stamp: string; opsKey: string; base: string; feeds: string }>(4096);
   return [
     {
       method: 'GET',
@@ -74,32 +77,49 @@ export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
             const accepted: ApiAnswer = { status: 202, headers: { 'retry-after': '60' } };
             return accepted;
           }
-          const index = await d.reports.get(digest);
-          // As Clair: a report that ended in IndexError has nothing to match: 404.
-          if (!index || index.state !== 'IndexFinished') {
-            d.metrics?.matched('not-found', seconds());
-            throw new HttpError(404, index
-              ? `manifest ${digest} did not index (IndexError: ${index.err}); index it again (POST /indexer/api/v1/index_report)`
-              : `index report for manifest ${digest} not found; index it first (POST /indexer/api/v1/index_report)`);
+          // The validator and freshness header of a report depend on the index report and the current operations
+          // only: while the stored report's stamp and the operations are unchanged, they are reused and the index
+          // report is not read at all (a large image's is megabytes of JSON to parse and hash).
+          const opsKey = ops.map((op) => op.ref).join(',');
+          const stamp = await d.reports.stamp?.(digest);
+          let known = stamp === undefined ? undefined : validators.get(digest);
+          if (known && (known.stamp !== stamp || known.opsKey !== opsKey)) known = undefined;
+          let index: IndexReport | undefined;
+          const readIndex = async () => {
+            const r = await d.reports.get(digest);
+            // As Clair: a report that ended in IndexError has nothing to match: 404.
+            if (!r || r.state !== 'IndexFinished') {
+              d.metrics?.matched('not-found', seconds());
+              throw new HttpError(404, r
+                ? `manifest ${digest} did not index (IndexError: ${r.err}); index it again (POST /indexer/api/v1/index_report)`
+                : `index report for manifest ${digest} not found; index it first (POST /indexer/api/v1/index_report)`);
+            }
+            return r;
+          };
+          if (!known) {
+            index = await readIndex();
+            // Clair's JSON has no place for the data's age: a header says, per feed covering the image, which update
+            // operation the report was made from and when it was stored ("none" for a feed without data).
+            known = { stamp: stamp ?? '', opsKey, base: reportValidator(index, ops), feeds: freshnessHeader(feedFreshness(index, ops, d.matchers)) };
+            if (stamp !== undefined) validators.set(digest, known);
           }
           // A report is a function of the index report and the newest operation of each updater: while neither
           // changes, the same bytes are served again (and a client holding them gets 304).
           const coding = chooseCoding(req.headers);
-          const base = reportValidator(index, ops);
+          const base = known.base;
           const etag = codedValidator(base, coding);
           const vary = { vary: 'accept-encoding' };
           if (unmodified(req.headers, etag)) return { status: 304, headers: { etag, ...vary } };
           let cached = reportCache.get(base);
           if (!cached) {
+            index ??= await readIndex();
             const vr = await buildVulnerabilityReport(d.store, d.matchers, index, d.enrichers);
             cached = { raw: Buffer.from(JSON.stringify(vulnerabilityReportJson(index, vr.vulnerabilities, vr.packageVulnerabilities, vr.enrichments))), coded: {} };
             reportCache.set(base, cached);
           }
           const raw = coding ? (cached.coded[coding] ??= encode(cached.raw, coding)) : cached.raw;
           d.metrics?.matched('ok', seconds());
-          // Clair's JSON has no place for the data's age: a header says, per feed covering the image, which update
-          // operation the report was made from and when it was stored ("none" for a feed without data).
-          const feeds = freshnessHeader(feedFreshness(index, ops, d.matchers));
+          const feeds = known.feeds;
           // openapi.yaml says 201 here, but Clair answers 200 and its clients (clairctl) accept only 200.
           return {
             status: 200, rawJson: raw,

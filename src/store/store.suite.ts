@@ -66,13 +66,19 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     await s.putIndexReport(report(h2, [['openssl']]), 'state-1');
     assert.equal((await s.getIndexReport(h1))?.indexState, 'state-1');
     assert.deepEqual(await s.manifestsWithPackages(['openssl']), [h1, h2].sort());
+    const stamp1 = await s.getIndexReportStamp?.(h1);
     assert.deepEqual(await s.manifestsWithPackages(['bash', 'nothing']), [h1]);
     await s.putIndexReport(report(h1, [['zsh']]), 'state-2');
     assert.deepEqual(await s.manifestsWithPackages(['bash']), [], 'replacing a report replaces its names');
     assert.equal((await s.getIndexReport(h1))?.indexState, 'state-2');
+    if (s.getIndexReportStamp) {
+      assert.ok(stamp1);
+      assert.notEqual(await s.getIndexReportStamp(h1), stamp1, 'a replaced report has a new stamp');
+    }
     assert.deepEqual(await s.deleteIndexReports([h1, 'sha256:' + '3'.repeat(64)]), [h1]);
     assert.equal(await s.getIndexReport(h1), undefined);
     assert.deepEqual(await s.manifestsWithPackages(['zsh']), []);
+    assert.equal(await s.getIndexReportStamp?.(h1), undefined);
   });
 
   withStore('update operations are invisible until commit and whole after it', async (s) => {

@@ -25,6 +25,11 @@ export interface Store {
   getIndexReport(manifestHash: string): Promise<{ report: IndexReport; indexState: string } | undefined>;
   /** Stores (replaces) the report, and the package names the notifier uses to find affected manifests. */
   putIndexReport(report: IndexReport, indexState: string): Promise<void>;
+  /**
+   * A value that changes whenever the stored report does (when it was written, and its size), read without the
+   * report itself: what lets a server answer "unchanged" without reading and parsing a report of megabytes.
+   */
+  getIndexReportStamp?(manifestHash: string): Promise<string | undefined>;
   /** Deletes the reports that exist; returns the hashes actually deleted. */
   deleteIndexReports(manifestHashes: string[]): Promise<string[]>;
   /** Manifests that hold a package with one of these names (binary or source). */

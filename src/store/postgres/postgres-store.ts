@@ -134,6 +134,15 @@ export class PostgresStore implements Store {
 
   // ---- index reports
 
+  async getIndexReportStamp(manifestHash: string): Promise<string | undefined> {
+    // octet_length reads the size from the value's header: a TOASTed report is not fetched.
+    const rows = await this.#rows<{ stamp: string }>(
+      `read of index report ${manifestHash}`,
+      "SELECT updated::text || ' ' || index_state || ' ' || octet_length(data) AS stamp FROM index_report WHERE manifest_hash = $1", [manifestHash],
+    );
+    return rows[0]?.stamp;
+  }
+
   async getIndexReport(manifestHash: string): Promise<{ report: IndexReport; indexState: string } | undefined> {
     const rows = await this.#rows<{ data: string; index_state: string }>(
       `read of index report ${manifestHash}`, 'SELECT data, index_state FROM index_report WHERE manifest_hash = $1', [manifestHash],

@@ -135,6 +135,11 @@ export class SqliteStore implements Store {
     return { report: JSON.parse(row.data as string) as IndexReport, indexState: row.index_state as string };
   }
 
+  async getIndexReportStamp(manifestHash: string): Promise<string | undefined> {
+    const row = this.#stmt("SELECT updated || ' ' || index_state || ' ' || length(CAST(data AS BLOB)) AS stamp FROM index_report WHERE manifest_hash = ?").get(manifestHash);
+    return row ? (row.stamp as string) : undefined;
+  }
+
   async putIndexReport(report: IndexReport, indexState: string): Promise<void> {
     const names = indexReportPackageNames(report);
     this.#tx(() => {
