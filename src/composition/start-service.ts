@@ -212,7 +212,13 @@ export async function startService(config: ServeConfig, opts: StartOptions): Pro
         channel: { checkHost },
         observer: metrics,
       });
-      metrics.watchSubscriptionBacklog(() => store.subscriptionBacklog());
+      const withDeliverers = notifier.deliverers.length > 0;
+      metrics.watchSubscriptionBacklog(async () => {
+        const backlog = await store.subscriptionBacklog();
+        // The configured deliverers are the implicit subscription "config"; without any, nothing delivers those sets.
+        if (withDeliverers) backlog.set('config', await store.notificationBacklog());
+        return backlog;
+      });
     }
     await listen(apiApp, api, 'http_listen_addr');
     await listen(introApp, intro, 'introspection_addr');

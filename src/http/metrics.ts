@@ -43,7 +43,7 @@ export class ServiceMetrics implements IndexObserver, UpdaterObserver, NotifierO
     const backlog = () => this.#backlog;
     new Gauge({
       name: 'clair_ts_notifier_retry_backlog',
-      help: 'notification set shares waiting for (another) delivery attempt, by subscription id',
+      help: 'notification set shares waiting for (another) delivery attempt, by subscription id ("config": sets pending for the configured deliverers)',
       labelNames: ['subscription'],
       registers,
       async collect() {

@@ -304,6 +304,7 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     assert.equal(await s.putSubscriptionDeliveries(nid, [{ subscriptionId: s1.id, ids: [ref(12)] }]), false, 'a set is shared out once');
     assert.deepEqual(await s.setsAwaitingFanOut(10), []);
     assert.deepEqual(await s.subscriptionBacklog(), new Map([[s1.id, 1], [s2.id, 1]]));
+    assert.equal(await s.notificationBacklog(), 1, 'the set itself is pending for the configured deliverers');
     const a = await s.claimSubscriptionDelivery(60_000);
     const b = await s.claimSubscriptionDelivery(60_000);
     assert.ok(a && b);

@@ -109,6 +109,8 @@ export interface Store {
   markSubscriptionDeliveryFailed(notificationId: string, subscriptionId: string, retryInMs: number): Promise<void>;
   /** Undelivered shares per subscription (the retry backlog metric); subscriptions with none are absent. */
   subscriptionBacklog(): Promise<Map<string, number>>;
+  /** Sets still pending for the configured deliverers (the implicit subscription's backlog). */
+  notificationBacklog(): Promise<number>;
 
   /**
    * Present when several processes may share this store (PostgreSQL): locks that every instance sees. Absent for

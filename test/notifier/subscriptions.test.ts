@@ -155,3 +155,21 @@ test('subscriptions: bad ones are refused with a clear error', async (t) => {
   assert.deepEqual(await (await s.call('/notifier/api/v1/subscriptions')).json(), { subscriptions: [] }, 'nothing stored');
   assert.equal((await s.call('/notifier/api/v1/subscriptions/not-a-uuid', { method: 'DELETE' })).status, 400);
 });
+
+test('metrics: failed deliveries and the retry backlog per subscription, the configured deliverers as "config"', async (t) => {
+  const hook = await startReceiver([500, 500]);
+  t.after(() => hook.close());
+  const s = await startTestService(t, `matcher:\n  disable_updaters: true\nnotifier:\n  poll_interval: 1h\n  delivery_interval: 1h\n  allow_private_addresses: true\n  webhook:\n    target: ${hook.url}/config\n    callback: http://clair.example/notifier/api/v1/notification\n`);
+  const id = await subscribe(s, { name: 'all', channel: { type: 'webhook', url: hook.url + '/sub' } });
+  await s.store!.putNotifications({
+    operationRef: '00000000-0000-4000-8000-000000000001', updater: 'testfeed', notificationId: 'a0000000-0000-4000-8000-000000000001',
+    notifications: [{ id: 'c0000000-0000-4000-8000-000000000001', manifest: 'sha256:' + 'b'.repeat(64), reason: 'added', vulnerability: { name: 'CVE-2099-1', normalized_severity: 'Low' } }],
+  });
+  await s.notifier!.deliverDue();
+  assert.equal(hook.received.length, 2, 'both attempted and refused');
+  const metrics = await (await fetch(`${s.introspectionUrl}/metrics`)).text();
+  assert.match(metrics, /clair_ts_notifier_deliveries_total\{subscription="config",result="failed"\} 1/);
+  assert.match(metrics, new RegExp(`clair_ts_notifier_deliveries_total\\{subscription="${id}",result="failed"\\} 1`));
+  assert.match(metrics, /clair_ts_notifier_retry_backlog\{subscription="config"\} 1/);
+  assert.match(metrics, new RegExp(`clair_ts_notifier_retry_backlog\\{subscription="${id}"\\} 1`));
+});

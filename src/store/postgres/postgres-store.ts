@@ -411,6 +411,9 @@ export class PostgresStore implements Store {
   subscriptionBacklog(): Promise<Map<string, number>> {
     return this.#subs.subscriptionBacklog();
   }
+  notificationBacklog(): Promise<number> {
+    return this.#subs.notificationBacklog();
+  }
 
   claimNotificationDelivery(leaseMs: number): Promise<{ notificationId: string; attempts: number } | undefined> {
     return this.#notifications.claimNotificationDelivery(leaseMs);

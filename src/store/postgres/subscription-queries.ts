@@ -138,4 +138,9 @@ export class PostgresSubscriptions {
     );
     return new Map(rows.map((r) => [r.subscription_id, Number(r.n)]));
   }
+
+  async notificationBacklog(): Promise<number> {
+    const rows = await this.#session.rows<{ n: string }>('read of the notification backlog', "SELECT count(*) AS n FROM notification_receipt WHERE status = 'pending'");
+    return Number(rows[0]?.n ?? 0);
+  }
 }

@@ -521,6 +521,9 @@ export class SqliteStore implements Store {
   async subscriptionBacklog(): Promise<Map<string, number>> {
     return this.#subs.subscriptionBacklog();
   }
+  async notificationBacklog(): Promise<number> {
+    return this.#subs.notificationBacklog();
+  }
 
   async close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();

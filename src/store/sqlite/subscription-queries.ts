@@ -112,4 +112,8 @@ export class SqliteSubscriptions {
     const rows = this.#db.prepare("SELECT subscription_id, count(*) AS n FROM subscription_delivery WHERE status = 'pending' GROUP BY subscription_id").all();
     return new Map(rows.map((r) => [r.subscription_id as string, Number(r.n)]));
   }
+
+  notificationBacklog(): number {
+    return Number(this.#db.prepare("SELECT count(*) AS n FROM notification_receipt WHERE status = 'pending'").get()?.n ?? 0);
+  }
 }
