@@ -16,7 +16,7 @@ export interface AffectedInput {
 
 export interface AffectedResult {
   vulnerabilities: Map<string, Vulnerability>;
-  /** Manifest digest → ids of the input vulnerabilities affecting it. */
+  /** Manifest digest → ids of the input vulnerabilities affecting it (manifests with the same hits share one array). */
   vulnerableManifests: Record<string, string[]>;
 }
 
@@ -57,23 +57,40 @@ export async function affectedManifests(store: Store, matchers: readonly Matcher
     }
     return ids;
   };
-  const decided = new Map<string, string[]>();
+  // Each distinct package's decision, numbered; a manifest's hits are then named by the numbers of its packages
+  // that have any, and manifests with the same numbers (the same image under other digests, images on one base
+  // whose own packages are not concerned) share one sorted list: the work per further manifest is one lookup per
+  // package.
+  const decided = new Map<string, { n: number; ids: string[] }>();
+  const lists: string[][] = []; // by number
+  const hitLists = new Map<string, string[]>();
   for (const digest of await store.manifestsWithPackages([...byName.keys()])) {
     const stored = await store.getIndexReport(digest);
     if (!stored) continue; // deleted between the two lookups
-    const hits = new Set<string>();
+    const parts: number[] = [];
     for (const pkg of indexedPackages(stored.report)) {
-      // Images built on one base share most packages: each distinct package (with its distribution and
-      // repositories; matchers decide on nothing else) is decided once per call, then reused by every manifest.
+      // Matchers decide on the package, its distribution and its repositories, nothing else.
       const key = JSON.stringify([pkg.package, pkg.distribution, pkg.repositories]);
-      let found = decided.get(key);
-      if (!found) decided.set(key, (found = decidePackage(pkg)));
-      for (const id of found) hits.add(id);
+      let d = decided.get(key);
+      if (!d) {
+        d = { n: lists.length, ids: decidePackage(pkg) };
+        decided.set(key, d);
+        lists.push(d.ids);
+      }
+      if (d.ids.length > 0) parts.push(d.n);
     }
-    if (hits.size === 0) continue;
-    // In input order, as before.
-    const ids = [...hits].sort((a, b) => position.get(a)! - position.get(b)!);
-    for (const id of ids) vulnerabilities.set(id, input[position.get(id)!]!.vulnerability);
+    if (parts.length === 0) continue;
+    parts.sort((a, b) => a - b);
+    const signature = parts.join(',');
+    let ids = hitLists.get(signature);
+    if (!ids) {
+      const hits = new Set<string>();
+      for (const n of parts) for (const id of lists[n]!) hits.add(id);
+      // In input order, as before.
+      ids = [...hits].sort((a, b) => position.get(a)! - position.get(b)!);
+      for (const id of ids) vulnerabilities.set(id, input[position.get(id)!]!.vulnerability);
+      hitLists.set(signature, ids);
+    }
     vulnerableManifests[digest] = ids;
   }
   return { vulnerabilities, vulnerableManifests };

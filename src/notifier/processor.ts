@@ -37,12 +37,15 @@ async function notificationsFor(store: Store, matchers: readonly Matcher[], diff
   // One pass over the candidate manifests for both reasons (a record is never both added and removed).
   const r = await affectedManifests(store, matchers, [...diff.added, ...diff.removed].map((v) => ({ id: v.id, vulnerability: v })));
   const out: StoredNotification[] = [];
+  const manifests = Object.entries(r.vulnerableManifests).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const [reason, records] of [['added', diff.added], ['removed', diff.removed]] as const) {
     const mine = new Set(records.map((v) => v.id));
-    for (const [manifest, all] of Object.entries(r.vulnerableManifests).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const ids = all.filter((id) => mine.has(id));
-      if (ids.length === 0) continue;
-      const vulns = ids.map((id) => r.vulnerabilities.get(id)!).sort(bySeverity);
+    // Manifests with the same hits share one array (affected-manifests.ts): sorted once.
+    const sorted = new Map<string[], Vulnerability[]>();
+    for (const [manifest, all] of manifests) {
+      let vulns = sorted.get(all);
+      if (!vulns) sorted.set(all, (vulns = all.filter((id) => mine.has(id)).map((id) => r.vulnerabilities.get(id)!).sort(bySeverity)));
+      if (vulns.length === 0) continue;
       // Clair's summary: the most severe vulnerability stands for the manifest's change.
       for (const v of opts.disableSummary ? vulns : vulns.slice(0, 1)) {
         out.push({ id: randomUUID(), manifest, reason, vulnerability: vulnerabilitySummaryJson(v) });
