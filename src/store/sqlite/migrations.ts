@@ -111,7 +111,7 @@ export const migrations: readonly Migration[] = [
   // scheme) and the text (description, links) that many records repeat are stored once, in vuln_context and
   // vuln_text; the record keeps its own fields. Content hashes are cut to 128 bits, stored as 16 bytes (the column keeps its
   // declared TEXT type: SQLite stores the blob as given). Existing rows are rewritten.
-  // On the synthetic Debian tracker (bench/store-size.ts) the database went from 6.2x the feed's size to 1.3x.
+  // On a Debian-tracker-sized feed (bench/store-size.ts) the database went from 6.5x the feed's size to 1.4x.
   splitRecords,
   // 6: subscriptions (src/notifier/subscriptions.ts). A set is shared out among the subscriptions once
   // (subscription_fanout's key), each share with its own delivery state and lease; manifest_repository holds the
