@@ -29,13 +29,20 @@ export function hasTarMagic(head: Uint8Array): boolean | undefined {
   return Buffer.from(head.subarray(257, 262)).toString('latin1') === 'ustar';
 }
 
+/**
+ * Output chunk of the decompressors. zlib's default, 16 KiB, costs one thread-pool round trip per 16 KiB: ~84,000 of
+ * them for a 1.4 GB image, measured as a quarter of cold-index time (issue 17). 1 MiB chunks keep memory flat (one
+ * chunk in flight per layer) and cut the round trips 64-fold.
+ */
+const DECOMPRESS_CHUNK = 1 << 20;
+
 /** A decompressor for the formats Node's zlib handles (zstd since Node 23.8/22.15), or undefined. */
 export function createDecompressor(c: Compression): Transform | undefined {
   switch (c) {
     case 'gzip':
-      return zlib.createGunzip();
+      return zlib.createGunzip({ chunkSize: DECOMPRESS_CHUNK });
     case 'zstd':
-      return zlib.createZstdDecompress();
+      return zlib.createZstdDecompress({ chunkSize: DECOMPRESS_CHUNK });
     default:
       return undefined;
   }
