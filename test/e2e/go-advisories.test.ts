@@ -3,10 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allMatchers } from '../../src/ecosystems/registry.ts';
-import { match } from '../../src/matcher/match.ts';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { runCli } from '../support/run-cli.ts';
+import { updateAndScanDir } from '../support/scan-dir.ts';
 import { goCompare, readOsvDocs, requireGoXMod, schemaTruth } from '../support/osv-truth.ts';
 import { requireSharedData } from '../support/shared-data.ts';
 
@@ -21,13 +18,7 @@ test('go: Kata runtime go.mod modules against the Go vulnerability database equa
   const dir = mkdtempSync(join(tmpdir(), 'go-e2e-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const db = join(dir, 'clair.db');
-  assert.equal((await runCli(db, ['update', '--source', `go=${vulndb}`])).code, 0);
-  const scan = await runCli(db, ['scan', '--format', 'json', `dir:${kata}`]);
-  assert.equal(scan.code, 0, scan.err);
-  const store = SqliteStore.open(db);
-  t.after(() => store.close());
-  const index = (await store.getIndexReport(JSON.parse(scan.out).manifest_hash))!.report;
-  const m = await match(store, allMatchers(), index);
+  const { index, m } = await updateAndScanDir(t, db, `go=${vulndb}`, kata);
   const goPkgs = Object.entries(index.packages).filter(([id]) => index.environments[id]!.some((e) => e.repositoryIds.some((r) => index.repositories[r]!.name === 'go')));
   assert.ok(goPkgs.length > 200, `${goPkgs.length} go modules`);
   const got = new Set<string>();

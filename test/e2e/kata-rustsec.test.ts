@@ -4,10 +4,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { allMatchers } from '../../src/ecosystems/registry.ts';
-import { match } from '../../src/matcher/match.ts';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { runCli } from '../support/run-cli.ts';
+import { updateAndScanDir } from '../support/scan-dir.ts';
 import { cargoReqMatcher } from '../support/osv-truth.ts';
 import { requireSharedData } from '../support/shared-data.ts';
 
@@ -49,13 +47,7 @@ test('Kata Containers: RustSec advisories per component lockfile equal the semve
   const matches = cargoReqMatcher(t, join(dir, 'oracle'));
   if (!matches) return;
   const db = join(dir, 'clair.db');
-  assert.equal((await runCli(db, ['update', '--source', `rustsec=${rustsec}`])).code, 0);
-  const scan = await runCli(db, ['scan', '--format', 'json', `dir:${kata}`]);
-  assert.equal(scan.code, 0, scan.err);
-  const store = SqliteStore.open(db);
-  t.after(() => store.close());
-  const index = (await store.getIndexReport(JSON.parse(scan.out).manifest_hash))!.report;
-  const m = await match(store, allMatchers(), index);
+  const { index, m } = await updateAndScanDir(t, db, `rustsec=${rustsec}`, kata);
 
   const key = (db: string, name: string, version: string, id: string) => `${db.replace(/^cargo:/, '')} ${name} ${version} ${id}`;
   const got = new Set<string>();

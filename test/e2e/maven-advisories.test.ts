@@ -4,10 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allMatchers } from '../../src/ecosystems/registry.ts';
-import { match } from '../../src/matcher/match.ts';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { runCli } from '../support/run-cli.ts';
+import { updateAndScanDir } from '../support/scan-dir.ts';
 import { mavenCompare, readOsvDocs, requireMavenOracle, schemaTruth, type Installed } from '../support/osv-truth.ts';
 import { requireSharedData } from '../support/shared-data.ts';
 
@@ -38,15 +35,8 @@ test('maven: dir: scan with GitHub Maven advisories equals ComparableVersion on 
   const script = 'import json,os,sys,zipfile\nfor i,(n,v) in enumerate(json.load(sys.stdin)):\n  g,a=n.split(":")\n  d=os.path.join(sys.argv[1],"app%d"%i)\n  os.makedirs(d)\n  with zipfile.ZipFile(os.path.join(d,"%s-%s.jar"%(a,v)),"w") as z:\n    z.writestr("META-INF/maven/%s/%s/pom.properties"%(g,a),"groupId=%s\\nartifactId=%s\\nversion=%s\\n"%(g,a,v))';
   execFileSync('python3', ['-c', script, join(dir, 'root')], { input: JSON.stringify([...installed.values()].map((p) => [p.name, p.version])) });
   const db = join(dir, 'clair.db');
-  const up = await runCli(db, ['update', '--source', `osv=${file}#ecosystems=Maven`]);
-  assert.equal(up.code, 0, up.err);
-  const scan = await runCli(db, ['scan', '--format', 'json', `dir:${join(dir, 'root')}`]);
-  assert.equal(scan.code, 0, scan.err);
-  const store = SqliteStore.open(db);
-  t.after(() => store.close());
-  const index = (await store.getIndexReport(JSON.parse(scan.out).manifest_hash))!.report;
+  const { index, m } = await updateAndScanDir(t, db, `osv=${file}#ecosystems=Maven`, join(dir, 'root'));
   assert.equal(Object.keys(index.packages).length, installed.size);
-  const m = await match(store, allMatchers(), index);
   const got = new Set<string>();
   for (const [pid, vids] of Object.entries(m.packageVulnerabilities)) {
     const p = index.packages[pid]!;

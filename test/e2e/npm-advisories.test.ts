@@ -4,10 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import semver from 'semver';
-import { allMatchers } from '../../src/ecosystems/registry.ts';
-import { match } from '../../src/matcher/match.ts';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { runCli } from '../support/run-cli.ts';
+import { updateAndScanDir } from '../support/scan-dir.ts';
 import { npmTruth, readOsvDocs, type Installed } from '../support/osv-truth.ts';
 import { requireSharedData } from '../support/shared-data.ts';
 
@@ -38,15 +35,8 @@ test('npm: dir: scan with GitHub npm advisories equals node-semver on the raw OS
     writeFileSync(join(pkgDir, 'package.json'), JSON.stringify({ name: p.name, version: p.version }));
   });
   const db = join(dir, 'clair.db');
-  const up = await runCli(db, ['update', '--source', `osv=${file}#ecosystems=npm`]);
-  assert.equal(up.code, 0, up.err);
-  const scan = await runCli(db, ['scan', '--format', 'json', `dir:${join(dir, 'root')}`]);
-  assert.equal(scan.code, 0, scan.err);
-  const store = SqliteStore.open(db);
-  t.after(() => store.close());
-  const index = (await store.getIndexReport(JSON.parse(scan.out).manifest_hash))!.report;
+  const { index, m } = await updateAndScanDir(t, db, `osv=${file}#ecosystems=npm`, join(dir, 'root'));
   assert.equal(Object.keys(index.packages).length, installed.size);
-  const m = await match(store, allMatchers(), index);
   const got = new Set<string>();
   for (const [pid, vids] of Object.entries(m.packageVulnerabilities)) {
     const p = index.packages[pid]!;

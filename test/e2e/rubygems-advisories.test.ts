@@ -3,10 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allMatchers } from '../../src/ecosystems/registry.ts';
-import { match } from '../../src/matcher/match.ts';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { runCli } from '../support/run-cli.ts';
+import { updateAndScanDir } from '../support/scan-dir.ts';
 import { readOsvDocs, requireRuby, rubygemsTruth, type Installed } from '../support/osv-truth.ts';
 import { requireSharedData } from '../support/shared-data.ts';
 
@@ -40,15 +37,8 @@ test('rubygems: dir: scan with GitHub RubyGems advisories equals Gem::Version on
     writeFileSync(join(app, 'Gemfile.lock'), `GEM\n  remote: https://rubygems.org/\n  specs:\n    ${p.name} (${p.version})\n\nPLATFORMS\n  ruby\n\nDEPENDENCIES\n  ${p.name}\n`);
   });
   const db = join(dir, 'clair.db');
-  const up = await runCli(db, ['update', '--source', `osv=${file}#ecosystems=RubyGems`]);
-  assert.equal(up.code, 0, up.err);
-  const scan = await runCli(db, ['scan', '--format', 'json', `dir:${join(dir, 'root')}`]);
-  assert.equal(scan.code, 0, scan.err);
-  const store = SqliteStore.open(db);
-  t.after(() => store.close());
-  const index = (await store.getIndexReport(JSON.parse(scan.out).manifest_hash))!.report;
+  const { index, m } = await updateAndScanDir(t, db, `osv=${file}#ecosystems=RubyGems`, join(dir, 'root'));
   assert.equal(Object.keys(index.packages).length, installed.size);
-  const m = await match(store, allMatchers(), index);
   const got = new Set<string>();
   for (const [pid, vids] of Object.entries(m.packageVulnerabilities)) {
     const p = index.packages[pid]!;
