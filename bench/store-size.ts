@@ -42,6 +42,24 @@ function treeBytes(path: string): number {
   return readdirSync(path).reduce((n, f) => n + treeBytes(join(path, f)), 0);
 }
 
+/**
+ * A secdb document (Alpine's, Wolfi's, Chainguard's: packages with secfixes) grown to about `fixes` fixes by repeating
+ * its packages under new names, with new CVE ids (other ids, such as GHSA, kept).
+ */
+function secdbClone(doc: { packages: { pkg: { name: string; secfixes: Record<string, string[]> } }[] }, fixes: number, path: string): BuiltFeed {
+  const pool = doc.packages;
+  const perPackage = pool.reduce((n, p) => n + Object.values(p.pkg.secfixes).flat().length, 0) / pool.length;
+  const packages = Array.from({ length: Math.round(fixes / perPackage) }, (_, i) => {
+    const p = pool[i % pool.length]!.pkg;
+    let c = 0;
+    const secfixes = Object.fromEntries(Object.entries(p.secfixes).map(([v, cves]) => [v, cves.map((cve) => (cve.startsWith('CVE-') ? `CVE-${2000 + (i % 26)}-${100000 + i * 10 + c++}` : cve))]));
+    return { pkg: { name: `${p.name}-${i}`, secfixes } };
+  });
+  const text = JSON.stringify({ ...doc, packages });
+  writeFileSync(path, text);
+  return { location: path, bytes: Buffer.byteLength(text) };
+}
+
 /** Writes `count` items produced by `make(i)` as JSON array chunks of 1,000 into files of a folder. */
 function jsonArrayFolder(dir: string, name: string, count: number, make: (i: number) => unknown): BuiltFeed {
   const out = join(dir, name);
@@ -146,20 +164,7 @@ const feeds: FeedSpec[] = [
     name: 'alpine',
     real: 'secdb of every branch, main and community: ~45,000 (branch, package, CVE) fixes',
     build(dir) {
-      const doc = jsonOf('feeds', 'alpine', 'claircore', 'fetch', 'v3.10', 'community.json');
-      const pool = doc.packages as { pkg: { name: string; secfixes: Record<string, string[]> } }[];
-      const perPackage = pool.reduce((n, p) => n + Object.values(p.pkg.secfixes).flat().length, 0) / pool.length;
-      const count = Math.round((45_000 * SCALE) / perPackage);
-      const packages = Array.from({ length: count }, (_, i) => {
-        const p = pool[i % pool.length]!.pkg;
-        let c = 0;
-        const secfixes = Object.fromEntries(Object.entries(p.secfixes).map(([v, cves]) => [v, cves.map(() => `CVE-${2000 + (i % 26)}-${100000 + i * 10 + c++}`)]));
-        return { pkg: { name: `${p.name}-${i}`, secfixes } };
-      });
-      const text = JSON.stringify({ ...doc, packages });
-      const path = join(dir, 'alpine.json');
-      writeFileSync(path, text);
-      return { location: path, bytes: Buffer.byteLength(text) };
+      return secdbClone(jsonOf('feeds', 'alpine', 'claircore', 'fetch', 'v3.10', 'community.json'), 45_000 * SCALE, join(dir, 'alpine.json'));
     },
   },
   {
@@ -186,20 +191,7 @@ const feeds: FeedSpec[] = [
     name,
     real: `${name === 'wolfi' ? "Wolfi's" : "Chainguard's"} security.json: ~25,000 (package, CVE) fixes (order of magnitude)`,
     build(dir: string): BuiltFeed {
-      const doc = jsonOf('feeds', 'wolfi-chainguard', 'vunnel', 'wolfi', 'input', 'secdb', 'security.json');
-      const pool = doc.packages as { pkg: { name: string; secfixes: Record<string, string[]> } }[];
-      const perPackage = pool.reduce((n, p) => n + Object.values(p.pkg.secfixes).flat().length, 0) / pool.length;
-      const count = Math.round((25_000 * SCALE) / perPackage);
-      const packages = Array.from({ length: count }, (_, i) => {
-        const p = pool[i % pool.length]!.pkg;
-        let c = 0;
-        const secfixes = Object.fromEntries(Object.entries(p.secfixes).map(([v, cves]) => [v, cves.map((cve) => (cve.startsWith('CVE-') ? `CVE-${2000 + (i % 26)}-${100000 + i * 10 + c++}` : cve))]));
-        return { pkg: { name: `${p.name}-${i}`, secfixes } };
-      });
-      const text = JSON.stringify({ ...doc, packages });
-      const path = join(dir, `${name}.json`);
-      writeFileSync(path, text);
-      return { location: path, bytes: Buffer.byteLength(text) };
+      return secdbClone(jsonOf('feeds', 'wolfi-chainguard', 'vunnel', 'wolfi', 'input', 'secdb', 'security.json'), 25_000 * SCALE, join(dir, `${name}.json`));
     },
   })),
   {
