@@ -9,6 +9,10 @@ import { makeTar, sha256Digest } from '../support/tar-layer.ts';
 import { runUpdater } from '../../src/updater/run-updater.ts';
 import { testFeedUpdater } from '../http/serve-kit.ts';
 import type { Store } from '../../src/store/store.ts';
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { openTestPostgres } from '../support/postgres.ts';
 import type { UpdateOperation } from '../../src/model/update-operation.ts';
 
 // Pieces the notifier tests share: one-layer Debian images from hand-written dpkg status entries, feed files of the
@@ -78,4 +82,18 @@ export async function startReceiver(statuses: number[] = []): Promise<Receiver> 
       await once(server, 'close');
     },
   };
+}
+
+/** Two store handles on one fresh PostgreSQL schema, as two notifier processes would have; closed and dropped after. */
+export async function twoPostgresStores(t: TestContext): Promise<[PostgresStore, PostgresStore]> {
+  const pgt = await openTestPostgres();
+  assert.ok(pgt, 'PostgreSQL became unreachable during the run');
+  const open = () => PostgresStore.open(pgt.url, { schema: pgt.schema, applicationName: pgt.schema, maxConnections: 4, maxLockConnections: 2 });
+  const a = await open();
+  const b = await open();
+  t.after(async () => {
+    await Promise.all([a.close(), b.close()]);
+    await pgt.drop();
+  });
+  return [a, b];
 }

@@ -1,32 +1,19 @@
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
-import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { test } from 'node:test';
 import { Notifier } from '../../src/notifier/notifier.ts';
 import { parseNotifierConfig } from '../../src/notifier/notifier-config.ts';
 import { processUpdateOperation } from '../../src/notifier/processor.ts';
-import { openTestPostgres, postgresSkipReason } from '../support/postgres.ts';
-import { silentLog, startReceiver } from './notifier-kit.ts';
+import { postgresSkipReason } from '../support/postgres.ts';
+import { silentLog, startReceiver, twoPostgresStores } from './notifier-kit.ts';
 
 // Two notifier instances on one PostgreSQL schema (two store handles, as two processes would have): each set is
 // delivered by one of them, and an update operation is processed by one of them.
 
 const skip = await postgresSkipReason();
 
-async function twoStores(t: TestContext): Promise<[PostgresStore, PostgresStore]> {
-  const pgt = await openTestPostgres();
-  assert.ok(pgt, 'PostgreSQL became unreachable during the run');
-  const open = () => PostgresStore.open(pgt.url, { schema: pgt.schema, applicationName: pgt.schema, maxConnections: 4, maxLockConnections: 2 });
-  const a = await open();
-  const b = await open();
-  t.after(async () => {
-    await Promise.all([a.close(), b.close()]);
-    await pgt.drop();
-  });
-  return [a, b];
-}
 
 test('postgres: two instances delivering at once deliver each set once', { skip }, async (t) => {
-  const [a, b] = await twoStores(t);
+  const [a, b] = await twoPostgresStores(t);
   const ids = Array.from({ length: 12 }, (_, i) => `a0000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
   for (const [i, nid] of ids.entries()) {
     await a.putNotifications({
@@ -49,7 +36,7 @@ test('postgres: two instances delivering at once deliver each set once', { skip 
 });
 
 test('postgres: two instances processing one update operation at once store its receipt once', { skip }, async (t) => {
-  const [a, b] = await twoStores(t);
+  const [a, b] = await twoPostgresStores(t);
   for (const fp of ['one', 'two']) await (await a.beginUpdateOperation('testfeed')).commit(fp);
   const [op] = await a.listUpdateOperations('testfeed');
   const results = await Promise.all([processUpdateOperation(a, [], op!), processUpdateOperation(b, [], op!)]);

@@ -6,11 +6,10 @@ import { test } from 'node:test';
 import { Notifier } from '../../src/notifier/notifier.ts';
 import { parseNotifierConfig } from '../../src/notifier/notifier-config.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Store, StoredNotification } from '../../src/store/store.ts';
 import type { Subscription, SubscriptionChannel } from '../../src/model/subscription.ts';
-import { openTestPostgres, postgresSkipReason } from '../support/postgres.ts';
-import { silentLog, startReceiver } from './notifier-kit.ts';
+import { postgresSkipReason } from '../support/postgres.ts';
+import { silentLog, startReceiver, twoPostgresStores } from './notifier-kit.ts';
 import { AMQP_URL, amqpInbox, brokerProxy, brokerSkipReason, STOMP_ADDR, stompInbox } from './broker-kit.ts';
 import { stompAddress } from '../../src/notifier/stomp-client.ts';
 
@@ -165,15 +164,7 @@ test('a claim left by a process that died is taken over when its lease ends', as
 });
 
 test('postgres: two instances deliver each notification set once per subscription', { skip: skipPg }, async (t) => {
-  const pgt = await openTestPostgres();
-  assert.ok(pgt, 'PostgreSQL became unreachable during the run');
-  const open = () => PostgresStore.open(pgt.url, { schema: pgt.schema, applicationName: pgt.schema, maxConnections: 4, maxLockConnections: 2 });
-  const a = await open();
-  const b = await open();
-  t.after(async () => {
-    await Promise.all([a.close(), b.close()]);
-    await pgt.drop();
-  });
+  const [a, b] = await twoPostgresStores(t);
   const hook = await startReceiver();
   t.after(() => hook.close());
   const subs = [sub(1, { type: 'webhook', url: hook.url + '/all' }), sub(2, { type: 'webhook', url: hook.url + '/high' }, { minSeverity: 'High' })];
