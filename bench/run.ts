@@ -9,6 +9,7 @@ import { benchPolyglot } from './index-polyglot.ts';
 import { benchStoreSize, type StoreSizeRow } from './store-size.ts';
 import { benchNotifier } from './notifier.ts';
 import { benchBinaries } from './index-binaries.ts';
+import { benchIngest } from './ingest.ts';
 
 // `npm run bench [section…]`: runs the benchmark sections (all by default), writes each one's figures to
 // bench/results/<section>.json and regenerates BENCHMARKS.md from every result file present.
@@ -26,6 +27,16 @@ const sections: Record<string, Section> = {
 | feed | the real feed | feed MB | records | SQLite MB | PostgreSQL MB | SQLite bytes/record | PostgreSQL bytes/record | SQLite ÷ feed | PostgreSQL ÷ feed |
 |---|---|---|---|---|---|---|---|---|---|
 ${[...r.rows, r.total].map((x: StoreSizeRow) => `| ${x.feed} | ${x.real} | ${x.feedMB} | ${x.records} | ${x.sqliteMB} | ${x.postgresMB ?? '-'} | ${x.sqliteBytesPerRecord} | ${x.postgresBytesPerRecord ?? '-'} | **${x.sqliteToFeed}** | **${x.postgresToFeed ?? '-'}** |`).join('\n')}
+`,
+  },
+  ingest: {
+    title: 'Feed ingest beside the bulk-import bound (SQLite and PostgreSQL)',
+    run: () => benchIngest(3),
+    render: (r) => `Each feed ingested by its updater into an empty store (\`runUpdater\`, what \`clair-ts update\` runs), median of ${r.runs}. The bound, same run, same rows: the updater parsing the feed with the records thrown away, plus a bulk import of the rows the store ended up with into an empty database of the same schema (SQLite: \`sqlite3 new.db < dump.sql\` of the store's \`.dump\`, one transaction of INSERTs with the indexes built after the load; PostgreSQL: \`psql -f\` of the schema's \`pg_dump\`, COPY of every table, indexes and constraints after). Ratio = bound ÷ ingest (bench/ingest.ts): Debian is the synthetic tracker, EPSS generated rows in FIRST's CSV format.
+
+| feed | records | parse | store | ingest | records/s | bulk import | bound (parse + import) | ingest ÷ bound |
+|---|---|---|---|---|---|---|---|---|
+${r.feeds.flatMap((f: any) => [['SQLite', f.sqlite], ['PostgreSQL', f.postgres]].filter(([, x]) => x).map(([name, x]: any) => `| ${f.feed} (${f.feedMB} MB) | ${x.records} | ${f.parseSeconds} s | ${name} | ${x.ingest.medianSeconds} s | ${x.ingest.recordsPerSecond} | ${x.bulkImportSeconds} s | ${x.boundSeconds} s | **${x.ratio}** |`)).join('\n')}
 `,
   },
   notifier: {

@@ -1,0 +1,169 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { debianUpdater } from '../src/ecosystems/debian/updater.ts';
+import { epssUpdater } from '../src/enrichment/epss/updater.ts';
+import type { AnyUpdater } from '../src/updater/updater.ts';
+import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import type { Store } from '../src/store/store.ts';
+import { runUpdater } from '../src/updater/run-updater.ts';
+import { openTestPostgres } from '../test/support/postgres.ts';
+import { round, timeRuns, timeShell } from './measure.ts';
+import { syntheticTracker } from './synthetic-tracker.ts';
+
+// Feed ingest beside its bulk-import bound, per store, in the same run (`npm run bench ingest`):
+// - ingest: runUpdater of the feed into an empty store, what `clair-ts update` does (parse, hash, write, commit);
+// - bound: the same feed parsed by the same updater with the records thrown away, plus a bulk import of the rows
+//   the store holds after that ingest into an empty database of the same schema: for SQLite, `sqlite3 new.db <
+//   dump.sql` of the store's `.dump` (CREATE TABLEs, one transaction of INSERTs, then the indexes built after the
+//   load); for PostgreSQL, `psql -f` of the schema's `pg_dump` (CREATE TABLEs, COPY of every table, then indexes and
+//   constraints). The dump is taken after the timed ingest and is not timed.
+// Ratio = bound ÷ ingest: 1 means ingest is as fast as parsing plus loading the finished rows.
+// CLAIR_TS_BENCH_INGEST_CVES sets the tracker's size (default 40000 CVEs, ~120k records, ~25 MB).
+
+const CVES = Number(process.env.CLAIR_TS_BENCH_INGEST_CVES ?? '40000');
+
+interface Feed {
+  name: string;
+  updater: AnyUpdater;
+  path: string;
+  mb: number;
+}
+
+async function parseOnly(f: Feed): Promise<number> {
+  let n = 0;
+  const stream = createReadStream(f.path);
+  for await (const _ of f.updater.parse(stream, { location: f.path, options: {}, warn: () => {} }) as AsyncIterable<unknown>) n++;
+  return n;
+}
+
+interface StoreResult {
+  records: number;
+  ingest: { medianSeconds: number; samples: number[]; recordsPerSecond: number };
+  bulkImportSeconds: number;
+  boundSeconds: number;
+  ratio: number;
+}
+
+function summary(records: number, ingest: Awaited<ReturnType<typeof timeRuns>>, parseSeconds: number, importSeconds: number): StoreResult {
+  const bound = parseSeconds + importSeconds;
+  return {
+    records,
+    ingest: { medianSeconds: round(ingest.median), samples: ingest.samples.map((s) => round(s)), recordsPerSecond: Math.round(records / ingest.median) },
+    bulkImportSeconds: round(importSeconds),
+    boundSeconds: round(bound),
+    ratio: round(bound / ingest.median, 2),
+  };
+}
+
+async function ingestInto(store: Store, f: Feed): Promise<number> {
+  const r = await runUpdater(store, f.updater, f.path, { retention: 0 });
+  if (r.unchanged) throw new Error(`${f.name}: ingest saw an unchanged feed`);
+  return r.records;
+}
+
+async function benchSqlite(f: Feed, dir: string, runs: number, parseSeconds: number): Promise<StoreResult> {
+  let records = 0;
+  const db = (i: number) => join(dir, `${f.name}-${i}.db`);
+  const ingest = await timeRuns(runs, async (i) => {
+    const s = SqliteStore.open(db(i));
+    try {
+      records = await ingestInto(s, f);
+    } finally {
+      await s.close();
+    }
+  });
+  const dump = join(dir, `${f.name}.sql`);
+  execFileSync('bash', ['-c', `sqlite3 ${db(runs - 1)} .dump > ${dump}`]);
+  const imports: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const target = join(dir, `${f.name}-import-${i}.db`);
+    imports.push(timeShell(`sqlite3 ${target} < ${dump}`));
+    rmSync(target, { force: true });
+  }
+  for (let i = 0; i < runs; i++) for (const s of ['', '-wal', '-shm']) rmSync(db(i) + s, { force: true });
+  rmSync(dump, { force: true });
+  return summary(records, ingest, parseSeconds, median(imports));
+}
+
+async function benchPostgres(f: Feed, dir: string, runs: number, parseSeconds: number): Promise<StoreResult | null> {
+  let records = 0;
+  const imports: number[] = [];
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const pgt = await openTestPostgres();
+    if (!pgt) return null;
+    try {
+      const store = await PostgresStore.open(pgt.url, { schema: pgt.schema });
+      const t0 = performance.now();
+      try {
+        records = await ingestInto(store, f);
+        samples.push((performance.now() - t0) / 1000);
+      } finally {
+        await store.close();
+      }
+      const dump = join(dir, `${f.name}-pg.sql`);
+      execFileSync('bash', ['-c', `pg_dump --no-owner --no-privileges -n ${pgt.schema} '${pgt.url}' > ${dump}`]);
+      await pgt.drop();
+      // Restored under the same schema name; the drop in `finally` removes it again.
+      imports.push(timeShell(`psql -q -X -v ON_ERROR_STOP=1 '${pgt.url}' -f ${dump} > /dev/null`));
+      rmSync(dump, { force: true });
+    } finally {
+      await pgt.drop();
+    }
+  }
+  const sorted = [...samples].sort((a, b) => a - b);
+  return summary(records, { runs, samples, median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]! }, parseSeconds, median(imports));
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function epssFeed(path: string, rows: number): void {
+  const fd = openSync(path, 'w');
+  writeSync(fd, '#model_version:v2025.03.14,score_date:2026-11-30T12:55:00Z\ncve,epss,percentile\n');
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  let chunk = '';
+  for (let i = 0; i < rows; i++) {
+    chunk += `CVE-${2000 + (i % 26)}-${100000 + i},${rnd().toFixed(5)},${rnd().toFixed(5)}\n`;
+    if (chunk.length > 1 << 20) {
+      writeSync(fd, chunk);
+      chunk = '';
+    }
+  }
+  writeSync(fd, chunk);
+  closeSync(fd);
+}
+
+export async function benchIngest(runs = 3) {
+  const dir = mkdtempSync(join(tmpdir(), 'clair-ts-bench-ingest-'));
+  try {
+    const tracker = join(dir, 'tracker.json');
+    syntheticTracker(tracker, [], CVES);
+    const epss = join(dir, 'epss.csv');
+    epssFeed(epss, Math.round(CVES * 7.5));
+    const feeds: Feed[] = [
+      { name: 'debian', updater: debianUpdater, path: tracker, mb: round(statSync(tracker).size / 1e6, 1) },
+      { name: 'epss', updater: epssUpdater, path: epss, mb: round(statSync(epss).size / 1e6, 1) },
+    ];
+    const out = [];
+    for (const f of feeds) {
+      let parsed = 0;
+      const parse = await timeRuns(runs, async () => {
+        parsed = await parseOnly(f);
+      });
+      const sqlite = await benchSqlite(f, dir, runs, parse.median);
+      const postgres = await benchPostgres(f, dir, runs, parse.median);
+      out.push({ feed: f.name, feedMB: f.mb, records: parsed, parseSeconds: round(parse.median), sqlite, postgres });
+      process.stderr.write(`ingest: ${f.name}: sqlite ${sqlite.ratio}, postgres ${postgres?.ratio ?? '-'}\n`);
+    }
+    return { runs, feeds: out };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
