@@ -381,4 +381,54 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     }, /already exists/);
     assert.deepEqual((await s.listUpdateOperations('debian')).map((o) => o.ref), [op.ref]);
   });
+
+  withStore('enrichment records in packs: every id found across pack boundaries, records of an id in feed order, exported whole', async (s) => {
+    // 3,000 records in a shuffled order (many packs), ids with two records, one record given twice, and ids that sort
+    // between, before and after the stored ones.
+    const id = (i: number) => `CVE-${2000 + (i % 7)}-${String(i).padStart(5, '0')}`;
+    const recs = Array.from({ length: 3000 }, (_, k) => {
+      const i = (k * 7919) % 3000;
+      return { updater: 'epss', tag: id(i), enrichment: { cve: id(i), epss: i / 3000, text: 'x'.repeat(i % 50) } };
+    });
+    const twice = [
+      { updater: 'epss', tag: id(10), enrichment: { cve: id(10), second: true } },
+      { updater: 'epss', tag: id(11), enrichment: { cve: id(11), epss: 11 / 3000, text: 'x'.repeat(11) } },
+    ];
+    const w = await s.beginUpdateOperation('epss');
+    for (let i = 0; i < recs.length; i += 700) await w.addEnrichments(recs.slice(i, i + 700));
+    await w.addEnrichments(twice);
+    const op = await w.commit('fp');
+    assert.equal(op.count, 3001, 'a record given twice is stored once');
+    const wanted = [id(0), id(10), id(11), id(2999), id(1234), 'CVE-1999-0001', 'CVE-2003-00004', 'CVE-2999-0001', id(10)];
+    const got = await s.queryEnrichments('epss', wanted);
+    assert.deepEqual(
+      got.map((r) => [r.tag, r.enrichment['epss'] ?? r.enrichment['second']]),
+      [[id(0), 0], [id(10), 10 / 3000], [id(10), true], [id(11), 11 / 3000], [id(2999), 2999 / 3000], [id(1234), 1234 / 3000]],
+    );
+    for (let i = 0; i < 3000; i += 97) assert.deepEqual((await s.queryEnrichments('epss', [id(i)])).map((r) => r.enrichment['cve']), [id(i)], id(i));
+    assert.deepEqual(await s.queryEnrichments('kev', [id(0)]), [], 'another updater sees none');
+    // Exported: every record once, as the canonical JSON of the record.
+    const lines: string[] = [];
+    for await (const batch of s.readUpdateOperation(op.ref, 100)) {
+      assert.ok(batch.length <= 100);
+      lines.push(...batch);
+    }
+    assert.equal(lines.length, 3001);
+    const byTag = new Map<string, string[]>();
+    for (const r of [...recs, twice[0]!]) byTag.set(r.tag, [...(byTag.get(r.tag) ?? []), JSON.stringify({ updater: r.updater, tag: r.tag, enrichment: r.enrichment })]);
+    assert.deepEqual(lines.sort(), [...byTag.values()].flat().sort());
+    // An aborted writer leaves nothing; a newer operation replaces the data; deleting it brings the older back.
+    const a = await s.beginUpdateOperation('epss');
+    await a.addEnrichments([{ updater: 'epss', tag: id(0), enrichment: { aborted: true } }]);
+    await a.abort();
+    assert.equal((await s.queryEnrichments('epss', [id(0)])).length, 1);
+    const w2 = await s.beginUpdateOperation('epss');
+    await w2.addEnrichments([{ updater: 'epss', tag: id(5), enrichment: { newer: true } }]);
+    const op2 = await w2.commit('fp2');
+    assert.deepEqual(await s.queryEnrichments('epss', [id(0), id(5)]), [{ updater: 'epss', tag: id(5), enrichment: { newer: true } }]);
+    assert.deepEqual(await s.deleteUpdateOperations([op2.ref]), [op2.ref]);
+    assert.equal((await s.queryEnrichments('epss', [id(0), id(5)])).length, 2);
+    assert.deepEqual(await s.deleteUpdateOperations([op.ref]), [op.ref]);
+    assert.deepEqual(await s.queryEnrichments('epss', [id(0)]), []);
+  });
 }

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { enrichmentRow, vulnerabilityRow } from '../record-row.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
+import { PackBuilder, type Pack } from '../enrichment-pack.ts';
 
 // PostgreSQL schema migrations, applied in order, each once, each in its own transaction, under an advisory lock
 // (postgres-store.ts). Never edit a released migration: add one. Same tables as the SQLite store
@@ -147,7 +148,67 @@ export const migrations: readonly Migration[] = [
   INSERT INTO subscription_fanout (notification_id, created)
     SELECT notification_id, created FROM notification_receipt WHERE notification_id IS NOT NULL;
   `,
+  // 7: enrichment records in packs, as in the SQLite store (store/enrichment-pack.ts). Ids compare in the "C"
+  // collation, code-point order, the order packs are cut in (the database's collation must not decide it). A
+  // writer's packs live in its open transaction, so uo_id is set from the start. Existing enrichment rows are moved.
+  packEnrichments,
 ];
+
+/** Inserts packs of one operation in one statement. */
+export async function insertPacks(c: pg.ClientBase, packs: Pack[], uoId: string): Promise<void> {
+  for (let i = 0; i < packs.length; i += 500) {
+    const chunk = packs.slice(i, i + 500);
+    await c.query(
+      `INSERT INTO enrichment_pack (uo_id, updater, run, first, last, count, data)
+       SELECT $1::bigint, * FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::bytea[])`,
+      [uoId, chunk.map((p) => p.updater), chunk.map((p) => p.run), chunk.map((p) => p.first), chunk.map((p) => p.last), chunk.map((p) => p.count), chunk.map((p) => p.data)],
+    );
+  }
+}
+
+async function packEnrichments(c: pg.ClientBase): Promise<void> {
+  await c.query(`
+  CREATE TABLE enrichment_pack (
+    id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    uo_id   bigint NOT NULL REFERENCES update_operation(id) ON DELETE CASCADE,
+    updater text NOT NULL,
+    run     integer NOT NULL,
+    first   text COLLATE "C" NOT NULL,
+    last    text COLLATE "C" NOT NULL,
+    count   integer NOT NULL,
+    data    bytea NOT NULL
+  );
+  CREATE INDEX enrichment_pack_lookup ON enrichment_pack(uo_id, run, first);
+  `);
+  const contexts = (await c.query<{ id: string; data: string }>('SELECT id, data FROM vuln_context')).rows
+    .map((r) => ({ id: r.id, c: JSON.parse(r.data) as { u: string; e?: number } }))
+    .filter((r) => r.c.e === 1);
+  if (contexts.length === 0) return;
+  const updaterOf = new Map(contexts.map((r) => [r.id, r.c.u]));
+  const ids = contexts.map((r) => r.id);
+  const ops = (await c.query<{ uo_id: string }>(
+    'SELECT DISTINCT u.uo_id FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id WHERE v.context_id = ANY($1::bigint[]) ORDER BY u.uo_id',
+    [ids],
+  )).rows;
+  for (const op of ops) {
+    const b = new PackBuilder();
+    for (let after = '0'; ;) {
+      const rows = (await c.query<{ id: string; name: string; context_id: string; data: string }>(
+        `SELECT v.id, v.name, v.context_id, v.data FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id
+         WHERE u.uo_id = $1 AND v.context_id = ANY($2::bigint[]) AND v.id > $3 ORDER BY v.id LIMIT 5000`,
+        [op.uo_id, ids, after],
+      )).rows;
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1]!.id;
+      for (const r of rows) b.addJson(updaterOf.get(r.context_id)!, r.name, r.data);
+      if (b.full) await insertPacks(c, b.drain(), op.uo_id);
+    }
+    if (!b.empty) await insertPacks(c, b.drain(), op.uo_id);
+  }
+  await c.query('DELETE FROM uo_vuln WHERE vuln_id IN (SELECT id FROM vuln WHERE context_id = ANY($1::bigint[]))', [ids]);
+  await c.query('DELETE FROM vuln WHERE context_id = ANY($1::bigint[])', [ids]);
+  await c.query('DELETE FROM vuln_context WHERE id = ANY($1::bigint[])', [ids]);
+}
 
 async function splitRecords(c: pg.ClientBase): Promise<void> {
   await c.query(`

@@ -5,7 +5,9 @@ import type { UpdateOperation } from '../../model/update-operation.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import type { UpdateOperationWriter } from '../store.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
-import { decodeVulnerability, enrichmentRow, RECORD_COLUMNS, RECORD_JOINS, vulnerabilityRow, type RecordRow, type StoredParts } from '../record-row.ts';
+import { decodeVulnerability, RECORD_COLUMNS, RECORD_JOINS, vulnerabilityRow, type RecordRow, type StoredParts } from '../record-row.ts';
+import { PackBuilder } from '../enrichment-pack.ts';
+import { insertPacks } from './migrations.ts';
 import { classifyPgError, describePgError, isTransientPgError } from './pg-errors.ts';
 import { isUuid } from '../../model/uuid.ts';
 
@@ -142,14 +144,36 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
   }
 
   addEnrichments(batch: EnrichmentRecord[]): Promise<void> {
-    const run = this.#tail.then(() => this.#add(batch.map(enrichmentRow)));
+    const run = this.#tail.then(() => this.#addEnrichments(batch));
     this.#tail = run.catch(() => undefined);
     return run;
   }
 
-  async #add(batch: Vulnerability[] | RecordRow[]): Promise<void> {
+  /** Enrichment records go into packs (store/enrichment-pack.ts), written run by run in the transaction. */
+  readonly #packs = new PackBuilder();
+
+  async #addEnrichments(batch: EnrichmentRecord[]): Promise<void> {
     this.#checkOpen();
-    const records = batch.map((r) => ('hash' in r ? r : vulnerabilityRow(r)));
+    for (const e of batch) {
+      if (e.updater !== this.#updater && !e.updater.startsWith(this.#updater + '/')) {
+        throw new ClairError('internal', `record ${e.tag} of updater ${e.updater} written to operation of ${this.#updater}`);
+      }
+    }
+    for (const e of batch) this.#packs.add(e);
+    if (this.#packs.full) await this.#writePacks();
+  }
+
+  async #writePacks(): Promise<void> {
+    try {
+      await insertPacks(this.#session.client, this.#packs.drain(), this.#opId);
+    } catch (e) {
+      throw this.#fail(e);
+    }
+  }
+
+  async #add(batch: Vulnerability[]): Promise<void> {
+    this.#checkOpen();
+    const records = batch.map(vulnerabilityRow);
     for (const r of records) {
       if (r.updater !== this.#updater && !r.updater.startsWith(this.#updater + '/')) {
         throw new ClairError('internal', `record ${r.name} of updater ${r.updater} written to operation of ${this.#updater}`);
@@ -289,12 +313,14 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
   async commit(fingerprint: string): Promise<UpdateOperation> {
     await this.#tail;
     this.#checkOpen();
+    if (!this.#packs.empty) await this.#writePacks();
     const c = this.#session.client;
     let op: UpdateOperation;
     try {
       const res = await c.query(
         `UPDATE update_operation SET fingerprint = $2, date = $3, seq = nextval('update_operation_commit_seq'),
            count = (SELECT count(*) FROM uo_vuln WHERE uo_id = $1)
+             + (SELECT coalesce(sum(count), 0) FROM enrichment_pack WHERE uo_id = $1)
          WHERE id = $1 RETURNING ref, updater, fingerprint, date, count`,
         [this.#opId, fingerprint, this.#date ?? new Date()],
       );

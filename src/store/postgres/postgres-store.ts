@@ -6,10 +6,11 @@ import type { UpdateOperation } from '../../model/update-operation.ts';
 import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import type { LayerReport } from '../../model/layer-report.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
-import { decodeEnrichment, decodeRecordJson, decodeVulnerability, RECORD_COLUMNS, RECORD_JOINS, type StoredParts } from '../record-row.ts';
+import { decodeRecordJson, decodeVulnerability, RECORD_COLUMNS, RECORD_JOINS, type StoredParts } from '../record-row.ts';
 import type { NewNotificationSet, NotificationReceipt, OperationIdentity, Store, StoreCoordination, StoredNotification, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
 import { indexReportPackageNames } from '../index-report-names.ts';
 import { migrations } from './migrations.ts';
+import { compareIds, PackCache, packRecordJson, recordsOf, type OpenPack } from '../enrichment-pack.ts';
 import { advisoryKey } from './advisory-key.ts';
 import { PostgresCoordination } from './coordination.ts';
 import { PostgresNotifications } from './notification-queries.ts';
@@ -59,6 +60,7 @@ export class PostgresStore implements Store {
   readonly #subs: PostgresSubscriptions;
   readonly #coordination: PostgresCoordination;
   readonly #writers = new Set<PostgresOperationWriter>();
+  readonly #packs = new PackCache();
   #closed = false;
 
   private constructor(pool: pg.Pool, lockPool: pg.Pool, layerLockPool: pg.Pool, scope: string, retry: RetryOptions) {
@@ -296,24 +298,55 @@ export class PostgresStore implements Store {
         `SELECT v.id, ${RECORD_COLUMNS} FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id ${RECORD_JOINS} WHERE u.uo_id = $1 AND v.id > $2 ORDER BY v.id LIMIT $3`,
         [ops[0].id, after, batchSize],
       );
-      if (rows.length === 0) return;
+      if (rows.length === 0) break;
       after = rows[rows.length - 1]!.id;
       yield rows.map(decodeRecordJson);
+    }
+    // Then its enrichment records, pack by pack.
+    for (let after = '0'; ;) {
+      const [p] = await this.#rows<{ id: string; updater: string; data: Buffer }>(
+        `read of update operation ${ref}`,
+        'SELECT id, updater, data FROM enrichment_pack WHERE uo_id = $1 AND id > $2 ORDER BY id LIMIT 1',
+        [ops[0].id, after],
+      );
+      if (!p) return;
+      after = p.id;
+      const records = packRecordJson(this.#packs.get(p.id, () => p.data), p.updater);
+      for (let i = 0; i < records.length; i += batchSize) yield records.slice(i, i + batchSize);
     }
   }
 
   async queryEnrichments(updater: string, tags: string[]): Promise<EnrichmentRecord[]> {
     if (tags.length === 0) return [];
-    const rows = await this.#rows<StoredParts>(
+    const unique = [...new Set(tags)];
+    // Per tag and run, the pack whose first id is the greatest one not above the tag: the only one that can hold it.
+    const found = await this.#rows<{ tag: string; run: number; id: string; last: string }>(
       `enrichment query of ${updater} for ${tags.length} ids`,
-      `SELECT ${RECORD_COLUMNS} FROM vuln v ${RECORD_JOINS}
-       WHERE v.name = ANY($2::text[]) AND v.package_name = '' AND c.updater = $1
-         AND EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = v.id AND u.uo_id = (
-           SELECT id FROM update_operation WHERE updater = $1 AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1))
-       ORDER BY v.id`,
-      [updater, tags],
+      `WITH op AS (SELECT id FROM update_operation WHERE updater = $1 AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1),
+       runs AS (SELECT DISTINCT run FROM enrichment_pack WHERE uo_id = (SELECT id FROM op))
+       SELECT t.tag, r.run, p.id, p.last FROM unnest($2::text[]) AS t(tag) CROSS JOIN runs r
+       CROSS JOIN LATERAL (
+         SELECT id, last FROM enrichment_pack
+         WHERE uo_id = (SELECT id FROM op) AND run = r.run AND updater = $1 AND first <= t.tag COLLATE "C"
+         ORDER BY first DESC LIMIT 1) p`,
+      [updater, unique],
     );
-    return rows.map(decodeEnrichment);
+    const hits = found.filter((f) => compareIds(f.last, f.tag) >= 0);
+    // Packs not opened before are fetched in one query; a report asks for the same packs again and again.
+    const opened = new Map<string, OpenPack>();
+    const missing: string[] = [];
+    for (const id of new Set(hits.map((h) => h.id))) {
+      const p = this.#packs.peek(id);
+      if (p) opened.set(id, p);
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      const rows = await this.#rows<{ id: string; data: Buffer }>(`enrichment packs of ${updater}`, 'SELECT id, data FROM enrichment_pack WHERE id = ANY($1::bigint[])', [missing]);
+      for (const r of rows) opened.set(r.id, this.#packs.get(r.id, () => r.data));
+    }
+    const order = new Map(unique.map((t, i) => [t, i]));
+    hits.sort((a, b) => order.get(a.tag)! - order.get(b.tag)! || a.run - b.run);
+    return hits.flatMap((h) => recordsOf(opened.get(h.id)!, updater, h.tag));
   }
 
   // ---- matching

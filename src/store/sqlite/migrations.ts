@@ -2,6 +2,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { enrichmentRow, vulnerabilityRow, type RecordRow } from '../record-row.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
+import { PackBuilder, type Pack } from '../enrichment-pack.ts';
 
 // Schema migrations, applied in order, each once, inside a transaction. Never edit a released migration: add one.
 // A migration is SQL, or a function when rows must be rewritten by the code that knows their form.
@@ -147,7 +148,60 @@ export const migrations: readonly Migration[] = [
   INSERT INTO subscription_fanout (notification_id, created)
     SELECT notification_id, created FROM notification_receipt WHERE notification_id IS NOT NULL;
   `,
+  // 7: enrichment records in packs (store/enrichment-pack.ts): an operation's records sorted by CVE id, a few
+  // hundred to a row, deflated. uo_id is NULL while a writer (token) is still writing; AUTOINCREMENT because opened
+  // packs are cached by id, which must never name another pack. Existing enrichment rows are moved into packs.
+  // EPSS at full size went from 8x the feed's size to (see BENCHMARKS.md, store-size).
+  packEnrichments,
 ];
+
+/** Inserts packs (of one operation, or of a writer's token while it writes). */
+export function insertPacks(db: DatabaseSync, packs: Pack[], owner: { uoId: number } | { token: string }): void {
+  const ins = db.prepare('INSERT INTO enrichment_pack (uo_id, token, updater, run, first, last, count, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  for (const p of packs) {
+    ins.run('uoId' in owner ? owner.uoId : null, 'token' in owner ? owner.token : null, p.updater, p.run, p.first, p.last, p.count, p.data);
+  }
+}
+
+function packEnrichments(db: DatabaseSync): void {
+  db.exec(`
+  CREATE TABLE enrichment_pack (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    uo_id   INTEGER REFERENCES update_operation(id) ON DELETE CASCADE,
+    token   TEXT,
+    updater TEXT NOT NULL,
+    run     INTEGER NOT NULL,
+    first   TEXT NOT NULL,
+    last    TEXT NOT NULL,
+    count   INTEGER NOT NULL,
+    data    BLOB NOT NULL
+  );
+  CREATE INDEX enrichment_pack_lookup ON enrichment_pack(uo_id, run, first);
+  CREATE INDEX enrichment_pack_token ON enrichment_pack(token) WHERE token IS NOT NULL;
+  `);
+  const contexts = db.prepare('SELECT id, data FROM vuln_context').all()
+    .filter((c) => (JSON.parse(c.data as string) as { e?: number }).e === 1)
+    .map((c) => ({ id: c.id as number, updater: (JSON.parse(c.data as string) as { u: string }).u }));
+  if (contexts.length === 0) return;
+  const updaterOf = new Map(contexts.map((c) => [c.id, c.updater]));
+  const ids = contexts.map((c) => c.id).join(',');
+  const ops = db.prepare(`SELECT DISTINCT u.uo_id FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id WHERE v.context_id IN (${ids}) ORDER BY u.uo_id`).all();
+  const rows = db.prepare(`SELECT v.name, v.context_id, v.data FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id WHERE u.uo_id = ? AND v.context_id IN (${ids}) ORDER BY v.id`);
+  for (const op of ops) {
+    const b = new PackBuilder();
+    for (const r of rows.iterate(op.uo_id as number)) {
+      b.addJson(updaterOf.get(r.context_id as number)!, r.name as string, r.data as string);
+      if (b.full) insertPacks(db, b.drain(), { uoId: op.uo_id as number });
+    }
+    if (!b.empty) insertPacks(db, b.drain(), { uoId: op.uo_id as number });
+  }
+  db.exec(`
+  DELETE FROM uo_vuln WHERE vuln_id IN (SELECT id FROM vuln WHERE context_id IN (${ids}));
+  DELETE FROM uo_staging WHERE vuln_id IN (SELECT id FROM vuln WHERE context_id IN (${ids}));
+  DELETE FROM vuln WHERE context_id IN (${ids});
+  DELETE FROM vuln_context WHERE id IN (${ids});
+  `);
+}
 
 function splitRecords(db: DatabaseSync): void {
   db.exec(`

@@ -53,7 +53,7 @@ test('sqlite: a file that is not a database is a clear error', () => {
   }
 });
 
-test('sqlite: migration 5 splits stored records into parts and gives every record back byte for byte', async () => {
+test('sqlite: migrations 5 and 7 split stored records into parts and packs and give every record back byte for byte', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'clair-ts-sqlite-'));
   try {
     const path = join(dir, 'old.db');
@@ -87,7 +87,9 @@ test('sqlite: migration 5 splits stored records into parts and gives every recor
       await w.add(oldVulnerabilities.slice(0, 2));
       await w.commit('again');
       const probe = new DatabaseSync(path);
-      assert.equal(probe.prepare('SELECT count(*) AS n FROM vuln').get()!.n, 4);
+      // Three vulnerabilities; the EPSS record moved to a pack of its operation (migration 7).
+      assert.equal(probe.prepare('SELECT count(*) AS n FROM vuln').get()!.n, 3);
+      assert.deepEqual(probe.prepare('SELECT uo_id, updater, first, last, count FROM enrichment_pack').all().map((r) => ({ ...r })), [{ uo_id: 3, updater: 'epss', first: 'CVE-2024-0001', last: 'CVE-2024-0001', count: 1 }]);
       assert.equal(probe.prepare('SELECT count(*) AS n FROM vuln_text').get()!.n, 2);
       probe.close();
     } finally {

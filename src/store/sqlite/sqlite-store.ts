@@ -11,8 +11,9 @@ import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import type { LayerReport } from '../../model/layer-report.ts';
 import type { NewNotificationSet, NotificationReceipt, OperationIdentity, NotificationStatus, Store, StoredNotification, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
-import { decodeEnrichment, decodeRecordJson, decodeVulnerability, enrichmentRow, RECORD_COLUMNS, RECORD_JOINS, vulnerabilityRow, type RecordRow, type StoredParts } from '../record-row.ts';
-import { migrations } from './migrations.ts';
+import { decodeRecordJson, decodeVulnerability, RECORD_COLUMNS, RECORD_JOINS, vulnerabilityRow, type RecordRow, type StoredParts } from '../record-row.ts';
+import { insertPacks, migrations } from './migrations.ts';
+import { compareIds, PackBuilder, PackCache, packRecordJson, recordsOf } from '../enrichment-pack.ts';
 import { SqliteSubscriptions } from './subscription-queries.ts';
 import type { Subscription, SubscriptionDelivery } from '../../model/subscription.ts';
 import { indexReportPackageNames } from '../index-report-names.ts';
@@ -30,6 +31,7 @@ export class SqliteStore implements Store {
   readonly #stmts = new LruCache<string, StatementSync>(MAX_CACHED_STATEMENTS);
 
   readonly #subs: SqliteSubscriptions;
+  readonly #packs = new PackCache();
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
@@ -74,12 +76,16 @@ export class SqliteStore implements Store {
    * process or another sharing the file, is left alone.
    */
   #sweepDeadWriters(): void {
-    const tokens = this.#db.prepare('SELECT DISTINCT token FROM uo_staging').all().map((r) => r.token as string);
+    const tokens = this.#db.prepare('SELECT DISTINCT token FROM uo_staging UNION SELECT DISTINCT token FROM enrichment_pack WHERE token IS NOT NULL').all().map((r) => r.token as string);
     const dead = tokens.filter((t) => !writerAlive(t));
     if (dead.length === 0) return;
     const del = this.#stmt('DELETE FROM uo_staging WHERE token = ?');
+    const delPacks = this.#stmt('DELETE FROM enrichment_pack WHERE token = ?');
     this.#tx(() => {
-      for (const t of dead) del.run(t);
+      for (const t of dead) {
+        del.run(t);
+        delPacks.run(t);
+      }
       this.#collectGarbage();
     });
   }
@@ -209,6 +215,12 @@ export class SqliteStore implements Store {
       }
       parts.commit();
     };
+    // Enrichment records go into packs (store/enrichment-pack.ts), written under the token run by run.
+    const packs = new PackBuilder();
+    const writePacks = () => {
+      const drained = packs.drain();
+      this.#tx(() => insertPacks(this.#db, drained, { token }));
+    };
     let done = false;
     const finish = () => {
       if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
@@ -222,7 +234,13 @@ export class SqliteStore implements Store {
       },
       addEnrichments: async (batch: EnrichmentRecord[]) => {
         if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
-        ingest(batch.map(enrichmentRow));
+        for (const e of batch) {
+          if (e.updater !== updater && !e.updater.startsWith(updater + '/')) {
+            throw new ClairError('internal', `record ${e.tag} of updater ${e.updater} written to operation of ${updater}`);
+          }
+        }
+        for (const e of batch) packs.add(e);
+        if (packs.full) writePacks();
       },
       carryOver: async (ref: string, keep: (v: Vulnerability) => boolean) => {
         if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
@@ -240,23 +258,27 @@ export class SqliteStore implements Store {
         });
       },
       commit: async (fingerprint: string) => {
+        if (!done && !packs.empty) writePacks();
         finish();
         const ref = identity?.ref ?? randomUUID();
         const date = identity?.date ?? new Date().toISOString();
         if (identity && this.#stmt('SELECT 1 FROM update_operation WHERE ref = ?').get(ref)) {
           this.#tx(() => {
             this.#stmt('DELETE FROM uo_staging WHERE token = ?').run(token);
+            this.#stmt('DELETE FROM enrichment_pack WHERE token = ?').run(token);
             this.#collectGarbage();
           });
           throw new ClairError('conflict', `update operation ${ref} already exists`);
         }
         const op = this.#tx(() => {
-          const count = Number(this.#stmt('SELECT count(*) AS n FROM uo_staging WHERE token = ?').get(token)!.n);
+          const count = Number(this.#stmt('SELECT count(*) AS n FROM uo_staging WHERE token = ?').get(token)!.n)
+            + Number(this.#stmt('SELECT coalesce(sum(count), 0) AS n FROM enrichment_pack WHERE token = ?').get(token)!.n);
           const id = this.#stmt(
             'INSERT INTO update_operation (ref, updater, fingerprint, date, count) VALUES (?, ?, ?, ?, ?) RETURNING id',
           ).get(ref, updater, fingerprint, date, count)!.id as number;
           this.#stmt('INSERT INTO uo_vuln (uo_id, vuln_id) SELECT ?, vuln_id FROM uo_staging WHERE token = ?').run(id, token);
           this.#stmt('DELETE FROM uo_staging WHERE token = ?').run(token);
+          this.#stmt('UPDATE enrichment_pack SET uo_id = ?, token = NULL WHERE token = ?').run(id, token);
           return { ref, updater, fingerprint, date, count };
         });
         this.#reclaim();
@@ -268,6 +290,7 @@ export class SqliteStore implements Store {
         liveTokens.delete(token);
         this.#tx(() => {
           this.#stmt('DELETE FROM uo_staging WHERE token = ?').run(token);
+          this.#stmt('DELETE FROM enrichment_pack WHERE token = ?').run(token);
           this.#collectGarbage();
         });
       },
@@ -364,23 +387,35 @@ export class SqliteStore implements Store {
     const page = this.#stmt(`SELECT v.id, ${RECORD_COLUMNS} FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id ${RECORD_JOINS} WHERE u.uo_id = ? AND v.id > ? ORDER BY v.id LIMIT ?`);
     for (let after = 0; ;) {
       const rows = page.all(op.id as number, after, batchSize);
-      if (rows.length === 0) return;
+      if (rows.length === 0) break;
       after = rows[rows.length - 1]!.id as number;
       yield rows.map((r) => decodeRecordJson(r as unknown as StoredParts));
+    }
+    // Then its enrichment records, pack by pack.
+    const pack = this.#stmt('SELECT id, updater, data FROM enrichment_pack WHERE uo_id = ? AND id > ? ORDER BY id LIMIT 1');
+    for (let after = 0; ;) {
+      const p = pack.get(op.id as number, after);
+      if (!p) return;
+      after = p.id as number;
+      const records = packRecordJson(this.#packs.get(String(p.id), () => p.data as Uint8Array), p.updater as string);
+      for (let i = 0; i < records.length; i += batchSize) yield records.slice(i, i + batchSize);
     }
   }
 
   async queryEnrichments(updater: string, tags: string[]): Promise<EnrichmentRecord[]> {
     const latest = this.#stmt('SELECT max(id) AS id FROM update_operation WHERE updater = ?').get(updater)?.id;
     if (latest === null || latest === undefined || tags.length === 0) return [];
+    const runs = this.#stmt('SELECT DISTINCT run FROM enrichment_pack WHERE uo_id = ? ORDER BY run').all(latest as number).map((r) => r.run as number);
+    // The pack of a run whose first id is the greatest one not above the tag: the only one that can hold it.
+    const find = this.#stmt('SELECT id, updater, last FROM enrichment_pack WHERE uo_id = ? AND run = ? AND first <= ? ORDER BY first DESC LIMIT 1');
+    const data = this.#stmt('SELECT data FROM enrichment_pack WHERE id = ?');
     const out: EnrichmentRecord[] = [];
-    for (let i = 0; i < tags.length; i += CHUNK) {
-      const chunk = tags.slice(i, i + CHUNK);
-      const rows = this.#db.prepare(
-        `SELECT ${RECORD_COLUMNS} FROM vuln v ${RECORD_JOINS} WHERE v.name IN (${chunk.map(() => '?').join(',')}) AND v.package_name = '' AND c.updater = ?
-           AND EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = v.id AND u.uo_id = ?) ORDER BY v.id`,
-      ).all(...chunk, updater, latest as number);
-      for (const r of rows) out.push(decodeEnrichment(r as unknown as StoredParts));
+    for (const tag of new Set(tags)) {
+      for (const run of runs) {
+        const p = find.get(latest as number, run, tag);
+        if (!p || p.updater !== updater || compareIds(p.last as string, tag) < 0) continue;
+        out.push(...recordsOf(this.#packs.get(String(p.id), () => data.get(p.id as number)!.data as Uint8Array), updater, tag));
+      }
     }
     return out;
   }

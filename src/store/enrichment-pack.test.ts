@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compareIds, openPack, PackBuilder, packRecordJson, recordsOf } from './enrichment-pack.ts';
+
+test('enrichment packs: sorted, cut between ids, runs when the budget fills, records back byte for byte', () => {
+  const b = new PackBuilder(20_000);
+  const runs = [];
+  for (let i = 0; i < 2000; i++) {
+    const tag = `CVE-2024-${String((i * 37) % 1000).padStart(4, '0')}`;
+    b.add({ updater: 'epss', tag, enrichment: { cve: tag, i } });
+    if (b.full) runs.push(b.drain());
+  }
+  runs.push(b.drain());
+  assert.ok(runs.length > 3, `${runs.length} runs`);
+  assert.ok(b.empty);
+  const packs = runs.flat();
+  assert.equal(packs.reduce((n, p) => n + p.count, 0), 2000);
+  for (const run of runs) {
+    for (let k = 1; k < run.length; k++) assert.ok(compareIds(run[k - 1]!.last, run[k]!.first) < 0, 'packs of a run do not overlap, nor split an id');
+  }
+  // Every record of an id, found in its run's packs, in the order given.
+  const tag = 'CVE-2024-0037';
+  const found = packs.filter((p) => p.first <= tag && p.last >= tag).flatMap((p) => recordsOf(openPack(p.data), 'epss', tag));
+  assert.deepEqual(found.map((r) => r.enrichment['i']), [1, 1001]);
+  const json = packRecordJson(openPack(packs[0]!.data), 'epss')[0]!;
+  const r = JSON.parse(json) as { tag: string; enrichment: unknown };
+  assert.equal(json, JSON.stringify({ updater: 'epss', tag: r.tag, enrichment: r.enrichment }));
+});
+
+test('enrichment packs: ids in code-point order, as SQLite and PostgreSQL "C" compare them', () => {
+  const ids = ['b', 'a', '\u{1F600}', '\uFFFD', 'ab', ''];
+  assert.deepEqual([...ids].sort(compareIds), ['', 'a', 'ab', 'b', '\uFFFD', '\u{1F600}']);
+  assert.ok(compareIds('\u{1F600}', '\uFFFD') > 0, 'JavaScript\'s < would put the surrogate pair first');
+});

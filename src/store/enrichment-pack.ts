@@ -1,0 +1,186 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { EnrichmentRecord } from '../model/enrichment.ts';
+import { LruCache } from '../model/lru-cache.ts';
+
+// Enrichment records (EPSS, KEV, NVD's CVSS) are stored in packs, not as one row each. A feed of small records
+// (EPSS: CVE, score, percentile; ~32 bytes a CSV row) cost ~260 bytes a record as a row (content hash, links to its
+// operation, three indexes), 8x the feed. They need none of what rows give vulnerabilities: they are looked up by
+// CVE id in the newest operation only, never diffed, never shared between operations (a new EPSS file changes most
+// scores). So an operation's enrichment records are sorted by CVE id and cut into packs of a few hundred, each a
+// row (operation, updater, run, first and last id, count, deflated records); a lookup finds a pack by its first id
+// and searches inside it.
+//
+// A writer sorts what it holds in memory; past MAX_RUN_BYTES it writes what it has as one sorted "run" and starts
+// another, so memory stays bounded whatever the feed's size. Within a run packs do not overlap, so a lookup reads
+// at most one pack per run (EPSS and KEV fit in one run; NVD's full feed takes a few).
+//
+// A pack holds the JSON array of its ids on the first line, then one line per record: the enrichment's JSON as the
+// record carried it (JSON.stringify never writes a raw newline), so a record read back is byte for byte the
+// record written, and an export holds the same JSON.
+
+/** Raw bytes of a pack before deflate: larger packs compress better, smaller ones are quicker to open. */
+const PACK_BYTES = 16 * 1024;
+const PACK_RECORDS = 512;
+/** Raw bytes a writer holds before it writes a run. */
+export const MAX_RUN_BYTES = 64 * 1024 * 1024;
+
+export interface Pack {
+  updater: string;
+  run: number;
+  first: string;
+  last: string;
+  count: number;
+  data: Buffer;
+}
+
+interface Entry {
+  tag: string;
+  json: string;
+}
+
+/**
+ * Ids in code-point order, the order SQLite's BINARY and PostgreSQL's "C" collation compare UTF-8 in (JavaScript's
+ * `<` compares UTF-16 code units, which differs for characters above U+FFFF).
+ */
+export function compareIds(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x < 0xd800 && y < 0xd800) return x - y;
+    return (a.codePointAt(i) ?? 0) - (b.codePointAt(i) ?? 0);
+  }
+  return a.length - b.length;
+}
+
+/** The records one writer was given, by updater, cut into sorted packs run by run. */
+export class PackBuilder {
+  readonly #entries = new Map<string, Entry[]>();
+  readonly #maxRunBytes: number;
+  #bytes = 0;
+  #run = 0;
+
+  constructor(maxRunBytes = MAX_RUN_BYTES) {
+    this.#maxRunBytes = maxRunBytes;
+  }
+
+  add(e: EnrichmentRecord): void {
+    this.addJson(e.updater, e.tag, JSON.stringify(e.enrichment));
+  }
+
+  /** A record whose enrichment is already JSON (JSON.stringify's output). */
+  addJson(updater: string, tag: string, json: string): void {
+    let list = this.#entries.get(updater);
+    if (!list) this.#entries.set(updater, (list = []));
+    list.push({ tag, json });
+    this.#bytes += tag.length + json.length + 16;
+  }
+
+  /** Whether the records held have grown past a run's size (then drain, and write the packs). */
+  get full(): boolean {
+    return this.#bytes >= this.#maxRunBytes;
+  }
+
+  get empty(): boolean {
+    return this.#entries.size === 0;
+  }
+
+  /** Everything held, as the packs of one run; the builder is empty after. */
+  drain(): Pack[] {
+    const run = this.#run++;
+    const packs: Pack[] = [];
+    for (const [updater, list] of this.#entries) {
+      // A stable sort: the records of one id keep the order they came in, the order the report lists them.
+      list.sort((a, b) => compareIds(a.tag, b.tag));
+      let tags: string[] = [];
+      let lines: string[] = [];
+      let bytes = 0;
+      const flush = () => {
+        if (tags.length === 0) return;
+        const data = deflateRawSync(JSON.stringify(tags) + '\n' + lines.join('\n'));
+        packs.push({ updater, run, first: tags[0]!, last: tags[tags.length - 1]!, count: tags.length, data });
+        tags = [];
+        lines = [];
+        bytes = 0;
+      };
+      let seen = new Set<string>();
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i]!;
+        const newId = i === 0 || list[i - 1]!.tag !== e.tag;
+        if (newId) {
+          seen = new Set();
+          // Packs are cut between ids, never inside one: all records of an id are in one pack of a run.
+          if (bytes >= PACK_BYTES || tags.length >= PACK_RECORDS) flush();
+        }
+        // The same record twice is one record, as for vulnerabilities (one content hash).
+        if (seen.has(e.json)) continue;
+        seen.add(e.json);
+        tags.push(e.tag);
+        lines.push(e.json);
+        bytes += e.tag.length + e.json.length + 4;
+      }
+      flush();
+    }
+    this.#entries.clear();
+    this.#bytes = 0;
+    return packs;
+  }
+}
+
+export interface OpenPack {
+  tags: string[];
+  jsons: string[];
+}
+
+export function openPack(data: Uint8Array): OpenPack {
+  const text = inflateRawSync(data).toString('utf8');
+  const nl = text.indexOf('\n');
+  const tags = JSON.parse(text.slice(0, nl)) as string[];
+  const jsons = text.slice(nl + 1).split('\n');
+  if (jsons.length !== tags.length) throw new Error(`enrichment pack holds ${tags.length} ids and ${jsons.length} records`);
+  return { tags, jsons };
+}
+
+/** The records of `tag` in an open pack (binary search; they are adjacent). */
+export function recordsOf(p: OpenPack, updater: string, tag: string): EnrichmentRecord[] {
+  let lo = 0;
+  let hi = p.tags.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareIds(p.tags[mid]!, tag) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: EnrichmentRecord[] = [];
+  for (let i = lo; i < p.tags.length && p.tags[i] === tag; i++) out.push({ updater, tag, enrichment: JSON.parse(p.jsons[i]!) as Record<string, unknown> });
+  return out;
+}
+
+/** Every record of an open pack as the canonical JSON of the record (what readUpdateOperation yields). */
+export function packRecordJson(p: OpenPack, updater: string): string[] {
+  const u = JSON.stringify(updater);
+  return p.tags.map((t, i) => `{"updater":${u},"tag":${JSON.stringify(t)},"enrichment":${p.jsons[i]}}`);
+}
+
+/**
+ * Opened packs by id, per store. Pack ids are never reused (SQLite AUTOINCREMENT, PostgreSQL identity) and a pack
+ * never changes, so an entry cannot go stale. A report asks for the same few hundred CVEs again and again.
+ */
+export class PackCache {
+  readonly #packs = new LruCache<string, OpenPack>(512);
+
+  /** The pack if it is open already. */
+  peek(id: string): OpenPack | undefined {
+    return this.#packs.get(id);
+  }
+
+  get(id: string, load: () => Uint8Array): OpenPack {
+    let p = this.#packs.get(id);
+    if (!p) {
+      p = openPack(load());
+      this.#packs.set(id, p);
+    }
+    return p;
+  }
+}
