@@ -1,13 +1,16 @@
 import type { IndexedPackage, Matcher } from './matcher.ts';
 import { queryAdmits, type VulnerabilityQuery } from './vulnerability-query.ts';
-import { decide, indexedPackages } from './match.ts';
+import { decide } from './match.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
 import type { Store } from '../store/store.ts';
 
 // Clair's internal affected_manifest endpoint, run "backwards": given vulnerabilities, which indexed manifests do
-// they affect? Candidates come from the store's package-name index (manifestsWithPackages); each candidate's
-// stored IndexReport then gets the same decisions a vulnerability report makes: the matcher that claims the
-// package, the record constraints its query states (names, updater, distribution), and its exact version check.
+// they affect? The store's package index (store/indexed-package-rows.ts) gives the distinct packages filed under the
+// records' names, each with the distribution and repositories a matcher decides on; each gets the decisions a
+// vulnerability report makes (the matcher that claims the package, the record constraints its query states: names,
+// updater, distribution; its exact version check), once, and the manifests holding the packages hit are affected.
+// The cost follows the changed records and the distinct packages they name, never manifests × packages, and no
+// index report is read.
 
 export interface AffectedInput {
   id: string;
@@ -57,35 +60,35 @@ export async function affectedManifests(store: Store, matchers: readonly Matcher
     }
     return ids;
   };
-  // Each distinct package's decision, numbered; a manifest's hits are then named by the numbers of its packages
-  // that have any, and manifests with the same numbers (the same image under other digests, images on one base
-  // whose own packages are not concerned) share one sorted list: the work per further manifest is one lookup per
-  // package.
-  const decided = new Map<string, { n: number; ids: string[] }>();
-  const lists: string[][] = []; // by number
-  const hitLists = new Map<string, string[]>();
-  for (const digest of await store.manifestsWithPackages([...byName.keys()])) {
-    const stored = await store.getIndexReport(digest);
-    if (!stored) continue; // deleted between the two lookups
-    const parts: number[] = [];
-    for (const pkg of indexedPackages(stored.report)) {
-      // Matchers decide on the package, its distribution and its repositories, nothing else.
-      const key = JSON.stringify([pkg.package, pkg.distribution, pkg.repositories]);
-      let d = decided.get(key);
-      if (!d) {
-        d = { n: lists.length, ids: decidePackage(pkg) };
-        decided.set(key, d);
-        lists.push(d.ids);
-      }
-      if (d.ids.length > 0) parts.push(d.n);
+  // The distinct packages (package, distribution, repositories) of the stored manifests that records of these names
+  // may concern, each decided once however many manifests hold it; then the manifests of the packages hit.
+  const hit = new Map<string, { n: number; ids: string[] }>(); // indexed package id → its number and its hits
+  for (const pkg of await store.indexedPackagesNamed([...byName.keys()])) {
+    const ids = decidePackage(pkg);
+    if (ids.length > 0) hit.set(pkg.id, { n: hit.size, ids });
+  }
+  if (hit.size === 0) return { vulnerabilities, vulnerableManifests };
+  // A manifest's hits are named by the numbers of its packages that are hit (ascending: packages are visited in
+  // number order), and manifests with the same numbers (the same image under other digests, images on one base whose
+  // own packages are not concerned) share one sorted list.
+  const parts = new Map<string, number[]>();
+  const holders = await store.manifestsWithIndexedPackages([...hit.keys()]);
+  for (const [id, { n }] of hit) {
+    for (const digest of holders.get(id) ?? []) {
+      let list = parts.get(digest);
+      if (!list) parts.set(digest, (list = []));
+      list.push(n);
     }
-    if (parts.length === 0) continue;
-    parts.sort((a, b) => a - b);
-    const signature = parts.join(',');
+  }
+  const byNumber = [...hit.values()];
+  const hitLists = new Map<string, string[]>();
+  for (const digest of [...parts.keys()].sort()) {
+    const numbers = parts.get(digest)!;
+    const signature = numbers.join(',');
     let ids = hitLists.get(signature);
     if (!ids) {
       const hits = new Set<string>();
-      for (const n of parts) for (const id of lists[n]!) hits.add(id);
+      for (const n of numbers) for (const id of byNumber[n]!.ids) hits.add(id);
       // In input order, as before.
       ids = [...hits].sort((a, b) => position.get(a)! - position.get(b)!);
       for (const id of ids) vulnerabilities.set(id, input[position.get(id)!]!.vulnerability);

@@ -1,5 +1,5 @@
 import type { IndexReport } from '../model/index-report.ts';
-import type { IndexedPackage, Matcher } from './matcher.ts';
+import { indexedPackages, type IndexedPackage, type Matcher } from './matcher.ts';
 import type { Store, StoredVulnerability } from '../store/store.ts';
 import { errorMessage } from '../model/errors.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
@@ -20,17 +20,11 @@ export interface MatchResult {
   warnings: string[];
 }
 
+// The store builds the notifier's package index with it too (it sits with the contract, below the store).
+export { indexedPackages };
+
 /** At most this many warnings are listed; the rest are counted. */
 const MAX_WARNINGS = 20;
-
-export function indexedPackages(report: IndexReport): IndexedPackage[] {
-  return Object.entries(report.packages).map(([id, pkg]) => {
-    const env = report.environments[id]?.[0];
-    const distribution = env?.distributionId ? report.distributions[env.distributionId] : undefined;
-    const repositories = (env?.repositoryIds ?? []).map((r) => report.repositories[r]).filter((r) => r !== undefined);
-    return { id, package: pkg, ...(distribution ? { distribution } : {}), repositories };
-  });
-}
 
 /**
  * Packages no matcher claims: nothing checks them (an Ubuntu image while only Debian and Red Hat feeds exist). A scan

@@ -1,3 +1,4 @@
+import type { IndexReport } from '../model/index-report.ts';
 import type { Distribution } from '../model/distribution.ts';
 import type { Package } from '../model/package.ts';
 import type { Repository } from '../model/repository.ts';
@@ -13,6 +14,16 @@ export interface IndexedPackage {
   package: Package;
   distribution?: Distribution;
   repositories: Repository[];
+}
+
+/** The packages of a report with their distribution and repositories (the first environment's), as matchers see them. */
+export function indexedPackages(report: IndexReport): IndexedPackage[] {
+  return Object.entries(report.packages).map(([id, pkg]) => {
+    const env = report.environments[id]?.[0];
+    const distribution = env?.distributionId ? report.distributions[env.distributionId] : undefined;
+    const repositories = (env?.repositoryIds ?? []).map((r) => report.repositories[r]).filter((r) => r !== undefined);
+    return { id, package: pkg, ...(distribution ? { distribution } : {}), repositories };
+  });
 }
 
 export interface Matcher {

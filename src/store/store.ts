@@ -3,6 +3,7 @@ import type { UpdateOperation } from '../model/update-operation.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
 import type { EnrichmentRecord } from '../model/enrichment.ts';
 import type { VulnerabilityQuery } from '../matcher/vulnerability-query.ts';
+import type { IndexedPackage } from '../matcher/matcher.ts';
 import type { LayerReport } from '../model/layer-report.ts';
 import type { Subscription, SubscriptionDelivery } from '../model/subscription.ts';
 
@@ -23,7 +24,11 @@ export interface Store {
 
   // ---- index reports, by manifest digest
   getIndexReport(manifestHash: string): Promise<{ report: IndexReport; indexState: string } | undefined>;
-  /** Stores (replaces) the report, and the package names the notifier uses to find affected manifests. */
+  /**
+   * Stores (replaces) the report and, in the same transaction, its entries in the notifier's package index
+   * (store/indexed-package-rows.ts): each distinct package with its distribution and repositories, filed under its
+   * lookup names (packageLookupNames) and shared by every manifest that holds it.
+   */
   putIndexReport(report: IndexReport, indexState: string): Promise<void>;
   /**
    * A value that changes whenever the stored report does (when it was written, and its size), read without the
@@ -32,8 +37,16 @@ export interface Store {
   getIndexReportStamp?(manifestHash: string): Promise<string | undefined>;
   /** Deletes the reports that exist; returns the hashes actually deleted. */
   deleteIndexReports(manifestHashes: string[]): Promise<string[]>;
-  /** Manifests that hold a package with one of these names (binary or source). */
+  /** Manifests that hold a package found under one of these names (packageLookupNames: binary, source, ...); sorted. */
   manifestsWithPackages(names: string[]): Promise<string[]>;
+  /**
+   * The distinct packages of the stored manifests (package, distribution and repositories: what matchers decide on)
+   * found under one of these names, each once whatever the number of manifests holding it; `id` is the package's id
+   * in the index, for manifestsWithIndexedPackages.
+   */
+  indexedPackagesNamed(names: string[]): Promise<IndexedPackage[]>;
+  /** The manifests holding each of these indexed packages (ids from indexedPackagesNamed); packages held by none are absent. */
+  manifestsWithIndexedPackages(ids: string[]): Promise<Map<string, string[]>>;
 
   // ---- update operations
   /**

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 // (kind + name) and the schema the store lives in, so two deployments sharing a database in different schemas (and
 // concurrent test runs, each in its own schema) never wait on each other's locks.
 
-export type AdvisoryLockKind = 'migrate' | 'updater' | 'manifest' | 'layer';
+export type AdvisoryLockKind = 'migrate' | 'updater' | 'manifest' | 'layer' | 'package-index';
 
 /** A signed 64-bit key as a decimal string (pg sends it as a bigint parameter without loss). */
 export function advisoryKey(scope: string, kind: AdvisoryLockKind, name: string): string {

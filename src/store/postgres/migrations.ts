@@ -3,6 +3,8 @@ import { enrichmentRow, vulnerabilityRow } from '../record-row.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import { PackBuilder, type Pack } from '../enrichment-pack.ts';
+import type { IndexReport } from '../../model/index-report.ts';
+import { indexManifestPackages, SCHEMA as INDEXED_PACKAGES_SCHEMA } from './indexed-packages.ts';
 
 // PostgreSQL schema migrations, applied in order, each once, each in its own transaction, under an advisory lock
 // (postgres-store.ts). Never edit a released migration: add one. Same tables as the SQLite store
@@ -152,6 +154,9 @@ export const migrations: readonly Migration[] = [
   // collation, code-point order, the order packs are cut in (the database's collation must not decide it). A
   // writer's packs live in its open transaction, so uo_id is set from the start. Existing enrichment rows are moved.
   packEnrichments,
+  // 8: the notifier's package index (store/indexed-package-rows.ts) replaces manifest_package, as in the SQLite
+  // store; existing index reports are indexed here.
+  indexPackages,
 ];
 
 /** Inserts packs of one operation in one statement. */
@@ -279,4 +284,16 @@ async function splitRecords(c: pg.ClientBase): Promise<void> {
   -- Enrichment rows by CVE id (the report's lookup); vulnerabilities are never looked up by name alone.
   CREATE INDEX vuln_enrichment ON vuln(name) WHERE package_name = '';
   `);
+}
+
+async function indexPackages(c: pg.ClientBase): Promise<void> {
+  await c.query(INDEXED_PACKAGES_SCHEMA);
+  for (let after = '';;) {
+    const rows = (await c.query<{ manifest_hash: string; data: string }>(
+      'SELECT manifest_hash, data FROM index_report WHERE manifest_hash > $1 ORDER BY manifest_hash LIMIT 100', [after],
+    )).rows;
+    if (rows.length === 0) break;
+    after = rows[rows.length - 1]!.manifest_hash;
+    for (const r of rows) await indexManifestPackages(c, r.manifest_hash, JSON.parse(r.data) as IndexReport);
+  }
 }

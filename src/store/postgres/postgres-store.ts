@@ -8,7 +8,8 @@ import type { LayerReport } from '../../model/layer-report.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import { decodeRecordJson, decodeVulnerability, RECORD_COLUMNS, RECORD_JOINS, type StoredParts } from '../record-row.ts';
 import type { NewNotificationSet, NotificationReceipt, OperationIdentity, Store, StoreCoordination, StoredNotification, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
-import { indexReportPackageNames } from '../index-report-names.ts';
+import { dropUnheld, indexManifestPackages, MANIFEST_HASHES_SQL, MANIFEST_IDS_SQL, MANIFESTS_WITH_PACKAGES_SQL, PACKAGES_NAMED_SQL, packagesOfManifests, toIndexedPackages } from './indexed-packages.ts';
+import type { IndexedPackage } from '../../matcher/matcher.ts';
 import { migrations } from './migrations.ts';
 import { compareIds, PackCache, packRecordJson, recordsOf, type OpenPack } from '../enrichment-pack.ts';
 import { advisoryKey } from './advisory-key.ts';
@@ -61,6 +62,7 @@ export class PostgresStore implements Store {
   readonly #coordination: PostgresCoordination;
   readonly #writers = new Set<PostgresOperationWriter>();
   readonly #packs = new PackCache();
+  readonly #scope: string;
   #closed = false;
 
   private constructor(pool: pg.Pool, lockPool: pg.Pool, layerLockPool: pg.Pool, scope: string, retry: RetryOptions) {
@@ -68,6 +70,7 @@ export class PostgresStore implements Store {
     this.#lockPool = lockPool;
     this.#layerLockPool = layerLockPool;
     this.#retry = retry;
+    this.#scope = scope;
     this.#session = new PgSession(pool, retry);
     this.#notifications = new PostgresNotifications(this.#session);
     this.#subs = new PostgresSubscriptions(this.#session);
@@ -153,34 +156,63 @@ export class PostgresStore implements Store {
   }
 
   async putIndexReport(report: IndexReport, indexState: string): Promise<void> {
-    const names = indexReportPackageNames(report);
     await this.#transaction(`write of index report ${report.manifestHash}`, true, async (c) => {
+      await this.#lockPackageIndex(c);
       await c.query(
         `INSERT INTO index_report (manifest_hash, index_state, data, updated) VALUES ($1, $2, $3, $4)
          ON CONFLICT (manifest_hash) DO UPDATE SET index_state = excluded.index_state, data = excluded.data, updated = excluded.updated`,
         [report.manifestHash, indexState, JSON.stringify(report), new Date()],
       );
-      await c.query('DELETE FROM manifest_package WHERE manifest_hash = $1', [report.manifestHash]);
-      await c.query('INSERT INTO manifest_package (name, manifest_hash) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING', [names, report.manifestHash]);
+      await indexManifestPackages(c, report.manifestHash, report);
     });
+  }
+
+  /**
+   * Writers of the package index take turns (indexed-packages.ts says why); held until the transaction ends. The
+   * index part of a report's write is a few statements, so turns are short.
+   */
+  async #lockPackageIndex(c: pg.ClientBase): Promise<void> {
+    await c.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryKey(this.#scope, 'package-index', '')]);
   }
 
   async deleteIndexReports(manifestHashes: string[]): Promise<string[]> {
     if (manifestHashes.length === 0) return [];
-    const rows = await this.#rows<{ manifest_hash: string }>(
-      `delete of ${manifestHashes.length} index reports`, 'DELETE FROM index_report WHERE manifest_hash = ANY($1::text[]) RETURNING manifest_hash', [manifestHashes],
-    );
-    const deleted = new Set(rows.map((r) => r.manifest_hash));
+    const deleted = await this.#transaction(`delete of ${manifestHashes.length} index reports`, true, async (c) => {
+      await this.#lockPackageIndex(c);
+      const held = await packagesOfManifests(c, manifestHashes);
+      const rows = (await c.query<{ manifest_hash: string }>(
+        'DELETE FROM index_report WHERE manifest_hash = ANY($1::text[]) RETURNING manifest_hash', [manifestHashes],
+      )).rows;
+      await dropUnheld(c, held);
+      return new Set(rows.map((r) => r.manifest_hash));
+    });
     return manifestHashes.filter((h) => deleted.has(h));
   }
 
   async manifestsWithPackages(names: string[]): Promise<string[]> {
     if (names.length === 0) return [];
-    const rows = await this.#rows<{ manifest_hash: string }>(
-      `lookup of manifests by ${names.length} package names`, 'SELECT DISTINCT manifest_hash FROM manifest_package WHERE name = ANY($1::text[])', [names],
-    );
+    const rows = await this.#rows<{ manifest_hash: string }>(`lookup of manifests by ${names.length} package names`, MANIFESTS_WITH_PACKAGES_SQL, [names]);
     // Sorted here, not by ORDER BY: the database's collation must not decide the order the SQLite store gives.
     return rows.map((r) => r.manifest_hash).sort();
+  }
+
+  async indexedPackagesNamed(names: string[]): Promise<IndexedPackage[]> {
+    if (names.length === 0) return [];
+    return toIndexedPackages(await this.#rows<{ id: string; data: string }>(`lookup of indexed packages by ${names.length} names`, PACKAGES_NAMED_SQL, [names]));
+  }
+
+  async manifestsWithIndexedPackages(ids: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (ids.length === 0) return out;
+    const byPackage = await this.#rows<{ package_id: string; manifests: string[] }>(`lookup of the manifests of ${ids.length} packages`, MANIFEST_IDS_SQL, [ids]);
+    const manifestIds = new Set<string>();
+    for (const r of byPackage) for (const m of r.manifests) manifestIds.add(String(m));
+    const digest = new Map<string, string>();
+    const hashes = await this.#rows<{ id: string; manifest_hash: string }>(`lookup of ${manifestIds.size} manifest digests`, MANIFEST_HASHES_SQL, [[...manifestIds]]);
+    for (const r of hashes) digest.set(String(r.id), r.manifest_hash);
+    // A manifest deleted between the two reads is left out.
+    for (const r of byPackage) out.set(String(r.package_id), r.manifests.map((m) => digest.get(String(m))).filter((d) => d !== undefined));
+    return out;
   }
 
   // ---- update operations

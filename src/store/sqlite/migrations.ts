@@ -3,6 +3,8 @@ import { enrichmentRow, vulnerabilityRow, type RecordRow } from '../record-row.t
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import { PackBuilder, type Pack } from '../enrichment-pack.ts';
+import type { IndexReport } from '../../model/index-report.ts';
+import { indexManifestPackages } from './indexed-packages.ts';
 
 // Schema migrations, applied in order, each once, inside a transaction. Never edit a released migration: add one.
 // A migration is SQL, or a function when rows must be rewritten by the code that knows their form.
@@ -153,6 +155,10 @@ export const migrations: readonly Migration[] = [
   // packs are cached by id, which must never name another pack. Existing enrichment rows are moved into packs.
   // EPSS at full size went from 8x the feed's size to (see BENCHMARKS.md, store-size).
   packEnrichments,
+  // 8: the notifier's package index (store/indexed-package-rows.ts) replaces manifest_package: each distinct package
+  // (with its distribution and repositories) once, filed under its lookup names, linked to the manifests holding it
+  // by integer ids. Existing index reports are indexed here.
+  indexPackages,
 ];
 
 /** Inserts packs (of one operation, or of a writer's token while it writes). */
@@ -263,4 +269,39 @@ function splitRecords(db: DatabaseSync): void {
   -- Enrichment rows by CVE id (the report's lookup); vulnerabilities are never looked up by name alone.
   CREATE INDEX vuln_enrichment ON vuln(name) WHERE package_name = '';
   `);
+}
+
+function indexPackages(db: DatabaseSync): void {
+  db.exec(`
+  DROP TABLE manifest_package;
+  -- A manifest's integer id, so that links are two integers (index_report's own rowid may change on VACUUM).
+  CREATE TABLE indexed_manifest (
+    id            INTEGER PRIMARY KEY,
+    manifest_hash TEXT NOT NULL UNIQUE REFERENCES index_report(manifest_hash) ON DELETE CASCADE
+  );
+  CREATE TABLE indexed_package (
+    id   INTEGER PRIMARY KEY,
+    hash BLOB NOT NULL UNIQUE,
+    data TEXT NOT NULL
+  );
+  CREATE TABLE indexed_package_name (
+    name       TEXT NOT NULL,
+    package_id INTEGER NOT NULL REFERENCES indexed_package(id) ON DELETE CASCADE,
+    PRIMARY KEY (name, package_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX indexed_package_name_package ON indexed_package_name(package_id);
+  CREATE TABLE manifest_indexed_package (
+    package_id  INTEGER NOT NULL REFERENCES indexed_package(id),
+    manifest_id INTEGER NOT NULL REFERENCES indexed_manifest(id) ON DELETE CASCADE,
+    PRIMARY KEY (package_id, manifest_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX manifest_indexed_package_manifest ON manifest_indexed_package(manifest_id);
+  `);
+  const page = db.prepare('SELECT rowid, manifest_hash, data FROM index_report WHERE rowid > ? ORDER BY rowid LIMIT 100');
+  for (let after = 0; ;) {
+    const rows = page.all(after);
+    if (rows.length === 0) break;
+    after = rows[rows.length - 1]!.rowid as number;
+    for (const r of rows) indexManifestPackages(db, r.manifest_hash as string, JSON.parse(r.data as string) as IndexReport);
+  }
 }

@@ -16,7 +16,8 @@ import { insertPacks, migrations } from './migrations.ts';
 import { compareIds, PackBuilder, PackCache, packRecordJson, recordsOf } from '../enrichment-pack.ts';
 import { SqliteSubscriptions } from './subscription-queries.ts';
 import type { Subscription, SubscriptionDelivery } from '../../model/subscription.ts';
-import { indexReportPackageNames } from '../index-report-names.ts';
+import { dropUnheld, indexedPackagesNamed, indexManifestPackages, manifestsWithIndexedPackages, manifestsWithPackages, packagesOfManifests } from './indexed-packages.ts';
+import type { IndexedPackage } from '../../matcher/matcher.ts';
 
 // The embedded store. node:sqlite is synchronous: every method body runs without awaiting inside a transaction, so
 // concurrent async callers in this process can never interleave statements into each other's transactions.
@@ -147,33 +148,36 @@ export class SqliteStore implements Store {
   }
 
   async putIndexReport(report: IndexReport, indexState: string): Promise<void> {
-    const names = indexReportPackageNames(report);
     this.#tx(() => {
       this.#stmt(
         `INSERT INTO index_report (manifest_hash, index_state, data, updated) VALUES (?, ?, ?, ?)
          ON CONFLICT (manifest_hash) DO UPDATE SET index_state = excluded.index_state, data = excluded.data, updated = excluded.updated`,
       ).run(report.manifestHash, indexState, JSON.stringify(report), new Date().toISOString());
-      this.#stmt('DELETE FROM manifest_package WHERE manifest_hash = ?').run(report.manifestHash);
-      const ins = this.#stmt('INSERT OR IGNORE INTO manifest_package (name, manifest_hash) VALUES (?, ?)');
-      for (const n of names) ins.run(n, report.manifestHash);
+      indexManifestPackages((sql) => this.#stmt(sql), report.manifestHash, report);
     });
   }
 
   async deleteIndexReports(manifestHashes: string[]): Promise<string[]> {
     const del = this.#stmt('DELETE FROM index_report WHERE manifest_hash = ?');
-    return this.#tx(() => manifestHashes.filter((h) => Number(del.run(h).changes) > 0));
+    const stmt = (sql: string) => this.#stmt(sql);
+    return this.#tx(() => {
+      const held = packagesOfManifests(stmt, manifestHashes);
+      const deleted = manifestHashes.filter((h) => Number(del.run(h).changes) > 0);
+      dropUnheld(stmt, held);
+      return deleted;
+    });
   }
 
   async manifestsWithPackages(names: string[]): Promise<string[]> {
-    const out = new Set<string>();
-    for (let i = 0; i < names.length; i += CHUNK) {
-      const chunk = names.slice(i, i + CHUNK);
-      const rows = this.#db
-        .prepare(`SELECT DISTINCT manifest_hash FROM manifest_package WHERE name IN (${chunk.map(() => '?').join(',')})`)
-        .all(...chunk);
-      for (const r of rows) out.add(r.manifest_hash as string);
-    }
-    return [...out].sort();
+    return manifestsWithPackages(this.#db, names);
+  }
+
+  async indexedPackagesNamed(names: string[]): Promise<IndexedPackage[]> {
+    return indexedPackagesNamed(this.#db, names);
+  }
+
+  async manifestsWithIndexedPackages(ids: string[]): Promise<Map<string, string[]>> {
+    return manifestsWithIndexedPackages(this.#db, ids);
   }
 
   async beginUpdateOperation(updater: string, identity?: OperationIdentity): Promise<UpdateOperationWriter> {
