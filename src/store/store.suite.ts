@@ -6,6 +6,7 @@ import { newVulnerability, type Vulnerability } from '../model/vulnerability.ts'
 import type { IndexReport } from '../model/index-report.ts';
 import type { LayerReport } from '../model/layer-report.ts';
 import { queryAdmits, type VulnerabilityQuery } from '../matcher/vulnerability-query.ts';
+import { assertPackageIndex, dpkg, h, libssl3, packageIndexReports, reportOf } from './package-index-fixture.ts';
 
 // One behavioural suite for every Store implementation: sqlite-store.test.ts and postgres-store.test.ts call it.
 
@@ -79,6 +80,32 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     assert.equal(await s.getIndexReport(h1), undefined);
     assert.deepEqual(await s.manifestsWithPackages(['zsh']), []);
     assert.equal(await s.getIndexReportStamp?.(h1), undefined);
+  });
+
+  withStore('the package index: each distinct package once, under its lookup names, kept with its manifests', async (s) => {
+    for (const r of packageIndexReports()) await s.putIndexReport(r, 'state-1');
+    await assertPackageIndex(s);
+    assert.deepEqual(await s.indexedPackagesNamed([]), []);
+    assert.deepEqual(await s.manifestsWithIndexedPackages([]), new Map());
+    // Replacing a report relinks its manifest; a package no manifest holds any more leaves the index.
+    await s.putIndexReport(reportOf(h(1), [libssl3, dpkg('zsh', '5.9-4')], packageIndexReports()[0]!.distributions['1']), 'state-2');
+    assert.deepEqual(await s.indexedPackagesNamed(['bash']), [], 'bash was held by the replaced report only');
+    const [zsh] = await s.indexedPackagesNamed(['zsh']);
+    assert.deepEqual([...(await s.manifestsWithIndexedPackages([zsh!.id])).values()], [[h(1)]]);
+    const [ssl3] = (await s.indexedPackagesNamed(['libssl3']));
+    assert.deepEqual((await s.manifestsWithIndexedPackages([ssl3!.id])).get(ssl3!.id)!.sort(), [h(1), h(2)], 'a package both versions hold stays');
+    // Storing the same report again changes nothing.
+    await s.putIndexReport(packageIndexReports()[1]!, 'state-2');
+    assert.deepEqual((await s.indexedPackagesNamed(['libssl3'])).map((p) => p.id), [ssl3!.id]);
+    assert.deepEqual(await s.deleteIndexReports([h(1), h(3)]), [h(1), h(3)]);
+    assert.deepEqual(await s.indexedPackagesNamed(['zsh', 'libssl1.1']), [], 'deleted with the last manifests holding them');
+    assert.deepEqual([...(await s.manifestsWithIndexedPackages([ssl3!.id])).entries()], [[ssl3!.id, [h(2)]]]);
+    assert.deepEqual(await s.manifestsWithIndexedPackages([zsh!.id]), new Map(), 'an id no longer in the index has no manifests');
+    await s.deleteIndexReports([h(2), h(4)]);
+    assert.deepEqual(await s.indexedPackagesNamed(['openssl', 'zope-interface']), []);
+    // A manifest indexed again after its deletion is found again.
+    await s.putIndexReport(packageIndexReports()[1]!, 'state-3');
+    assert.deepEqual(await s.manifestsWithPackages(['openssl']), [h(2)]);
   });
 
   withStore('update operations are invisible until commit and whole after it', async (s) => {

@@ -6,6 +6,7 @@ import { PostgresStore } from './postgres-store.ts';
 import { PostgresCoordination } from './coordination.ts';
 import { redactUrl } from '../../model/redact-url.ts';
 import { migrations } from './migrations.ts';
+import { assertPackageIndex, packageIndexReports } from '../package-index-fixture.ts';
 import { newVulnerability, type Vulnerability } from '../../model/vulnerability.ts';
 import { oldEnrichment, oldRows, oldVulnerabilities } from '../split-records-fixture.ts';
 import { openTestPostgres, postgresSkipReason, postgresTestUrl, type TestPostgres } from '../../../test/support/postgres.ts';
@@ -337,6 +338,35 @@ test('postgres: migrations 5 and 7 split stored records into parts and packs and
     // Three vulnerabilities; the EPSS record moved to a pack of its operation (migration 7).
     const [n] = await sql<{ vuln: string; text: string; packs: string }>(pgt, "SELECT (SELECT count(*) FROM vuln) AS vuln, (SELECT count(*) FROM vuln_text) AS text, (SELECT string_agg(updater || ' ' || first || ' ' || count, ',') FROM enrichment_pack) AS packs");
     assert.deepEqual(n, { vuln: '3', text: '2', packs: 'epss CVE-2024-0001 1' });
+  } finally {
+    await s.close();
+  }
+});
+
+test('postgres: the migration that builds the package index indexes the reports stored before it', { skip }, async (t) => {
+  const pgt = await withSchema(t);
+  const c = new pg.Client({ connectionString: pgt.url, options: `-c search_path=${pgt.schema}` });
+  await c.connect();
+  try {
+    await c.query('CREATE TABLE schema_migration (version integer PRIMARY KEY, applied timestamptz NOT NULL)');
+    const target = migrations.findIndex((m) => typeof m === 'function' && m.name === 'indexPackages');
+    assert.ok(target > 0);
+    for (let v = 1; v <= target; v++) {
+      const m = migrations[v - 1]!;
+      if (typeof m === 'string') await c.query(m);
+      else await m(c);
+      await c.query('INSERT INTO schema_migration VALUES ($1, now())', [v]);
+    }
+    for (const r of packageIndexReports()) {
+      await c.query('INSERT INTO index_report (manifest_hash, index_state, data, updated) VALUES ($1, $2, $3, now())', [r.manifestHash, 's', JSON.stringify(r)]);
+      await c.query('INSERT INTO manifest_package (name, manifest_hash) VALUES ($1, $2)', ['openssl', r.manifestHash]);
+    }
+  } finally {
+    await c.end();
+  }
+  const s = await openIn(pgt);
+  try {
+    await assertPackageIndex(s);
   } finally {
     await s.close();
   }

@@ -8,6 +8,7 @@ import { MAX_CACHED_STATEMENTS, SqliteStore } from './sqlite-store.ts';
 import { DatabaseSync } from 'node:sqlite';
 import { migrations } from './migrations.ts';
 import { oldEnrichment, oldRows, oldVulnerabilities } from '../split-records-fixture.ts';
+import { assertPackageIndex, packageIndexReports } from '../package-index-fixture.ts';
 
 storeSuite('sqlite', async () => SqliteStore.open(':memory:'));
 
@@ -92,6 +93,37 @@ test('sqlite: migrations 5 and 7 split stored records into parts and packs and g
       assert.deepEqual(probe.prepare('SELECT uo_id, updater, first, last, count FROM enrichment_pack').all().map((r) => ({ ...r })), [{ uo_id: 3, updater: 'epss', first: 'CVE-2024-0001', last: 'CVE-2024-0001', count: 1 }]);
       assert.equal(probe.prepare('SELECT count(*) AS n FROM vuln_text').get()!.n, 2);
       probe.close();
+    } finally {
+      await s.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite: the migration that builds the package index indexes the reports stored before it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clair-ts-sqlite-'));
+  try {
+    const path = join(dir, 'old.db');
+    const db = new DatabaseSync(path);
+    db.exec('PRAGMA foreign_keys = ON');
+    db.exec('CREATE TABLE schema_migration (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)');
+    const target = migrations.findIndex((m) => typeof m === 'function' && m.name === 'indexPackages');
+    assert.ok(target > 0);
+    for (let v = 1; v <= target; v++) {
+      const m = migrations[v - 1]!;
+      if (typeof m === 'string') db.exec(m);
+      else m(db);
+      db.prepare('INSERT INTO schema_migration VALUES (?, ?)').run(v, 'then');
+    }
+    for (const r of packageIndexReports()) {
+      db.prepare('INSERT INTO index_report (manifest_hash, index_state, data, updated) VALUES (?, ?, ?, ?)').run(r.manifestHash, 's', JSON.stringify(r), 'then');
+      db.prepare('INSERT INTO manifest_package (name, manifest_hash) VALUES (?, ?)').run('openssl', r.manifestHash);
+    }
+    db.close();
+    const s = SqliteStore.open(path);
+    try {
+      await assertPackageIndex(s);
     } finally {
       await s.close();
     }
