@@ -22,7 +22,6 @@ import type { IndexedPackage } from '../../matcher/matcher.ts';
 // The embedded store. node:sqlite is synchronous: every method body runs without awaiting inside a transaction, so
 // concurrent async callers in this process can never interleave statements into each other's transactions.
 
-const CHUNK = 500; // stays far below SQLite's bound-parameter limit
 // Prepared statements kept for reuse. Most SQL texts are fixed; queryVulnerabilities' vary with the current
 // operations and the query's shape, so a long-running serve would otherwise keep every one it ever prepared.
 export const MAX_CACHED_STATEMENTS = 256;
