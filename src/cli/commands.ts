@@ -1,50 +1,33 @@
 import { printable } from '../model/printable.ts';
 import { ClairError } from '../model/errors.ts';
 import { indexReportJson } from '../model/clair-json.ts';
-import { allFeeds, allMatchers, allScanners, buildEcosystems, findUpdater } from '../ecosystems/registry.ts';
+import { allFeeds, allMatchers, allScanners, buildEcosystems } from '../ecosystems/registry.ts';
 import { Indexer, type IndexResult } from '../indexer/indexer.ts';
 import { buildVulnerabilityReport } from '../matcher/vulnerability-report.ts';
-import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
-import { runUpdaterInCluster } from '../updater/cluster-updater-run.ts';
-import { processUpdateOperation } from '../notifier/processor.ts';
 import { versionSchemes } from '../versions/registry.ts';
 import { compareLines } from '../versions/compare-stdin.ts';
 import { EXIT_ERROR, EXIT_FOUND, EXIT_OK, EXIT_STALE } from './cli-error.ts';
 import { planOutputs, writeOutputs } from './report-outputs.ts';
 import { buildScanReport, parseSeverityList, staleFeeds, type ScanReport } from '../report/scan-report.ts';
-import { cycloneDxInventory, cycloneDxReport } from '../report/cyclonedx.ts';
-import { spdxInventory, spdxReport } from '../report/spdx.ts';
-import { sarifReport } from '../report/sarif.ts';
 import { jsonReport } from '../report/json-report.ts';
 import { textSections } from '../report/text-sections.ts';
 import { loadIgnoreFile } from '../report/ignore-file.ts';
-import { loadVexFile, type VexStatement } from '../report/vex.ts';
+import type { VexStatement } from '../report/vex.ts';
 import type { Decisions } from '../report/decisions.ts';
-import { readSbom } from '../report/sbom-input.ts';
 import { packagePurl } from '../model/purl.ts';
 import { indexedPackages } from '../matcher/match.ts';
 import { parseDuration } from '../config/duration.ts';
 import type { IndexReport } from '../model/index-report.ts';
-import { resolveDbLocation } from '../config/db-location.ts';
 import { loadEcosystemOptions } from '../config/ecosystem-options.ts';
 import type { CliIo } from './io.ts';
+import { withStore } from './with-store.ts';
 import { openAnyImage } from './open-image.ts';
 import { renderIndexTable, renderScanTable, shortDigest } from './render-table.ts';
 import { parseFailOn, tripping } from './fail-on.ts';
-import { exportFeeds, importFeeds } from '../updater/feed-bundle.ts';
 import { isEnrichmentUpdater } from '../updater/updater.ts';
 
 // The command bodies. main.ts parses arguments; these do the work and return the exit code.
-
-async function withStore<T>(db: string | undefined, io: CliIo, fn: (s: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(resolveDbLocation(db, io.env));
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 /** Image options shared by index and scan. */
 export interface ImageFlags {
@@ -105,6 +88,7 @@ async function indexImage(store: Store, ref: string, opts: ImageFlags, io: CliIo
 /** `sbom:FILE` is read, not indexed: its packages are the report. */
 async function indexOrRead(store: Store, ref: string, opts: ImageFlags, io: CliIo): Promise<IndexReport> {
   if (ref.startsWith('sbom:')) {
+    const { readSbom } = await import('../report/sbom-input.ts');
     const report = await readSbom(ref.slice('sbom:'.length));
     io.stderr(`read ${ref}: ${Object.keys(report.packages).length} packages${report.err ? ` (${report.err})` : ''}\n`);
     return report;
@@ -130,8 +114,11 @@ export async function indexCommand(ref: string, o: ImageFlags & { format?: strin
     // Recorded for subscriptions that select manifests by repository pattern.
     if (o.repository !== undefined) await store.putManifestRepository(report.manifestHash, o.repository);
     const generated = new Date().toISOString();
-    await writeOutputs(plans, (f) =>
-      f === 'json' ? indexJson(report) : f === 'cyclonedx' ? cycloneDxInventory(report, ref, generated) : f === 'spdx-json' ? spdxInventory(report, ref, generated) : renderIndexTable(report),
+    await writeOutputs(plans, async (f) =>
+      f === 'json' ? indexJson(report)
+      : f === 'cyclonedx' ? (await import('../report/cyclonedx.ts')).cycloneDxInventory(report, ref, generated)
+      : f === 'spdx-json' ? (await import('../report/spdx.ts')).spdxInventory(report, ref, generated)
+      : renderIndexTable(report),
     io.stdout);
     return EXIT_OK;
   });
@@ -166,7 +153,10 @@ async function loadDecisions(o: ScanFlags, io: CliIo): Promise<Decisions> {
   const ignore = (await loadIgnoreFile(ignoreFile, o.ignoreFile !== undefined)) ?? [];
   if (ignore.length > 0) io.stderr(`${ignoreFile}: ${ignore.length} ignore entries\n`);
   const vex: VexStatement[] = [];
-  for (const f of o.vex ?? []) vex.push(...(await loadVexFile(f)));
+  if (o.vex?.length) {
+    const { loadVexFile } = await import('../report/vex.ts');
+    for (const f of o.vex) vex.push(...(await loadVexFile(f)));
+  }
   return { ignore, ignoreFile, vex };
 }
 
@@ -217,101 +207,21 @@ export async function scanCommand(ref: string, o: ScanFlags, io: CliIo): Promise
   });
 }
 
-function renderScan(format: string, r: ScanReport, sort: 'severity' | 'risk'): string {
+// A format's module is loaded when it is asked for: the CycloneDX library alone (with its JSON schema validator) took
+// longer to load than the rest of a warm scan.
+async function renderScan(format: string, r: ScanReport, sort: 'severity' | 'risk'): Promise<string> {
   switch (format) {
     case 'json':
       return jsonReport(r);
     case 'sarif':
-      return sarifReport(r);
+      return (await import('../report/sarif.ts')).sarifReport(r);
     case 'cyclonedx':
-      return cycloneDxReport(r);
+      return (await import('../report/cyclonedx.ts')).cycloneDxReport(r);
     case 'spdx-json':
-      return spdxReport(r);
+      return (await import('../report/spdx.ts')).spdxReport(r);
     default:
       return renderScanTable(r.manifest, r.findings, { sort }) + textSections(r);
   }
-}
-
-/** "debian=PATH" → ["debian", "PATH"]. */
-function parseSource(s: string): [string, string] {
-  const eq = s.indexOf('=');
-  const name = eq < 0 ? s : s.slice(0, eq);
-  const updater = findUpdater(name);
-  if (!updater) {
-    throw new ClairError('bad-input', `unknown feed "${name}" in --source; known: ${allFeeds().map((u) => u.name).join(', ')}`);
-  }
-  if (eq === 0 || (eq > 0 && eq === s.length - 1)) throw new ClairError('bad-input', `--source ${s}: expected NAME=URL|PATH`);
-  return [name, eq < 0 ? updater.defaultLocation : s.slice(eq + 1)];
-}
-
-export async function updateCommand(o: { source: string[]; db?: string; retention?: string; allowEmpty?: boolean }, io: CliIo): Promise<number> {
-  const retention = parseRetention(o.retention);
-  const sources = o.source.length > 0 ? o.source.map(parseSource) : allFeeds().map((u) => [u.name, u.defaultLocation] as [string, string]);
-  return withStore(o.db, io, async (store) => {
-    for (const [name, location] of sources) {
-      const started = performance.now();
-      // With a shared PostgreSQL store this waits for another instance running the same updater, then runs after it
-      // (an unchanged feed then ends as "unchanged"); with SQLite it is a plain run.
-      // Records a feed could not use are skipped, each with its reason; the first few are shown, the rest counted.
-      const warnings: string[] = [];
-      const run = await runUpdaterInCluster(store, findUpdater(name)!, location, {
-        wait: true,
-        retention,
-        ...(o.allowEmpty ? { allowEmpty: true } : {}),
-        warn: (m) => void (warnings.length < 5 && warnings.push(m)),
-      });
-      if (run.kind !== 'ran') throw new ClairError('internal', `${name}: update did not run (${run.kind})`);
-      const r = run.result;
-      const secs = ((performance.now() - started) / 1000).toFixed(1);
-      for (const w of warnings) io.stderr(`warning: ${r.updater}: skipped ${printable(w)}\n`);
-      if ((r.skipped ?? 0) > warnings.length) io.stderr(`warning: ${r.updater}: ${r.skipped! - warnings.length} more records skipped\n`);
-      io.stdout(
-        r.unchanged
-          ? `${r.updater}: unchanged since the last update (${location})\n`
-          : `${r.updater}: update operation ${r.operation!.ref} with ${r.operation!.count} records from ${location} in ${secs}s\n`,
-      );
-      if (r.operation && !isEnrichmentUpdater(findUpdater(name)!)) {
-        // Notifications for the new operation are created now; a running service's notifier delivers them.
-        const n = await processUpdateOperation(store, allMatchers(), r.operation);
-        if (n.kind === 'created') io.stdout(`${name}: notification ${n.notificationId} with ${n.count} notifications\n`);
-      }
-    }
-    return EXIT_OK;
-  });
-}
-
-function parseRetention(v: string | undefined): number {
-  const retention = Number(v ?? '10');
-  if (!Number.isInteger(retention) || retention < 0) throw new ClairError('bad-input', `--retention must be a whole number ≥ 0, not "${v}"`);
-  return retention;
-}
-
-export async function exportFeedsCommand(file: string, o: { feed?: string[]; sign?: string; db?: string }, io: CliIo): Promise<number> {
-  return withStore(o.db, io, async (store) => {
-    const m = await exportFeeds(store, allFeeds(), file, {
-      ...(o.feed && o.feed.length > 0 ? { feeds: o.feed } : {}),
-      ...(o.sign ? { signKeyFile: o.sign } : {}),
-    });
-    for (const op of m.operations) io.stdout(`${op.updater}: update operation ${op.ref} of ${op.date}, ${op.count} records\n`);
-    io.stdout(`wrote ${file}${o.sign ? ' (signed)' : ''}\n`);
-    return EXIT_OK;
-  });
-}
-
-export async function importFeedsCommand(file: string, o: { verify?: string; retention?: string; db?: string }, io: CliIo): Promise<number> {
-  const retention = parseRetention(o.retention);
-  return withStore(o.db, io, async (store) => {
-    const r = await importFeeds(store, allFeeds(), file, { ...(o.verify ? { verifyKeyFile: o.verify } : {}), retention });
-    for (const op of r.imported) io.stdout(`${op.updater}: imported update operation ${op.ref} of ${op.date}, ${op.count} records\n`);
-    for (const ref of r.present) io.stdout(`update operation ${ref} is already in the database\n`);
-    if (!r.signed) io.stderr(`warning: ${file} is not signed; its digests prove it is whole, not who wrote it\n`);
-    for (const op of r.imported) {
-      if (isEnrichmentUpdater(findUpdater(op.updater)!)) continue;
-      const n = await processUpdateOperation(store, allMatchers(), op);
-      if (n.kind === 'created') io.stdout(`${op.updater}: notification ${n.notificationId} with ${n.count} notifications\n`);
-    }
-    return EXIT_OK;
-  });
 }
 
 export async function compareVersionsCommand(a: string | undefined, b: string | undefined, o: { scheme: string; stdin?: boolean }, io: CliIo): Promise<number> {

@@ -1,7 +1,7 @@
 import type { ResolvedImage } from '../image/resolved-image.ts';
 import { openImage } from '../image/image-source.ts';
 import { isLocalReference } from '../image/image-reference.ts';
-import { openRegistryImage, type RegistryProgress } from '../image/registry/index.ts';
+import type { RegistryProgress } from '../image/registry/index.ts';
 
 // A reference with a local transport prefix (image-reference.ts, LOCAL_TRANSPORTS) is local; anything else is a
 // registry reference.
@@ -18,6 +18,8 @@ export interface OpenImageOptions {
 
 export async function openAnyImage(ref: string, opts: OpenImageOptions): Promise<ResolvedImage> {
   if (isLocalReference(ref)) return openImage(ref, opts.platform ? { platform: opts.platform } : {});
+  // The registry client (HTTP, auth, credential helpers) is loaded only for a registry reference.
+  const { openRegistryImage } = await import('../image/registry/index.ts');
   return openRegistryImage(ref, {
     ...(opts.platform ? { platform: opts.platform } : {}),
     ...(opts.username !== undefined ? { username: opts.username } : {}),

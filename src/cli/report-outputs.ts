@@ -40,9 +40,9 @@ export function planOutputs(formats: string[] | string | undefined, outputs: str
   return plans;
 }
 
-export async function writeOutputs(plans: OutputPlan[], render: (format: string) => string, stdout: (s: string) => void): Promise<void> {
+export async function writeOutputs(plans: OutputPlan[], render: (format: string) => string | Promise<string>, stdout: (s: string) => void): Promise<void> {
   for (const p of plans) {
-    const text = render(p.format);
+    const text = await render(p.format);
     if (p.file === undefined) stdout(text);
     else {
       try {

@@ -14,9 +14,11 @@ import { open, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { pipeline as pipelineCallback, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
+import { lazyRequire } from '../model/lazy-require.ts';
 import { ClairError } from '../model/errors.ts';
 import { createDecompressor, detectCompression, SNIFF_BYTES, type Compression } from './compression.ts';
+
+const tar = lazyRequire<typeof import('tar-stream')>('tar-stream');
 
 export interface TarEntry {
   /** Normalized: no leading "./" or "/". */
@@ -69,7 +71,7 @@ export async function indexTarFile(path: string, options: IndexOptions): Promise
 
   const entries = new Map<string, TarEntry>();
   const kept = new Map<string, Buffer>();
-  const extract = tar.extract();
+  const extract = tar().extract();
   const decompressor = createDecompressor(compression);
   const file = createReadStream(path);
   const done = (decompressor ? pipeline(file, decompressor, extract) : pipeline(file, extract)).then(

@@ -1,12 +1,15 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
+import { lazyRequire } from '../model/lazy-require.ts';
+import type { Header as TarHeader } from 'tar-stream';
 import { ClairError, errorMessage } from '../model/errors.ts';
 import { printable } from '../model/printable.ts';
 import type { LayerReport } from '../model/layer-report.ts';
 import { normalizeLayerPath } from './layer-path.ts';
 import { LayerScan, type HardLink, type WalkOptions, type WalkResult } from './layer-scan.ts';
 import type { ScanFindings, Scanner } from './scanner.ts';
+
+const tar = lazyRequire<typeof import('tar-stream')>('tar-stream');
 
 // Reads one layer's tar exactly once, as it streams: each regular file goes only to the scanners that asked for it,
 // everything else is skipped without buffering. The limits on what scanners may hold are LayerScan's.
@@ -104,9 +107,9 @@ function feed(entry: Readable, receivers: { write(c: Buffer): void; end(): void 
 
 async function extractEach(
   streams: Readable[], layerDigest: string,
-  onEntry: (header: tar.Header, entry: Readable, next: () => void) => void,
+  onEntry: (header: TarHeader, entry: Readable, next: () => void) => void,
 ): Promise<void> {
-  const extract = tar.extract();
+  const extract = tar().extract();
   extract.on('entry', (header, entry, next) => {
     // A truncated archive errors the entry too; the extract's own error already fails the pipeline.
     entry.on('error', () => {});

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
+import { lazyRequire } from '../model/lazy-require.ts';
 import { ClairError, errorMessage } from '../model/errors.ts';
+
+const yaml = lazyRequire<typeof import('yaml')>('yaml');
 
 // The ignore file (`--ignore-file`, default .clair-ts-ignore.yaml in the working directory):
 //
@@ -21,7 +23,7 @@ export interface IgnoreRule {
 export function parseIgnoreFile(text: string, file: string): IgnoreRule[] {
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = yaml().parse(text);
   } catch (e) {
     throw new ClairError('bad-input', `${file}: not YAML: ${errorMessage(e)}`);
   }

@@ -4,10 +4,13 @@ import { join, relative, sep } from 'node:path';
 import { pipeline as pipelineCb, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import tar from 'tar-stream';
-import yauzl from 'yauzl';
+import { lazyRequire } from '../model/lazy-require.ts';
+import type { Entry as ZipEntry, ZipFile } from 'yauzl';
 import { ClairError } from '../model/errors.ts';
 import { feedPath, isHttpLocation, openFeed, type FeedOpenOptions, type FeedOpenResult } from './feed-location.ts';
+
+const tar = lazyRequire<typeof import('tar-stream')>('tar-stream');
+const yauzl = lazyRequire<typeof import('yauzl')>('yauzl');
 
 // Feeds published as many small JSON documents (Canonical's OSV tree, Alpine's secdb per branch) come as a folder,
 // a .tar.gz or .zip of one, a single document, or a URL of any of these. The engine fingerprints one byte stream
@@ -26,7 +29,7 @@ export interface FeedDocument {
 const MAX_DOCUMENT = 64 * 1024 * 1024;
 
 function packSorted(docs: AsyncIterable<FeedDocument>): Readable {
-  const pack = tar.pack();
+  const pack = tar().pack();
   (async () => {
     for await (const d of docs) {
       await new Promise<void>((resolve, reject) =>
@@ -61,16 +64,16 @@ function zipError(location: string, e: unknown): ClairError {
 
 /** The wanted documents of a zip file, in the zip's order (paths sorted when written to the tar). */
 async function* zipDocuments(file: string, location: string, wanted: (path: string) => boolean): AsyncGenerator<FeedDocument> {
-  let zip: yauzl.ZipFile;
+  let zip: ZipFile;
   try {
-    zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false, strictFileNames: false, validateEntrySizes: true });
+    zip = await yauzl().openPromise(file, { lazyEntries: true, autoClose: false, strictFileNames: false, validateEntrySizes: true });
   } catch (e) {
     throw zipError(location, e);
   }
   try {
-    const names: yauzl.Entry[] = [];
+    const names: ZipEntry[] = [];
     await new Promise<void>((resolve, reject) => {
-      zip.on('entry', (entry: yauzl.Entry) => {
+      zip.on('entry', (entry: ZipEntry) => {
         if (!entry.fileName.endsWith('/') && wanted(entry.fileName)) names.push(entry);
         zip.readEntry();
       });
@@ -233,7 +236,7 @@ export async function* readFeedDocuments(
     yield { path: '', data: Buffer.concat(chunks) };
     return;
   }
-  const extract = tar.extract();
+  const extract = tar().extract();
   const source = Readable.from(rest());
   let failure: unknown;
   // pipeline() destroys every stage on an error, so the loop below ends with it instead of waiting forever.

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { createZstdCompress, createZstdDecompress } from 'node:zlib';
-import tar from 'tar-stream';
+import { lazyRequire } from '../model/lazy-require.ts';
 import { ClairError } from '../model/errors.ts';
 import type { EnrichmentRecord } from '../model/enrichment.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
@@ -15,6 +15,8 @@ import type { Vulnerability } from '../model/vulnerability.ts';
 import type { Store, UpdateOperationWriter } from '../store/store.ts';
 import { pruneUpdateOperations, DEFAULT_UPDATE_RETENTION } from './run-updater.ts';
 import { isEnrichmentUpdater, type AnyUpdater } from './updater.ts';
+
+const tar = lazyRequire<typeof import('tar-stream')>('tar-stream');
 
 // Feed bundles for air-gapped sites, after Clair's `clairctl export-updaters` / `import-updaters`: the current
 // update operation of each chosen feed, written on a machine that reaches the feeds and loaded into a database that
@@ -104,7 +106,7 @@ export async function exportFeeds(store: Store, feeds: readonly AnyUpdater[], fi
     }
     const manifest: BundleManifest = { format: BUNDLE_FORMAT, version: BUNDLE_VERSION, created: new Date().toISOString(), operations };
     const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
-    const pack = tar.pack();
+    const pack = tar().pack();
     const written = pipeline(pack, createZstdCompress(), createWriteStream(file));
     const entry = (name: string, size: number) => ({ name, size, mode: 0o644, mtime: new Date(manifest.created) });
     pack.entry(entry('manifest.json', manifestBytes.length), manifestBytes);
@@ -179,7 +181,7 @@ export async function importFeeds(store: Store, feeds: readonly AnyUpdater[], fi
   } catch (e) {
     throw new ClairError('not-found', `bundle ${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const extract = tar.extract();
+  const extract = tar().extract();
   const source = pipeline(createReadStream(file), createZstdDecompress(), extract);
   let manifest: BundleManifest | undefined;
   let manifestBytes: Buffer | undefined;

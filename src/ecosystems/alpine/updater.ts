@@ -1,6 +1,6 @@
 import { withIdleTimeout } from '../../model/idle-timeout-fetch.ts';
 import { Readable } from 'node:stream';
-import tar from 'tar-stream';
+import { lazyRequire } from '../../model/lazy-require.ts';
 import { ClairError } from '../../model/errors.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import { openFeedArchive, readFeedDocuments } from '../../updater/feed-archive.ts';
@@ -8,6 +8,8 @@ import { isHttpLocation, type FeedOpenOptions, type FeedOpenResult } from '../..
 import type { Updater } from '../../updater/updater.ts';
 import { parseJsonDocument, secdbHeader, secdbRecords } from '../apk/secdb.ts';
 import { ALPINE_SECDB_URL, apkSchemeForRelease, SECDB_BRANCHES, SECDB_REPOSITORIES, secdbBranch } from './releases.ts';
+
+const tar = lazyRequire<typeof import('tar-stream')>('tar-stream');
 
 // Alpine's secdb: https://secdb.alpinelinux.org/<branch>/<repository>.json. A location is the site (or a mirror of
 // it: every branch's main and community documents are fetched), a folder laid out like the site (v3.20/main.json,
@@ -75,7 +77,7 @@ async function siteBranches(base: string, opts: FeedOpenOptions): Promise<string
 async function openSite(location: string, opts: FeedOpenOptions): Promise<FeedOpenResult> {
   const base = location.endsWith('/') ? location : location + '/';
   const branches = (await siteBranches(base, opts)).sort();
-  const pack = tar.pack();
+  const pack = tar().pack();
   (async () => {
     for (const branch of branches) {
       for (const repo of SECDB_REPOSITORIES) {

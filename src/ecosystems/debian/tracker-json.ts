@@ -1,5 +1,4 @@
-import { jsonParser, type Token } from 'stream-json/parser.js';
-import { streamObject } from 'stream-json/streamers/stream-object.js';
+import type { Token } from 'stream-json/parser.js';
 import { ClairError } from '../../model/errors.ts';
 
 // The Debian security tracker's JSON export, https://security-tracker.debian.org/tracker/data/json:
@@ -96,6 +95,9 @@ export async function* readTrackerJson(
   // The bare tokenizer and streamer are synchronous functions (token in, tokens out); calling them directly instead
   // of piping object-mode streams avoids a stream hop per token, which is most of the cost of a stream pipeline.
   // Packed values only: keys and strings arrive as one token each.
+  // Loaded here, not at the top: only `update` reads the feed, and every command imports this ecosystem.
+  const { jsonParser } = await import('stream-json/parser.js');
+  const { streamObject } = await import('stream-json/streamers/stream-object.js');
   const tokenize = jsonParser({ packValues: true, streamValues: false });
   const assemble = streamObject<Json>();
   const decoder = new TextDecoder('utf-8', { fatal: true });

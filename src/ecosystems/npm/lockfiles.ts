@@ -1,6 +1,8 @@
-import yarnLockfile from '@yarnpkg/lockfile';
-import { parse as parseYaml } from 'yaml';
+import { lazyRequire } from '../../model/lazy-require.ts';
 import { ClairError } from '../../model/errors.ts';
+
+const yarnLockfile = lazyRequire<typeof import('@yarnpkg/lockfile')>('@yarnpkg/lockfile');
+const yaml = lazyRequire<typeof import('yaml')>('yaml');
 
 // npm-ecosystem lockfiles of source trees (dir: scans only), each to the list of (name, version) it resolves:
 //   package-lock.json / npm-shrinkwrap.json   v1 (nested "dependencies") and v2/v3 ("packages" keyed by install path)
@@ -79,7 +81,7 @@ export function parseYarnLock(path: string, text: string): LockedPackage[] {
     // berry: YAML; "resolution" says which package and protocol each entry resolved to.
     let doc: Json;
     try {
-      doc = obj(parseYaml(text, { maxAliasCount: 0 }));
+      doc = obj(yaml().parse(text, { maxAliasCount: 0 }));
     } catch (e) {
       throw bad(path, `not YAML: ${(e as Error).message}`);
     }
@@ -95,7 +97,7 @@ export function parseYarnLock(path: string, text: string): LockedPackage[] {
   }
   const parsed = (() => {
     try {
-      return yarnLockfile.parse(text);
+      return yarnLockfile().parse(text);
     } catch (e) {
       throw bad(path, `not a yarn v1 lockfile: ${(e as Error).message}`);
     }
@@ -112,7 +114,7 @@ export function parseYarnLock(path: string, text: string): LockedPackage[] {
 export function parsePnpmLock(path: string, text: string): LockedPackage[] {
   let doc: Json;
   try {
-    doc = obj(parseYaml(text, { maxAliasCount: 0 }));
+    doc = obj(yaml().parse(text, { maxAliasCount: 0 }));
   } catch (e) {
     throw bad(path, `not YAML: ${(e as Error).message}`);
   }

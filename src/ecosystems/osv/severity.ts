@@ -1,5 +1,7 @@
-import cvss from 'ae-cvss-calculator';
+import { lazyRequire } from '../../model/lazy-require.ts';
 import type { NormalizedSeverity } from '../../model/severity.ts';
+
+const cvss = lazyRequire<typeof import('ae-cvss-calculator')>('ae-cvss-calculator');
 
 // Severity of a language advisory: the CVSS base score of the vector the record carries, banded as NVD bands it
 // (0 None, 0.1–3.9 Low, 4.0–6.9 Medium, 7.0–8.9 High, 9.0–10.0 Critical; None is Clair's Negligible), else GitHub's
@@ -52,7 +54,7 @@ export function cvssBaseScore(vector: string): number | undefined {
   }
   if (!Object.keys(base).every((k) => metrics.has(k))) return undefined;
   try {
-    const calc = version === '2' ? new cvss.Cvss2(body) : version === '3.0' ? new cvss.Cvss3P0(v) : version === '3.1' ? new cvss.Cvss3P1(v) : new cvss.Cvss4P0(v);
+    const calc = version === '2' ? new (cvss().Cvss2)(body) : version === '3.0' ? new (cvss().Cvss3P0)(v) : version === '3.1' ? new (cvss().Cvss3P1)(v) : new (cvss().Cvss4P0)(v);
     const base = calc.calculateScores().base;
     return typeof base === 'number' && Number.isFinite(base) && base >= 0 && base <= 10 ? base : undefined;
   } catch {

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { parse as parseYaml } from 'yaml';
+import { lazyRequire } from '../../model/lazy-require.ts';
 import { ClairError } from '../../model/errors.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import { openFeedArchive, readFeedDocuments, type FeedDocument } from '../../updater/feed-archive.ts';
@@ -7,6 +7,8 @@ import type { Updater, UpdaterOptions } from '../../updater/updater.ts';
 import { versionSchemes } from '../../versions/registry.ts';
 import { ecosystemByOsvName, LANGUAGE_ECOSYSTEMS } from './ecosystems.ts';
 import { BadRecordError, convertOsvRecord } from './osv-record.ts';
+
+const yaml = lazyRequire<typeof import('yaml')>('yaml');
 
 // The OSV updaters. One parser reads every OSV source clair-ts knows:
 //   osv  OSV's exports (`<Ecosystem>/all.zip`, or the all-ecosystem all.zip), a folder of OSV records (a checkout of
@@ -36,13 +38,13 @@ function documents(entry: FeedDocument): unknown[] {
   let doc: unknown;
   if (/\.ya?ml$/i.test(entry.path)) {
     // failsafe: every scalar a string, so `fixed: 1.10` stays "1.10" and is not read as the number 1.1.
-    doc = parseYaml(text, { schema: 'failsafe' });
+    doc = yaml().parse(text, { schema: 'failsafe' });
   } else {
     try {
       doc = JSON.parse(text);
     } catch (e) {
       if (/\.json$/i.test(entry.path)) throw e;
-      doc = parseYaml(text, { schema: 'failsafe' });
+      doc = yaml().parse(text, { schema: 'failsafe' });
     }
   }
   return Array.isArray(doc) ? doc : [doc];

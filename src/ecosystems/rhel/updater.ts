@@ -3,13 +3,15 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import tar from 'tar-stream';
+import { lazyRequire } from '../../model/lazy-require.ts';
 import { ClairError } from '../../model/errors.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import { feedPath, parseFeedJson } from '../../updater/feed-location.ts';
 import type { DeltaFetchContext, DeltaFetchResult, Updater } from '../../updater/updater.ts';
 import { parseVexDocument, RHEL_VEX_UPDATER } from './csaf-vex.ts';
 import { documentNameOfPath, isLocalFile, openVexMirror, parseChangesCsv, type ChangeEntry, type VexMirror } from './vex-mirror.ts';
+
+const tar = lazyRequire<typeof import('tar-stream')>('tar-stream');
 
 // The rhel-vex updater. Against a mirror (Red Hat's URL or a local folder of the same layout, see vex-mirror.ts):
 // the first run reads the newest archive plus the documents changed since it; later runs read only changes.csv
@@ -89,7 +91,7 @@ function jsonOf(text: string, source: string): unknown {
 
 /** The documents of a csaf_vex_*.tar.zst archive, one tar entry at a time. */
 async function* parseVexArchive(bytes: Readable, source: string, skip?: (path: string) => boolean): AsyncGenerator<Vulnerability> {
-  const extract = tar.extract();
+  const extract = tar().extract();
   const feeding = pipeline(bytes, zlib.createZstdDecompress(), extract).catch((e: Error) => {
     extract.destroy(e);
   });

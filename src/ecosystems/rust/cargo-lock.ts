@@ -1,5 +1,7 @@
-import { parse, TomlError } from 'smol-toml';
+import { lazyRequire } from '../../model/lazy-require.ts';
 import { ClairError } from '../../model/errors.ts';
+
+const toml = lazyRequire<typeof import('smol-toml')>('smol-toml');
 
 // Cargo.lock, all four formats (cargo's src/cargo/core/resolver/resolve.rs, ResolveVersion):
 // v1 (no `version` key, checksums in a [metadata] table, dependencies as "name version (source)"),
@@ -38,9 +40,9 @@ export function isCratesIo(source: string | undefined): boolean {
 export function parseCargoLock(text: string, file: string): CargoLock {
   let doc: Record<string, unknown>;
   try {
-    doc = parse(text) as Record<string, unknown>;
+    doc = toml().parse(text) as Record<string, unknown>;
   } catch (e) {
-    const where = e instanceof TomlError ? ` (line ${e.line}, column ${e.column})` : '';
+    const where = e instanceof toml().TomlError ? ` (line ${e.line}, column ${e.column})` : '';
     throw new ClairError('bad-input', `${file} is not valid TOML${where}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }
   const rawVersion = doc.version;

@@ -1,8 +1,10 @@
-import semver from 'semver';
-import { parse as parseToml } from 'smol-toml';
+import { lazyRequire } from '../../model/lazy-require.ts';
 import { newVulnerability, type Vulnerability } from '../../model/vulnerability.ts';
 import { advisorySeverity } from '../osv/severity.ts';
 import { RequirementError, uncovered, type VersionInterval } from './requirement.ts';
+
+const semver = lazyRequire<typeof import('semver')>('semver');
+const smolToml = lazyRequire<typeof import('smol-toml')>('smol-toml');
 
 // One RustSec advisory (rustsec/advisory-db, crates/<crate>/RUSTSEC-YYYY-NNNN.md): TOML front matter in a ```toml
 // fence, then Markdown whose first heading is the title. Fields used (https://github.com/rustsec/advisory-db#advisory-format):
@@ -40,7 +42,7 @@ function splitAdvisory(text: string): { toml: string; body: string } {
 
 /** "1.2.3" inclusive-after → the first version above it ("1.2.4-0"; above a prerelease, the prerelease ".0"). */
 function versionAfter(v: string): string {
-  const p = semver.parse(v);
+  const p = semver().parse(v);
   if (!p) return v;
   return p.prerelease.length > 0 ? `${p.version}.0` : `${p.major}.${p.minor}.${p.patch + 1}-0`;
 }
@@ -64,7 +66,7 @@ export function parseRustsecAdvisory(text: string, updater: string): ParsedAdvis
   const { toml, body } = splitAdvisory(text);
   let doc: Toml;
   try {
-    doc = parseToml(toml) as Toml;
+    doc = smolToml().parse(toml) as Toml;
   } catch (e) {
     throw new BadAdvisoryError(`front matter is not TOML: ${(e as Error).message.split('\n')[0]}`);
   }

@@ -1,4 +1,6 @@
-import semver from 'semver';
+import { lazyRequire } from '../../model/lazy-require.ts';
+
+const semver = lazyRequire<typeof import('semver')>('semver');
 
 // Cargo version requirements (https://doc.rust-lang.org/cargo/reference/specifying-dependencies.html), as RustSec
 // writes its `patched` and `unaffected` lists, turned into intervals of semver precedence: `>= 1.2.3, < 2` is
@@ -83,7 +85,7 @@ function comparatorInterval(c: string, req: string): VersionInterval {
 }
 
 function cmp(a: string, b: string): number {
-  return semver.compare(a, b);
+  return semver().compare(a, b);
 }
 
 /** Lower bounds: unbounded first; at the same version inclusive first. */

@@ -1,7 +1,4 @@
 import { pipeline, type Readable } from 'node:stream';
-import { parser } from 'stream-json/parser.js';
-import { pick } from 'stream-json/filters/pick.js';
-import { streamValues } from 'stream-json/streamers/stream-values.js';
 import { ClairError } from '../../model/errors.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import type { EnrichmentUpdater, UpdaterOptions } from '../../updater/updater.ts';
@@ -19,6 +16,10 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 export async function* parseKev(feed: Readable, opts: UpdaterOptions): AsyncGenerator<EnrichmentRecord> {
   // catalogVersion precedes vulnerabilities in CISA's file; it is picked in the same pass.
   // pipeline, not pipe: a parse error must reach the loop below instead of escaping as an unhandled 'error'.
+  // Loaded here, not at the top: only `update` reads the feed, and every command imports the enrichment registry.
+  const [{ parser }, { pick }, { streamValues }] = await Promise.all([
+    import('stream-json/parser.js'), import('stream-json/filters/pick.js'), import('stream-json/streamers/stream-values.js'),
+  ]);
   const values = pipeline(feed, parser.asStream(), pick.asStream({ filter: /^(catalogVersion|vulnerabilities\.\d+)$/ }), streamValues.asStream(), () => {});
   let catalogVersion = '';
   let n = 0;

@@ -4,9 +4,6 @@ import { join } from 'node:path';
 import { PassThrough, pipeline, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
-import { parser } from 'stream-json/parser.js';
-import { pick } from 'stream-json/filters/pick.js';
-import { streamValues } from 'stream-json/streamers/stream-values.js';
 import { ClairError } from '../../model/errors.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import { feedPath, isHttpLocation, openFeed, type FeedOpenOptions, type FeedOpenResult } from '../../updater/feed-location.ts';
@@ -118,6 +115,10 @@ export async function openNvd(location: string, opts: FeedOpenOptions): Promise<
 /** Records of every page in the stream, as they are parsed. */
 export async function* parseNvdPages(feed: Readable, opts: UpdaterOptions): AsyncGenerator<EnrichmentRecord> {
   // pipeline, not pipe: a parse error must reach the loop below instead of escaping as an unhandled 'error'.
+  // Loaded here, not at the top: only `update` reads the feed, and every command imports the enrichment registry.
+  const [{ parser }, { pick }, { streamValues }] = await Promise.all([
+    import('stream-json/parser.js'), import('stream-json/filters/pick.js'), import('stream-json/streamers/stream-values.js'),
+  ]);
   const values = pipeline(feed, parser.asStream({ jsonStreaming: true }), pick.asStream({ filter: /^vulnerabilities\.\d+$/ }), streamValues.asStream(), () => {});
   let entries = 0;
   try {
