@@ -10,13 +10,15 @@ import { INTERNAL_INDEX_REPORT_TYPE, indexReportFromJson, internalIndexReportFro
 
 export interface IndexReportSource {
   get(manifestHash: string): Promise<IndexReport | undefined>;
-  /** A value that changes whenever the report does, when the source can tell it without the report. */
-  stamp?(manifestHash: string): Promise<string | undefined>;
+  /**
+   * The reports are the matcher's store's own (combo mode): its index report stamps (Store.getReportStamps) tell
+   * when one changes, without reading it.
+   */
+  fromStore?: true;
 }
 
 export function storeIndexReports(store: Store): IndexReportSource {
-  const stamp = store.getIndexReportStamp?.bind(store);
-  return { get: async (hash) => (await store.getIndexReport(hash))?.report, ...(stamp ? { stamp } : {}) };
+  return { get: async (hash) => (await store.getIndexReport(hash))?.report, fromStore: true };
 }
 
 export function remoteIndexReports(indexerAddr: string, opts: { pskKey?: Uint8Array; fetch?: typeof fetch; timeoutMs?: number } = {}): IndexReportSource {

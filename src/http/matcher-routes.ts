@@ -14,6 +14,7 @@ import { checkDigest } from './manifest-json.ts';
 import { clairType } from './media-type.ts';
 import type { ServiceMetrics } from './metrics.ts';
 import { unmodified, type ApiAnswer, type ApiRoute } from './route.ts';
+import { ReportStampBatcher } from './report-stamps.ts';
 import { isUuid } from '../model/uuid.ts';
 
 // /matcher/api/v1/*: as Clair's httptransport/matcher_v1.go.
@@ -52,12 +53,44 @@ function reportValidator(index: unknown, ops: readonly UpdateOperation[]): strin
   return `"vr-${h.digest('hex').slice(0, 40)}"`;
 }
 
+/** The committed update operations as of one operations stamp, and what reports derive from them. */
+interface OperationsView {
+  ops: UpdateOperation[];
+  /** The operations' refs, newest first: a report's validator and freshness header hold while this is unchanged. */
+  key: string;
+  /** Some updater stored a non-empty operation (else the matcher is not initialized: 202). */
+  initialized: boolean;
+}
+
+/** A serialized report and its coded forms, each made once (concurrent requests share the work in progress). */
+interface CachedReport {
+  raw: Promise<Buffer>;
+  coded: Partial<Record<Coding, Promise<Buffer>>>;
+}
+
 export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
   // Serialized reports by validator, each with its gzip and br forms once asked for. A report of a large image is
   // a few MB as JSON.
-  const reportCache = new LruCache<string, { raw: Buffer; coded: Partial<Record<Coding, Buffer>> }>(32);
-  // Per manifest: the validator and freshness header last computed, with the stamp and operations they hold for.
+  const reportCache = new LruCache<string, CachedReport>(32);
+  // Per manifest: the validator and freshness header last computed, with the index report stamp and operations
+  // they hold for.
   const validators = new LruCache<string, { stamp: string; opsKey: string; base: string; feeds: string }>(4096);
+  // Per request, one batched read of the stamps (report-stamps.ts); the index report's stamp only when the store
+  // holds the index reports (combo mode); a remote indexer's report is read and hashed per request.
+  const stamps = new ReportStampBatcher((hashes) => d.store.getReportStamps(d.reports.fromStore ? hashes : []));
+  // The operations are listed again only when their stamp changes (an update, a delete, here or on another instance).
+  let opsView: { stamp: string; view: Promise<OperationsView> } | undefined;
+  const operations = (stamp: string): Promise<OperationsView> => {
+    if (opsView?.stamp !== stamp) {
+      const view = d.store.listUpdateOperations().then((ops) => ({ ops, key: ops.map((op) => op.ref).join(','), initialized: ops.some((op) => op.count > 0) }));
+      const entry = { stamp, view };
+      opsView = entry;
+      view.catch(() => {
+        if (opsView === entry) opsView = undefined;
+      });
+    }
+    return opsView.view;
+  };
   return [
     {
       method: 'GET',
@@ -68,11 +101,12 @@ export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
         const started = performance.now();
         const seconds = () => (performance.now() - started) / 1000;
         try {
-          const ops = await d.store.listUpdateOperations();
+          const current = await stamps.get(digest);
+          const { ops, key: opsKey, initialized } = await operations(current.operations);
           // As Clair's matcher (Initialized: the vulnerability store holds no record yet): 202 Accepted with no
           // body until some updater has stored a non-empty operation, instead of a report that looks clean only
           // because no feed was loaded. Quay and clairctl retry later.
-          if (!ops.some((op) => op.count > 0)) {
+          if (!initialized) {
             d.metrics?.matched('not-initialized', seconds());
             const accepted: ApiAnswer = { status: 202, headers: { 'retry-after': '60' } };
             return accepted;
@@ -80,8 +114,7 @@ export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
           // The validator and freshness header of a report depend on the index report and the current operations
           // only: while the stored report's stamp and the operations are unchanged, they are reused and the index
           // report is not read at all (a large image's is megabytes of JSON to parse and hash).
-          const opsKey = ops.map((op) => op.ref).join(',');
-          const stamp = await d.reports.stamp?.(digest);
+          const stamp = current.indexReport;
           let known = stamp === undefined ? undefined : validators.get(digest);
           if (known && (known.stamp !== stamp || known.opsKey !== opsKey)) known = undefined;
           let index: IndexReport | undefined;
@@ -112,12 +145,21 @@ export function matcherRoutes(d: MatcherDeps): ApiRoute[] {
           if (unmodified(req.headers, etag)) return { status: 304, headers: { etag, ...vary } };
           let cached = reportCache.get(base);
           if (!cached) {
-            index ??= await readIndex();
-            const vr = await buildVulnerabilityReport(d.store, d.matchers, index, d.enrichers);
-            cached = { raw: Buffer.from(JSON.stringify(vulnerabilityReportJson(index, vr.vulnerabilities, vr.packageVulnerabilities, vr.enrichments))), coded: {} };
-            reportCache.set(base, cached);
+            // Built once: requests arriving while it is built wait for the same build rather than each starting one.
+            const built = (async () => {
+              const idx = index ?? (await readIndex());
+              const vr = await buildVulnerabilityReport(d.store, d.matchers, idx, d.enrichers);
+              return Buffer.from(JSON.stringify(vulnerabilityReportJson(idx, vr.vulnerabilities, vr.packageVulnerabilities, vr.enrichments)));
+            })();
+            const entry: CachedReport = { raw: built, coded: {} };
+            cached = entry;
+            reportCache.set(base, entry);
+            built.catch(() => {
+              if (reportCache.get(base) === entry) reportCache.delete(base);
+            });
           }
-          const raw = coding ? (cached.coded[coding] ??= encode(cached.raw, coding)) : cached.raw;
+          const entry = cached;
+          const raw = coding ? await (entry.coded[coding] ??= entry.raw.then((b) => encode(b, coding))) : await entry.raw;
           d.metrics?.matched('ok', seconds());
           const feeds = known.feeds;
           // openapi.yaml says 201 here, but Clair answers 200 and its clients (clairctl) accept only 200.

@@ -67,19 +67,23 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     await s.putIndexReport(report(h2, [['openssl']]), 'state-1');
     assert.equal((await s.getIndexReport(h1))?.indexState, 'state-1');
     assert.deepEqual(await s.manifestsWithPackages(['openssl']), [h1, h2].sort());
-    const stamp1 = await s.getIndexReportStamp?.(h1);
+    const missing = 'sha256:' + '3'.repeat(64);
+    const stamps1 = await s.getReportStamps([h1, missing, h2]);
+    assert.equal(stamps1.indexReports.length, 3);
+    assert.ok(stamps1.indexReports[0] && stamps1.indexReports[2], 'a stored report has a stamp');
+    assert.equal(stamps1.indexReports[1], undefined, 'a manifest without a report has none');
     assert.deepEqual(await s.manifestsWithPackages(['bash', 'nothing']), [h1]);
     await s.putIndexReport(report(h1, [['zsh']]), 'state-2');
     assert.deepEqual(await s.manifestsWithPackages(['bash']), [], 'replacing a report replaces its names');
     assert.equal((await s.getIndexReport(h1))?.indexState, 'state-2');
-    if (s.getIndexReportStamp) {
-      assert.ok(stamp1);
-      assert.notEqual(await s.getIndexReportStamp(h1), stamp1, 'a replaced report has a new stamp');
-    }
+    const stamps2 = await s.getReportStamps([h1, h2]);
+    assert.notEqual(stamps2.indexReports[0], stamps1.indexReports[0], 'a replaced report has a new stamp');
+    assert.equal(stamps2.indexReports[1], stamps1.indexReports[2], 'the other report keeps its stamp');
+    assert.equal(stamps2.operations, stamps1.operations, 'index reports do not change the operations stamp');
     assert.deepEqual(await s.deleteIndexReports([h1, 'sha256:' + '3'.repeat(64)]), [h1]);
     assert.equal(await s.getIndexReport(h1), undefined);
     assert.deepEqual(await s.manifestsWithPackages(['zsh']), []);
-    assert.equal(await s.getIndexReportStamp?.(h1), undefined);
+    assert.deepEqual((await s.getReportStamps([h1])).indexReports, [undefined]);
   });
 
   withStore('the package index: each distinct package once, under its lookup names, kept with its manifests', async (s) => {
@@ -114,7 +118,10 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     const q = [{ packageNames: ['openssl', 'curl'], updaterPrefix: 'debian', dist: { did: 'debian', versionCodeName: 'bookworm' } }];
     assert.deepEqual(await s.queryVulnerabilities(q), [[]], 'nothing visible before commit');
     assert.deepEqual(await s.listUpdateOperations('debian'), []);
+    const before = (await s.getReportStamps([])).operations;
     const op = await w.commit('fp-1');
+    const after = (await s.getReportStamps([])).operations;
+    assert.notEqual(after, before, 'a commit changes the operations stamp');
     assert.equal(op.count, 2);
     const [found] = await s.queryVulnerabilities(q);
     assert.deepEqual(found!.map((v) => v.name).sort(), ['CVE-1', 'CVE-2']);
@@ -154,7 +161,16 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     const first = await s.diffUpdateOperations(undefined, op1.ref);
     assert.equal(first.added.length, 3);
     // Deleting the newest makes the previous one current again.
+    const stamp2 = (await s.getReportStamps([])).operations;
     assert.deepEqual(await s.deleteUpdateOperations([op2.ref, 'no-such-ref']), [op2.ref]);
+    const stamp1 = (await s.getReportStamps([])).operations;
+    assert.notEqual(stamp1, stamp2, 'a delete changes the operations stamp');
+    // Deleting the newest and committing another leaves as many operations as before: the stamp still changes.
+    const op3 = await (await s.beginUpdateOperation('debian')).commit('fp-3');
+    assert.deepEqual(await s.deleteUpdateOperations([op3.ref]), [op3.ref]);
+    await (await s.beginUpdateOperation('debian')).commit('fp-4');
+    assert.notEqual((await s.getReportStamps([])).operations, stamp2, 'same count, another newest operation');
+    await s.deleteUpdateOperations([(await s.listUpdateOperations())[0]!.ref]);
     const [again] = await s.queryVulnerabilities([{ packageNames: ['openssl'], dist: { versionCodeName: 'bookworm' } }]);
     assert.deepEqual(again!.map((v) => v.name).sort(), ['CVE-1', 'CVE-3']);
   });

@@ -31,10 +31,12 @@ export interface Store {
    */
   putIndexReport(report: IndexReport, indexState: string): Promise<void>;
   /**
-   * A value that changes whenever the stored report does (when it was written, and its size), read without the
-   * report itself: what lets a server answer "unchanged" without reading and parsing a report of megabytes.
+   * What a cached vulnerability report depends on, read in one round trip without the reports themselves: for each
+   * manifest a value that changes whenever its stored index report does (when it was written, state and size;
+   * undefined when there is none), and one that changes whenever the set of committed update operations does (their
+   * count and the newest one's ref). Lets a server check per request, cheaply, that a cached report is current.
    */
-  getIndexReportStamp?(manifestHash: string): Promise<string | undefined>;
+  getReportStamps(manifestHashes: string[]): Promise<ReportStamps>;
   /** Deletes the reports that exist; returns the hashes actually deleted. */
   deleteIndexReports(manifestHashes: string[]): Promise<string[]>;
   /** Manifests that hold a package found under one of these names (packageLookupNames: binary, source, ...); sorted. */
@@ -153,6 +155,12 @@ export interface StoreCoordination {
   msSinceUpdaterRun(updater: string): Promise<number | undefined>;
   /** Records that a run of the updater finished now (updated or unchanged). */
   recordUpdaterRun(updater: string): Promise<void>;
+}
+
+export interface ReportStamps {
+  operations: string;
+  /** One per manifest asked for, in order. */
+  indexReports: (string | undefined)[];
 }
 
 /** A notification as the API serves it (notification.schema.json); vulnerability is a vulnerability_summary. */

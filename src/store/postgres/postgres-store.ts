@@ -7,7 +7,7 @@ import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import type { LayerReport } from '../../model/layer-report.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import { decodeRecordJson, decodeVulnerability, RECORD_COLUMNS, RECORD_JOINS, type StoredParts } from '../record-row.ts';
-import type { NewNotificationSet, NotificationReceipt, OperationIdentity, Store, StoreCoordination, StoredNotification, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
+import type { NewNotificationSet, NotificationReceipt, OperationIdentity, ReportStamps, Store, StoreCoordination, StoredNotification, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
 import { dropUnheld, indexManifestPackages, MANIFEST_HASHES_SQL, MANIFEST_IDS_SQL, MANIFESTS_WITH_PACKAGES_SQL, PACKAGES_NAMED_SQL, packagesOfManifests, toIndexedPackages } from './indexed-packages.ts';
 import type { IndexedPackage } from '../../matcher/matcher.ts';
 import { migrations } from './migrations.ts';
@@ -139,13 +139,26 @@ export class PostgresStore implements Store {
 
   // ---- index reports
 
-  async getIndexReportStamp(manifestHash: string): Promise<string | undefined> {
-    // octet_length reads the size from the value's header: a TOASTed report is not fetched.
-    const rows = await this.#rows<{ stamp: string }>(
-      `read of index report ${manifestHash}`,
-      "SELECT updated::text || ' ' || index_state || ' ' || octet_length(data) AS stamp FROM index_report WHERE manifest_hash = $1", [manifestHash],
+  async getReportStamps(manifestHashes: string[]): Promise<ReportStamps> {
+    // One statement, one round trip: a server asks this on every report request (batched: src/http/report-stamps.ts).
+    // octet_length reads a value's size from its header: a TOASTed report is not fetched. seq is UNIQUE: the newest
+    // operation is one index probe.
+    const rows = await this.#rows<{ i: number | null; stamp: string }>(
+      'read of report stamps',
+      `SELECT NULL::int AS i, (SELECT count(*) FROM update_operation WHERE seq IS NOT NULL)::text || ' ' ||
+         coalesce((SELECT ref::text FROM update_operation WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1), '') AS stamp
+       UNION ALL
+       SELECT m.i::int, r.updated::text || ' ' || r.index_state || ' ' || octet_length(r.data)
+       FROM unnest($1::text[]) WITH ORDINALITY AS m(hash, i) JOIN index_report r ON r.manifest_hash = m.hash`,
+      [manifestHashes],
     );
-    return rows[0]?.stamp;
+    const indexReports: (string | undefined)[] = manifestHashes.map(() => undefined);
+    let operations = '';
+    for (const r of rows) {
+      if (r.i === null) operations = r.stamp;
+      else indexReports[r.i - 1] = r.stamp;
+    }
+    return { operations, indexReports };
   }
 
   async getIndexReport(manifestHash: string): Promise<{ report: IndexReport; indexState: string } | undefined> {

@@ -9,7 +9,7 @@ import type { UpdateOperation } from '../../model/update-operation.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import type { LayerReport } from '../../model/layer-report.ts';
-import type { NewNotificationSet, NotificationReceipt, OperationIdentity, NotificationStatus, Store, StoredNotification, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
+import type { NewNotificationSet, NotificationReceipt, OperationIdentity, NotificationStatus, ReportStamps, Store, StoredNotification, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import { decodeRecordJson, decodeVulnerability, RECORD_COLUMNS, RECORD_JOINS, vulnerabilityRow, type RecordRow, type StoredParts } from '../record-row.ts';
 import { insertPacks, migrations } from './migrations.ts';
@@ -141,9 +141,12 @@ export class SqliteStore implements Store {
     return { report: JSON.parse(row.data as string) as IndexReport, indexState: row.index_state as string };
   }
 
-  async getIndexReportStamp(manifestHash: string): Promise<string | undefined> {
-    const row = this.#stmt("SELECT updated || ' ' || index_state || ' ' || length(CAST(data AS BLOB)) AS stamp FROM index_report WHERE manifest_hash = ?").get(manifestHash);
-    return row ? (row.stamp as string) : undefined;
+  async getReportStamps(manifestHashes: string[]): Promise<ReportStamps> {
+    // length(CAST(data AS BLOB)) reads the size without decoding the text; update_operation.id is the rowid, so the
+    // newest operation is the table's last row.
+    const ops = this.#stmt("SELECT count(*) || ' ' || coalesce((SELECT ref FROM update_operation ORDER BY id DESC LIMIT 1), '') AS stamp FROM update_operation").get()!;
+    const one = this.#stmt("SELECT updated || ' ' || index_state || ' ' || length(CAST(data AS BLOB)) AS stamp FROM index_report WHERE manifest_hash = ?");
+    return { operations: ops.stamp as string, indexReports: manifestHashes.map((h) => one.get(h)?.stamp as string | undefined) };
   }
 
   async putIndexReport(report: IndexReport, indexState: string): Promise<void> {
