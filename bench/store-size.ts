@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -18,7 +18,8 @@ import { machine } from './measure.ts';
 // ../shared under new ids, so records keep their real size and shape; EPSS rows generated), loaded with the real
 // updater into an empty SQLite file and an empty PostgreSQL schema, and the database measured after the load.
 // `npm run bench store-size`; CLAIR_TS_BENCH_SCALE=0.1 builds every feed at a tenth of its size, and
-// CLAIR_TS_BENCH_FEEDS=debian,nvd measures only those.
+// CLAIR_TS_BENCH_FEEDS=debian,nvd measures only those and merges their rows into bench/results/store-size.json (the
+// other feeds' rows and the "all of them" row are kept from the earlier run at the same scale).
 
 const SCALE = Number(process.env.CLAIR_TS_BENCH_SCALE ?? '1');
 /** CLAIR_TS_BENCH_FEEDS=debian,nvd measures only those feeds. */
@@ -308,8 +309,20 @@ export async function benchStoreSize(): Promise<{ machine: ReturnType<typeof mac
       sqliteBytesPerRecord: Math.round(sqliteAll / totalRecords), postgresBytesPerRecord: pgAll === null ? null : Math.round(pgAll / totalRecords),
       sqliteToFeed: Math.round((sqliteAll / totalFeed) * 100) / 100, postgresToFeed: pgAll === null ? null : Math.round((pgAll / totalFeed) * 100) / 100,
     };
+    if (ONLY) return merged(rows, total);
     return { machine: machine(), scale: SCALE, rows, total };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The rows just measured in place of the same feeds' rows of the earlier full run (same scale); its total kept. */
+function merged(rows: StoreSizeRow[], total: StoreSizeRow) {
+  const file = join(import.meta.dirname, 'results', 'store-size.json');
+  const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { result: { scale: number; rows: StoreSizeRow[]; total: StoreSizeRow } }).result : undefined;
+  if (!prev || prev.scale !== SCALE) return { machine: machine(), scale: SCALE, rows, total };
+  const fresh = new Map(rows.map((r) => [r.feed, r]));
+  const order = feeds.map((f) => f.name);
+  const all = [...prev.rows.filter((r) => !fresh.has(r.feed)), ...rows].sort((a, b) => order.indexOf(a.feed) - order.indexOf(b.feed));
+  return { machine: machine(), scale: SCALE, rows: all, total: prev.total };
 }
