@@ -12,7 +12,9 @@ import { serializeVulnerability } from './vulnerability-hash.ts';
 // - its context (vuln_context): updater, package kind/module/arch, distribution, repository, version scheme and
 //   arch operation. A feed has a handful (Debian: one per release), and every record used to repeat ~500 bytes of it;
 // - its text (vuln_text): description and links, shared by the records of one advisory (one per release and
-//   source package in Debian's tracker);
+//   source package in Debian's tracker). The record's name in the text is stored as a placeholder (NAME_MARK), so
+//   records whose text differs only by their name share one row: Alpine's link is its CVE's page, and each of its
+//   records used to keep a text row of its own for it;
 // - its own fields (vuln.data): a JSON array of issued, severity, normalized severity, fixed version, range and the
 //   language-advisory extras, beside the name and package name columns.
 // The parts put back together give the record's canonical JSON byte for byte (decodeRecordJson), the bytes its
@@ -82,7 +84,7 @@ export function vulnerabilityRow(v: Vulnerability): RecordRow {
     r: { name: r.name, key: r.key, uri: r.uri, cpe: r.cpe },
     s: put(v.versionScheme), o: put(v.archOperation),
   });
-  const text = JSON.stringify([put(v.description), put(v.links)]);
+  const text = nameToMark(JSON.stringify([put(v.description), put(v.links)]), v.name);
   const own: unknown[] = [put(v.issued), put(v.severity), put(v.normalizedSeverity), put(v.fixedInVersion), put(v.range.introduced), put(v.range.lastAffected)];
   const extras: Partial<Vulnerability> = {};
   let hasExtras = false;
@@ -124,10 +126,25 @@ function contextOf(json: string): VulnContext & { e?: 1 } {
   return c;
 }
 
+// The record's name where its text holds it. JSON.stringify writes control characters escaped, never raw, so a raw
+// U+0001 in a stored text can only be this mark (U+0000 would be simpler, but PostgreSQL's text refuses it); texts
+// stored before the mark existed hold none and read back as they are.
+const NAME_MARK = '\u0001';
+
+function nameToMark(text: string, name: string): string {
+  if (name === '') return text;
+  const escaped = JSON.stringify(name).slice(1, -1);
+  return text.includes(escaped) ? text.split(escaped).join(NAME_MARK) : text;
+}
+
+function markToName(text: string, name: string): string {
+  return text.includes(NAME_MARK) ? text.split(NAME_MARK).join(JSON.stringify(name).slice(1, -1)) : text;
+}
+
 /** The vulnerability a stored row holds (not for enrichment rows). */
 export function decodeVulnerability(p: StoredParts): Vulnerability {
   const c = contextOf(p.context);
-  const t = p.text === null ? [0, 0] : (JSON.parse(p.text) as [string | 0, string | 0]);
+  const t = p.text === null ? [0, 0] : (JSON.parse(markToName(p.text, p.name)) as [string | 0, string | 0]);
   const own = JSON.parse(p.data) as [string | 0, string | 0, string | 0, string | 0, string | 0, string | 0, Partial<Vulnerability>?];
   const v = {
     updater: c.u, name: p.name, description: get(t[0]), issued: get(own[0]), links: get(t[1]), severity: get(own[1]),
