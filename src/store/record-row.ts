@@ -100,8 +100,13 @@ export function vulnerabilityRow(v: Vulnerability): RecordRow {
     context, did: d.did, versionId: d.versionId, codeName: d.versionCodeName,
     // The updater is part of the text's key: writers of different updaters never share a text row, so one never
     // waits on another's uncommitted insert of it (PostgreSQL holds a writer's rows until its commit).
-    text, textHash: shortHash(`${v.updater}\n${text}`), data: JSON.stringify(own),
+    text, textHash: textHash(v.updater, text), data: JSON.stringify(own),
   };
+}
+
+/** The key of a stored text. */
+export function textHash(updater: string, text: string): string {
+  return shortHash(`${updater}\n${text}`);
 }
 
 export function enrichmentRow(e: EnrichmentRecord): RecordRow {
@@ -131,7 +136,8 @@ function contextOf(json: string): VulnContext & { e?: 1 } {
 // stored before the mark existed hold none and read back as they are.
 const NAME_MARK = '\u0001';
 
-function nameToMark(text: string, name: string): string {
+/** A stored text (vuln_text.data) with the record's name replaced by the mark. */
+export function nameToMark(text: string, name: string): string {
   if (name === '') return text;
   const escaped = JSON.stringify(name).slice(1, -1);
   return text.includes(escaped) ? text.split(escaped).join(NAME_MARK) : text;

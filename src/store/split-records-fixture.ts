@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { newVulnerability, type Vulnerability } from '../model/vulnerability.ts';
 import type { EnrichmentRecord } from '../model/enrichment.ts';
 import { serializeVulnerability } from './vulnerability-hash.ts';
+import { textHash, vulnerabilityRow } from './record-row.ts';
 
 // Records as the schema before migration 5 stored them (whole JSON per row, 64-hex content hash), for the tests
 // that migrate such a database on each store.
@@ -37,4 +38,18 @@ export function oldRows(): string[][] {
   const ej = JSON.stringify({ updater: oldEnrichment.updater, tag: oldEnrichment.tag, enrichment: oldEnrichment.enrichment });
   rows.push([createHash('sha256').update(ej).digest('hex'), 'epss', oldEnrichment.tag, '', '', '', '', ej]);
   return rows;
+}
+
+/** Records whose links name the record (Alpine's), for the tests of migration 8 (texts with the name as a mark). */
+export const namedLinkRecords: Vulnerability[] = ['CVE-2025-26519', 'CVE-2024-0001'].map((name) => newVulnerability({
+  updater: 'alpine', name, links: `https://security.alpinelinux.org/vuln/${name}`,
+  package: { name: 'busybox', kind: 'source', module: '', arch: '' },
+  dist: { did: 'alpine', versionId: '3.19', versionCodeName: '', cpe: '', name: 'Alpine Linux', version: '', prettyName: 'Alpine Linux v3.19', arch: '' },
+  fixedInVersion: '1.36.1-r21', versionScheme: 'apk',
+}));
+
+/** A record's text as stored before migration 8 (the name written out), and its key (hex). */
+export function unmarkedText(v: Vulnerability): { hash: string; text: string } {
+  const text = vulnerabilityRow(v).text!.split('\u0001').join(v.name);
+  return { hash: textHash(v.updater, text), text };
 }

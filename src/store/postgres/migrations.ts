@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { enrichmentRow, vulnerabilityRow } from '../record-row.ts';
+import { enrichmentRow, nameToMark, textHash, vulnerabilityRow } from '../record-row.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import { PackBuilder, type Pack } from '../enrichment-pack.ts';
@@ -157,7 +157,47 @@ export const migrations: readonly Migration[] = [
   // 8: the notifier's package index (store/indexed-package-rows.ts) replaces manifest_package, as in the SQLite
   // store; existing index reports are indexed here.
   indexPackages,
+  // 9: texts hold the record's name as a mark, as in the SQLite store (store/record-row.ts). Records stored before
+  // are pointed at the shared text; the texts left unused are deleted.
+  markNamesInTexts,
 ];
+
+async function markNamesInTexts(c: pg.ClientBase): Promise<void> {
+  const textIds = new Map<string, string>();
+  let changed = 0;
+  for (let after = '0'; ;) {
+    const rows = (await c.query<{ id: string; name: string; updater: string; data: string }>(
+      `SELECT v.id, v.name, c.updater, t.data FROM vuln v JOIN vuln_context c ON c.id = v.context_id JOIN vuln_text t ON t.id = v.text_id
+       WHERE v.id > $1 ORDER BY v.id LIMIT 5000`,
+      [after],
+    )).rows;
+    if (rows.length === 0) break;
+    after = rows[rows.length - 1]!.id;
+    const ids: string[] = [];
+    const texts: string[] = [];
+    for (const r of rows) {
+      const text = nameToMark(r.data, r.name);
+      if (text === r.data) continue;
+      const hash = textHash(r.updater, text);
+      let id = textIds.get(hash);
+      if (id === undefined) {
+        id = (await c.query<{ id: string }>(
+          `WITH ins AS (INSERT INTO vuln_text (hash, data) VALUES (decode($1, 'hex'), $2) ON CONFLICT (hash) DO NOTHING RETURNING id)
+           SELECT id FROM ins UNION ALL SELECT id FROM vuln_text WHERE hash = decode($1, 'hex')`,
+          [hash, text],
+        )).rows[0]!.id;
+        textIds.set(hash, id);
+      }
+      ids.push(r.id);
+      texts.push(id);
+    }
+    changed += ids.length;
+    if (ids.length > 0) {
+      await c.query('UPDATE vuln v SET text_id = t.text_id FROM unnest($1::bigint[], $2::bigint[]) AS t(id, text_id) WHERE v.id = t.id', [ids, texts]);
+    }
+  }
+  if (changed > 0) await c.query('DELETE FROM vuln_text t WHERE NOT EXISTS (SELECT 1 FROM vuln v WHERE v.text_id = t.id)');
+}
 
 /** Inserts packs of one operation in one statement. */
 export async function insertPacks(c: pg.ClientBase, packs: Pack[], uoId: string): Promise<void> {

@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { enrichmentRow, vulnerabilityRow, type RecordRow } from '../record-row.ts';
+import { enrichmentRow, nameToMark, textHash, vulnerabilityRow, type RecordRow } from '../record-row.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import { PackBuilder, type Pack } from '../enrichment-pack.ts';
@@ -159,7 +159,34 @@ export const migrations: readonly Migration[] = [
   // (with its distribution and repositories) once, filed under its lookup names, linked to the manifests holding it
   // by integer ids. Existing index reports are indexed here.
   indexPackages,
+  // 9: texts hold the record's name as a mark (store/record-row.ts), so records whose texts differ only by their
+  // name share one. Records stored before are pointed at the shared text; the texts left unused are deleted.
+  markNamesInTexts,
 ];
+
+function markNamesInTexts(db: DatabaseSync): void {
+  const page = db.prepare(
+    `SELECT v.id, v.name, c.updater, t.data FROM vuln v JOIN vuln_context c ON c.id = v.context_id JOIN vuln_text t ON t.id = v.text_id
+     WHERE v.id > ? ORDER BY v.id LIMIT 1000`,
+  );
+  const findText = db.prepare('SELECT id FROM vuln_text WHERE hash = unhex(?)');
+  const insertText = db.prepare('INSERT INTO vuln_text (hash, data) VALUES (unhex(?), ?) RETURNING id');
+  const update = db.prepare('UPDATE vuln SET text_id = ? WHERE id = ?');
+  let changed = 0;
+  for (let after = 0; ;) {
+    const rows = page.all(after);
+    if (rows.length === 0) break;
+    after = rows[rows.length - 1]!.id as number;
+    for (const r of rows) {
+      const text = nameToMark(r.data as string, r.name as string);
+      if (text === r.data) continue;
+      const hash = textHash(r.updater as string, text);
+      update.run((findText.get(hash)?.id as number | undefined) ?? (insertText.get(hash, text)!.id as number), r.id as number);
+      changed++;
+    }
+  }
+  if (changed > 0) db.exec('DELETE FROM vuln_text WHERE id NOT IN (SELECT text_id FROM vuln WHERE text_id IS NOT NULL)');
+}
 
 /** Inserts packs (of one operation, or of a writer's token while it writes). */
 export function insertPacks(db: DatabaseSync, packs: Pack[], owner: { uoId: number } | { token: string }): void {

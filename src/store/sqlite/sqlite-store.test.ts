@@ -7,8 +7,8 @@ import { storeSuite } from '../store.suite.ts';
 import { MAX_CACHED_STATEMENTS, SqliteStore } from './sqlite-store.ts';
 import { DatabaseSync } from 'node:sqlite';
 import { migrations } from './migrations.ts';
-import { oldEnrichment, oldRows, oldVulnerabilities } from '../split-records-fixture.ts';
 import { assertPackageIndex, packageIndexReports } from '../package-index-fixture.ts';
+import { namedLinkRecords, oldEnrichment, oldRows, oldVulnerabilities, unmarkedText } from '../split-records-fixture.ts';
 
 storeSuite('sqlite', async () => SqliteStore.open(':memory:'));
 
@@ -126,6 +126,42 @@ test('sqlite: the migration that builds the package index indexes the reports st
       await assertPackageIndex(s);
     } finally {
       await s.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite: the name-mark migration points records at one shared text where their texts differ only by their names', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clair-ts-sqlite-'));
+  try {
+    const path = join(dir, 'old.db');
+    const a = SqliteStore.open(path);
+    const w = await a.beginUpdateOperation('alpine');
+    await w.add(namedLinkRecords);
+    await w.commit('fp');
+    const before = await a.queryVulnerabilities([{ packageNames: ['busybox'] }]);
+    await a.close();
+    // Back to the form before the name-mark migration: a text per record, the name written out.
+    const db = new DatabaseSync(path);
+    for (const v of namedLinkRecords) {
+      const t = unmarkedText(v);
+      const id = db.prepare('INSERT INTO vuln_text (hash, data) VALUES (unhex(?), ?) RETURNING id').get(t.hash, t.text)!.id as number;
+      db.prepare('UPDATE vuln SET text_id = ? WHERE name = ?').run(id, v.name);
+    }
+    const markNames = migrations.findIndex((m) => typeof m === 'function' && m.name === 'markNamesInTexts') + 1;
+    assert.ok(markNames > 0);
+    db.exec(`DELETE FROM vuln_text WHERE id NOT IN (SELECT text_id FROM vuln); DELETE FROM schema_migration WHERE version >= ${markNames}`);
+    assert.equal(db.prepare('SELECT count(*) AS n FROM vuln_text').get()!.n, 2);
+    db.close();
+    const b = SqliteStore.open(path);
+    try {
+      assert.deepEqual(await b.queryVulnerabilities([{ packageNames: ['busybox'] }]), before);
+      const probe = new DatabaseSync(path);
+      assert.equal(probe.prepare('SELECT count(*) AS n FROM vuln_text').get()!.n, 1);
+      probe.close();
+    } finally {
+      await b.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
