@@ -2,7 +2,7 @@ import { printable } from '../model/printable.ts';
 import { ClairError } from '../model/errors.ts';
 import { indexReportJson } from '../model/clair-json.ts';
 import { allFeeds, allMatchers, allScanners, buildEcosystems } from '../ecosystems/registry.ts';
-import { Indexer, type IndexResult } from '../indexer/indexer.ts';
+import { Indexer, type IndexProgress, type IndexResult } from '../indexer/indexer.ts';
 import { buildVulnerabilityReport } from '../matcher/vulnerability-report.ts';
 import type { Store } from '../store/store.ts';
 import { versionSchemes } from '../versions/registry.ts';
@@ -68,13 +68,20 @@ async function indexImage(store: Store, ref: string, opts: ImageFlags, io: CliIo
   try {
     // No config file here: the scanners' options come from the environment (config/ecosystem-options.ts).
     const indexer = new Indexer(store, allScanners(buildEcosystems(loadEcosystemOptions({}, io.env))));
-    const result = await indexer.index(image, {
-      progress: (e) => {
-        if (!io.isTTY) return;
-        const what = e.kind === 'layer-reused' ? 'cached' : e.kind === 'layer-start' ? 'scanning' : 'scanned';
-        io.stderr(`layer ${e.index + 1}/${e.total} ${shortDigest(e.digest)} ${what}\n`);
-      },
-    });
+    const progress: IndexProgress = (e) => {
+      if (!io.isTTY) return;
+      const what = e.kind === 'layer-reused' ? 'cached' : e.kind === 'layer-start' ? 'scanning' : 'scanned';
+      io.stderr(`layer ${e.index + 1}/${e.total} ${shortDigest(e.digest)} ${what}\n`);
+    };
+    // An image indexed before by the same scanners is not put together again from its layers' reports (reading
+    // and coalescing them, then writing the same report back): the stored report is the answer, and every layer
+    // counts as reused, as it would have been.
+    const stored = await indexer.storedReport(image.manifestDigest);
+    const total = image.layers.length;
+    if (stored) image.layers.forEach((l, index) => progress({ kind: 'layer-reused', digest: l.digest, index, total }));
+    const result = stored
+      ? { report: stored, layersScanned: 0, layersReused: total, bytesFetched: 0 }
+      : await indexer.index(image, { progress });
     io.stderr(
       `indexed ${image.manifestDigest}: ${result.layersScanned} layer(s) scanned, ${result.layersReused} reused from the cache, ` +
         `${result.bytesFetched} bytes read\n`,

@@ -48,6 +48,17 @@ export class Indexer {
     this.indexState = indexState(scanners);
   }
 
+  /**
+   * The stored report of a manifest when it is still this indexer's answer: made by the same scanners and coalescing
+   * rule (index_state) and finished. A manifest digest names its layers' bytes, so indexing it again would give the
+   * same report; as Clair's indexer, a report that ended in IndexError is not reused.
+   */
+  async storedReport(manifestDigest: string): Promise<IndexReport | undefined> {
+    const existing = await this.#store.getIndexReport(manifestDigest);
+    if (!existing || existing.indexState !== this.indexState || existing.report.state !== 'IndexFinished') return undefined;
+    return existing.report;
+  }
+
   /** Indexes an image and stores its report. Throws (storing nothing for the manifest) when a layer cannot be read. */
   async index(image: ResolvedImage, opts: IndexerOptions = {}): Promise<IndexResult> {
     const total = image.layers.length;

@@ -80,11 +80,11 @@ export class IndexingService {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     const stored = async (): Promise<IndexOutcome | undefined> => {
-      const existing = await this.#store.getIndexReport(m.hash);
       // As Clair: a report that ended in IndexError is indexed again on the next request.
-      if (!existing || existing.indexState !== this.state || existing.report.state !== 'IndexFinished') return undefined;
+      const report = await this.#indexer.storedReport(m.hash);
+      if (!report) return undefined;
       this.#observer?.indexed('stored', seconds());
-      return { report: existing.report, stored: true };
+      return { report, stored: true };
     };
     const done = await stored();
     if (done) return done;

@@ -109,6 +109,37 @@ test('layers already scanned are reused: a second image scans only its new layer
   assert.match(r.out, /bash\s+5\.2\.15-2\+b2/);
 });
 
+test('an image indexed before is answered from its stored report while the scanners are the same and it finished', async () => {
+  const ref = `oci:${join(dir, 'image')}:full`;
+  const first = await run(['index', ref, '--format', 'json']);
+  assert.equal(first.code, 0, first.err);
+  const hash = JSON.parse(first.out).manifest_hash as string;
+  const names = (out: string) => Object.values(JSON.parse(out).packages as Record<string, { name: string }>).map((p) => p.name).sort();
+  assert.ok(names(first.out).includes('curl'));
+  // A stored report altered behind the CLI's back (curl taken out) shows which report a later run answers with.
+  const store = SqliteStore.open(db);
+  try {
+    const stored = (await store.getIndexReport(hash))!;
+    const altered = structuredClone(stored.report);
+    const curlId = Object.keys(altered.packages).find((id) => altered.packages[id]!.name === 'curl')!;
+    delete altered.packages[curlId];
+    delete altered.environments[curlId];
+    const indexAgain = async (state: string, report = altered) => {
+      await store.putIndexReport(report, state);
+      const r = await run(['index', ref, '--format', 'json']);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.err, /0 layer\(s\) scanned, 3 reused from the cache, 0 bytes read/);
+      return names(r.out);
+    };
+    assert.ok(!(await indexAgain(stored.indexState)).includes('curl'), 'same scanners: the stored report');
+    assert.ok((await indexAgain('another-scanner-set')).includes('curl'), 'other scanners: indexed again from the layers');
+    assert.equal((await store.getIndexReport(hash))!.indexState, stored.indexState);
+    assert.ok((await indexAgain(stored.indexState, { ...altered, state: 'IndexError', success: false, err: 'failed' })).includes('curl'), 'failed: indexed again');
+  } finally {
+    await store.close();
+  }
+});
+
 test('update stores one operation; the same feed again stores none', async () => {
   const first = await run(['update', '--source', `debian=${join(dir, 'tracker.json')}`]);
   assert.equal(first.code, 0, first.err);
