@@ -54,22 +54,31 @@ export function decide(
 
 export async function match(store: Store, matchers: readonly Matcher[], report: IndexReport): Promise<MatchResult> {
   const pkgs = indexedPackages(report);
-  const jobs: { pkg: IndexedPackage; matcher: Matcher }[] = [];
+  const jobs: { pkg: IndexedPackage; matcher: Matcher; query: number }[] = [];
   const warnings: string[] = [];
   let undecided = 0;
   const warn = (matcher: Matcher, pkg: IndexedPackage, what: string, e: unknown) => {
     if (undecided++ < MAX_WARNINGS) warnings.push(`${matcher.name}: package ${pkg.package.name} ${pkg.package.version}${what}: ${errorMessage(e)}`);
   };
   // filter() and query() are contained like vulnerable(): a matcher that cannot handle a package skips it, saying so.
+  // Equal queries are sent once: the binaries of one source package (a Debian image's 900 packages come from about
+  // half as many sources) all ask for the source's records, and each candidate record costs a read and a decode.
   const queries: VulnerabilityQuery[] = [];
+  const queryIndex = new Map<string, number>();
   for (const pkg of pkgs) {
     for (const matcher of matchers) {
       try {
         if (!matcher.filter(pkg)) continue;
-        const q = matcher.query(pkg);
+        let q = matcher.query(pkg);
         // An empty name asks for nothing: enrichment records share the record table with an empty package name.
-        queries.push(q.packageNames.includes('') ? { ...q, packageNames: q.packageNames.filter((n) => n !== '') } : q);
-        jobs.push({ pkg, matcher });
+        if (q.packageNames.includes('')) q = { ...q, packageNames: q.packageNames.filter((n) => n !== '') };
+        const key = JSON.stringify([q.packageNames, q.updaterPrefix, q.dist?.did, q.dist?.versionId, q.dist?.versionCodeName]);
+        let query = queryIndex.get(key);
+        if (query === undefined) {
+          queryIndex.set(key, (query = queries.length));
+          queries.push(q);
+        }
+        jobs.push({ pkg, matcher, query });
       } catch (e) {
         warn(matcher, pkg, '', e);
       }
@@ -79,8 +88,8 @@ export async function match(store: Store, matchers: readonly Matcher[], report: 
   // Per package a set, not list.includes: a package with 1M candidate records was quadratic (100k took 35 s).
   const byPackage = new Map<string, Set<string>>();
   const vulnerabilities = new Map<string, StoredVulnerability>();
-  jobs.forEach(({ pkg, matcher }, i) => {
-    for (const v of found[i] ?? []) {
+  for (const { pkg, matcher, query } of jobs) {
+    for (const v of found[query] ?? []) {
       const hit = decide(matcher, pkg, v, (e) => warn(matcher, pkg, ` against ${v.name}`, e));
       if (!hit) continue;
       let set = byPackage.get(pkg.id);
@@ -88,7 +97,7 @@ export async function match(store: Store, matchers: readonly Matcher[], report: 
       set.add(v.id);
       vulnerabilities.set(v.id, v);
     }
-  });
+  }
   if (undecided > MAX_WARNINGS) warnings.push(`${undecided - MAX_WARNINGS} more decisions could not be made`);
   const packageVulnerabilities: Record<string, string[]> = {};
   for (const [id, set] of byPackage) packageVulnerabilities[id] = [...set].sort((a, b) => Number(a) - Number(b));

@@ -22,6 +22,8 @@ import type { IndexedPackage } from '../../matcher/matcher.ts';
 // The embedded store. node:sqlite is synchronous: every method body runs without awaiting inside a transaction, so
 // concurrent async callers in this process can never interleave statements into each other's transactions.
 
+// Names per statement of a set-based lookup: far below SQLite's bound-parameter limit.
+const CHUNK = 500;
 // Prepared statements kept for reuse. Most SQL texts are fixed; queryVulnerabilities' vary with the current
 // operations and the query's shape, so a long-running serve would otherwise keep every one it ever prepared.
 export const MAX_CACHED_STATEMENTS = 256;
@@ -426,19 +428,24 @@ export class SqliteStore implements Store {
     return out;
   }
 
-  // One indexed lookup per package. EXPLAIN QUERY PLAN on a real Debian feed:
-  //   SEARCH v USING INDEX vuln_lookup (package_name=? AND dist_did=? AND dist_version_code_name=?)
+  // Queries of one shape (updater prefix and distribution fields, which a matcher gives every package it claims
+  // alike) are answered by one statement over all their package names, a few hundred names at a time, instead of a
+  // statement per package: 455 statements took a Debian image of 900 packages several times as long as one. Each row
+  // is decoded once, however many queries it answers. EXPLAIN QUERY PLAN on a real Debian feed:
+  //   SEARCH v USING INDEX vuln_lookup (package_name=?)          (one probe per name of the list)
+  //   SEARCH c USING INTEGER PRIMARY KEY (rowid=?)
   //   SEARCH u EXISTS USING COVERING INDEX uo_vuln_vuln (vuln_id=? AND uo_id=?)
-  // (the `= ? OR = ''` terms become one index probe per alternative).
+  //   SEARCH t USING INTEGER PRIMARY KEY (rowid=?) LEFT-JOIN
   async queryVulnerabilities(queries: VulnerabilityQuery[]): Promise<StoredVulnerability[][]> {
     // The newest operation of each updater is the current data; computed once per call, not per package.
     const latest = this.#stmt('SELECT max(id) AS id FROM update_operation GROUP BY updater').all().map((r) => r.id as number);
     if (latest.length === 0) return queries.map(() => []);
     const latestList = latest.join(',');
-    return queries.map((q) => {
-      if (q.packageNames.length === 0) return [];
-      const where: string[] = [`v.package_name IN (${q.packageNames.map(() => '?').join(',')})`];
-      const params: (string | number)[] = [...q.packageNames];
+    const shapes = new Map<string, { where: string[]; params: (string | number)[]; queries: number[] }>();
+    queries.forEach((q, i) => {
+      if (q.packageNames.length === 0) return;
+      const where: string[] = [];
+      const params: (string | number)[] = [];
       if (q.updaterPrefix) {
         where.push(`(c.updater = ? OR substr(c.updater, 1, ?) = ?)`);
         params.push(q.updaterPrefix, q.updaterPrefix.length + 1, q.updaterPrefix + '/');
@@ -450,10 +457,33 @@ export class SqliteStore implements Store {
           params.push(val);
         }
       }
-      const sql = `SELECT v.id, ${RECORD_COLUMNS} FROM vuln v ${RECORD_JOINS} WHERE ${where.join(' AND ')}
-        AND EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = v.id AND u.uo_id IN (${latestList})) ORDER BY v.id`;
-      return this.#stmt(sql).all(...params).map(toStored);
+      const key = `${where.join(' AND ')}\0${params.join('\0')}`;
+      const shape = shapes.get(key);
+      if (shape) shape.queries.push(i);
+      else shapes.set(key, { where, params, queries: [i] });
     });
+    const out: StoredVulnerability[][] = queries.map(() => []);
+    for (const { where, params, queries: members } of shapes.values()) {
+      const names = [...new Set(members.flatMap((i) => queries[i]!.packageNames))];
+      const byName = new Map<string, StoredVulnerability[]>();
+      for (let i = 0; i < names.length; i += CHUNK) {
+        const chunk = names.slice(i, i + CHUNK);
+        const sql = `SELECT v.id, ${RECORD_COLUMNS} FROM vuln v ${RECORD_JOINS}
+          WHERE v.package_name IN (${chunk.map(() => '?').join(',')})${where.map((w) => ` AND ${w}`).join('')}
+          AND EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = v.id AND u.uo_id IN (${latestList}))`;
+        for (const r of this.#stmt(sql).all(...chunk, ...params)) {
+          const v = toStored(r);
+          const list = byName.get(v.package.name);
+          if (list) list.push(v);
+          else byName.set(v.package.name, [v]);
+        }
+      }
+      for (const i of members) {
+        const rows = queries[i]!.packageNames.flatMap((n) => byName.get(n) ?? []);
+        out[i] = rows.sort((a, b) => Number(a.id) - Number(b.id));
+      }
+    }
+    return out;
   }
 
   // ---- notifications. One process owns an SQLite file, so a claim is a status check inside one synchronous
