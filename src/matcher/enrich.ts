@@ -57,9 +57,11 @@ export async function enrich(store: Store, enrichers: readonly EnrichmentUpdater
   const severityFromCvss = new Map<string, NormalizedSeverity>();
   if (allIds.size === 0) return { json, facts, severityFromCvss };
   const tags = [...allIds];
-  for (const u of enrichers) {
+  // Every enricher's lookup at once: on PostgreSQL each is a round trip (or two), and they do not depend on each other.
+  const found = await Promise.all(enrichers.map((u) => store.queryEnrichments(u.name, tags)));
+  for (const [i, u] of enrichers.entries()) {
     const byTag = new Map<string, EnrichmentRecord[]>();
-    for (const r of await store.queryEnrichments(u.name, tags)) {
+    for (const r of found[i]!) {
       const list = byTag.get(r.tag);
       if (list) list.push(r);
       else byTag.set(r.tag, [r]);
