@@ -6,6 +6,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { ClairError } from '../model/errors.ts';
+import { STREAM_BUFFER } from './compression.ts';
 import { parseDigest } from './digest.ts';
 
 export interface DigestVerifierOptions {
@@ -24,7 +25,8 @@ export class DigestVerifier extends Transform {
 
   /** Throws 'unsupported' for an algorithm other than sha256/sha512 and 'bad-input' for a malformed digest. */
   constructor(expected: string, options: DigestVerifierOptions = {}) {
-    super();
+    // Room for a few read chunks, so reading runs ahead of the decompressor (see STREAM_BUFFER).
+    super({ highWaterMark: STREAM_BUFFER });
     const { algorithm } = parseDigest(expected);
     this.expected = expected;
     this.#hash = createHash(algorithm);

@@ -4,7 +4,7 @@
 
 import { PassThrough, Readable } from 'node:stream';
 import { ClairError, isClairError } from '../model/errors.ts';
-import { createDecompressor, detectCompression, hasTarMagic, SNIFF_BYTES, type Compression } from './compression.ts';
+import { createDecompressor, detectCompression, hasTarMagic, SNIFF_BYTES, STREAM_BUFFER, type Compression } from './compression.ts';
 
 /**
  * Returns the uncompressed tar bytes of a layer. Errors surface on the returned stream:
@@ -16,7 +16,7 @@ import { createDecompressor, detectCompression, hasTarMagic, SNIFF_BYTES, type C
  * Destroying the returned stream destroys `src`.
  */
 export function decompressLayer(src: Readable, layerDigest: string): Readable {
-  const out = new PassThrough();
+  const out = new PassThrough({ highWaterMark: STREAM_BUFFER });
   // A consumer that gives up while the head is still being read must not leave `src` open.
   out.once('close', () => src.destroy());
   readHead(src, SNIFF_BYTES, (err, head, ended) => {

@@ -4,6 +4,7 @@ import { printable } from '../model/printable.ts';
 import type { IndexReport } from '../model/index-report.ts';
 import type { ResolvedImage, LayerDescriptor } from '../image/resolved-image.ts';
 import { decompressLayer } from '../image/layer-stream.ts';
+import { STREAM_BUFFER } from '../image/compression.ts';
 import type { Store } from '../store/store.ts';
 import { coalesce } from './coalesce.ts';
 import type { LayerReport } from '../model/layer-report.ts';
@@ -171,6 +172,7 @@ export class Indexer {
     }
     let size = 0;
     const counter = new Transform({
+      highWaterMark: STREAM_BUFFER,
       transform(chunk: Buffer, _enc, cb) {
         size += chunk.length;
         cb(null, chunk);
