@@ -1,15 +1,13 @@
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { lazyRequire } from '../model/lazy-require.ts';
-import type { Header as TarHeader } from 'tar-stream';
+import { STREAM_BUFFER } from '../image/compression.ts';
 import { ClairError, errorMessage } from '../model/errors.ts';
 import { printable } from '../model/printable.ts';
 import type { LayerReport } from '../model/layer-report.ts';
 import { normalizeLayerPath } from './layer-path.ts';
 import { LayerScan, type HardLink, type WalkOptions, type WalkResult } from './layer-scan.ts';
 import type { ScanFindings, Scanner } from './scanner.ts';
-
-const tar = lazyRequire<typeof import('tar-stream')>('tar-stream');
+import { TarEntries, type TarEntryBody, type TarEntryHeader } from './tar-entries.ts';
 
 // Reads one layer's tar exactly once, as it streams: each regular file goes only to the scanners that asked for it,
 // everything else is skipped without buffering. The limits on what scanners may hold are LayerScan's.
@@ -26,28 +24,25 @@ export { DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_LAYER_BUFFERED } from './layer-scan.
  */
 export async function walkLayer(streams: Readable[], layerDigest: string, scanners: readonly Scanner[], opts: WalkOptions = {}): Promise<WalkResult & { hardLinks: HardLink[] }> {
   const scan = new LayerScan(scanners, 'layer', opts);
-  await extractEach(streams, layerDigest, (header, entry, next) => {
+  await readEntries(streams, layerDigest, (header) => {
     const path = normalizeLayerPath(header.name);
     const slash = path.lastIndexOf('/');
-    const dir = slash < 0 ? '' : path.slice(0, slash);
     const base = slash < 0 ? path : path.slice(slash + 1);
     if (base.startsWith(WHITEOUT_PREFIX)) {
+      const dir = slash < 0 ? '' : path.slice(0, slash);
       if (base === OPAQUE_WHITEOUT) scan.opaqueDirs.push(dir);
       else scan.whiteouts.push(dir === '' ? base.slice(WHITEOUT_PREFIX.length) : `${dir}/${base.slice(WHITEOUT_PREFIX.length)}`);
-      return skip(entry, next);
+      return undefined;
     }
-    const mode = header.mode ?? 0;
+    const mode = header.mode;
     if (header.type === 'link' && header.linkname) {
       // Hard links point at an earlier entry of this same layer; a wanted one is read in a second pass.
       if (scan.wanted(path, mode)) scan.hardLinks.push({ path, target: normalizeLayerPath(header.linkname), mode });
-      return skip(entry, next);
+      return undefined;
     }
-    if (header.type !== 'file' && header.type !== 'contiguous-file') return skip(entry, next);
-    const size = header.size ?? 0;
-    const takers = scan.takers(path, size, mode);
-    const receiver = takers.length > 0 ? scan.open(path, size, mode, takers) : undefined;
-    if (!receiver) return skip(entry, next);
-    feed(entry, [receiver], next);
+    if (header.type !== 'file' && header.type !== 'contiguous-file') return undefined;
+    const takers = scan.takers(path, header.size, mode);
+    return takers.length > 0 ? scan.open(path, header.size, mode, takers) : undefined;
   });
   const r = await scan.finish();
   return { ...r, hardLinks: r.hardLinks ?? [] };
@@ -68,20 +63,23 @@ export async function walkHardLinkTargets(
     list.push(l);
   }
   const found = new Set<string>();
-  await extractEach(streams, layerDigest, (header, entry, next) => {
+  await readEntries(streams, layerDigest, (header) => {
     const path = normalizeLayerPath(header.name);
     const list = byTarget.get(path);
-    if (!list || found.has(path) || (header.type !== 'file' && header.type !== 'contiguous-file')) return skip(entry, next);
+    if (!list || found.has(path) || (header.type !== 'file' && header.type !== 'contiguous-file')) return undefined;
     found.add(path);
-    const size = header.size ?? 0;
-    const receivers = [];
+    const receivers: TarEntryBody[] = [];
     for (const l of list) {
-      const takers = scan.takers(l.path, size, l.mode);
-      const r = takers.length > 0 ? scan.open(l.path, size, l.mode, takers) : undefined;
+      const takers = scan.takers(l.path, header.size, l.mode);
+      const r = takers.length > 0 ? scan.open(l.path, header.size, l.mode, takers) : undefined;
       if (r) receivers.push(r);
     }
-    if (receivers.length === 0) return skip(entry, next);
-    feed(entry, receivers, next);
+    if (receivers.length === 0) return undefined;
+    if (receivers.length === 1) return receivers[0];
+    return {
+      write: (c) => { for (const r of receivers) r.write(c); },
+      end: () => { for (const r of receivers) r.end(); },
+    };
   });
   const r = await scan.finish();
   for (const [target, list] of byTarget) {
@@ -90,33 +88,38 @@ export async function walkHardLinkTargets(
   return { findings: r.findings, errors: r.errors };
 }
 
-function skip(entry: Readable, next: () => void): void {
-  entry.resume();
-  entry.on('end', next);
-}
-
-function feed(entry: Readable, receivers: { write(c: Buffer): void; end(): void }[], next: () => void): void {
-  entry.on('data', (c: Buffer) => {
-    for (const r of receivers) r.write(c);
-  });
-  entry.on('end', () => {
-    for (const r of receivers) r.end();
-    next();
-  });
-}
-
-async function extractEach(
-  streams: Readable[], layerDigest: string,
-  onEntry: (header: TarHeader, entry: Readable, next: () => void) => void,
+/**
+ * Runs the stream chain into a TarEntries reader. `onEntry` says where each entry's body goes (undefined: skipped).
+ * The chain's own ClairErrors (digest mismatch, corrupt compression) pass through; anything else means the bytes are
+ * not a tar.
+ */
+async function readEntries(
+  streams: Readable[], layerDigest: string, onEntry: (header: TarEntryHeader) => TarEntryBody | undefined,
 ): Promise<void> {
-  const extract = tar().extract();
-  extract.on('entry', (header, entry, next) => {
-    // A truncated archive errors the entry too; the extract's own error already fails the pipeline.
-    entry.on('error', () => {});
-    onEntry(header, entry as unknown as Readable, next);
+  const entries = new TarEntries(onEntry);
+  const sink = new Writable({
+    highWaterMark: STREAM_BUFFER,
+    write(chunk: Buffer, _enc, cb) {
+      try {
+        entries.push(chunk);
+      } catch (e) {
+        cb(e as Error);
+        return;
+      }
+      cb();
+    },
+    final(cb) {
+      try {
+        entries.end();
+      } catch (e) {
+        cb(e as Error);
+        return;
+      }
+      cb();
+    },
   });
   try {
-    await pipeline([...streams, extract] as unknown as [Readable, NodeJS.WritableStream]);
+    await pipeline([...streams, sink] as unknown as [Readable, NodeJS.WritableStream]);
   } catch (e) {
     if (e instanceof ClairError) throw e;
     throw new ClairError('bad-layer', `layer ${layerDigest} is not a readable tar: ${printable(errorMessage(e))}`, { cause: e });
