@@ -1,7 +1,7 @@
 import { printable } from '../model/printable.ts';
 import { ClairError } from '../model/errors.ts';
 import { indexReportJson } from '../model/clair-json.ts';
-import { allFeeds, allMatchers, allScanners, buildEcosystems } from '../ecosystems/registry.ts';
+import { allFeeds, allMatchers, allScanners, buildEcosystems, scannerRecipe } from '../ecosystems/registry.ts';
 import { Indexer, type IndexProgress, type IndexResult } from '../indexer/indexer.ts';
 import { buildVulnerabilityReport } from '../matcher/vulnerability-report.ts';
 import type { Store } from '../store/store.ts';
@@ -67,7 +67,8 @@ async function indexImage(store: Store, ref: string, opts: ImageFlags, io: CliIo
   });
   try {
     // No config file here: the scanners' options come from the environment (config/ecosystem-options.ts).
-    const indexer = new Indexer(store, allScanners(buildEcosystems(loadEcosystemOptions({}, io.env))));
+    const options = loadEcosystemOptions({}, io.env);
+    const indexer = new Indexer(store, allScanners(buildEcosystems(options)), { workers: scannerRecipe(options) });
     const progress: IndexProgress = (e) => {
       if (!io.isTTY) return;
       const what = e.kind === 'layer-reused' ? 'cached' : e.kind === 'layer-start' ? 'scanning' : 'scanned';

@@ -4,6 +4,7 @@ import { parseDuration } from '../config/duration.ts';
 import { resolveDbLocation } from '../config/db-location.ts';
 import type { ServeConfig } from '../config/load-config.ts';
 import type { Matcher } from '../matcher/matcher.ts';
+import type { ScannerRecipe } from '../indexer/layer-workers.ts';
 import type { Scanner } from '../indexer/scanner.ts';
 import { createApiApp } from '../http/app.ts';
 import { createIntrospectionApp } from '../http/introspection.ts';
@@ -38,6 +39,8 @@ export interface Ecosystems {
   /** Enrichments attached to reports; the updaters that feed them are among `updaters`. */
   enrichers?: readonly EnrichmentUpdater[];
   updaters: readonly AnyUpdater[];
+  /** How layer worker threads build `scanners` (Indexer); without it every layer is scanned on the main thread. */
+  scannerRecipe?: ScannerRecipe;
 }
 
 export interface StartOptions {
@@ -91,9 +94,10 @@ export interface RunningService {
 async function registryEcosystems(config: ServeConfig, env: NodeJS.ProcessEnv): Promise<Ecosystems> {
   const r = await import('../ecosystems/registry.ts');
   const { loadEcosystemOptions } = await import('../config/ecosystem-options.ts');
-  const ecosystems = r.buildEcosystems(loadEcosystemOptions(config.indexer, env));
+  const options = loadEcosystemOptions(config.indexer, env);
+  const ecosystems = r.buildEcosystems(options);
   const feeds = r.allFeeds(ecosystems);
-  return { scanners: r.allScanners(ecosystems), matchers: r.allMatchers(ecosystems), updaters: feeds, enrichers: feeds.filter(isEnrichmentUpdater) };
+  return { scanners: r.allScanners(ecosystems), scannerRecipe: r.scannerRecipe(options), matchers: r.allMatchers(ecosystems), updaters: feeds, enrichers: feeds.filter(isEnrichmentUpdater) };
 }
 
 /** Updaters to run and where their feeds are, from updaters.sets and updaters.config.<name>.url. */
@@ -180,6 +184,7 @@ export async function startService(config: ServeConfig, opts: StartOptions): Pro
             policy: { allowFileUris: config.indexer.allowFileUris, allowPrivateAddresses: config.indexer.allowPrivateAddresses },
             concurrency: config.indexer.layerScanConcurrency,
             observer: metrics,
+            ...(eco.scannerRecipe ? { workers: eco.scannerRecipe } : {}),
           })
         : undefined;
     const pskKey = config.auth.psk?.key;

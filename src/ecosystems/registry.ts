@@ -53,6 +53,19 @@ export function allScanners(ecosystems: readonly Ecosystem[] = buildEcosystems()
   return [...new Map(ecosystems.flatMap((e) => e.scanners).map((s) => [s.name, s])).values()];
 }
 
+/**
+ * For the indexer's layer workers (indexer/layer-workers.ts ScannerRecipe): how a worker thread builds the scanners
+ * allScanners(buildEcosystems(options)) gives here. `options` must be structured-cloneable (they are data).
+ */
+export function scannerRecipe(options: EcosystemOptions = {}): { module: string; export: string; options: EcosystemOptions } {
+  return { module: import.meta.url, export: 'workerScanners', options };
+}
+
+/** Called inside a layer worker (scannerRecipe). */
+export function workerScanners(options: EcosystemOptions): Scanner[] {
+  return allScanners(buildEcosystems(options));
+}
+
 export function allUpdaters(ecosystems: readonly Ecosystem[] = buildEcosystems()): Updater[] {
   return ecosystems.flatMap((e) => e.updaters);
 }

@@ -1,5 +1,6 @@
 import { Indexer } from '../indexer/indexer.ts';
 import type { Scanner } from '../indexer/scanner.ts';
+import type { ScannerRecipe } from '../indexer/layer-workers.ts';
 import { ClairError, errorMessage } from '../model/errors.ts';
 import type { IndexReport } from '../model/index-report.ts';
 import type { Store } from '../store/store.ts';
@@ -52,9 +53,9 @@ export class IndexingService {
   readonly #observer: IndexObserver | undefined;
   readonly #inflight = new Map<string, Promise<IndexOutcome>>();
 
-  constructor(store: Store, scanners: readonly Scanner[], opts: { policy: LayerFetchPolicy; concurrency: number; observer?: IndexObserver }) {
+  constructor(store: Store, scanners: readonly Scanner[], opts: { policy: LayerFetchPolicy; concurrency: number; observer?: IndexObserver; workers?: ScannerRecipe }) {
     this.#store = store;
-    this.#indexer = new Indexer(store, scanners);
+    this.#indexer = new Indexer(store, scanners, opts.workers ? { workers: opts.workers } : {});
     this.#policy = opts.policy;
     this.#concurrency = opts.concurrency;
     this.#observer = opts.observer;

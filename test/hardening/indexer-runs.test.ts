@@ -68,3 +68,37 @@ test('#18.5 the indexer honours a hard-linked var/lib/dpkg/status in an upper la
     await store.close();
   }
 });
+
+// Issue 17: large layers scanned in worker threads (forced here on small layers and any machine) go through the same
+// failure rules: a bad layer fails the image and stores nothing, the report equals the main thread's, hard links read.
+test('#17 layers scanned in worker threads: same report as the main thread, a bad layer stores nothing', async (t) => {
+  const { allScanners, scannerRecipe } = await import('../../src/ecosystems/registry.ts');
+  const sized = (layers: Buffer[]): ResolvedImage => {
+    const img = image(layers);
+    img.layers.forEach((l, i) => (l.size = layers[i]!.length));
+    return img;
+  };
+  const inWorkers = SqliteStore.open(':memory:');
+  const inProcess = SqliteStore.open(':memory:');
+  const indexer = new Indexer(inWorkers, allScanners(), { workers: scannerRecipe(), workerThreads: 2, workerMinBytes: 0 });
+  t.after(async () => {
+    await indexer.close();
+    await inWorkers.close();
+    await inProcess.close();
+  });
+  const base = await makeTar([
+    { path: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n' },
+    { path: 'var/lib/dpkg/status', content: 'Package: old\nStatus: install ok installed\nVersion: 1\n' },
+  ]);
+  const upper = await makeTar([
+    { path: 'etc/dpkg-status.new', content: 'Package: new\nStatus: install ok installed\nVersion: 2\n' },
+    { path: 'var/lib/dpkg/status', type: 'link', linkname: 'etc/dpkg-status.new' },
+  ]);
+  const bad = Buffer.from('this is not a tar at all '.repeat(50));
+  await assert.rejects(indexer.index(sized([base, bad])), { code: 'bad-layer' });
+  assert.equal(await inWorkers.getLayerReport(sha256Digest(base), scannerSetKey(allScanners())), undefined);
+  const r = await indexer.index(sized([base, upper]));
+  assert.deepEqual(Object.values(r.report.packages).map((p) => `${p.name} ${p.version}`), ['new 2']);
+  const expected = await new Indexer(inProcess, allScanners()).index(sized([base, upper]));
+  assert.deepEqual(r.report, expected.report);
+});
