@@ -13,6 +13,7 @@ import type { Store } from '../src/store/store.ts';
 import { runUpdater } from '../src/updater/run-updater.ts';
 import { openTestPostgres } from '../test/support/postgres.ts';
 import { loadBesidePlainNode, type LoadFigures } from './load-bound.ts';
+import { pgBackendCpu } from './pg-backend-cpu.ts';
 import { round, timeRuns } from './measure.ts';
 import { syntheticDebianIndexReport } from './synthetic-index-report.ts';
 import { syntheticTracker } from './synthetic-tracker.ts';
@@ -47,7 +48,17 @@ const MAX_REQUESTS = 50_000;
 /** A combo service on the store at `location`, loaded per report: name → manifest hash; `large` also at 32. */
 export async function loadReports(location: string, reports: Record<string, string>, large: string): Promise<Record<string, ServedReport>> {
   const config = parseConfig('http_listen_addr: "127.0.0.1:0"\nintrospection_addr: "127.0.0.1:0"\nlog_level: warn\nmatcher:\n  disable_updaters: true\n', 'bench config');
-  const s = await startService(config, { mode: 'combo', db: location, env: {}, logger: pino({ level: 'warn' }) });
+  // On PostgreSQL, the service's sessions get a name of their own, so that their CPU can be told from other work.
+  let db = location;
+  let dbCpu: Awaited<ReturnType<typeof pgBackendCpu>>;
+  if (/^postgres(ql)?:/.test(location)) {
+    const u = new URL(location);
+    const app = `clair-ts-bench-${process.pid}`;
+    u.searchParams.set('application_name', app);
+    db = u.toString();
+    dbCpu = await pgBackendCpu(location, app);
+  }
+  const s = await startService(config, { mode: 'combo', db, env: {}, logger: pino({ level: 'warn' }) });
   const out: Record<string, ServedReport> = {};
   try {
     for (const [name, hash] of Object.entries(reports)) {
@@ -58,12 +69,13 @@ export async function loadReports(location: string, reports: Record<string, stri
       const vr = JSON.parse(text) as { package_vulnerabilities: Record<string, string[]> };
       const findings = Object.values(vr.package_vulnerabilities).reduce((n, l) => n + l.length, 0);
       for (const concurrency of name === large ? [16, 32] : [16]) {
-        const r = await loadBesidePlainNode(url, { concurrency, durationMs: DURATION_MS, maxRequests: MAX_REQUESTS });
+        const r = await loadBesidePlainNode(url, { concurrency, durationMs: DURATION_MS, maxRequests: MAX_REQUESTS }, dbCpu?.read);
         out[concurrency === 16 ? name : `${name}@${concurrency}`] = { findings, bytes: Buffer.byteLength(text), concurrency, ...r };
       }
     }
   } finally {
     await s.close();
+    await dbCpu?.close();
   }
   return out;
 }

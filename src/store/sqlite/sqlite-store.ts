@@ -144,10 +144,11 @@ export class SqliteStore implements Store {
   }
 
   async getReportStamps(manifestHashes: string[]): Promise<ReportStamps> {
-    // length(CAST(data AS BLOB)) reads the size without decoding the text; update_operation.id is the rowid, so the
-    // newest operation is the table's last row.
+    // octet_length reads a value's size from its record header (length(), even of CAST(data AS BLOB), loads the
+    // whole value: 4 ms a request for a 5 MB report); update_operation.id is the rowid, so the newest operation is
+    // the table's last row.
     const ops = this.#stmt("SELECT count(*) || ' ' || coalesce((SELECT ref FROM update_operation ORDER BY id DESC LIMIT 1), '') AS stamp FROM update_operation").get()!;
-    const one = this.#stmt("SELECT updated || ' ' || index_state || ' ' || length(CAST(data AS BLOB)) AS stamp FROM index_report WHERE manifest_hash = ?");
+    const one = this.#stmt("SELECT updated || ' ' || index_state || ' ' || octet_length(data) AS stamp FROM index_report WHERE manifest_hash = ?");
     return { operations: ops.stamp as string, indexReports: manifestHashes.map((h) => one.get(h)?.stamp as string | undefined) };
   }
 
