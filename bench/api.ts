@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -11,6 +10,7 @@ import { startService } from '../src/composition/start-service.ts';
 import { runUpdater } from '../src/updater/run-updater.ts';
 import { debianTestImage } from '../test/support/test-image.ts';
 import { debianLikeImage, testEcosystems, testFeedUpdater } from '../test/http/serve-kit.ts';
+import { loadBesidePlainNode } from './load-bound.ts';
 
 // The HTTP API under load: GET vulnerability_report for an indexed image, requested by a separate process
 // (bench/api-load.ts) over loopback with a fixed number of concurrent connections, bounded in time and count;
@@ -97,37 +97,17 @@ export async function benchApi(): Promise<Record<string, unknown>> {
     const url = `${s.apiUrl}/matcher/api/v1/vulnerability_report/${manifestHash}`;
     const vr = (await (await fetch(url)).json()) as { vulnerabilities: object; package_vulnerabilities: Record<string, string[]> };
     const findings = Object.values(vr.package_vulnerabilities).reduce((n, l) => n + l.length, 0);
-    const runLoad = async (target: string) => {
-      const child = spawn(process.execPath, [join(import.meta.dirname, 'api-load.ts'), target, String(CONCURRENCY), String(DURATION_MS), String(MAX_REQUESTS)], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-      const [code] = (await once(child, 'exit')) as [number];
-      if (code !== 0) throw new Error(`load generator exited ${code}`);
-      return JSON.parse(out) as Record<string, number>;
-    };
-    const load = await runLoad(url);
-    // The bound: a plain node:http server sending the same bytes and headers, loaded the same way, in the same run.
-    const sample = await fetch(url, { headers: { 'accept-encoding': 'identity' } });
-    const bytes = Buffer.from(await sample.arrayBuffer());
-    const headers = { 'content-type': sample.headers.get('content-type')!, etag: sample.headers.get('etag')! };
-    const plain = createServer((_req, res) => void res.writeHead(200, headers).end(bytes));
-    plain.listen(0, '127.0.0.1');
-    await once(plain, 'listening');
-    let plainLoad: Record<string, number>;
-    try {
-      plainLoad = await runLoad(`http://127.0.0.1:${(plain.address() as { port: number }).port}/`);
-    } finally {
-      plain.closeAllConnections();
-      plain.close();
-    }
+    // Beside the bound: a plain node:http server sending the same bytes and headers, loaded the same way, in
+    // alternating rounds of the same run (bench/load-bound.ts).
+    const load = await loadBesidePlainNode(url, { concurrency: CONCURRENCY, durationMs: DURATION_MS, maxRequests: MAX_REQUESTS });
     return {
       image: { name: imageName, layers: blobs.length, packages: Object.keys(report.packages).length, findings },
       coldIndexMs: Math.round(coldIndexMs),
       postIndexedMedianMs: Number(postMs[Math.floor(postMs.length / 2)]!.toFixed(2)),
       postIndexedP99Ms: Number(postMs[postMs.length - 1]!.toFixed(2)),
-      vulnerabilityReport: { concurrency: CONCURRENCY, durationLimitMs: DURATION_MS, ...load },
-      plainNode: plainLoad,
-      ratioToPlainNode: Number((load.requestsPerSecond! / plainLoad.requestsPerSecond!).toFixed(2)),
+      vulnerabilityReport: { concurrency: CONCURRENCY, durationLimitMs: DURATION_MS, ...load.served },
+      plainNode: load.plainNode,
+      ratioToPlainNode: load.ratio,
     };
   } finally {
     await s.close();

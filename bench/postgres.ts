@@ -1,18 +1,13 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { pino } from 'pino';
-import { parseConfig } from '../src/config/load-config.ts';
 import { debianUpdater } from '../src/ecosystems/debian/updater.ts';
 import { allMatchers, allScanners } from '../src/ecosystems/registry.ts';
 import { openImage } from '../src/image/image-source.ts';
 import { Indexer } from '../src/indexer/indexer.ts';
 import type { IndexReport } from '../src/model/index-report.ts';
 import { buildVulnerabilityReport } from '../src/matcher/vulnerability-report.ts';
-import { startService } from '../src/composition/start-service.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../src/store/store.ts';
@@ -21,34 +16,24 @@ import { openTestPostgres } from '../test/support/postgres.ts';
 import { debianTestImage } from '../test/support/test-image.ts';
 import { round, timeRuns } from './measure.ts';
 import { syntheticTracker } from './synthetic-tracker.ts';
+import { LARGE_REPORT_HASH, loadReports, putLargeReport, reportBuildMs } from './report-serving.ts';
 
 // The same work on the embedded SQLite store and on PostgreSQL (CLAIR_TS_POSTGRES_URL, default the local test
 // server; fresh schemas, dropped after), side by side:
 // - cold index of the real Debian test image (empty store each run);
 // - ingest of a synthetic Debian tracker feed (~40000 CVEs, bench/synthetic-tracker.ts);
 // - building the image's vulnerability report against it;
-// - GET vulnerability_report throughput of a combo-mode service on that store, loaded by bench/api-load.ts from a
-//   separate process.
+// - a large synthetic report (bench/report-serving.ts: 500 packages, ~5,000 findings) built against the same feed;
+// - GET vulnerability_report throughput of a combo-mode service on that store, for both reports, loaded by
+//   bench/api-load.ts from a separate process, beside a plain node:http server sending the same bytes.
 // PostgreSQL runs on the same 2-core machine as everything else: its figures include its own CPU use.
 
 const CVES = 40_000;
-const API_CONCURRENCY = 16;
-const API_DURATION_MS = 8_000;
-const API_MAX_REQUESTS = 50_000;
 
 interface Backend {
   name: 'sqlite' | 'postgres';
   /** An empty store named `tag`, and the location a service opens it by. */
   open(tag: string): Promise<{ store: Store; location: string }>;
-}
-
-async function apiLoad(url: string): Promise<Record<string, number>> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'api-load.ts'), url, String(API_CONCURRENCY), String(API_DURATION_MS), String(API_MAX_REQUESTS)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  const [code] = (await once(child, 'exit')) as [number];
-  if (code !== 0) throw new Error(`load generator exited ${code}`);
-  return JSON.parse(out) as Record<string, number>;
 }
 
 async function benchBackend(b: Backend, ociRef: string, mb: number, feed: string, runs: number) {
@@ -69,6 +54,7 @@ async function benchBackend(b: Backend, ociRef: string, mb: number, feed: string
   let findings = 0;
   let ingest;
   let vr;
+  let largeVr;
   try {
     const img = await openImage(ociRef);
     report = (await new Indexer(store, allScanners()).index(img)).report;
@@ -82,29 +68,22 @@ async function benchBackend(b: Backend, ociRef: string, mb: number, feed: string
       const v = await buildVulnerabilityReport(store, allMatchers(), report);
       findings = Object.values(v.packageVulnerabilities).reduce((n, l) => n + l.length, 0);
     });
+    await putLargeReport(store);
+    largeVr = await reportBuildMs(store, LARGE_REPORT_HASH, Math.max(runs, 5));
   } finally {
     await store.close();
   }
 
-  // The service opens the same store by its location, as `clair-ts serve --db` would.
-  const config = parseConfig('http_listen_addr: "127.0.0.1:0"\nintrospection_addr: "127.0.0.1:0"\nlog_level: warn\nmatcher:\n  disable_updaters: true\n', 'bench config');
-  const s = await startService(config, { mode: 'combo', db: location, env: {}, logger: pino({ level: 'warn' }) });
-  let load: Record<string, number>;
-  try {
-    const url = `${s.apiUrl}/matcher/api/v1/vulnerability_report/${report.manifestHash}`;
-    const first = await fetch(url);
-    await first.arrayBuffer();
-    if (first.status !== 200) throw new Error(`${b.name}: vulnerability_report answered HTTP ${first.status}`);
-    load = await apiLoad(url);
-  } finally {
-    await s.close();
-  }
+  // The service opens the same store by its location, as `clair-ts serve --db` would: the image's report and a
+  // large synthetic one (bench/report-serving.ts), each beside a plain node:http server sending the same bytes.
+  const api = await loadReports(location, { image: report.manifestHash, large: LARGE_REPORT_HASH }, 'large');
 
   return {
     coldIndex: { runs, medianSeconds: round(cold.median), mbPerSecond: round(mb / cold.median, 1) },
     feedIngest: { records, seconds: round(ingest.median, 2), recordsPerSecond: Math.round(records / ingest.median) },
     vulnerabilityReport: { findings, medianMs: round(vr.median * 1000, 1), minMs: round(vr.min * 1000, 1) },
-    api: { concurrency: API_CONCURRENCY, durationLimitMs: API_DURATION_MS, ...load },
+    largeVulnerabilityReport: largeVr,
+    api,
   };
 }
 
