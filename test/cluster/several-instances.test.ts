@@ -10,7 +10,8 @@ import { manifestOf, sharedLayerImages, startCountingServer, startServeProcess, 
 // - the debian updater, due at start in all three, runs once across them (one fetch of the feed, one operation);
 // - concurrent POST index_report of overlapping images, on both combo instances, fetch every layer once and index
 //   every manifest once; every instance answers the same index and vulnerability reports;
-// - two command-line style updates at once (runUpdaterInCluster with wait) of a changed feed add one operation.
+// - two command-line style updates at once (runUpdaterInCluster with wait) of a changed feed add one operation, and
+//   every instance's next vulnerability report is made from it (no instance keeps serving its cached report).
 
 const INDEX = '/indexer/api/v1/index_report';
 const VULN = '/matcher/api/v1/vulnerability_report';
@@ -123,7 +124,14 @@ test('three instances on one PostgreSQL: updaters once, layers scanned once, the
 
   // ---- two updates of a changed feed at once, as two `clair-ts update` beside the services: one new operation
   server.put(FEED, trackerFeed({ bash: { 'CVE-2099-4001': { description: 'bash', scope: 'local', releases: { bookworm: { repositories: { bookworm: '5.2' }, status: 'open', urgency: 'low' } } } } }));
+  // Every instance has a cached report (and validator) for the first image from before the update.
+  const before = await Promise.all(all.map((p) => fetch(`${p.apiUrl}${VULN}/${images[0]!.manifestHash}`)));
+  for (const r of before) {
+    assert.equal(r.status, 200);
+    await r.arrayBuffer();
+  }
   const stores = await Promise.all([PostgresStore.open(db), PostgresStore.open(db)]);
+  let newest = '';
   try {
     const runs = await Promise.all(stores.map((s) => runUpdaterInCluster(s, debianUpdater, `${server.url}${FEED}`, { wait: true })));
     const results = runs.map((r) => (r.kind === 'ran' ? r.result : assert.fail(`waiting run answered ${r.kind}`)));
@@ -131,8 +139,18 @@ test('three instances on one PostgreSQL: updaters once, layers scanned once, the
     const after = await stores[0]!.listUpdateOperations('debian');
     assert.equal(after.length, 2, 'one operation per feed content');
     assert.equal(after[0]!.count, 5);
+    newest = after[0]!.ref;
   } finally {
     await Promise.all(stores.map((s) => s.close()));
+  }
+  // No instance stored that operation, yet each one's next report is made from it: the report cache is checked
+  // against the database's operations on every request, not only against the instance's own updates.
+  for (const [i, p] of all.entries()) {
+    const r = await fetch(`${p.apiUrl}${VULN}/${images[0]!.manifestHash}`, { headers: { 'if-none-match': before[i]!.headers.get('etag')! } });
+    assert.equal(r.status, 200, `${p.name}: the validator from before the update no longer matches`);
+    assert.notEqual(r.headers.get('etag'), before[i]!.headers.get('etag'));
+    assert.match(r.headers.get('clair-ts-feed-freshness') ?? '', new RegExp(`operation="${newest}"`), `${p.name} answers from the new operation`);
+    await r.arrayBuffer();
   }
 
   for (const p of all) assert.equal(await p.stop(), 0, `${p.name} stopped cleanly\n${p.output()}`);
