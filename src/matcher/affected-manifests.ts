@@ -23,25 +23,39 @@ export interface AffectedResult {
   vulnerableManifests: Record<string, string[]>;
 }
 
-export async function affectedManifests(store: Store, matchers: readonly Matcher[], input: AffectedInput[]): Promise<AffectedResult> {
-  const vulnerabilities = new Map<string, Vulnerability>();
-  const vulnerableManifests: Record<string, string[]> = {};
-  // Input records by package name: a manifest is compared with the records naming one of its packages only, so the
-  // cost grows with the records that changed and the packages they name, not with records x packages.
-  const byName = new Map<string, AffectedInput[]>();
-  const position = new Map<string, number>();
+/**
+ * The affected manifests by the packages hit, before any per-manifest list is built: what a caller that needs less
+ * than every manifest's whole list (the notifier's summary: one vulnerability per manifest) works from.
+ */
+export interface AffectedPackages {
+  /** For each package hit (by its number), the input positions of the records affecting it, ascending, no repeats. */
+  hits: number[][];
+  /** Manifest digest → the numbers of its packages that are hit, ascending; in digest order. */
+  manifests: Map<string, number[]>;
+  /** Input position → the position of the first input with the same id (the one that stands for the id). */
+  canonical: Int32Array;
+}
+
+export async function affectedPackages(store: Store, matchers: readonly Matcher[], input: AffectedInput[]): Promise<AffectedPackages> {
+  const canonical = new Int32Array(input.length);
+  const first = new Map<string, number>();
+  // Input records by package name: a package is compared with the records naming it in its matchers' queries only.
+  const byName = new Map<string, number[]>();
   for (const [k, i] of input.entries()) {
-    if (!position.has(i.id)) position.set(i.id, k);
+    let p = first.get(i.id);
+    if (p === undefined) first.set(i.id, (p = k));
+    canonical[k] = p;
     const n = i.vulnerability.package.name;
     if (n === '') continue; // no query names an empty package (queryAdmits)
     let list = byName.get(n);
     if (!list) byName.set(n, (list = []));
-    list.push(i);
+    list.push(k);
   }
-  if (byName.size === 0) return { vulnerabilities, vulnerableManifests };
-  /** Ids of the input records affecting a package, under every matcher that claims it. */
-  const decidePackage = (pkg: IndexedPackage): string[] => {
-    const ids: string[] = [];
+  const out: AffectedPackages = { hits: [], manifests: new Map(), canonical };
+  if (byName.size === 0) return out;
+  /** Positions of the input records affecting a package, under every matcher that claims it. */
+  const decidePackage = (pkg: IndexedPackage): number[] => {
+    const hits = new Set<number>();
     for (const m of matchers) {
       // The same decisions as a vulnerability report (match.ts): a matcher that cannot handle a package, or a
       // version it cannot decide on, means "not affected" for that package alone.
@@ -53,48 +67,81 @@ export async function affectedManifests(store: Store, matchers: readonly Matcher
         continue;
       }
       for (const name of new Set(q.packageNames)) {
-        for (const { id, vulnerability: v } of byName.get(name) ?? []) {
-          if (decide(m, pkg, v, () => {}, () => queryAdmits(q, v) && m.vulnerable(pkg, v))) ids.push(id);
+        for (const k of byName.get(name) ?? []) {
+          const v = input[k]!.vulnerability;
+          if (decide(m, pkg, v, () => {}, () => queryAdmits(q, v) && m.vulnerable(pkg, v))) hits.add(canonical[k]!);
         }
       }
     }
-    return ids;
+    return [...hits].sort((a, b) => a - b);
   };
   // The distinct packages (package, distribution, repositories) of the stored manifests that records of these names
   // may concern, each decided once however many manifests hold it; then the manifests of the packages hit.
-  const hit = new Map<string, { n: number; ids: string[] }>(); // indexed package id → its number and its hits
+  const numbers = new Map<string, number>(); // indexed package id → its number
   for (const pkg of await store.indexedPackagesNamed([...byName.keys()])) {
-    const ids = decidePackage(pkg);
-    if (ids.length > 0) hit.set(pkg.id, { n: hit.size, ids });
+    const hits = decidePackage(pkg);
+    if (hits.length === 0) continue;
+    numbers.set(pkg.id, out.hits.length);
+    out.hits.push(hits);
   }
-  if (hit.size === 0) return { vulnerabilities, vulnerableManifests };
-  // A manifest's hits are named by the numbers of its packages that are hit (ascending: packages are visited in
-  // number order), and manifests with the same numbers (the same image under other digests, images on one base whose
-  // own packages are not concerned) share one sorted list.
+  if (numbers.size === 0) return out;
   const parts = new Map<string, number[]>();
-  const holders = await store.manifestsWithIndexedPackages([...hit.keys()]);
-  for (const [id, { n }] of hit) {
+  const holders = await store.manifestsWithIndexedPackages([...numbers.keys()]);
+  // Packages in number order: each manifest's numbers come out ascending.
+  for (const [id, n] of numbers) {
     for (const digest of holders.get(id) ?? []) {
       let list = parts.get(digest);
       if (!list) parts.set(digest, (list = []));
       list.push(n);
     }
   }
-  const byNumber = [...hit.values()];
-  const hitLists = new Map<string, string[]>();
-  for (const digest of [...parts.keys()].sort()) {
-    const numbers = parts.get(digest)!;
+  for (const digest of [...parts.keys()].sort()) out.manifests.set(digest, parts.get(digest)!);
+  return out;
+}
+
+/**
+ * Each manifest's input positions (ascending) from its packages' hits. Manifests with the same packages hit (the same
+ * image under other digests, images on one base whose own packages are not concerned) share one array.
+ */
+export function manifestHitPositions(a: AffectedPackages): Map<string, Int32Array> {
+  const out = new Map<string, Int32Array>();
+  const shared = new Map<string, Int32Array>();
+  // Positions seen for the list being built (stamp = that list's number): a union without a Set per manifest.
+  const stamp = new Int32Array(a.canonical.length).fill(-1);
+  for (const [digest, numbers] of a.manifests) {
     const signature = numbers.join(',');
-    let ids = hitLists.get(signature);
-    if (!ids) {
-      const hits = new Set<string>();
-      for (const n of numbers) for (const id of byNumber[n]!.ids) hits.add(id);
-      // In input order, as before.
-      ids = [...hits].sort((a, b) => position.get(a)! - position.get(b)!);
-      for (const id of ids) vulnerabilities.set(id, input[position.get(id)!]!.vulnerability);
-      hitLists.set(signature, ids);
+    let list = shared.get(signature);
+    if (!list) {
+      const k = shared.size;
+      const positions: number[] = [];
+      for (const n of numbers) {
+        for (const p of a.hits[n]!) {
+          if (stamp[p] === k) continue;
+          stamp[p] = k;
+          positions.push(p);
+        }
+      }
+      list = Int32Array.from(positions).sort();
+      shared.set(signature, list);
     }
-    vulnerableManifests[digest] = ids;
+    out.set(digest, list);
+  }
+  return out;
+}
+
+export async function affectedManifests(store: Store, matchers: readonly Matcher[], input: AffectedInput[]): Promise<AffectedResult> {
+  const vulnerabilities = new Map<string, Vulnerability>();
+  const vulnerableManifests: Record<string, string[]> = {};
+  const ids = new Map<Int32Array, string[]>();
+  for (const [digest, positions] of manifestHitPositions(await affectedPackages(store, matchers, input))) {
+    let list = ids.get(positions);
+    if (!list) {
+      // In input order.
+      list = Array.from(positions, (p) => input[p]!.id);
+      for (const p of positions) vulnerabilities.set(input[p]!.id, input[p]!.vulnerability);
+      ids.set(positions, list);
+    }
+    vulnerableManifests[digest] = list;
   }
   return { vulnerabilities, vulnerableManifests };
 }

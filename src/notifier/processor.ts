@@ -5,7 +5,7 @@ import { severityRank } from '../model/severity.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
 import { findEnrichmentUpdater } from '../enrichment/registry.ts';
-import { affectedManifests } from '../matcher/affected-manifests.ts';
+import { affectedPackages, manifestHitPositions } from '../matcher/affected-manifests.ts';
 import type { Store, StoredNotification, StoredVulnerability } from '../store/store.ts';
 
 // From a new update operation to notifications, as Clair's notifier processor: diff the operation against the
@@ -34,22 +34,50 @@ function bySeverity(a: Vulnerability, b: Vulnerability): number {
 
 async function notificationsFor(store: Store, matchers: readonly Matcher[], diff: { added: StoredVulnerability[]; removed: StoredVulnerability[] }, opts: ProcessOptions): Promise<StoredNotification[]> {
   if (diff.added.length === 0 && diff.removed.length === 0) return [];
-  // One pass over the candidate manifests for both reasons (a record is never both added and removed).
-  const r = await affectedManifests(store, matchers, [...diff.added, ...diff.removed].map((v) => ({ id: v.id, vulnerability: v })));
+  // One pass over the packages for both reasons (a record is never both added and removed): positions below
+  // diff.added.length are added records.
+  const records = [...diff.added, ...diff.removed];
+  const affected = await affectedPackages(store, matchers, records.map((v) => ({ id: v.id, vulnerability: v })));
   const out: StoredNotification[] = [];
-  const manifests = Object.entries(r.vulnerableManifests).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [reason, records] of [['added', diff.added], ['removed', diff.removed]] as const) {
-    const mine = new Set(records.map((v) => v.id));
-    // Manifests with the same hits share one array (affected-manifests.ts): sorted once.
-    const sorted = new Map<string[], Vulnerability[]>();
-    for (const [manifest, all] of manifests) {
-      let vulns = sorted.get(all);
-      if (!vulns) sorted.set(all, (vulns = all.filter((id) => mine.has(id)).map((id) => r.vulnerabilities.get(id)!).sort(bySeverity)));
-      if (vulns.length === 0) continue;
-      // Clair's summary: the most severe vulnerability stands for the manifest's change.
-      for (const v of opts.disableSummary ? vulns : vulns.slice(0, 1)) {
-        out.push({ id: randomUUID(), manifest, reason, vulnerability: vulnerabilitySummaryJson(v) });
+  // Most severe first, then by name, then input order: what a stable severity sort of a manifest's list puts first.
+  const before = (p: number, q: number) => {
+    const c = bySeverity(records[p]!, records[q]!);
+    return c < 0 || (c === 0 && p < q);
+  };
+  const summaries = new Map<number, Record<string, unknown>>();
+  const summary = (p: number) => {
+    let s = summaries.get(p);
+    if (!s) summaries.set(p, (s = vulnerabilitySummaryJson(records[p]!)));
+    return s;
+  };
+  const lists = opts.disableSummary ? manifestHitPositions(affected) : undefined;
+  for (const [reason, mine] of [['added', (p: number) => p < diff.added.length], ['removed', (p: number) => p >= diff.added.length]] as const) {
+    if (lists) {
+      // Every vulnerability of the manifest's change, most severe first. Manifests with the same hits share one
+      // array (manifestHitPositions): sorted once.
+      const sorted = new Map<Int32Array, number[]>();
+      for (const [manifest, positions] of lists) {
+        let ps = sorted.get(positions);
+        if (!ps) sorted.set(positions, (ps = [...positions].filter(mine).sort((p, q) => bySeverity(records[p]!, records[q]!))));
+        for (const p of ps) out.push({ id: randomUUID(), manifest, reason, vulnerability: summary(p) });
       }
+      continue;
+    }
+    // Clair's summary: the most severe vulnerability stands for the manifest's change. The most severe record of
+    // each package hit first, then of each manifest's packages: the work per manifest is one step per package hit,
+    // not one per vulnerability.
+    const best = affected.hits.map((hits) => {
+      let b = -1;
+      for (const p of hits) if (mine(p) && (b < 0 || before(p, b))) b = p;
+      return b;
+    });
+    for (const [manifest, numbers] of affected.manifests) {
+      let b = -1;
+      for (const n of numbers) {
+        const c = best[n]!;
+        if (c >= 0 && (b < 0 || before(c, b))) b = c;
+      }
+      if (b >= 0) out.push({ id: randomUUID(), manifest, reason, vulnerability: summary(b) });
     }
   }
   return out;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import type { IndexReport } from '../model/index-report.ts';
 import type { Distribution } from '../model/distribution.ts';
 import type { Package } from '../model/package.ts';
@@ -23,9 +23,17 @@ export interface IndexedPackageRow {
 /** The report's distinct package rows. */
 export function indexedPackageRows(report: IndexReport): IndexedPackageRow[] {
   const rows = new Map<string, IndexedPackageRow>();
+  // A report's packages share a few distributions and repositories: each is written out once.
+  const written = new Map<object, string>();
+  const once = (o: object): string => {
+    let text = written.get(o);
+    if (text === undefined) written.set(o, (text = canonicalJson(o)));
+    return text;
+  };
   for (const p of indexedPackages(report)) {
-    const data = canonicalJson({ package: p.package, distribution: p.distribution, repositories: p.repositories });
-    const hash = createHash('sha256').update(data).digest('hex').slice(0, 32);
+    // Keys in sorted order, as canonicalJson writes them: distribution, package, repositories.
+    const data = `{${p.distribution ? `"distribution":${once(p.distribution)},` : ''}"package":${packageJson(p.package)},"repositories":[${p.repositories.map(once).join(',')}]}`;
+    const hash = digest('sha256', data, 'hex').slice(0, 32);
     if (!rows.has(hash)) rows.set(hash, { hash, data, names: packageLookupNames(p.package) });
   }
   return [...rows.values()];
@@ -37,13 +45,45 @@ export function decodeIndexedPackage(id: string, data: string): IndexedPackage {
   return { id, package: d.package, ...(d.distribution ? { distribution: d.distribution } : {}), repositories: d.repositories };
 }
 
-/** JSON with object keys in sorted order at every depth; undefined members are left out, as JSON.stringify does. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const o = v as Record<string, unknown>;
-    const sorted: Record<string, unknown> = {};
-    for (const k of Object.keys(o).sort()) sorted[k] = o[k];
-    return sorted;
+const PACKAGE_KEYS = new Set(['arch', 'cpe', 'kind', 'module', 'name', 'ownedBy', 'packageDb', 'repositoryHint', 'source', 'version']);
+
+/**
+ * canonicalJson of a package, spelled out for the fields Package has (a report's write canonicalizes every
+ * package, and the generic walk was most of it); anything else, such as a field added later, takes the generic way.
+ */
+function packageJson(p: Package): string {
+  for (const k in p) if (!PACKAGE_KEYS.has(k)) return canonicalJson(p);
+  const s = p.source;
+  const o = p.ownedBy;
+  if (s) for (const k in s) if (k !== 'name' && k !== 'version') return canonicalJson(p);
+  if (o) for (const k in o) if (k !== 'name' && k !== 'packageDb' && k !== 'version') return canonicalJson(p);
+  return JSON.stringify({
+    arch: p.arch, cpe: p.cpe, kind: p.kind, module: p.module, name: p.name,
+    ownedBy: o && { name: o.name, packageDb: o.packageDb, version: o.version },
+    packageDb: p.packageDb, repositoryHint: p.repositoryHint,
+    source: s && { name: s.name, version: s.version },
+    version: p.version,
   });
+}
+
+/**
+ * JSON with object keys in sorted order at every depth; undefined members are left out, as JSON.stringify does.
+ * JSON.stringify with a list of keys writes exactly those, in the list's order, at every depth: given every key
+ * the value has, sorted, it writes the canonical form natively (a hand-written walk was most of a report's write).
+ */
+export function canonicalJson(v: unknown): string {
+  const keys = new Set<string>();
+  const collect = (x: unknown): void => {
+    if (x === null || typeof x !== 'object') return;
+    if (Array.isArray(x)) {
+      for (const e of x) collect(e);
+      return;
+    }
+    for (const [k, e] of Object.entries(x)) {
+      keys.add(k);
+      collect(e);
+    }
+  };
+  collect(v);
+  return JSON.stringify(v, [...keys].sort());
 }

@@ -1,0 +1,11 @@
+import { writeFileSync } from 'node:fs';
+import { debianTestImage } from '../test/support/test-image.ts';
+import { openImage } from '../src/image/image-source.ts';
+import { Indexer } from '../src/indexer/indexer.ts';
+import { allScanners } from '../src/ecosystems/registry.ts';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+const image = (await debianTestImage())!;
+const img = await openImage(image.ociRef);
+const s = SqliteStore.open(':memory:');
+writeFileSync('/tmp/debian-report.json', JSON.stringify((await new Indexer(s, allScanners()).index(img)).report));
+await img.close();
