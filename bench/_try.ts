@@ -1,2 +1,0 @@
-import { benchNotifier } from './notifier.ts';
-console.log(JSON.stringify(await benchNotifier(), null, 1));
