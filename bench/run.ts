@@ -40,14 +40,13 @@ ${r.feeds.flatMap((f: any) => [['SQLite', f.sqlite], ['PostgreSQL', f.postgres]]
 `,
   },
   notifier: {
-    title: 'Notifier: affected manifests at scale (SQLite)',
+    title: 'Notifier: affected manifests at scale (SQLite and PostgreSQL)',
     run: () => benchNotifier(),
-    render: (r) => `${r.images} indexed images (the Debian test image's index report stored under ${r.images} manifest digests, ${r.packagesPerImage} packages each, so every changed record of their source packages is a candidate for every image), a feed of ${r.records} records, and an update operation that changes ${r.changedRecords} of them (bench/notifier.ts). Timed: processing that operation (diff with the previous one, affected manifests by package name, the version decisions, the notifications stored). No bound: the goal is under 10 s.
+    render: (r) => `${r.images} different indexed images built from real package lists (bench/notifier-images.ts): half on the Debian test image's report, the others on ${r.bases.length - 1} other bases (${r.bases.slice(1).join('; ')}); each image leaves out about one package in ten and has about one in five at another build. A Debian feed of ${r.records} records (half of the changing ones name the Debian image's source packages, half those of the other bases), and update operations that change 500, then 5,000 records (each change removes a record and adds its new version). Measured with a tenth of the images stored, then with all of them, on each store (bench/notifier.ts). Timed: the notifier's whole processing of the operation (\`processUpdateOperation\`: diff, affected manifests through the package index, one decision per distinct package, the summary per manifest, notifications stored; the goal is under 10 s at ${r.images} images and 5,000 records); \`affectedManifests\` alone (every affected manifest's full list, what the internal affected_manifest endpoint answers); and the approach before the package index, every candidate manifest's index report read and walked, which must give the same lists.
 
-| what | figure |
-|---|---|
-| storing ${r.images} index reports | ${r.storeSeconds} s |
-| processing the ${r.changedRecords}-record update | **${r.seconds} s** (${r.notifications} notifications) |
+| store | images | distinct packages indexed | storing the images | changed records | records in the diff | affected manifests | notifier processing | affectedManifests (full lists) | previous approach |
+|---|---|---|---|---|---|---|---|---|---|
+${(['sqlite', 'postgres'] as const).filter((k) => r[k]).flatMap((k) => r[k].flatMap((ph: any) => ph.updates.map((u: any) => `| ${k === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${ph.images} | ${ph.distinctPackages} | ${ph.storeSeconds} s | ${u.changedRecords} | ${u.diffRecords} | ${u.affectedManifests} | **${u.processSeconds} s** (${u.notifications} notifications) | ${u.affectedSeconds} s | ${u.previousSeconds ?? '-'} s |`))).join('\n')}
 `,
   },
   index: {

@@ -132,15 +132,15 @@ export function manifestHitPositions(a: AffectedPackages): Map<string, Int32Arra
 export async function affectedManifests(store: Store, matchers: readonly Matcher[], input: AffectedInput[]): Promise<AffectedResult> {
   const vulnerabilities = new Map<string, Vulnerability>();
   const vulnerableManifests: Record<string, string[]> = {};
+  const affected = await affectedPackages(store, matchers, input);
+  const hit = new Set<number>();
+  for (const [, numbers] of affected.manifests) for (const n of numbers) hit.add(n);
+  for (const n of hit) for (const p of affected.hits[n]!) vulnerabilities.set(input[p]!.id, input[p]!.vulnerability);
   const ids = new Map<Int32Array, string[]>();
-  for (const [digest, positions] of manifestHitPositions(await affectedPackages(store, matchers, input))) {
+  for (const [digest, positions] of manifestHitPositions(affected)) {
     let list = ids.get(positions);
-    if (!list) {
-      // In input order.
-      list = Array.from(positions, (p) => input[p]!.id);
-      for (const p of positions) vulnerabilities.set(input[p]!.id, input[p]!.vulnerability);
-      ids.set(positions, list);
-    }
+    // In input order.
+    if (!list) ids.set(positions, (list = Array.from(positions, (p) => input[p]!.id)));
     vulnerableManifests[digest] = list;
   }
   return { vulnerabilities, vulnerableManifests };
