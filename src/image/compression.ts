@@ -39,10 +39,10 @@ const DECOMPRESS_CHUNK = 1 << 20;
 /**
  * Bytes a stage of the layer pipeline (read, digest check, decompression, tar walk) may hold before it stops its
  * producer. Node's 16 KiB default is under one 1 MiB chunk, so every chunk stopped the decompressor until the tar walk
- * on the main thread had taken it: thread pool and main thread took turns instead of working at the same time. A few
- * chunks of slack let the next chunk decompress while the previous one is parsed; memory stays a few MiB per layer.
+ * on the main thread had taken it: thread pool and main thread took turns instead of working at the same time.
+ * Two chunks let the next chunk decompress while the previous one is walked; memory stays a few MiB per layer.
  */
-export const STREAM_BUFFER = 4 << 20;
+export const STREAM_BUFFER = 2 << 20;
 // zlib streams take Transform options too (lib/zlib.js passes them on); @types/node's ZlibOptions does not list them.
 const BUFFERED = { readableHighWaterMark: STREAM_BUFFER, writableHighWaterMark: STREAM_BUFFER } as object;
 
