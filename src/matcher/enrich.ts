@@ -43,7 +43,15 @@ function merge(into: RiskFacts, f: RiskFacts): void {
   if (f.kev && !into.kev) into.kev = f.kev;
 }
 
-export async function enrich(store: Store, enrichers: readonly EnrichmentUpdater[], vulns: ReadonlyMap<string, Vulnerability>): Promise<Enrichment> {
+export async function enrich(store: Store, allEnrichers: readonly EnrichmentUpdater[], vulns: ReadonlyMap<string, Vulnerability>): Promise<Enrichment> {
+  const json: Enrichment['json'] = {};
+  const facts = new Map<string, RiskFacts>();
+  const severityFromCvss = new Map<string, NormalizedSeverity>();
+  // Enrichers with no data stored are left out first: without any, searching every description for CVE ids (the
+  // larger part of enriching thousands of findings) would find nothing to attach.
+  const stored = await Promise.all(allEnrichers.map(async (u) => (await store.listUpdateOperations(u.name)).length > 0));
+  const enrichers = allEnrichers.filter((_, i) => stored[i]);
+  if (enrichers.length === 0) return { json, facts, severityFromCvss };
   const idsOf = new Map<string, string[]>();
   const allIds = new Set<string>();
   for (const [id, v] of vulns) {
@@ -52,9 +60,6 @@ export async function enrich(store: Store, enrichers: readonly EnrichmentUpdater
     idsOf.set(id, ids);
     for (const c of ids) allIds.add(c);
   }
-  const json: Enrichment['json'] = {};
-  const facts = new Map<string, RiskFacts>();
-  const severityFromCvss = new Map<string, NormalizedSeverity>();
   if (allIds.size === 0) return { json, facts, severityFromCvss };
   const tags = [...allIds];
   // Every enricher's lookup at once: on PostgreSQL each is a round trip (or two), and they do not depend on each other.

@@ -35,9 +35,16 @@ function better(a: StoredVulnerability, b: StoredVulnerability): boolean {
 export function mergeAliases(m: MatchedVulnerabilities): MatchedVulnerabilities {
   const packageVulnerabilities: Record<string, string[]> = {};
   // Representative record id → every id its groups held, across packages.
-  const idsOf = new Map<string, Set<string>>();
+  // null: the record's own name only, which is what most records of an OS feed hold (no set made for each).
+  const idsOf = new Map<string, Set<string> | null>();
   for (const [pkg, vids] of Object.entries(m.packageVulnerabilities)) {
     const vulns = vids.map((id) => m.vulnerabilities.get(id)!).filter((v) => v !== undefined);
+    if (!vulns.some((v) => v.aliases?.length) && new Set(vulns.map((v) => v.name)).size === vulns.length) {
+      // No two records meet: every record is its own group.
+      for (const v of vulns) if (!idsOf.has(v.id)) idsOf.set(v.id, null);
+      packageVulnerabilities[pkg] = vulns.map((v) => v.id).sort((a, b) => Number(a) - Number(b));
+      continue;
+    }
     // Union-find over the records of this package, joined by shared ids.
     const parent = vulns.map((_, i) => i);
     const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
@@ -61,7 +68,7 @@ export function mergeAliases(m: MatchedVulnerabilities): MatchedVulnerabilities 
       let rep = group[0]!;
       for (const v of group) if (better(v, rep)) rep = v;
       kept.push(rep.id);
-      const ids = idsOf.get(rep.id) ?? new Set<string>();
+      const ids = idsOf.get(rep.id) ?? new Set<string>([rep.name]);
       for (const v of group) for (const id of [v.name, ...(v.aliases ?? [])]) ids.add(id);
       idsOf.set(rep.id, ids);
     }
@@ -70,8 +77,8 @@ export function mergeAliases(m: MatchedVulnerabilities): MatchedVulnerabilities 
   const vulnerabilities = new Map<string, StoredVulnerability>();
   for (const [id, ids] of idsOf) {
     const v = m.vulnerabilities.get(id)!;
-    ids.delete(v.name);
-    if (ids.size === 0) {
+    ids?.delete(v.name);
+    if (!ids || ids.size === 0) {
       vulnerabilities.set(id, v);
       continue;
     }
