@@ -61,6 +61,8 @@ export class PackBuilder {
   readonly #maxRunBytes: number;
   #bytes = 0;
   #run = 0;
+  /** Whether an id held has a character from U+D800 up (then only compareIds sorts them right). */
+  #wide = false;
 
   constructor(maxRunBytes = MAX_RUN_BYTES) {
     this.#maxRunBytes = maxRunBytes;
@@ -76,6 +78,7 @@ export class PackBuilder {
     if (!list) this.#entries.set(updater, (list = []));
     list.push({ tag, json });
     this.#bytes += tag.length + json.length + 16;
+    if (!this.#wide && /[\ud800-\uffff]/.test(tag)) this.#wide = true;
   }
 
   /** Whether the records held have grown past a run's size (then drain, and write the packs). */
@@ -92,8 +95,10 @@ export class PackBuilder {
     const run = this.#run++;
     const packs: Pack[] = [];
     for (const [updater, list] of this.#entries) {
-      // A stable sort: the records of one id keep the order they came in, the order the report lists them.
-      list.sort((a, b) => compareIds(a.tag, b.tag));
+      // A stable sort: the records of one id keep the order they came in, the order the report lists them. Below
+      // U+D800, code units compare as code points, and `<` is several times quicker than compareIds.
+      if (this.#wide) list.sort((a, b) => compareIds(a.tag, b.tag));
+      else list.sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
       let tags: string[] = [];
       let lines: string[] = [];
       let bytes = 0;
@@ -125,6 +130,7 @@ export class PackBuilder {
     }
     this.#entries.clear();
     this.#bytes = 0;
+    this.#wide = false;
     return packs;
   }
 }

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { SqliteStore, WRITE_ROWS } from '../../src/store/sqlite/sqlite-store.ts';
 
 // Issue #18, item 13: a writer killed with SIGKILL mid-update leaves staging rows; the next open removes them (and
 // the records only they held) but never a live writer's; the staging table is indexed by record.
@@ -13,7 +13,10 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 const STORE = new URL('../../src/store/sqlite/sqlite-store.ts', import.meta.url).href;
 const MODEL = new URL('../../src/model/vulnerability.ts', import.meta.url).href;
 
-/** A child process that stages `n` records for updater "killed" and then waits to be killed. */
+/**
+ * A child process that stages `n` records for updater "killed" and then waits to be killed. A writer holds records
+ * until it has WRITE_ROWS of them (or commits), so `n` is at least that for the records to be staged.
+ */
 function stagingWriter(db: string, n: number): Promise<ChildProcess> {
   const code = `
     const { SqliteStore } = await import(${JSON.stringify(STORE)});
@@ -53,16 +56,18 @@ test('#18.13 kill -9 during an update: staging rows are swept at the next open, 
   const dir = mkdtempSync(join(tmpdir(), 'harden-kill-'));
   const db = join(dir, 'db.sqlite');
   SqliteStore.open(db).close();
-  const live = await stagingWriter(db, 500);
+  const liveRows = WRITE_ROWS;
+  const deadRows = WRITE_ROWS + 1500;
+  const live = await stagingWriter(db, liveRows);
   try {
-    const dead = await stagingWriter(db, 2000);
+    const dead = await stagingWriter(db, deadRows);
     await kill9(dead);
-    assert.equal(count(db, 'SELECT count(*) AS n FROM uo_staging'), 2500);
-    // Opening sweeps the killed writer's 2000 rows and its 2000 records; the live writer's 500 stay.
+    assert.equal(count(db, 'SELECT count(*) AS n FROM uo_staging'), liveRows + deadRows);
+    // Opening sweeps the killed writer's rows and the records only it staged; the live writer's stay.
     const store = SqliteStore.open(db);
     await store.close();
-    assert.equal(count(db, 'SELECT count(*) AS n FROM uo_staging'), 500);
-    assert.equal(count(db, 'SELECT count(*) AS n FROM vuln'), 500);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM uo_staging'), liveRows);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM vuln'), liveRows);
     await kill9(live);
     (await SqliteStore.open(db)).close();
     assert.equal(count(db, 'SELECT count(*) AS n FROM uo_staging'), 0);

@@ -27,6 +27,8 @@ const CHUNK = 500;
 // Prepared statements kept for reuse. Most SQL texts are fixed; queryVulnerabilities' vary with the current
 // operations and the query's shape, so a long-running serve would otherwise keep every one it ever prepared.
 export const MAX_CACHED_STATEMENTS = 256;
+/** Records a writer holds before writing them in one transaction (see beginUpdateOperation). */
+export const WRITE_ROWS = 20_000;
 
 export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
@@ -203,12 +205,12 @@ export class SqliteStore implements Store {
     // kept, and a text this writer resolved is referenced by a record it staged, so garbage collection (which
     // takes unreferenced texts only) cannot pull one from under it.
     const parts = new PartIds();
+    // Records are written in transactions of WRITE_ROWS, not one per add() call: each commit writes every page it
+    // dirtied to the WAL, and records land on random pages of the hash index, so a transaction of 1,000 records
+    // rewrote about as many index pages as one of 20,000 does. Ingest of a 128k-record tracker (36 MB database)
+    // wrote 454 MB with transactions of 1,000 records, 169 MB with 20,000 (/proc/self/io).
+    let pending: RecordRow[] = [];
     const ingest = (records: RecordRow[]) => {
-      for (const r of records) {
-        if (r.updater !== updater && !r.updater.startsWith(updater + '/')) {
-          throw new ClairError('internal', `record ${r.name} of updater ${r.updater} written to operation of ${updater}`);
-        }
-      }
       try {
         this.#tx(() => {
           const rows: (string | number | null)[][] = records.map((r) => [r.hash, r.name, r.packageName, this.#contextId(r, parts), this.#textId(r, parts), r.data]);
@@ -239,7 +241,18 @@ export class SqliteStore implements Store {
     return {
       add: async (batch: Vulnerability[]) => {
         if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
-        ingest(batch.map(vulnerabilityRow));
+        const rows = batch.map(vulnerabilityRow);
+        for (const r of rows) {
+          if (r.updater !== updater && !r.updater.startsWith(updater + '/')) {
+            throw new ClairError('internal', `record ${r.name} of updater ${r.updater} written to operation of ${updater}`);
+          }
+        }
+        for (const r of rows) pending.push(r);
+        if (pending.length >= WRITE_ROWS) {
+          const rows = pending;
+          pending = [];
+          ingest(rows);
+        }
       },
       addEnrichments: async (batch: EnrichmentRecord[]) => {
         if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
@@ -268,6 +281,11 @@ export class SqliteStore implements Store {
       },
       commit: async (fingerprint: string) => {
         if (!done && !packs.empty) writePacks();
+        if (!done && pending.length > 0) {
+          const rows = pending;
+          pending = [];
+          ingest(rows);
+        }
         finish();
         const ref = identity?.ref ?? randomUUID();
         const date = identity?.date ?? new Date().toISOString();
@@ -296,6 +314,7 @@ export class SqliteStore implements Store {
       abort: async () => {
         if (done) return;
         done = true;
+        pending = [];
         liveTokens.delete(token);
         this.#tx(() => {
           this.#stmt('DELETE FROM uo_staging WHERE token = ?').run(token);
@@ -343,8 +362,9 @@ export class SqliteStore implements Store {
     if (r.text === null || r.textHash === null) return null;
     let id = ids.text(r.textHash);
     if (id === undefined) {
-      id = (this.#stmt('SELECT id FROM vuln_text WHERE hash = unhex(?)').get(r.textHash)?.id as number | undefined)
-        ?? (this.#stmt('INSERT INTO vuln_text (hash, data) VALUES (unhex(?), ?) RETURNING id').get(r.textHash, r.text)!.id as number);
+      // Insert first: a text this writer has not seen is most often new (one statement instead of two).
+      id = (this.#stmt('INSERT INTO vuln_text (hash, data) VALUES (unhex(?), ?) ON CONFLICT (hash) DO NOTHING RETURNING id').get(r.textHash, r.text)?.id as number | undefined)
+        ?? (this.#stmt('SELECT id FROM vuln_text WHERE hash = unhex(?)').get(r.textHash)!.id as number);
       ids.setText(r.textHash, id);
     }
     return id;
