@@ -43,6 +43,14 @@ export class PgSession {
   }
 
   /**
+   * As rows, as a named prepared statement: each connection parses and plans it once. For a small statement run on
+   * every request, parsing and planning are most of the database's work (report stamps: 0.6 -> 0.15 ms of CPU).
+   */
+  async preparedRows<R extends pg.QueryResultRow>(what: string, name: string, sql: string, params: unknown[] = []): Promise<R[]> {
+    return retryTransient(what, async () => (await this.pool.query<R>({ name, text: sql, values: params })).rows, this.retry);
+  }
+
+  /**
    * A short transaction, retried whole on transient failures before COMMIT. A connection lost during COMMIT leaves
    * the outcome unknown: retried only when `idempotent` (running it twice does no harm), else a clear failure.
    */

@@ -142,11 +142,12 @@ export class PostgresStore implements Store {
   // ---- index reports
 
   async getReportStamps(manifestHashes: string[]): Promise<ReportStamps> {
-    // One statement, one round trip: a server asks this on every report request (batched: src/http/report-stamps.ts).
+    // One prepared statement, one round trip: a server asks this on every report request (batched:
+    // src/http/report-stamps.ts).
     // octet_length reads a value's size from its header: a TOASTed report is not fetched. seq is UNIQUE: the newest
     // operation is one index probe.
-    const rows = await this.#rows<{ i: number | null; stamp: string }>(
-      'read of report stamps',
+    const rows = await this.#session.preparedRows<{ i: number | null; stamp: string }>(
+      'read of report stamps', 'clair_ts_report_stamps',
       `SELECT NULL::int AS i, (SELECT count(*) FROM update_operation WHERE seq IS NOT NULL)::text || ' ' ||
          coalesce((SELECT ref::text FROM update_operation WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1), '') AS stamp
        UNION ALL
