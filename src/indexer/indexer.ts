@@ -105,8 +105,9 @@ export class Indexer {
     let bytes = 0;
     let next = 0;
     const fresh = new Set<string>();
+    let failed = false;
     const worker = async () => {
-      while (next < total) {
+      while (next < total && !failed) {
         const i = next++;
         const layer = image.layers[i]!;
         const cached = await this.#store.getLayerReport(layer.digest, this.#scannerSet);
@@ -131,7 +132,14 @@ export class Indexer {
     };
     const n = Math.max(1, Math.min(opts.concurrency ?? 3, total));
     try {
-      await Promise.all(Array.from({ length: n }, worker));
+      // When a layer fails, no other layer starts, and the ones being scanned are waited for: they store their
+      // reports when they finish, and a failed index must leave none behind (deleted below).
+      const loops = await Promise.allSettled(Array.from({ length: n }, () => worker().catch((e: unknown) => {
+        failed = true;
+        throw e;
+      })));
+      const failure = loops.find((l) => l.status === 'rejected');
+      if (failure) throw failure.reason;
       const report = coalesce(image.manifestDigest, reports);
       await this.#store.putIndexReport(report, this.indexState);
       return { report, layersScanned: scanned, layersReused: reused, bytesFetched: bytes };

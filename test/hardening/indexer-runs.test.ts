@@ -102,3 +102,38 @@ test('#17 layers scanned in worker threads: same report as the main thread, a ba
   const expected = await new Indexer(inProcess, allScanners()).index(sized([base, upper]));
   assert.deepEqual(r.report, expected.report);
 });
+
+test('#18.3 a layer still being scanned when another fails stores nothing either', async () => {
+  const store = SqliteStore.open(':memory:');
+  try {
+    const good = await makeTar([{ path: 'var/lib/dpkg/status', content: 'Package: a\nStatus: install ok installed\nVersion: 1\n' }]);
+    const bad = Buffer.from('this is not a tar at all '.repeat(50));
+    const goodDigest = sha256Digest(good);
+    // The good layer's bytes come only once the bad layer's stream is over, so it is in flight when the image fails.
+    let badClosed!: () => void;
+    const badOver = new Promise<void>((resolve) => (badClosed = resolve));
+    let goodStored!: () => void;
+    const goodStoredOnce = new Promise<void>((resolve) => (goodStored = resolve));
+    const put = store.putLayerReport.bind(store);
+    store.putLayerReport = async (r) => {
+      await put(r);
+      if (r.digest === goodDigest) goodStored();
+    };
+    const img = image([good, bad]);
+    const open = img.openLayer;
+    img.openLayer = async (l) => {
+      const s = await open(l);
+      if (l.digest === goodDigest) {
+        await badOver;
+        return s;
+      }
+      s.once('close', () => badClosed());
+      return s;
+    };
+    await assert.rejects(new Indexer(store, [dpkgStatusScanner]).index(img, { concurrency: 2 }), { code: 'bad-layer' });
+    await goodStoredOnce;
+    assert.equal(await store.getLayerReport(goodDigest, scannerSetKey([dpkgStatusScanner])), undefined);
+  } finally {
+    await store.close();
+  }
+});
