@@ -10,9 +10,10 @@ import { LruCache } from '../model/lru-cache.ts';
 // row (operation, updater, run, first and last id, count, deflated records); a lookup finds a pack by its first id
 // and searches inside it.
 //
-// A writer sorts what it holds in memory; past MAX_RUN_BYTES it writes what it has as one sorted "run" and starts
-// another, so memory stays bounded whatever the feed's size. Within a run packs do not overlap, so a lookup reads
-// at most one pack per run (EPSS and KEV fit in one run; NVD's full feed takes a few).
+// A writer sorts what it holds in memory; past MAX_RUN_BYTES it writes what it has as one sorted "run" (per updater:
+// an operation may hold records of "u" and "u/sub") and starts another, so memory stays bounded whatever the feed's
+// size. Within a run packs do not overlap, so a lookup reads at most one pack per run (EPSS and KEV fit in one run;
+// NVD's full feed takes a few).
 //
 // A pack holds the JSON array of its ids on the first line, then one line per record: the enrichment's JSON as the
 // record carried it (JSON.stringify never writes a raw newline), so a record read back is byte for byte the
@@ -90,11 +91,11 @@ export class PackBuilder {
     return this.#entries.size === 0;
   }
 
-  /** Everything held, as the packs of one run; the builder is empty after. */
+  /** Everything held, as the packs of one run per updater (a run never mixes updaters); the builder is empty after. */
   drain(): Pack[] {
-    const run = this.#run++;
     const packs: Pack[] = [];
     for (const [updater, list] of this.#entries) {
+      const run = this.#run++;
       // A stable sort: the records of one id keep the order they came in, the order the report lists them. Below
       // U+D800, code units compare as code points, and `<` is several times quicker than compareIds.
       if (this.#wide) list.sort((a, b) => compareIds(a.tag, b.tag));

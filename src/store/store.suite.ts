@@ -474,4 +474,15 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     assert.deepEqual(await s.deleteUpdateOperations([op.ref]), [op.ref]);
     assert.deepEqual(await s.queryEnrichments('epss', [id(0)]), []);
   });
+
+  withStore('enrichment records of an updater and its sub-updater in one operation: each found under its own name only', async (s) => {
+    const w = await s.beginUpdateOperation('nvd');
+    await w.addEnrichments([
+      { updater: 'nvd', tag: 'CVE-2024-0001', enrichment: { n: 1 } },
+      { updater: 'nvd/sub', tag: 'CVE-2024-0002', enrichment: { n: 2 } },
+      { updater: 'nvd', tag: 'CVE-2024-0003', enrichment: { n: 3 } },
+    ]);
+    assert.equal((await w.commit('fp')).count, 3);
+    assert.deepEqual((await s.queryEnrichments('nvd', ['CVE-2024-0001', 'CVE-2024-0002', 'CVE-2024-0003'])).map((r) => r.enrichment['n']), [1, 3]);
+  });
 }

@@ -371,11 +371,11 @@ export class PostgresStore implements Store {
     const found = await this.#rows<{ tag: string; run: number; id: string; last: string }>(
       `enrichment query of ${updater} for ${tags.length} ids`,
       `WITH op AS (SELECT id FROM update_operation WHERE updater = $1 AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1),
-       runs AS (SELECT DISTINCT run FROM enrichment_pack WHERE uo_id = (SELECT id FROM op))
+       runs AS (SELECT DISTINCT run FROM enrichment_pack WHERE uo_id = (SELECT id FROM op) AND updater = $1)
        SELECT t.tag, r.run, p.id, p.last FROM unnest($2::text[]) AS t(tag) CROSS JOIN runs r
        CROSS JOIN LATERAL (
          SELECT id, last FROM enrichment_pack
-         WHERE uo_id = (SELECT id FROM op) AND run = r.run AND updater = $1 AND first <= t.tag COLLATE "C"
+         WHERE uo_id = (SELECT id FROM op) AND run = r.run AND first <= t.tag COLLATE "C"
          ORDER BY first DESC LIMIT 1) p`,
       [updater, unique],
     );

@@ -434,15 +434,15 @@ export class SqliteStore implements Store {
   async queryEnrichments(updater: string, tags: string[]): Promise<EnrichmentRecord[]> {
     const latest = this.#stmt('SELECT max(id) AS id FROM update_operation WHERE updater = ?').get(updater)?.id;
     if (latest === null || latest === undefined || tags.length === 0) return [];
-    const runs = this.#stmt('SELECT DISTINCT run FROM enrichment_pack WHERE uo_id = ? ORDER BY run').all(latest as number).map((r) => r.run as number);
+    const runs = this.#stmt('SELECT DISTINCT run FROM enrichment_pack WHERE uo_id = ? AND updater = ? ORDER BY run').all(latest as number, updater).map((r) => r.run as number);
     // The pack of a run whose first id is the greatest one not above the tag: the only one that can hold it.
-    const find = this.#stmt('SELECT id, updater, last FROM enrichment_pack WHERE uo_id = ? AND run = ? AND first <= ? ORDER BY first DESC LIMIT 1');
+    const find = this.#stmt('SELECT id, last FROM enrichment_pack WHERE uo_id = ? AND run = ? AND first <= ? ORDER BY first DESC LIMIT 1');
     const data = this.#stmt('SELECT data FROM enrichment_pack WHERE id = ?');
     const out: EnrichmentRecord[] = [];
     for (const tag of new Set(tags)) {
       for (const run of runs) {
         const p = find.get(latest as number, run, tag);
-        if (!p || p.updater !== updater || compareIds(p.last as string, tag) < 0) continue;
+        if (!p || compareIds(p.last as string, tag) < 0) continue;
         out.push(...recordsOf(this.#packs.get(String(p.id), () => data.get(p.id as number)!.data as Uint8Array), updater, tag));
       }
     }
