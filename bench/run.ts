@@ -10,6 +10,7 @@ import { benchStoreSize, type StoreSizeRow } from './store-size.ts';
 import { benchNotifier } from './notifier.ts';
 import { benchBinaries } from './index-binaries.ts';
 import { benchIngest } from './ingest.ts';
+import { benchBig } from './index-big.ts';
 
 // `npm run bench [section…]`: runs the benchmark sections (all by default), writes each one's figures to
 // bench/results/<section>.json and regenerates BENCHMARKS.md from every result file present.
@@ -63,6 +64,33 @@ The physical bound is \`zcat LAYER | tar -t > /dev/null\` over the same layer bl
 | ingest of a synthetic ${r.feedIngest.feedMB} MB tracker feed | ${r.feedIngest.seconds} s | ${r.feedIngest.recordsPerSecond} records/s (${r.feedIngest.records} records) | |
 | vulnerability report (${r.vulnerabilityReport.packages} packages, ${r.vulnerabilityReport.findings} findings) | ${r.vulnerabilityReport.medianMs} ms | | |
 `,
+  },
+  big: {
+    title: 'The big Debian image: cold index, memory, full-size feed, warm scan and report serving',
+    run: () => benchBig(3),
+    render: (r) => {
+      const pg = r.get.postgres;
+      const w = r.warmScan;
+      const scan = w['clair-ts scan --format json'];
+      const node = w['node -e 0'];
+      const sql = w['sqlite3 candidate rows'];
+      return `A real Debian bookworm image built from Debian's packages (\`scripts/build-big-image.sh\`, ${r.image.buildSeconds} s to build): ${r.image.layers} layers of ${r.image.layerMB.join(' + ')} MB (${r.image.uncompressedMB} MB uncompressed; ${r.image.gzipMB} MB gzip, ${r.image.zstdMB} MB zstd), ${r.image.packages} packages from ${r.image.sourcePackages} source packages. Every clair-ts figure is a run of \`bin/clair-ts\` (start-up included) on an empty SQLite database, median of ${r.coldGzip.runs}, interleaved with its bound; memory is the RSS high-water mark (\`/usr/bin/time\`). The bound for a 2-core machine: the layers decompressed two at a time, each through \`DECOMPRESS | tar -t\`.
+
+| what | clair-ts | bound, same run | bound ÷ clair-ts |
+|---|---|---|---|
+| cold index, gzip | ${r.coldGzip.medianSeconds} s (${r.coldGzip.cores} cores busy) | ${r.coldGzip.bound.what}: ${r.coldGzip.bound.medianSeconds} s (${r.coldGzip.singleStream.what}: ${r.coldGzip.singleStream.medianSeconds} s) | **${r.coldGzip.ratioToBound}** |
+| cold index, zstd | ${r.coldZstd.medianSeconds} s (${r.coldZstd.cores} cores busy) | ${r.coldZstd.bound.what}: ${r.coldZstd.bound.medianSeconds} s (${r.coldZstd.singleStream.what}: ${r.coldZstd.singleStream.medianSeconds} s) | **${r.coldZstd.ratioToBound}** |
+| peak memory of the index process | gzip ${r.memory.gzipMaxRssMiB} MiB, zstd ${r.memory.zstdMaxRssMiB} MiB (largest layer ${r.memory.largestLayerMB} MB) | ${r.memory.smallImageMaxRssMiB !== undefined ? `the small test image: ${r.memory.smallImageMaxRssMiB} MiB` : '-'} | |
+| \`clair-ts update\` of a synthetic tracker feed (${r.feed.mb} MB, ${r.feed.sourcePackages} source packages, ${r.feed.records} records) | ${r.ingest.seconds} s, ${r.ingest.recordsPerSecond} records/s, ${r.ingest.maxRssMiB} MiB | | |
+| vulnerability report (${r.vulnerabilityReport.findings} findings, ${(r.vulnerabilityReport.reportBytes / 1e6).toFixed(1)} MB of JSON), in-process build | ${r.vulnerabilityReport.medianMs} ms | | |
+| findings checked against \`dpkg --compare-versions\` (${r.correctness.pairsCompared} distinct version pairs) | ${r.correctness.missing === 0 && r.correctness.extra === 0 ? `**all ${r.correctness.expected} agree**` : `**${r.correctness.missing} missing, ${r.correctness.extra} extra** of ${r.correctness.expected}`} | | |
+| warm \`bin/clair-ts scan --format json\` (layers indexed, feed loaded), median of ${w.runs} (hyperfine) | ${scan.medianMs} ms (± ${scan.stddevMs}) | \`node -e 0\`: ${node.medianMs} ms; the ${w.candidateRows} candidate rows by one \`sqlite3\` query: ${sql.medianMs} ms | **${(sql.medianMs / scan.medianMs).toFixed(2)}** (SQL) |
+| GET cached vulnerability report (${(r.get.sqlite.reportBytes / 1e6).toFixed(1)} MB), \`clair-ts serve\` on SQLite, 16 connections | ${r.get.sqlite.served.requestsPerSecond} req/s, p50 ${r.get.sqlite.served.p50Ms} ms, p99 ${r.get.sqlite.served.p99Ms} ms | plain \`node:http\` sending the same bytes: ${r.get.sqlite.plainNode.requestsPerSecond} req/s, p99 ${r.get.sqlite.plainNode.p99Ms} ms | **${r.get.sqlite.ratioToPlainNode}** |
+${pg.skipped ? `| the same on PostgreSQL | ${pg.skipped} | | |` : `| the same on PostgreSQL (index ${pg.coldIndexSeconds} s, ingest ${pg.ingestSeconds} s = ${pg.recordsPerSecond} records/s) | ${pg.served.requestsPerSecond} req/s, p50 ${pg.served.p50Ms} ms, p99 ${pg.served.p99Ms} ms | ${pg.plainNode.requestsPerSecond} req/s, p99 ${pg.plainNode.p99Ms} ms | **${pg.ratioToPlainNode}** |`}
+
+The goals of issue 17: cold index ≥ 0.9 of the bound for both compressions with memory flat in layer size (~200 MiB); a warm scan ≤ 100 ms; report GETs ≥ 0.9 of the plain server on both stores.
+`;
+    },
   },
   polyglot: {
     title: 'Indexing the polyglot image (OS and language packages) and a dir: source tree',

@@ -2,13 +2,14 @@ import { openSync, writeSync, closeSync } from 'node:fs';
 
 // A tracker-shaped feed of the real file's order of magnitude, written by a fixed-seed generator: the image's own
 // source packages (so matching does real work) plus filler packages. Each CVE has entries for several releases.
+// `fillers`: how many filler packages (3000 unless given; the real tracker names about 5000 source packages).
 
-export function syntheticTracker(path: string, imageSources: string[], cves: number): { bytes: number } {
+export function syntheticTracker(path: string, imageSources: string[], cves: number, fillers = 3000): { bytes: number } {
   let seed = 42;
   const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
   const releases = ['bullseye', 'bookworm', 'trixie', 'sid'];
   const urgencies = ['low', 'medium', 'high', 'unimportant', 'not yet assigned'];
-  const packages = [...imageSources, ...Array.from({ length: 3000 }, (_, i) => `filler-package-${i}`)];
+  const packages = [...imageSources, ...Array.from({ length: fillers }, (_, i) => `filler-package-${i}`)];
   const fd = openSync(path, 'w');
   let bytes = 0;
   const write = (s: string) => (bytes += writeSync(fd, s));

@@ -34,9 +34,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE_ROOT=${CLAIR_TS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clair-ts}
 PARENT=$CACHE_ROOT/test-images
 DEST=$PARENT/debian-bookworm
-
-log() { printf '[build-test-image] %s\n' "$*" >&2; }
-die() { printf '[build-test-image] error: %s\n' "$*" >&2; exit 1; }
+LOG_TAG=build-test-image
+# shellcheck source=lib/debian-root.sh
+source "$HERE/lib/debian-root.sh"
 
 force=0
 for arg in "$@"; do
@@ -53,38 +53,11 @@ if [[ $force == 0 && -f $DEST/.complete ]]; then
   exit 0
 fi
 
-# --- tools -------------------------------------------------------------------------------------
-missing=()
-need() { # need COMMAND APT_PACKAGE
-  command -v "$1" >/dev/null 2>&1 || missing+=("$1 (apt-get install $2)")
-}
-need debootstrap debootstrap
-need skopeo skopeo
-need zstd zstd
-need gzip gzip
-need tar tar
-need "$PYTHON" python3
-need dpkg-query dpkg
-need dpkg dpkg
-need chroot coreutils
-need mount mount
-need umount mount
-need awk mawk
-need flock util-linux
-if (( ${#missing[@]} )); then
-  die "missing tools: ${missing[*]}"
-fi
-[[ $(id -u) == 0 ]] || die "must run as root: debootstrap, chroot and mounting /proc need it"
-
+require_tools skopeo:skopeo zstd:zstd
 ARCH=$(dpkg --print-architecture)
 
 # --- one builder at a time; others wait, then find the cache complete --------------------------
-mkdir -p "$PARENT"
-exec 9>"$PARENT/.debian-bookworm.lock"
-if ! flock -n 9; then
-  log "another build holds $PARENT/.debian-bookworm.lock; waiting"
-  flock 9
-fi
+take_build_lock "$PARENT" debian-bookworm
 if [[ $force == 0 && -f $DEST/.complete ]]; then
   log "cached image was completed by another build"
   echo "$DEST"
@@ -92,78 +65,21 @@ if [[ $force == 0 && -f $DEST/.complete ]]; then
 fi
 
 started=$(date +%s)
-WORK=$(mktemp -d "$PARENT/.debian-bookworm.build.XXXXXX")
-cleanup() {
-  # Whatever is still mounted under the work dir (ours, or debootstrap's if it was killed), deepest first.
-  local m
-  awk -v w="$WORK/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
-    umount -l "$m" || true
-  done
-  # --one-file-system: never follow a mount that failed to come off into the host.
-  rm -rf --one-file-system "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
+make_workdir "$PARENT" debian-bookworm
 OUT=$WORK/out
 mkdir -p "$OUT/expected" "$WORK/layers"
-
-snapshot_packages() { # snapshot_packages ROOT FILE
-  dpkg-query --admindir="$1/var/lib/dpkg" -W \
-    -f='${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\n' >"$2"
-  log "$(basename "$2"): $(wc -l <"$2") packages"
-}
-
-# Run a command in the chroot with /proc mounted, services blocked and the host's DNS.
-in_chroot() { # in_chroot ROOT COMMAND...
-  local root=$1; shift
-  chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"
-}
-enter() { # enter ROOT: prepare for in_chroot
-  local root=$1
-  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
-  chmod 755 "$root/usr/sbin/policy-rc.d"
-  if [[ -e $root/etc/resolv.conf || -L $root/etc/resolv.conf ]]; then
-    mv "$root/etc/resolv.conf" "$root/etc/resolv.conf.clair-ts-saved"
-  fi
-  cp -L /etc/resolv.conf "$root/etc/resolv.conf"
-  mount -t proc proc "$root/proc"
-}
-leave() { # leave ROOT: undo enter, and drop what apt leaves behind
-  local root=$1
-  umount "$root/proc"
-  rm -f "$root/usr/sbin/policy-rc.d" "$root/etc/resolv.conf"
-  if [[ -e $root/etc/resolv.conf.clair-ts-saved || -L $root/etc/resolv.conf.clair-ts-saved ]]; then
-    mv "$root/etc/resolv.conf.clair-ts-saved" "$root/etc/resolv.conf"
-  fi
-  tidy "$root"
-}
-tidy() { # tidy ROOT: caches an image should not carry
-  local root=$1
-  find "$root/var/lib/apt/lists" "$root/var/cache/apt" -mindepth 1 -maxdepth 1 \
-    \( -name partial -o -name archives \) -prune -o -print0 | xargs -0r rm -rf
-  find "$root/var/cache/apt/archives" "$root/var/lib/apt/lists/partial" -type f -print0 | xargs -0r rm -f
-}
 
 # --- layer 1: debootstrap ----------------------------------------------------------------------
 R1=$WORK/root1 R2=$WORK/root2 R3=$WORK/root3
 log "layer 1: debootstrap --variant=minbase $SUITE from $DEBIAN_MIRROR (a few minutes)"
-debootstrap --variant=minbase "$SUITE" "$R1" "$DEBIAN_MIRROR" >"$WORK/debootstrap.log" 2>&1 \
-  || { tail -n 30 "$WORK/debootstrap.log" >&2; die "debootstrap failed (log above)"; }
-# debootstrap copies the host's resolver and host name in and keeps its downloads; an image has none of them.
-rm -f "$R1/etc/resolv.conf" "$R1/etc/hostname"
-tidy "$R1"
+debootstrap_root "$R1" "$SUITE" "$DEBIAN_MIRROR" --variant=minbase
 snapshot_packages "$R1" "$OUT/expected/root1.tsv"
 "$PYTHON" "$HERE/lib/layer-diff.py" "$R1" "$WORK/layers/1.tar"
 
 # --- layer 2: install packages with a security history ----------------------------------------
 log "layer 2: apt-get install ${INSTALL_PACKAGES[*]}"
 cp -a "$R1" "$R2"
-cat >"$R2/etc/apt/sources.list" <<EOF
-deb $DEBIAN_MIRROR $SUITE main
-deb $DEBIAN_MIRROR $SUITE-updates main
-deb $DEBIAN_SECURITY_MIRROR $SUITE-security main
-EOF
+write_sources "$R2" "$SUITE" "$DEBIAN_MIRROR" "$DEBIAN_SECURITY_MIRROR"
 enter "$R2"
 in_chroot "$R2" apt-get update -q >&2
 in_chroot "$R2" apt-get install -y -q -o Dpkg::Use-Pty=0 --no-install-recommends "${INSTALL_PACKAGES[@]}" >&2
@@ -216,9 +132,6 @@ EOF
 date -u +%Y-%m-%dT%H:%M:%SZ >"$OUT/.complete"
 
 # --- swap into place: the old cache (if any) goes only once the new one is whole ----------------
-if [[ -e $DEST ]]; then
-  mv "$DEST" "$WORK/previous"
-fi
-mv "$OUT" "$DEST"
+swap_into_place "$OUT" "$DEST"
 log "done in $((finished - started))s: oci $(du -sh "$DEST/oci" | cut -f1), docker archive $(du -sh "$DEST/docker-archive.tar" | cut -f1)"
 echo "$DEST"

@@ -3,15 +3,17 @@
 
 usage: oci-layout.py --out LAYOUT_DIR --layers-json FILE --arch ARCH
                      --layer TAR --history TEXT [--layer TAR --history TEXT ...]
-                     [--zstd-layer N] [--tag NAME] [--zstd-tag NAME]
+                     [--zstd-layer N|all] [--tag NAME] [--zstd-tag NAME] [--parallel]
 
 Every layer is gzipped (application/vnd.oci.image.layer.v1.tar+gzip) for the image
 tagged --tag. A second manifest, tagged --zstd-tag, is the same image with layer N
-(1-based) compressed with zstd (application/vnd.oci.image.layer.v1.tar+zstd); both
-share the config (the diff_ids do not depend on compression) and the other blobs.
+(1-based; "all" for every layer) compressed with zstd (application/vnd.oci.image.layer.v1.tar+zstd);
+both share the config (the diff_ids do not depend on compression) and the other blobs.
 Tags are the org.opencontainers.image.ref.name annotations of index.json, which is
 what `skopeo copy oci:DIR:TAG` looks up. Compression uses the gzip and zstd
-programs with fixed options, so equal tars give equal blobs.
+programs with fixed options, so equal tars give equal blobs. --parallel uses every core: pigz instead
+of gzip (its own deterministic output, different bytes from gzip's) and zstd -T0 (the same output for any
+thread count), for images too large to compress on one core in reasonable time.
 --layers-json receives {"layers": [...], "zstdLayers": [...]} with, per layer in
 order, its digest, diffId, mediaType and size.
 """
@@ -34,6 +36,10 @@ COMPRESSORS = {
     GZIP_TYPE: ["gzip", "-n", "-6", "-c"],
     ZSTD_TYPE: ["zstd", "-q", "-9", "-c", "--no-progress"],
 }
+PARALLEL_COMPRESSORS = {
+    GZIP_TYPE: ["pigz", "-n", "-6", "-c"],
+    ZSTD_TYPE: ["zstd", "-q", "-9", "-T0", "-c", "--no-progress"],
+}
 CHUNK = 1 << 20
 
 
@@ -48,8 +54,9 @@ def sha256_file(path):
 
 
 class Layout:
-    def __init__(self, root):
+    def __init__(self, root, compressors):
         self.root = root
+        self.compressors = compressors
         self.blobs = os.path.join(root, "blobs", "sha256")
         os.makedirs(self.blobs, exist_ok=True)
 
@@ -71,7 +78,7 @@ class Layout:
     def put_compressed(self, tar_path, media_type):
         tmp = os.path.join(self.blobs, ".incoming")
         with open(tar_path, "rb") as src, open(tmp, "wb") as dst:
-            subprocess.run(COMPRESSORS[media_type], stdin=src, stdout=dst, check=True)
+            subprocess.run(self.compressors[media_type], stdin=src, stdout=dst, check=True)
         return self._place(tmp)
 
 
@@ -82,16 +89,21 @@ def main():
     ap.add_argument("--arch", required=True)
     ap.add_argument("--layer", action="append", required=True)
     ap.add_argument("--history", action="append", required=True)
-    ap.add_argument("--zstd-layer", type=int, default=2)
+    ap.add_argument("--zstd-layer", default="2", help='1-based layer number, or "all"')
     ap.add_argument("--tag", default="bookworm")
     ap.add_argument("--zstd-tag", default="zstd")
+    ap.add_argument("--parallel", action="store_true", help="compress with pigz and zstd -T0")
     args = ap.parse_args()
     if len(args.layer) != len(args.history):
         ap.error("give one --history per --layer")
-    if not 1 <= args.zstd_layer <= len(args.layer):
-        ap.error(f"--zstd-layer {args.zstd_layer} is not a layer number (1..{len(args.layer)})")
+    if args.zstd_layer == "all":
+        zstd_layers = set(range(1, len(args.layer) + 1))
+    elif args.zstd_layer.isdigit() and 1 <= int(args.zstd_layer) <= len(args.layer):
+        zstd_layers = {int(args.zstd_layer)}
+    else:
+        ap.error(f"--zstd-layer {args.zstd_layer} is neither a layer number (1..{len(args.layer)}) nor 'all'")
 
-    layout = Layout(args.out)
+    layout = Layout(args.out, PARALLEL_COMPRESSORS if args.parallel else COMPRESSORS)
     created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     diff_ids, gz, zs = [], [], []
@@ -100,7 +112,7 @@ def main():
         diff_ids.append(diff_id)
         d, size = layout.put_compressed(tar_path, GZIP_TYPE)
         gz.append({"digest": d, "diffId": diff_id, "mediaType": GZIP_TYPE, "size": size})
-        if i == args.zstd_layer:
+        if i in zstd_layers:
             d, size = layout.put_compressed(tar_path, ZSTD_TYPE)
             zs.append({"digest": d, "diffId": diff_id, "mediaType": ZSTD_TYPE, "size": size})
         else:

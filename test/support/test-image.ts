@@ -51,10 +51,14 @@ export interface DebianTestImage {
   };
 }
 
-/** Where the build script keeps the image: the same rule as scripts/build-test-image.sh. */
-export function debianTestImageDir(env: NodeJS.ProcessEnv = process.env): string {
+/** Where the build scripts keep their images: the same rule as scripts/build-test-image.sh. */
+export function testImagesDir(env: NodeJS.ProcessEnv = process.env): string {
   const cache = env.CLAIR_TS_CACHE ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'clair-ts');
-  return join(cache, 'test-images', 'debian-bookworm');
+  return join(cache, 'test-images');
+}
+
+export function debianTestImageDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(testImagesDir(env), 'debian-bookworm');
 }
 
 let pending: Promise<DebianTestImage | undefined> | undefined;
@@ -132,7 +136,7 @@ export function parsePackagesTsv(file: string, text: string): TestImagePackage[]
   return out;
 }
 
-function parseLayersJson(file: string, text: string): { config: string; layers: TestImageLayer[]; zstdLayers: TestImageLayer[] } {
+export function parseLayersJson(file: string, text: string): { config: string; layers: TestImageLayer[]; zstdLayers: TestImageLayer[] } {
   const bad = (why: string) => new ClairError('bad-input', `${file}: ${why}`);
   let doc: unknown;
   try {
