@@ -35,7 +35,7 @@ ${[...r.rows, r.total].map((x: StoreSizeRow) => `| ${x.feed} | ${x.real} | ${x.f
     run: () => benchIngest(3),
     render: (r) => `Each feed ingested by its updater into an empty store (\`runUpdater\`, what \`clair-ts update\` runs), median of ${r.runs}. The bound, same run, same rows: the updater parsing the feed with the records thrown away, plus a bulk import of the rows the store ended up with into an empty database of the same schema (SQLite: \`sqlite3 new.db < dump.sql\` of the store's \`.dump\`, one transaction of INSERTs with the indexes built after the load; PostgreSQL: \`psql -f\` of the schema's \`pg_dump\`, COPY of every table, indexes and constraints after). Ratio = bound ÷ ingest (bench/ingest.ts): Debian is the synthetic tracker, EPSS generated rows in FIRST's CSV format.
 
-| feed | records | parse | store | ingest | records/s | bulk import | bound (parse + import) | ingest ÷ bound |
+| feed | records | parse | store | ingest | records/s | bulk import | bound (parse + import) | speed ÷ bound (bound time ÷ ingest time) |
 |---|---|---|---|---|---|---|---|---|
 ${r.feeds.flatMap((f: any) => [['SQLite', f.sqlite], ['PostgreSQL', f.postgres]].filter(([, x]) => x).map(([name, x]: any) => `| ${f.feed} (${f.feedMB} MB) | ${x.records} | ${f.parseSeconds} s | ${name} | ${x.ingest.medianSeconds} s | ${x.ingest.recordsPerSecond} | ${x.bulkImportSeconds} s | ${x.boundSeconds} s | **${x.ratio}** |`)).join('\n')}
 `,
