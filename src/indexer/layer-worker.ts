@@ -56,7 +56,10 @@ function start(id: number, digest: string): void {
   current = id;
   void (async () => {
     try {
-      const walk = await walkLayer([decompressLayer(src, digest)], digest, await scanners);
+      // The scanners first: a recipe that fails must not leave a decompressor behind with nobody reading it, whose
+      // error when `src` is destroyed below would be uncaught and end the worker (racing the error posted here).
+      const built = await scanners;
+      const walk = await walkLayer([decompressLayer(src, digest)], digest, built);
       post({ type: 'done', id, walk });
     } catch (e) {
       post({ type: 'error', id, code: isClairError(e) ? e.code : 'internal', message: e instanceof Error ? e.message : String(e) });
