@@ -319,10 +319,12 @@ export async function benchStoreSize(): Promise<{ machine: ReturnType<typeof mac
 /** The rows just measured in place of the same feeds' rows of the earlier full run (same scale); its total kept. */
 function merged(rows: StoreSizeRow[], total: StoreSizeRow) {
   const file = join(import.meta.dirname, 'results', 'store-size.json');
-  const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { result: { scale: number; rows: StoreSizeRow[]; total: StoreSizeRow } }).result : undefined;
+  const stored = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { date: string; result: { scale: number; rows: StoreSizeRow[]; total: StoreSizeRow; totalMeasured?: string } }) : undefined;
+  const prev = stored?.result;
   if (!prev || prev.scale !== SCALE) return { machine: machine(), scale: SCALE, rows, total };
   const fresh = new Map(rows.map((r) => [r.feed, r]));
   const order = feeds.map((f) => f.name);
   const all = [...prev.rows.filter((r) => !fresh.has(r.feed)), ...rows].sort((a, b) => order.indexOf(a.feed) - order.indexOf(b.feed));
-  return { machine: machine(), scale: SCALE, rows: all, total: prev.total };
+  // The one-database row needs every feed loaded together: it stays the last full run's, dated as such.
+  return { machine: machine(), scale: SCALE, rows: all, total: prev.total, totalMeasured: prev.totalMeasured ?? stored.date };
 }
