@@ -1,6 +1,7 @@
 import type { IndexedPackage, Matcher } from '../src/matcher/matcher.ts';
 import { queryAdmits, type VulnerabilityQuery } from '../src/matcher/vulnerability-query.ts';
-import { decide, indexedPackages } from '../src/matcher/match.ts';
+import { decide } from '../src/matcher/match.ts';
+import { indexedPackages } from '../src/matcher/matcher.ts';
 import type { AffectedInput, AffectedResult } from '../src/matcher/affected-manifests.ts';
 import type { Store } from '../src/store/store.ts';
 import type { Vulnerability } from '../src/model/vulnerability.ts';

@@ -16,7 +16,7 @@ import { loadIgnoreFile } from '../report/ignore-file.ts';
 import type { VexStatement } from '../report/vex.ts';
 import type { Decisions } from '../report/decisions.ts';
 import { packagePurl } from '../model/purl.ts';
-import { indexedPackages } from '../matcher/match.ts';
+import { indexedPackages } from '../matcher/matcher.ts';
 import { parseDuration } from '../config/duration.ts';
 import type { IndexReport } from '../model/index-report.ts';
 import { loadEcosystemOptions } from '../config/ecosystem-options.ts';

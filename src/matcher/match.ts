@@ -20,9 +20,6 @@ export interface MatchResult {
   warnings: string[];
 }
 
-// The store builds the notifier's package index with it too (it sits with the contract, below the store).
-export { indexedPackages };
-
 /** At most this many warnings are listed; the rest are counted. */
 const MAX_WARNINGS = 20;
 

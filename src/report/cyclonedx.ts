@@ -4,7 +4,7 @@ import type { Distribution } from '../model/distribution.ts';
 import { packagePurl } from '../model/purl.ts';
 import { isInformational } from '../model/vulnerability.ts';
 import type { Finding } from '../matcher/vulnerability-report.ts';
-import { indexedPackages } from '../matcher/match.ts';
+import { indexedPackages } from '../matcher/matcher.ts';
 import type { ScanReport } from './scan-report.ts';
 import { TOOL_NAME, TOOL_VERSION } from './tool.ts';
 

@@ -6,7 +6,7 @@ import { parseSeverity, type NormalizedSeverity } from '../model/severity.ts';
 import { ClairError } from '../model/errors.ts';
 import type { Finding, VulnerabilityReport } from '../matcher/vulnerability-report.ts';
 import { findings as allFindings } from '../matcher/vulnerability-report.ts';
-import { indexedPackages } from '../matcher/match.ts';
+import { indexedPackages } from '../matcher/matcher.ts';
 import type { Matcher } from '../matcher/matcher.ts';
 import { decide, type Decisions, type Suppression } from './decisions.ts';
 import { packageAdvice, layerSummary, type LayerSummary, type PackageAdvice } from './advice.ts';

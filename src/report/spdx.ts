@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IndexReport } from '../model/index-report.ts';
 import { packagePurl } from '../model/purl.ts';
-import { indexedPackages } from '../matcher/match.ts';
+import { indexedPackages } from '../matcher/matcher.ts';
 import type { ScanReport } from './scan-report.ts';
 import { TOOL_NAME, TOOL_VERSION } from './tool.ts';
 
