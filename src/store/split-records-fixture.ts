@@ -48,7 +48,7 @@ export const namedLinkRecords: Vulnerability[] = ['CVE-2025-26519', 'CVE-2024-00
   fixedInVersion: '1.36.1-r21', versionScheme: 'apk',
 }));
 
-/** A record's text as stored before migration 8 (the name written out), and its key (hex). */
+/** A record's text as stored before migration 9 (the name written out), and its key (hex). */
 export function unmarkedText(v: Vulnerability): { hash: string; text: string } {
   const text = vulnerabilityRow(v).text!.split('\u0001').join(v.name);
   return { hash: textHash(v.updater, text), text };

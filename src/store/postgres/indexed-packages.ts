@@ -3,7 +3,7 @@ import type { IndexReport } from '../../model/index-report.ts';
 import type { IndexedPackage } from '../../matcher/matcher.ts';
 import { decodeIndexedPackage, indexedPackageRows } from '../indexed-package-rows.ts';
 
-// The notifier's package index in PostgreSQL (tables of migration 7; the shape is explained in
+// The notifier's package index in PostgreSQL (tables of migration 8; the shape is explained in
 // store/indexed-package-rows.ts). Writes run in the caller's transaction, which holds the index's advisory lock
 // (postgres-store.ts): a package row that one writer finds unheld and deletes could otherwise be the row another
 // writer is linking a manifest to at that moment.

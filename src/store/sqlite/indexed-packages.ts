@@ -2,13 +2,12 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { IndexReport } from '../../model/index-report.ts';
 import type { IndexedPackage } from '../../matcher/matcher.ts';
 import { decodeIndexedPackage, indexedPackageRows } from '../indexed-package-rows.ts';
+import { forEachInChunk } from './in-chunks.ts';
 
-// The notifier's package index in SQLite (tables of migration 7; the shape is explained in
+// The notifier's package index in SQLite (tables of migration 8; the shape is explained in
 // store/indexed-package-rows.ts). Writes run inside the caller's transaction: the index changes with the report.
 
 type Prepare = (sql: string) => StatementSync;
-
-const CHUNK = 500; // bound parameters per statement, far below SQLite's limit
 
 /** Prepared statements of a database for a one-off run (the migration); the store passes its own cache. */
 export function preparing(db: DatabaseSync): Prepare {
@@ -61,16 +60,15 @@ export function dropUnheld(stmt: Prepare, packageIds: number[]): void {
 
 export function indexedPackagesNamed(db: DatabaseSync, names: string[]): IndexedPackage[] {
   const out = new Map<number, IndexedPackage>();
-  for (let i = 0; i < names.length; i += CHUNK) {
-    const chunk = names.slice(i, i + CHUNK);
+  forEachInChunk(names, (chunk, marks) => {
     const rows = db
-      .prepare(`SELECT DISTINCT p.id, p.data FROM indexed_package_name n JOIN indexed_package p ON p.id = n.package_id WHERE n.name IN (${chunk.map(() => '?').join(',')})`)
+      .prepare(`SELECT DISTINCT p.id, p.data FROM indexed_package_name n JOIN indexed_package p ON p.id = n.package_id WHERE n.name IN (${marks})`)
       .all(...chunk);
     for (const r of rows) {
       const id = r.id as number;
       if (!out.has(id)) out.set(id, decodeIndexedPackage(String(id), r.data as string));
     }
-  }
+  });
   return [...out.values()];
 }
 
@@ -79,10 +77,9 @@ export function manifestsWithIndexedPackages(db: DatabaseSync, ids: string[]): M
   // Manifest ids first, their digests once each: a package held by thousands of manifests costs integers, not strings.
   const byPackage = new Map<number, number[]>();
   const manifests = new Set<number>();
-  for (let i = 0; i < ids.length; i += CHUNK) {
-    const chunk = ids.slice(i, i + CHUNK).map(Number);
+  forEachInChunk(ids.map(Number), (chunk, marks) => {
     const rows = db
-      .prepare(`SELECT package_id, manifest_id FROM manifest_indexed_package WHERE package_id IN (${chunk.map(() => '?').join(',')})`)
+      .prepare(`SELECT package_id, manifest_id FROM manifest_indexed_package WHERE package_id IN (${marks})`)
       .all(...chunk);
     for (const r of rows) {
       const p = r.package_id as number;
@@ -92,31 +89,28 @@ export function manifestsWithIndexedPackages(db: DatabaseSync, ids: string[]): M
       list.push(m);
       manifests.add(m);
     }
-  }
+  });
   const digest = new Map<number, string>();
-  const all = [...manifests];
-  for (let i = 0; i < all.length; i += CHUNK) {
-    const chunk = all.slice(i, i + CHUNK);
-    const rows = db.prepare(`SELECT id, manifest_hash FROM indexed_manifest WHERE id IN (${chunk.map(() => '?').join(',')})`).all(...chunk);
+  forEachInChunk([...manifests], (chunk, marks) => {
+    const rows = db.prepare(`SELECT id, manifest_hash FROM indexed_manifest WHERE id IN (${marks})`).all(...chunk);
     for (const r of rows) digest.set(r.id as number, r.manifest_hash as string);
-  }
+  });
   for (const [p, ms] of byPackage) out.set(String(p), ms.map((m) => digest.get(m)!));
   return out;
 }
 
 export function manifestsWithPackages(db: DatabaseSync, names: string[]): string[] {
   const out = new Set<string>();
-  for (let i = 0; i < names.length; i += CHUNK) {
-    const chunk = names.slice(i, i + CHUNK);
+  forEachInChunk(names, (chunk, marks) => {
     const rows = db
       .prepare(
         `SELECT DISTINCT m.manifest_hash FROM indexed_package_name n
          JOIN manifest_indexed_package mp ON mp.package_id = n.package_id
          JOIN indexed_manifest m ON m.id = mp.manifest_id
-         WHERE n.name IN (${chunk.map(() => '?').join(',')})`,
+         WHERE n.name IN (${marks})`,
       )
       .all(...chunk);
     for (const r of rows) out.add(r.manifest_hash as string);
-  }
+  });
   return [...out].sort();
 }

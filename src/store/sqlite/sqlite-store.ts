@@ -18,12 +18,11 @@ import { SqliteSubscriptions } from './subscription-queries.ts';
 import type { Subscription, SubscriptionDelivery } from '../../model/subscription.ts';
 import { dropUnheld, indexedPackagesNamed, indexManifestPackages, manifestsWithIndexedPackages, manifestsWithPackages, packagesOfManifests } from './indexed-packages.ts';
 import type { IndexedPackage } from '../../matcher/matcher.ts';
+import { forEachInChunk } from './in-chunks.ts';
 
 // The embedded store. node:sqlite is synchronous: every method body runs without awaiting inside a transaction, so
 // concurrent async callers in this process can never interleave statements into each other's transactions.
 
-// Names per statement of a set-based lookup: far below SQLite's bound-parameter limit.
-const CHUNK = 500;
 // Prepared statements kept for reuse. Most SQL texts are fixed; queryVulnerabilities' vary with the current
 // operations and the query's shape, so a long-running serve would otherwise keep every one it ever prepared.
 export const MAX_CACHED_STATEMENTS = 256;
@@ -487,10 +486,9 @@ export class SqliteStore implements Store {
     for (const { where, params, queries: members } of shapes.values()) {
       const names = [...new Set(members.flatMap((i) => queries[i]!.packageNames))];
       const byName = new Map<string, StoredVulnerability[]>();
-      for (let i = 0; i < names.length; i += CHUNK) {
-        const chunk = names.slice(i, i + CHUNK);
+      forEachInChunk(names, (chunk, marks) => {
         const sql = `SELECT v.id, ${RECORD_COLUMNS} FROM vuln v ${RECORD_JOINS}
-          WHERE v.package_name IN (${chunk.map(() => '?').join(',')})${where.map((w) => ` AND ${w}`).join('')}
+          WHERE v.package_name IN (${marks})${where.map((w) => ` AND ${w}`).join('')}
           AND EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = v.id AND u.uo_id IN (${latestList}))`;
         for (const r of this.#stmt(sql).all(...chunk, ...params)) {
           const v = toStored(r);
@@ -498,7 +496,7 @@ export class SqliteStore implements Store {
           if (list) list.push(v);
           else byName.set(v.package.name, [v]);
         }
-      }
+      });
       for (const i of members) {
         const rows = queries[i]!.packageNames.flatMap((n) => byName.get(n) ?? []);
         out[i] = rows.sort((a, b) => Number(a.id) - Number(b.id));
