@@ -10,6 +10,7 @@ import type { Package } from '../src/model/package.ts';
 import type { Repository } from '../src/model/repository.ts';
 import { fileInTarGz } from '../test/support/distro-images.ts';
 import { sharedDataPath } from '../test/support/shared-data.ts';
+import { mulberry32 } from '../test/support/prng.ts';
 
 // Many different images for the notifier bench, derived from real package lists: the Debian test image's index
 // report, Ubuntu's texlive dpkg status (claircore's fixture), three Alpine minirootfs releases and three Red Hat
@@ -65,18 +66,6 @@ export function benchBases(debian: IndexReport): Base[] {
   return bases;
 }
 
-/** A small deterministic generator (mulberry32): image i is the same in every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Another build of a version, valid in the package's own scheme, and newer than it. */
 function rebuilt(p: Package, k: number): string {
   if (p.packageDb === APK_INSTALLED_DB) return p.version.replace(/-r(\d+)$/, (_, n: string) => `-r${Number(n) + k}`);
@@ -91,7 +80,8 @@ export function manifestDigest(i: number): string {
 /** Image i of the bench: its base's packages, some left out, some at another build. */
 export function benchImage(bases: Base[], i: number): IndexReport {
   const base = i % 2 === 0 ? bases[0]! : bases[1 + ((i >> 1) % (bases.length - 1))]!;
-  const next = random(i + 1);
+  // Deterministic: image i is the same in every run.
+  const next = mulberry32(i + 1);
   const r: IndexReport = {
     manifestHash: manifestDigest(i), state: 'IndexFinished', success: true, err: '', packages: {}, distributions: { '1': base.distribution },
     repositories: {}, environments: {}, layers: [],

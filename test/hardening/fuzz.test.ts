@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { makeTar } from '../support/tar-layer.ts';
+import { mulberry32 } from '../support/prng.ts';
 import { walkLayer } from '../../src/indexer/layer-walker.ts';
 import { dpkgStatusScanner } from '../../src/ecosystems/dpkg/scanner.ts';
 import { osReleaseScanner } from '../../src/ecosystems/os-release/scanner.ts';
@@ -35,18 +36,6 @@ import { isClairError } from '../../src/model/errors.ts';
 
 const ITERATIONS = Number(process.env.CLAIR_TS_FUZZ_ITERATIONS ?? (process.env.CI ? 1500 : 150));
 const SEED = 0x18_2026;
-
-/** mulberry32: small, fast, good enough to spread mutations; deterministic from the seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const INTERESTING = [0, 0xff, 0x7f, 0x80, 0x0a, 0x0d, 0x3a, 0x20, 0x00, 0x2e, 0x2f, 0x22, 0x7b, 0x7d, 0x5b, 0x5d, 0x5c, 0x2d, 0x7e];
 
@@ -95,7 +84,7 @@ function randomBytes(rnd: () => number, max: number): Buffer {
 
 /** Runs `fn` over ITERATIONS inputs; any throw that is not a ClairError fails with the input that caused it. */
 async function fuzz(name: string, seeds: Buffer[], fn: (input: Buffer) => unknown): Promise<void> {
-  const rnd = prng(SEED ^ [...name].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619), 2166136261));
+  const rnd = mulberry32(SEED ^ [...name].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619), 2166136261));
   for (let i = 0; i < ITERATIONS; i++) {
     const input = i % 10 === 9 ? randomBytes(rnd, 4096) : mutate(seeds[i % seeds.length]!, rnd);
     try {
