@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseLayersJson, readPackages, testImagesDir, type TestImageLayer, type TestImagePackage } from './test-image.ts';
+import { readExpectations, testImagesDir, type ImageExpectations } from './test-image.ts';
 
 // The big real Debian bookworm image built by scripts/build-big-image.sh (four layers: debootstrap; a C/C++
 // toolchain; Java, Python, Ruby and Node.js; Perl libraries, ImageMagick and Ghostscript; ~1.4 GB, ~900 packages),
@@ -18,17 +18,8 @@ export interface DebianBigImage {
   ociRef: string;
   /** "oci:<dir>/oci:zstd": the same image, every layer zstd (no blob shared with the gzip tag). */
   ociZstdRef: string;
-  expected: {
-    /** The final image's packages (root 4), in dpkg-query order (by name). */
-    packages: TestImagePackage[];
-    /** Packages after layer 1, 2, 3 and 4. */
-    perRoot: TestImagePackage[][];
-    /** Layers of the "gzip" tag, in order. */
-    layers: TestImageLayer[];
-    /** Layers of the "zstd" tag, in order. */
-    zstdLayers: TestImageLayer[];
-    configDigest: string;
-  };
+  /** The "gzip" tag's layers are `expected.layers`, the "zstd" tag's `expected.zstdLayers`. */
+  expected: ImageExpectations;
   /** expected/build.json as the script wrote it (sizes, build time, package lists). */
   build: Record<string, unknown>;
 }
@@ -41,21 +32,11 @@ export function debianBigImageDir(env: NodeJS.ProcessEnv = process.env): string 
 export async function debianBigImage(env: NodeJS.ProcessEnv = process.env): Promise<DebianBigImage | null> {
   const dir = debianBigImageDir(env);
   if (!existsSync(join(dir, '.complete'))) return null;
-  const expectedDir = join(dir, 'expected');
-  const perRoot = await Promise.all([1, 2, 3, 4].map((n) => readPackages(join(expectedDir, `root${n}.tsv`))));
-  const layersFile = join(expectedDir, 'layers.json');
-  const layers = parseLayersJson(layersFile, await readFile(layersFile, 'utf8'));
   return {
     dir,
     ociRef: `oci:${dir}/oci:gzip`,
     ociZstdRef: `oci:${dir}/oci:zstd`,
-    expected: {
-      packages: perRoot[3] ?? [],
-      perRoot,
-      layers: layers.layers,
-      zstdLayers: layers.zstdLayers,
-      configDigest: layers.config,
-    },
-    build: JSON.parse(await readFile(join(expectedDir, 'build.json'), 'utf8')) as Record<string, unknown>,
+    expected: await readExpectations(dir, 4),
+    build: JSON.parse(await readFile(join(dir, 'expected', 'build.json'), 'utf8')) as Record<string, unknown>,
   };
 }

@@ -38,17 +38,30 @@ export interface DebianTestImage {
   ociZstdRef: string;
   /** "docker-archive:<dir>/docker-archive.tar" (image docker.io/clair-ts/test-debian:bookworm). */
   dockerArchiveRef: string;
-  expected: {
-    /** The final image's packages (root 3), in dpkg-query order (by name). */
-    packages: TestImagePackage[];
-    /** Packages after layer 1, 2 and 3. */
-    perRoot: TestImagePackage[][];
-    /** Layers of the "bookworm" tag, in order. */
-    layers: TestImageLayer[];
-    /** Layers of the "zstd" tag, in order. */
-    zstdLayers: TestImageLayer[];
-    configDigest: string;
-  };
+  /** The "bookworm" tag's layers are `expected.layers`; the "zstd" tag's (layer 2 zstd) `expected.zstdLayers`. */
+  expected: ImageExpectations;
+}
+
+/** What a build script wrote under <image>/expected: dpkg-query on each root, and the layers of its two tags. */
+export interface ImageExpectations {
+  /** The final image's packages (the last root), in dpkg-query order (by name). */
+  packages: TestImagePackage[];
+  /** Packages after each layer, in order. */
+  perRoot: TestImagePackage[][];
+  /** Layers of the gzip tag, in order. */
+  layers: TestImageLayer[];
+  /** Layers of the zstd tag, in order. */
+  zstdLayers: TestImageLayer[];
+  configDigest: string;
+}
+
+/** Reads <dir>/expected of an image of `layers` layers (root1.tsv … rootN.tsv, layers.json). */
+export async function readExpectations(dir: string, layers: number): Promise<ImageExpectations> {
+  const expectedDir = join(dir, 'expected');
+  const perRoot = await Promise.all(Array.from({ length: layers }, (_, i) => readPackages(join(expectedDir, `root${i + 1}.tsv`))));
+  const layersFile = join(expectedDir, 'layers.json');
+  const l = parseLayersJson(layersFile, await readFile(layersFile, 'utf8'));
+  return { packages: perRoot[layers - 1] ?? [], perRoot, layers: l.layers, zstdLayers: l.zstdLayers, configDigest: l.config };
 }
 
 /** Where the build scripts keep their images: the same rule as scripts/build-test-image.sh. */
@@ -83,22 +96,12 @@ async function load(): Promise<DebianTestImage | undefined> {
       throw new ClairError('internal', `${BUILD_SCRIPT} finished but ${dir}/.complete is missing`);
     }
   }
-  const expectedDir = join(dir, 'expected');
-  const perRoot = await Promise.all([1, 2, 3].map((n) => readPackages(join(expectedDir, `root${n}.tsv`))));
-  const layersFile = join(expectedDir, 'layers.json');
-  const layers = parseLayersJson(layersFile, await readFile(layersFile, 'utf8'));
   return {
     dir,
     ociRef: `oci:${dir}/oci:bookworm`,
     ociZstdRef: `oci:${dir}/oci:zstd`,
     dockerArchiveRef: `docker-archive:${dir}/docker-archive.tar`,
-    expected: {
-      packages: perRoot[2] ?? [],
-      perRoot,
-      layers: layers.layers,
-      zstdLayers: layers.zstdLayers,
-      configDigest: layers.config,
-    },
+    expected: await readExpectations(dir, 3),
   };
 }
 
