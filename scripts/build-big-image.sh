@@ -46,20 +46,7 @@ LOG_TAG=build-big-image
 # shellcheck source=lib/debian-root.sh
 source "$HERE/lib/debian-root.sh"
 
-force=0
-for arg in "$@"; do
-  case $arg in
-    --force) force=1 ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument '$arg' (usage: $0 [--force])" ;;
-  esac
-done
-
-if [[ $force == 0 && -f $DEST/.complete ]]; then
-  log "cached image is complete"
-  echo "$DEST"
-  exit 0
-fi
+exit_if_cached 25 "$@"
 
 require_tools zstd:zstd
 ARCH=$(dpkg --print-architecture)

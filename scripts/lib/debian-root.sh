@@ -1,7 +1,9 @@
 # Shell helpers shared by the scripts that build Debian images from Debian's own packages
 # (scripts/build-test-image.sh, scripts/build-big-image.sh). Sourced, not run.
 #
-# The sourcing script sets LOG_TAG (the prefix of its messages) before sourcing, then calls, in order:
+# The sourcing script sets LOG_TAG (the prefix of its messages) and DEST (the image's cache folder) before sourcing,
+# then calls, in order:
+#   exit_if_cached HELP_END "$@"                 --force / --help / the cached image when it is complete
 #   require_tools EXTRA_COMMAND:APT_PACKAGE...   the tools every build needs, plus its own; dies listing what is missing
 #   take_build_lock PARENT NAME                  one builder at a time (file PARENT/.NAME.lock); others wait
 #   make_workdir PARENT NAME                     WORK=PARENT/.NAME.build.XXXXXX, removed (mounts first) on exit
@@ -9,6 +11,27 @@
 
 log() { printf '[%s] %s\n' "$LOG_TAG" "$*" >&2; }
 die() { printf '[%s] error: %s\n' "$LOG_TAG" "$*" >&2; exit 1; }
+
+# exit_if_cached HELP_END ARGS...: the script's arguments. --help prints its header comment (lines 2 to HELP_END) and
+# exits; unless --force is given, a complete cached image ($DEST/.complete) is reported, its folder printed, and the
+# script exits 0. Sets `force` (1 with --force) for the check again after take_build_lock.
+exit_if_cached() {
+  local help_end=$1 arg
+  force=0
+  shift
+  for arg in "$@"; do
+    case $arg in
+      --force) force=1 ;;
+      -h|--help) sed -n "2,${help_end}p" "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      *) die "unknown argument '$arg' (usage: $0 [--force])" ;;
+    esac
+  done
+  if [[ $force == 0 && -f $DEST/.complete ]]; then
+    log "cached image is complete"
+    echo "$DEST"
+    exit 0
+  fi
+}
 
 # require_tools [COMMAND:APT_PACKAGE...]: the base set every build uses, plus the caller's.
 require_tools() {
