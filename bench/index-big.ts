@@ -1,7 +1,6 @@
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RECORD_COLUMNS, RECORD_JOINS } from '../src/store/record-row.ts';
@@ -12,7 +11,8 @@ import { BIG_IMAGE_BUILD_SCRIPT, debianBigImage, type DebianBigImage } from '../
 import { debianTestImage } from '../test/support/test-image.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { openTestPostgres } from '../test/support/postgres.ts';
-import { apiLoad, round, timeRuns, timeShell } from './measure.ts';
+import { round, timeRuns, timeShell } from './measure.ts';
+import { loadBesidePlainNode } from './load-bound.ts';
 import { syntheticTracker } from './synthetic-tracker.ts';
 
 // The big real Debian image (scripts/build-big-image.sh: 4 layers, ~900 packages, ~1.4 GB uncompressed), measured
@@ -27,7 +27,7 @@ import { syntheticTracker } from './synthetic-tracker.ts';
 // - warm `bin/clair-ts scan --format json` (layers indexed, feed loaded) vs `node -e 0` and vs the sqlite3 CLI
 //   selecting the same candidate rows (hyperfine);
 // - GET of the cached vulnerability report from `clair-ts serve` (combo; SQLite, and PostgreSQL when reachable) vs
-//   a plain node:http server sending the same bytes, 16 connections (bench/api-load.ts).
+//   a plain node:http server sending the same bytes, 16 connections, in alternating rounds (bench/load-bound.ts).
 
 const REPO = join(import.meta.dirname, '..');
 const CLI = join(REPO, 'bin', 'clair-ts');
@@ -276,33 +276,19 @@ async function startServe(db: string, dir: string, tag: string): Promise<{ url: 
   return { url: `http://127.0.0.1:${api}`, stop };
 }
 
-/** GET the cached report under load from `serve` on `db`, then a plain node:http server with the same bytes. */
+/** GET the cached report under load from `serve` on `db`, beside a plain node:http server sending the same bytes. */
 async function getReportVsPlain(db: string, manifest: string, dir: string, tag: string) {
   const s = await startServe(db, dir, tag);
-  let served: Record<string, number>;
-  let bytes: Buffer;
-  let headers: Record<string, string>;
   try {
     const url = `${s.url}/matcher/api/v1/vulnerability_report/${manifest}`;
     const first = await fetch(url, { headers: { 'accept-encoding': 'identity' } });
-    bytes = Buffer.from(await first.arrayBuffer());
+    const bytes = Buffer.from(await first.arrayBuffer());
     if (first.status !== 200) throw new Error(`${tag}: vulnerability_report answered HTTP ${first.status}: ${bytes.toString().slice(0, 500)}`);
-    headers = { 'content-type': first.headers.get('content-type') ?? 'application/json', etag: first.headers.get('etag') ?? '"x"' };
-    served = await apiLoad(url, API_CONCURRENCY, API_DURATION_MS, API_MAX_REQUESTS);
+    const load = await loadBesidePlainNode(url, { concurrency: API_CONCURRENCY, durationMs: API_DURATION_MS, maxRequests: API_MAX_REQUESTS, serverOutOfProcess: true });
+    return { reportBytes: bytes.length, served: load.served, plainNode: load.plainNode, ratioToPlainNode: load.ratio };
   } finally {
     await s.stop();
   }
-  const plain = createServer((_req, res) => void res.writeHead(200, headers).end(bytes));
-  plain.listen(0, '127.0.0.1');
-  await once(plain, 'listening');
-  let bound: Record<string, number>;
-  try {
-    bound = await apiLoad(`http://127.0.0.1:${(plain.address() as { port: number }).port}/`, API_CONCURRENCY, API_DURATION_MS, API_MAX_REQUESTS);
-  } finally {
-    plain.closeAllConnections();
-    plain.close();
-  }
-  return { reportBytes: bytes.length, served, plainNode: bound, ratioToPlainNode: round(served.requestsPerSecond! / bound.requestsPerSecond!, 2) };
 }
 
 export async function benchBig(runs = 3) {

@@ -27,9 +27,11 @@ export interface LoadOptions {
   concurrency: number;
   durationMs: number;
   maxRequests: number;
+  /** The URL's server runs in another process (`clair-ts serve`): its CPU is not this process's, none is reported. */
+  serverOutOfProcess?: boolean;
 }
 
-export async function runLoad(url: string, o: LoadOptions, databaseCpuMs?: () => Promise<number>): Promise<LoadFigures> {
+export async function runLoad(url: string, o: LoadOptions, databaseCpuMs?: () => Promise<number>, serverCpu = true): Promise<LoadFigures> {
   const db0 = await databaseCpuMs?.();
   const cpu0 = process.cpuUsage();
   const child = spawn(process.execPath, [join(import.meta.dirname, 'api-load.ts'), url, String(o.concurrency), String(o.durationMs), String(o.maxRequests)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -41,7 +43,7 @@ export async function runLoad(url: string, o: LoadOptions, databaseCpuMs?: () =>
   const db1 = await databaseCpuMs?.();
   const f = JSON.parse(out) as LoadFigures;
   const ok = Math.max(1, f.requests - f.errors);
-  f.serverCpuMsPerRequest = Number(((cpu.user + cpu.system) / 1000 / ok).toFixed(3));
+  if (serverCpu) f.serverCpuMsPerRequest = Number(((cpu.user + cpu.system) / 1000 / ok).toFixed(3));
   if (db0 !== undefined && db1 !== undefined) f.databaseCpuMsPerRequest = Number(((db1 - db0) / ok).toFixed(3));
   return f;
 }
@@ -85,7 +87,7 @@ export async function loadBesidePlainNode(url: string, o: LoadOptions, databaseC
   const bound: LoadFigures[] = [];
   try {
     for (let i = 0; i < ROUNDS; i++) {
-      served.push(await runLoad(url, round, databaseCpuMs));
+      served.push(await runLoad(url, round, databaseCpuMs, !o.serverOutOfProcess));
       bound.push(await runLoad(plainUrl, round));
     }
   } finally {

@@ -1,6 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 
 // Shared by the benchmark sections: timing of repeated runs and a description of the machine they ran on.
@@ -36,17 +34,3 @@ export function machine(): Record<string, string | number> {
 }
 
 export const round = (x: number, digits = 3) => Number(x.toFixed(digits));
-
-/**
- * HTTP load from a separate process (bench/api-load.ts, so the load does not share the server's event loop):
- * `concurrency` connections GET `url` in a closed loop until `durationMs` or `maxRequests`. Its JSON figures.
- */
-export async function apiLoad(url: string, concurrency: number, durationMs: number, maxRequests: number): Promise<Record<string, number>> {
-  const args = [join(import.meta.dirname, 'api-load.ts'), url, String(concurrency), String(durationMs), String(maxRequests)];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  const [code] = (await once(child, 'exit')) as [number];
-  if (code !== 0) throw new Error(`load generator exited ${code}`);
-  return JSON.parse(out) as Record<string, number>;
-}
