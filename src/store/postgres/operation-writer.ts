@@ -19,7 +19,7 @@ import { isUuid } from '../../model/uuid.ts';
 // is left to clean up after a crashed writer (staging rows would need an age-based sweeper). The costs: one pooled
 // connection per running writer, and row locks held until commit (see INGEST).
 //
-// Records go in as multi-row INSERTs from unnest() of six array parameters, CHUNK records per statement. The
+// Records go in as multi-row INSERTs from unnest() of array parameters, one statement per chunk (INGEST_SQL). The
 // alternative, COPY (pg-copy-streams) into a temp table then the same INSERT … SELECT from it, was measured on
 // 100k Debian-like records in one operation (bench/store-ingest.ts, PostgreSQL 15, 2 cores, same machine, 3 runs):
 // unnest 15.6k / 17.9k / 17.1k records/s (the last including the ANALYZE at commit), COPY 16.9k / 18.4k / 19.4k.
@@ -30,23 +30,50 @@ const CHUNK = 2000;
 /** Operations at least this large refresh planner statistics at commit (#analyze). */
 const ANALYZE_AFTER = 5000;
 
-// Inserts new records, and locks (FOR KEY SHARE) the ones already stored, and links both to the operation, in one
-// round trip. Locking rather than `ON CONFLICT DO UPDATE … RETURNING id`:
+// Inserts the chunk's texts not yet resolved by this writer and the new records, locks (FOR KEY SHARE) the texts and
+// records already stored, and links the records to the operation, in one round trip. One statement per chunk
+// rather than three (texts looked up, texts inserted, records): the writer's node process parses and encodes the
+// next batch while PostgreSQL executes this one (runUpdater hands batches over early), and with three round trips a
+// chunk, each reply waited for node to finish a stretch of parsing before the next statement went out: both sides
+// idled about half of a 128k-record Debian ingest.
+// Locking rather than `ON CONFLICT DO UPDATE … RETURNING id`:
 // - KEY SHARE locks do not conflict with each other, so two writers sharing existing records never block or
 //   deadlock on them (DO UPDATE would take row-exclusive locks held to commit, and write a new row version of every
 //   unchanged record on every run). Only the garbage collector's FOR UPDATE conflicts with them, and it skips locked
-//   rows, so it never deletes a record a running writer has linked.
-// - Two transactions inserting the same *new* hash do wait on each other (unique-index check). Rows go in sorted by
-//   hash, so two writers' batches take those waits in one order. Records carry their updater name and the hash
-//   covers it, so writers of different updaters never share a hash at all.
-// All CTEs see one snapshot: `old` misses rows another transaction committed after it began (those that made
-// `ins` skip a conflict), and rows the collector deleted meanwhile; `resolved` counts them out, and the writer
-// repeats the statement for the hashes still unlinked (a new statement, a new snapshot).
+//   rows, so it never deletes a text or record a running writer has linked.
+// - Two transactions inserting the same *new* hash do wait on each other (unique-index check). Rows and texts go in
+//   sorted by hash, so two writers' chunks take those waits in one order. Records and texts carry their updater
+//   name and their hashes cover it, so writers of different updaters never share a hash at all.
+// Existing rows are found by one index probe per hash (LATERAL, which the locking clause keeps from being flattened
+// into a join): the tables grow inside the writer's transaction, unseen by the planner's statistics, and the plain
+// `hash IN (…)` form was planned as a hash join over a sequential scan of the whole table, for every chunk.
+// All CTEs see one snapshot: `old` and `text_old` miss rows another transaction committed after it began (those
+// that made an insert skip a conflict), and rows the collector deleted meanwhile. A record whose new text is not
+// resolved so is left out of `input`; `resolved` counts the records linked, and the writer repeats the statement
+// for the hashes still unlinked (a new statement, a new snapshot). The texts resolved come back for the writer to
+// reuse: each stays locked, or invisible to others, until the transaction ends.
 export const INGEST_SQL = `
-WITH input AS (
-  SELECT decode(hash, 'hex') AS hash, name, package_name, context_id, text_id, data
-  FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[])
-    AS t(hash, name, package_name, context_id, text_id, data)
+WITH new_text AS (
+  SELECT decode(h, 'hex') AS hash, d AS data FROM unnest($9::text[], $10::text[]) AS t(h, d)
+),
+text_ins AS (
+  INSERT INTO vuln_text (hash, data) SELECT hash, data FROM new_text ORDER BY hash
+  ON CONFLICT (hash) DO NOTHING
+  RETURNING id, hash
+),
+text_old AS (
+  SELECT o.id, o.hash FROM (SELECT hash FROM new_text ORDER BY hash) i
+  CROSS JOIN LATERAL (SELECT t.id, t.hash FROM vuln_text t WHERE t.hash = i.hash FOR KEY SHARE) o
+),
+texts AS (
+  SELECT id, hash FROM text_ins UNION ALL SELECT id, hash FROM text_old
+),
+input AS (
+  SELECT decode(r.hash, 'hex') AS hash, r.name, r.package_name, r.context_id, coalesce(r.text_id, t.id) AS text_id, r.data
+  FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[])
+    AS r(hash, name, package_name, context_id, text_id, data, text_hash)
+  LEFT JOIN texts t ON t.hash = decode(r.text_hash, 'hex')
+  WHERE r.text_hash IS NULL OR t.id IS NOT NULL
 ),
 ins AS (
   INSERT INTO vuln (hash, name, package_name, context_id, text_id, data)
@@ -55,13 +82,16 @@ ins AS (
   RETURNING id
 ),
 old AS (
-  SELECT v.id FROM vuln v WHERE v.hash IN (SELECT hash FROM input) ORDER BY v.hash FOR KEY SHARE
+  SELECT o.id FROM (SELECT hash FROM input ORDER BY hash) i
+  CROSS JOIN LATERAL (SELECT v.id FROM vuln v WHERE v.hash = i.hash FOR KEY SHARE) o
 ),
 linked AS (
   INSERT INTO uo_vuln (uo_id, vuln_id) SELECT $1::bigint, id FROM ins UNION ALL SELECT $1::bigint, id FROM old
   ON CONFLICT DO NOTHING
 )
-SELECT (SELECT count(*) FROM ins) + (SELECT count(*) FROM old) AS resolved`;
+SELECT (SELECT count(*) FROM ins) + (SELECT count(*) FROM old) AS resolved,
+  (SELECT array_agg(encode(hash, 'hex') ORDER BY id) FROM texts) AS text_hashes,
+  (SELECT array_agg(id ORDER BY id) FROM texts) AS text_ids`;
 
 const UNLINKED = `
 SELECT h FROM unnest($2::text[]) AS h
@@ -138,7 +168,15 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
   }
 
   add(batch: Vulnerability[]): Promise<void> {
-    const run = this.#tail.then(() => this.#add(batch));
+    // Encoded now, not when the writes before it are done: a caller that hands over the next batch before awaiting
+    // the previous one (runUpdater) gets this work done while PostgreSQL executes the previous batch.
+    let records: Row[];
+    try {
+      records = this.#encode(batch);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const run = this.#tail.then(() => this.#add(records));
     this.#tail = run.catch(() => undefined); // the failure reaches the caller through `run`
     return run;
   }
@@ -171,14 +209,18 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     }
   }
 
-  async #add(batch: Vulnerability[]): Promise<void> {
-    this.#checkOpen();
+  #encode(batch: Vulnerability[]): Row[] {
     const records = batch.map(vulnerabilityRow);
     for (const r of records) {
       if (r.updater !== this.#updater && !r.updater.startsWith(this.#updater + '/')) {
         throw new ClairError('internal', `record ${r.name} of updater ${r.updater} written to operation of ${this.#updater}`);
       }
     }
+    return records;
+  }
+
+  async #add(records: Row[]): Promise<void> {
+    this.#checkOpen();
     try {
       for (let i = 0; i < records.length; i += CHUNK) {
         const byHash = new Map<string, Row>();
@@ -215,46 +257,25 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     return rows.map((r) => this.#contexts.get(r.context)!);
   }
 
-  async #textIds(rows: Row[]): Promise<(string | null)[]> {
-    const c = this.#session.client;
-    if (this.#texts.size > 200_000) this.#texts = new Map();
-    const wanted = new Map<string, string>();
-    for (const r of rows) if (r.textHash !== null && r.text !== null && !this.#texts.has(r.textHash)) wanted.set(r.textHash, r.text);
-    for (let pass = 1; wanted.size > 0; pass++) {
-      if (pass > 5) throw new ClairError('unavailable', `update operation for ${this.#updater}: ${wanted.size} texts still unresolved after 5 passes (heavy concurrent deletes?)`);
-      const found = await c.query<{ id: string; hash: string }>(`SELECT id, encode(hash, 'hex') AS hash FROM vuln_text WHERE hash IN (SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h) FOR KEY SHARE`, [[...wanted.keys()]]);
-      for (const r of found.rows) {
-        this.#texts.set(r.hash, r.id);
-        wanted.delete(r.hash);
-      }
-      if (wanted.size === 0) break;
-      const missing = [...wanted.keys()].sort();
-      // A text another transaction inserts meanwhile makes this skip it; the next pass finds it.
-      const ins = await c.query<{ id: string; hash: string }>(
-        `INSERT INTO vuln_text (hash, data) SELECT decode(h, 'hex'), d FROM unnest($1::text[], $2::text[]) AS t(h, d)
-         ON CONFLICT (hash) DO NOTHING RETURNING id, encode(hash, 'hex') AS hash`,
-        [missing, missing.map((h) => wanted.get(h)!)],
-      );
-      for (const r of ins.rows) {
-        this.#texts.set(r.hash, r.id);
-        wanted.delete(r.hash);
-      }
-    }
-    return rows.map((r) => (r.textHash === null ? null : this.#texts.get(r.textHash)!));
-  }
-
   async #ingest(rows: Row[]): Promise<void> {
     const c = this.#session.client;
     const contextIds = await this.#contextIds(rows);
-    const textIds = await this.#textIds(rows);
-    const parts = new Map(rows.map((r, i) => [r.hash, [contextIds[i]!, textIds[i]!] as const]));
+    const contextOf = new Map(rows.map((r, i) => [r.hash, contextIds[i]!]));
+    if (this.#texts.size > 200_000) this.#texts = new Map();
     let pending = rows;
     // Each pass links every hash that exists or could be inserted; a hash stays unlinked only when a concurrent
-    // transaction inserted or deleted it during the statement, which a handful of passes outlasts.
+    // transaction inserted or deleted it (or its text) during the statement, which a handful of passes outlasts.
     for (let pass = 1; pending.length > 0; pass++) {
       if (pass > 5) throw new ClairError('unavailable', `update operation for ${this.#updater}: ${pending.length} records still unlinked after 5 passes (heavy concurrent deletes?)`);
-      const res = await c.query<{ resolved: string }>(INGEST_SQL, [this.#opId, ...columns(pending, parts)]);
-      if (Number(res.rows[0]!.resolved) === pending.length) return;
+      const newTexts = new Map<string, string>();
+      for (const r of pending) if (r.textHash !== null && r.text !== null && !this.#texts.has(r.textHash)) newTexts.set(r.textHash, r.text);
+      const res = await c.query<{ resolved: string; text_hashes: string[] | null; text_ids: string[] | null }>(
+        INGEST_SQL,
+        [this.#opId, ...columns(pending, contextOf, this.#texts), [...newTexts.keys()], [...newTexts.values()]],
+      );
+      const out = res.rows[0]!;
+      if (out.text_hashes && out.text_ids) for (let i = 0; i < out.text_hashes.length; i++) this.#texts.set(out.text_hashes[i]!, out.text_ids[i]!);
+      if (Number(out.resolved) === pending.length) return;
       const unlinked = new Set((await c.query<{ h: string }>(UNLINKED, [this.#opId, pending.map((r) => r.hash)])).rows.map((r) => r.h));
       pending = pending.filter((r) => unlinked.has(r.hash));
     }
@@ -409,16 +430,18 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
   }
 }
 
-function columns(rows: Row[], parts: Map<string, readonly [string, string | null]>): (string | null)[][] {
-  const cols: (string | null)[][] = [[], [], [], [], [], []];
+/** The record columns of INGEST_SQL: a text this writer resolved goes as its id, a new one as its hash. */
+function columns(rows: Row[], contexts: Map<string, string>, texts: Map<string, string>): (string | null)[][] {
+  const cols: (string | null)[][] = [[], [], [], [], [], [], []];
   for (const r of rows) {
-    const [context, text] = parts.get(r.hash)!;
+    const text = r.textHash === null ? undefined : texts.get(r.textHash);
     cols[0]!.push(r.hash);
     cols[1]!.push(r.name);
     cols[2]!.push(r.packageName);
-    cols[3]!.push(context);
-    cols[4]!.push(text);
+    cols[3]!.push(contexts.get(r.hash)!);
+    cols[4]!.push(text ?? null);
     cols[5]!.push(r.data);
+    cols[6]!.push(text === undefined ? r.textHash : null);
   }
   return cols;
 }
