@@ -1,9 +1,10 @@
 import { ClairError } from '../model/errors.ts';
 import { NORMALIZED_SEVERITIES, parseSeverity, severityRank, type NormalizedSeverity } from '../model/severity.ts';
 import type { Finding } from '../matcher/vulnerability-report.ts';
+import type { FeedFreshness } from '../report/scan-report.ts';
 import { isInformational } from '../model/vulnerability.ts';
 
-// `scan --fail-on`, repeatable: the gate trips when any finding meets any condition.
+// `scan`'s gates and filters. --fail-on, repeatable: the gate trips when any finding meets any condition.
 //   High            a normalized severity: that one or worse
 //   kev             listed in CISA's Known Exploited Vulnerabilities catalog
 //   epss>=0.5       EPSS probability at least 0.5 (also epss>0.5); the EPSS percentile with epss-percentile>=0.95
@@ -50,4 +51,22 @@ export function meets(f: Finding, c: FailCondition): boolean {
 /** Findings that trip the gate; informational advisories (RustSec's unmaintained, unsound, notice) never do. */
 export function tripping(found: readonly Finding[], conditions: readonly FailCondition[]): Finding[] {
   return found.filter((f) => !isInformational(f.vulnerability) && conditions.some((c) => meets(f, c)));
+}
+
+/** "High,Critical" → the severities (--severity); throws naming the bad one. */
+export function parseSeverityList(list: string[]): NormalizedSeverity[] {
+  const out: NormalizedSeverity[] = [];
+  for (const item of list.flatMap((s) => s.split(','))) {
+    const t = item.trim();
+    if (!t) continue;
+    const s = parseSeverity(t);
+    if (!s) throw new ClairError('bad-input', `--severity: ${JSON.stringify(t)} is not a severity (Unknown, Negligible, Low, Medium, High, Critical)`);
+    out.push(s);
+  }
+  return out;
+}
+
+/** Vulnerability feeds that cover the image and are older than maxAgeMs (or have no data at all): --max-feed-age. */
+export function staleFeeds(feeds: readonly FeedFreshness[], maxAgeMs: number, now = new Date()): FeedFreshness[] {
+  return feeds.filter((f) => f.role === 'vulnerabilities' && (f.updated === undefined || now.getTime() - Date.parse(f.updated) > maxAgeMs));
 }

@@ -2,7 +2,8 @@ import type { Readable } from 'node:stream';
 
 /** What a command may touch, passed in so tests run commands in-process. */
 export interface CliIo {
-  stdout: (s: string) => void;
+  /** Bytes are UTF-8 text (a stored report written as it was stored). */
+  stdout: (s: string | Uint8Array) => void;
   stderr: (s: string) => void;
   stdin: Readable;
   env: NodeJS.ProcessEnv;

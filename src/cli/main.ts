@@ -11,6 +11,7 @@ import { processIo, type CliIo } from './io.ts';
 // prom-client and jose, and `--help` or `compare-versions` need none of them (`--help` took 3.8-4.5 s before and 1.1-1.35 s after on a
 // loaded 2-core machine, `node -e 0` 0.07-0.22 s, in the same runs).
 const commands = () => import('./commands.ts');
+// A warm scan whose output is stored loads none of commands.ts's matchers and report writers (scan-command.ts).
 const feedCommands = () => import('./feed-commands.ts');
 const serve = () => import('./serve-command.ts');
 const notifierCommands = () => import('./notifier-commands.ts');
@@ -91,7 +92,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       .option('--max-feed-age <duration>', 'exit 3 when a feed covering the image was last updated longer ago (7d, 36h, 90m)')
       .option('--base-layers <n>', 'how many of the first layers are the base image, for the per-layer advice', '1'),
   ).action(async (image: string, o) => {
-      code = await (await commands()).scanCommand(image, o, io);
+      code = await (await import('./scan-command.ts')).scanCommand(image, o, io);
     });
 
   program

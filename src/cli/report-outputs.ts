@@ -40,7 +40,7 @@ export function planOutputs(formats: string[] | string | undefined, outputs: str
   return plans;
 }
 
-export async function writeOutputs(plans: OutputPlan[], render: (format: string) => string | Promise<string>, stdout: (s: string) => void): Promise<void> {
+export async function writeOutputs(plans: OutputPlan[], render: (format: string) => string | Uint8Array | Promise<string | Uint8Array>, stdout: (s: string | Uint8Array) => void): Promise<void> {
   for (const p of plans) {
     const text = await render(p.format);
     if (p.file === undefined) stdout(text);

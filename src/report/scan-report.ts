@@ -2,8 +2,7 @@ import type { IndexReport } from '../model/index-report.ts';
 import type { UpdateOperation } from '../model/update-operation.ts';
 import { packagePurl } from '../model/purl.ts';
 import { isInformational } from '../model/vulnerability.ts';
-import { parseSeverity, type NormalizedSeverity } from '../model/severity.ts';
-import { ClairError } from '../model/errors.ts';
+import type { NormalizedSeverity } from '../model/severity.ts';
 import type { Finding, VulnerabilityReport } from '../matcher/vulnerability-report.ts';
 import { findings as allFindings } from '../matcher/vulnerability-report.ts';
 import { indexedPackages } from '../matcher/matcher.ts';
@@ -73,19 +72,6 @@ export interface ReportOptions {
   /** How many of the image's first layers are its base image (default 1). */
   baseLayers?: number;
   now?: Date;
-}
-
-/** "High,Critical" → the severities; throws naming the bad one. */
-export function parseSeverityList(list: string[]): NormalizedSeverity[] {
-  const out: NormalizedSeverity[] = [];
-  for (const item of list.flatMap((s) => s.split(','))) {
-    const t = item.trim();
-    if (!t) continue;
-    const s = parseSeverity(t);
-    if (!s) throw new ClairError('bad-input', `--severity: ${JSON.stringify(t)} is not a severity (Unknown, Negligible, Low, Medium, High, Critical)`);
-    out.push(s);
-  }
-  return out;
 }
 
 /**
@@ -235,9 +221,4 @@ export function buildScanReport(
     advice: packageAdvice(decided.kept),
     layers: layerSummary(index, decided.kept, o.baseLayers ?? 1),
   };
-}
-
-/** Vulnerability feeds that cover the image and are older than maxAgeMs (or have no data at all). */
-export function staleFeeds(r: ScanReport, maxAgeMs: number, now = new Date()): FeedFreshness[] {
-  return r.feeds.filter((f) => f.role === 'vulnerabilities' && (f.updated === undefined || now.getTime() - Date.parse(f.updated) > maxAgeMs));
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Store } from './store.ts';
+import { MAX_SCAN_RESULTS_PER_MANIFEST, type Store } from './store.ts';
 import type { Subscription } from '../model/subscription.ts';
 import { newVulnerability, type Vulnerability } from '../model/vulnerability.ts';
 import type { IndexReport } from '../model/index-report.ts';
@@ -84,6 +84,65 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     assert.equal(await s.getIndexReport(h1), undefined);
     assert.deepEqual(await s.manifestsWithPackages(['zsh']), []);
     assert.deepEqual((await s.getReportStamps([h1])).indexReports, [undefined]);
+  });
+
+  withStore('scan results: returned while their stamps are current, dropped with their manifest, bounded', async (s) => {
+    const h1 = 'sha256:' + '4'.repeat(64);
+    const h2 = 'sha256:' + '5'.repeat(64);
+    const result = (text: string) => ({ meta: JSON.stringify({ text }), output: new TextEncoder().encode(text) });
+    const text = async (hash: string, variant: string) => {
+      const got = await s.getScanResult(hash, variant);
+      return got ? { meta: (JSON.parse(got.meta) as { text: string }).text, output: new TextDecoder().decode(got.output), code: got.codeStamp } : undefined;
+    };
+    const stamps = async (hash: string) => {
+      const st = await s.getReportStamps([hash]);
+      return { operations: st.operations, indexReport: st.indexReports[0]! };
+    };
+    assert.equal(await s.putScanResult(h1, 'json', { operations: '', indexReport: '' }, 'code-1', result('x')), false, 'no index report: nothing stored');
+    await s.putIndexReport(report(h1, [['bash']]), 'state-1');
+    await s.putIndexReport(report(h2, [['bash']]), 'state-1');
+    const first = await stamps(h1);
+    assert.equal(await s.putScanResult(h1, 'json', first, 'code-1', result('one')), true);
+    assert.equal(await s.putScanResult(h2, 'json', await stamps(h2), 'code-1', result('two')), true);
+    assert.deepEqual(await text(h1, 'json'), { meta: 'one', output: 'one', code: 'code-1' });
+    assert.equal(await text(h1, 'table'), undefined, 'another variant');
+    await s.putScanResult(h1, 'json', first, 'code-2', result('one again'));
+    assert.deepEqual(await text(h1, 'json'), { meta: 'one again', output: 'one again', code: 'code-2' }, 'replaced');
+
+    // An update operation committed makes every stored result stale; one put with the stamps read before it is refused.
+    const w = await s.beginUpdateOperation('debian');
+    await w.add([vuln('CVE-1', 'bash', 'bookworm')]);
+    await w.commit('fp-scan');
+    assert.equal(await text(h1, 'json'), undefined, 'a new operation: stale');
+    assert.equal(await text(h2, 'json'), undefined);
+    assert.equal(await s.putScanResult(h1, 'json', first, 'code-1', result('late')), false, 'computed before the operation: not stored');
+    assert.equal(await text(h1, 'json'), undefined);
+    const second = await stamps(h1);
+    assert.equal(await s.putScanResult(h1, 'json', second, 'code-1', result('three')), true);
+    assert.equal((await text(h1, 'json'))?.output, 'three');
+
+    // The manifest indexed again: stale, and stamps read before it are refused.
+    await s.putIndexReport(report(h1, [['bash'], ['zsh']]), 'state-2');
+    assert.equal(await text(h1, 'json'), undefined, 'a new index report: stale');
+    assert.equal(await s.putScanResult(h1, 'json', second, 'code-1', result('late')), false);
+    assert.equal(await s.putScanResult(h1, 'json', await stamps(h1), 'code-1', result('four')), true);
+    assert.equal(await s.putScanResult(h2, 'json', await stamps(h2), 'code-1', result('five')), true);
+
+    // Deleted with the manifest, and all of them with an update operation.
+    await s.deleteIndexReports([h1]);
+    assert.equal(await text(h1, 'json'), undefined);
+    await s.putIndexReport(report(h1, [['bash']]), 'state-1');
+    assert.equal(await text(h1, 'json'), undefined, 'a manifest indexed again does not bring its old results back');
+    assert.equal((await text(h2, 'json'))?.output, 'five');
+    const [op] = await s.listUpdateOperations('debian');
+    assert.deepEqual(await s.deleteUpdateOperations([op!.ref]), [op!.ref]);
+    assert.equal(await text(h2, 'json'), undefined, 'an operation deleted: stale');
+
+    // At most MAX_SCAN_RESULTS_PER_MANIFEST per manifest, the oldest going first.
+    const now = await stamps(h2);
+    for (let i = 0; i <= MAX_SCAN_RESULTS_PER_MANIFEST; i++) assert.equal(await s.putScanResult(h2, `v${i}`, now, 'code-1', result(`r${i}`)), true);
+    assert.equal(await text(h2, 'v0'), undefined, 'the oldest went');
+    for (let i = 1; i <= MAX_SCAN_RESULTS_PER_MANIFEST; i++) assert.equal((await text(h2, `v${i}`))?.output, `r${i}`);
   });
 
   withStore('the package index: each distinct package once, under its lookup names, kept with its manifests', async (s) => {

@@ -37,6 +37,21 @@ export interface Store {
    * count and the newest one's ref). Lets a server check per request, cheaply, that a cached report is current.
    */
   getReportStamps(manifestHashes: string[]): Promise<ReportStamps>;
+  /**
+   * A stored scan result (src/cli/stored-scan.ts): what `scan` wrote for this manifest and variant (format and
+   * options), returned only while it is current: the store's set of update operations and the manifest's index
+   * report are what they were when it was put (the stamps of getReportStamps, compared in the statement that reads
+   * it). Undefined otherwise. Whether the same code made it is the caller's to check (codeStamp, as put).
+   */
+  getScanResult(manifestHash: string, variant: string): Promise<(StoredScanResult & { codeStamp: string }) | undefined>;
+  /**
+   * Stores (replaces) a scan result computed from the state `stamps` describe (read before the matching). Nothing is
+   * stored, and false returned, when that state is no longer current (an update operation committed or the manifest
+   * was indexed again meanwhile) or the manifest has no index report. Results no longer current are deleted here; a
+   * manifest keeps at most MAX_SCAN_RESULTS_PER_MANIFEST and the store at most MAX_SCAN_RESULT_BYTES of output, the
+   * oldest going first. Deleted with their manifest's index report, and all of them with any update operation.
+   */
+  putScanResult(manifestHash: string, variant: string, stamps: { operations: string; indexReport: string }, codeStamp: string, result: StoredScanResult): Promise<boolean>;
   /** Deletes the reports that exist; returns the hashes actually deleted. */
   deleteIndexReports(manifestHashes: string[]): Promise<string[]>;
   /** Manifests that hold a package found under one of these names (packageLookupNames: binary, source, ...); sorted. */
@@ -156,6 +171,16 @@ export interface StoreCoordination {
   /** Records that a run of the updater finished now (updated or unchanged). */
   recordUpdaterRun(updater: string): Promise<void>;
 }
+
+/** A scan's rendered output and what the command needs besides it (its meaning is stored-scan.ts's). */
+export interface StoredScanResult {
+  meta: string;
+  output: Uint8Array;
+}
+
+/** Scan results kept per manifest (formats and option sets), and output bytes kept in all: the oldest go first. */
+export const MAX_SCAN_RESULTS_PER_MANIFEST = 8;
+export const MAX_SCAN_RESULT_BYTES = 256 * 1024 * 1024;
 
 export interface ReportStamps {
   operations: string;

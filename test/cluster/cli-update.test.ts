@@ -27,7 +27,7 @@ test('two concurrent `clair-ts update` runs on PostgreSQL store one operation', 
       let out = '';
       let err = '';
       const code = await main(['update', '--source', `debian=${feed}`, '--db', db], {
-        stdout: (s) => (out += s), stderr: (s) => (err += s), stdin: Readable.from([]), env: {}, isTTY: false,
+        stdout: (s) => (out += typeof s === 'string' ? s : Buffer.from(s).toString('utf8')), stderr: (s) => (err += s), stdin: Readable.from([]), env: {}, isTTY: false,
       });
       return { code, out, err };
     };

@@ -13,7 +13,7 @@ export async function runCli(db: string, args: string[], stdin = '', env: NodeJS
   let out = '';
   let err = '';
   const code = await main(args, {
-    stdout: (s) => (out += s), stderr: (s) => (err += s), stdin: Readable.from([stdin]), env: { ...env, CLAIR_TS_DB: db }, isTTY: false,
+    stdout: (s) => (out += typeof s === 'string' ? s : Buffer.from(s).toString('utf8')), stderr: (s) => (err += s), stdin: Readable.from([stdin]), env: { ...env, CLAIR_TS_DB: db }, isTTY: false,
   });
   return { code, out, err };
 }

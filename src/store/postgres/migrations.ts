@@ -160,6 +160,24 @@ export const migrations: readonly Migration[] = [
   // 9: texts hold the record's name as a mark, as in the SQLite store (store/record-row.ts). Records stored before
   // are pointed at the shared text; the texts left unused are deleted.
   markNamesInTexts,
+  // 10: stored scan results (cli/stored-scan.ts), as in the SQLite store: a scan's rendered output per manifest and
+  // variant, with the stamps of the state it was computed from. Deleted with the manifest's index report; id orders
+  // them oldest first for the size bound. IF NOT EXISTS: the tests of earlier migrations roll the schema version back
+  // and apply the later ones again.
+  `
+  CREATE TABLE IF NOT EXISTS scan_result (
+    id               bigserial PRIMARY KEY,
+    manifest_hash    text NOT NULL REFERENCES index_report(manifest_hash) ON DELETE CASCADE,
+    variant          text NOT NULL,
+    operations_stamp text NOT NULL,
+    report_stamp     text NOT NULL,
+    code_stamp       text NOT NULL,
+    meta             text NOT NULL,
+    output           bytea NOT NULL,
+    bytes            bigint NOT NULL,
+    UNIQUE (manifest_hash, variant)
+  );
+  `,
 ];
 
 async function markNamesInTexts(c: pg.ClientBase): Promise<void> {

@@ -7,7 +7,7 @@ import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import type { LayerReport } from '../../model/layer-report.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import { decodeRecordJson, decodeVulnerability, RECORD_COLUMNS, RECORD_JOINS, type StoredParts } from '../record-row.ts';
-import type { NewNotificationSet, NotificationReceipt, OperationIdentity, ReportStamps, Store, StoreCoordination, StoredNotification, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
+import { MAX_SCAN_RESULT_BYTES, MAX_SCAN_RESULTS_PER_MANIFEST, type NewNotificationSet, type NotificationReceipt, type OperationIdentity, type ReportStamps, type Store, type StoreCoordination, type StoredNotification, type StoredScanResult, type StoredVulnerability, type UpdateOperationWriter } from '../store.ts';
 import { dropUnheld, indexManifestPackages, MANIFEST_HASHES_SQL, MANIFEST_IDS_SQL, MANIFESTS_WITH_PACKAGES_SQL, PACKAGES_NAMED_SQL, packagesOfManifests, toIndexedPackages } from './indexed-packages.ts';
 import type { IndexedPackage } from '../../matcher/matcher.ts';
 import { migrations } from './migrations.ts';
@@ -51,6 +51,13 @@ export interface PostgresStoreOptions {
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const QUERY_CHUNK = 5000; // (query, package name) pairs per statement
 const MAX_CACHED_CONTEXTS = 4096; // a feed has a handful of record contexts (Debian: one per release)
+
+// The stamps of getReportStamps, as SQL. octet_length reads a value's size from its header: a TOASTed report is not
+// fetched. seq is UNIQUE: the newest operation is one index probe.
+const OPERATIONS_STAMP = `((SELECT count(*) FROM update_operation WHERE seq IS NOT NULL)::text || ' ' ||
+  coalesce((SELECT ref::text FROM update_operation WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1), ''))`;
+/** Of the index_report row `r`. */
+const REPORT_STAMP = "(r.updated::text || ' ' || r.index_state || ' ' || octet_length(r.data))";
 
 export class PostgresStore implements Store {
   readonly #pool: pg.Pool;
@@ -148,10 +155,9 @@ export class PostgresStore implements Store {
     // operation is one index probe.
     const rows = await this.#session.preparedRows<{ i: number | null; stamp: string }>(
       'read of report stamps', 'clair_ts_report_stamps',
-      `SELECT NULL::int AS i, (SELECT count(*) FROM update_operation WHERE seq IS NOT NULL)::text || ' ' ||
-         coalesce((SELECT ref::text FROM update_operation WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1), '') AS stamp
+      `SELECT NULL::int AS i, ${OPERATIONS_STAMP} AS stamp
        UNION ALL
-       SELECT m.i::int, r.updated::text || ' ' || r.index_state || ' ' || octet_length(r.data)
+       SELECT m.i::int, ${REPORT_STAMP}
        FROM unnest($1::text[]) WITH ORDINALITY AS m(hash, i) JOIN index_report r ON r.manifest_hash = m.hash`,
       [manifestHashes],
     );
@@ -162,6 +168,49 @@ export class PostgresStore implements Store {
       else indexReports[r.i - 1] = r.stamp;
     }
     return { operations, indexReports };
+  }
+
+  async getScanResult(manifestHash: string, variant: string): Promise<(StoredScanResult & { codeStamp: string }) | undefined> {
+    // The stamps are compared in the statement that reads the result: one round trip, no write between check and read.
+    const rows = await this.#session.preparedRows<{ meta: string; output: Buffer; code_stamp: string }>(
+      `read of the scan result of ${manifestHash}`, 'clair_ts_scan_result',
+      `SELECT s.meta, s.output, s.code_stamp FROM scan_result s JOIN index_report r ON r.manifest_hash = s.manifest_hash
+       WHERE s.manifest_hash = $1 AND s.variant = $2
+         AND s.operations_stamp = ${OPERATIONS_STAMP} AND s.report_stamp = ${REPORT_STAMP}`,
+      [manifestHash, variant],
+    );
+    return rows[0] ? { meta: rows[0].meta, output: rows[0].output, codeStamp: rows[0].code_stamp } : undefined;
+  }
+
+  async putScanResult(manifestHash: string, variant: string, stamps: { operations: string; indexReport: string }, codeStamp: string, result: StoredScanResult): Promise<boolean> {
+    if (result.output.byteLength > MAX_SCAN_RESULT_BYTES) return false;
+    return this.#transaction(`write of the scan result of ${manifestHash}`, true, async (c) => {
+      const cur = (await c.query<{ operations: string; report: string | null }>(
+        `SELECT ${OPERATIONS_STAMP} AS operations, (SELECT ${REPORT_STAMP} FROM index_report r WHERE r.manifest_hash = $1) AS report`,
+        [manifestHash],
+      )).rows[0]!;
+      // Results of other operation sets or of an earlier index report can never be current again.
+      await c.query('DELETE FROM scan_result WHERE operations_stamp <> $1', [cur.operations]);
+      await c.query('DELETE FROM scan_result WHERE manifest_hash = $1 AND report_stamp IS DISTINCT FROM $2', [manifestHash, cur.report]);
+      if (cur.operations !== stamps.operations || cur.report !== stamps.indexReport) return false;
+      // Another instance may store the same result at the same time: the later write wins, whole.
+      await c.query(
+        `INSERT INTO scan_result (manifest_hash, variant, operations_stamp, report_stamp, code_stamp, meta, output, bytes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (manifest_hash, variant) DO UPDATE SET id = DEFAULT, operations_stamp = excluded.operations_stamp,
+           report_stamp = excluded.report_stamp, code_stamp = excluded.code_stamp, meta = excluded.meta, output = excluded.output, bytes = excluded.bytes`,
+        [manifestHash, variant, cur.operations, cur.report, codeStamp, result.meta, Buffer.from(result.output.buffer, result.output.byteOffset, result.output.byteLength), result.output.byteLength],
+      );
+      await c.query(
+        `DELETE FROM scan_result WHERE manifest_hash = $1 AND id NOT IN (SELECT id FROM scan_result WHERE manifest_hash = $1 ORDER BY id DESC LIMIT ${MAX_SCAN_RESULTS_PER_MANIFEST})`,
+        [manifestHash],
+      );
+      await c.query(
+        `DELETE FROM scan_result WHERE id IN (
+           SELECT id FROM (SELECT id, sum(bytes) OVER (ORDER BY id DESC) AS kept FROM scan_result) k WHERE kept > ${MAX_SCAN_RESULT_BYTES})`,
+      );
+      return true;
+    });
   }
 
   async getIndexReport(manifestHash: string): Promise<{ report: IndexReport; indexState: string } | undefined> {
@@ -179,6 +228,8 @@ export class PostgresStore implements Store {
          ON CONFLICT (manifest_hash) DO UPDATE SET index_state = excluded.index_state, data = excluded.data, updated = excluded.updated`,
         [report.manifestHash, indexState, JSON.stringify(report), new Date()],
       );
+      // Scan results of the report replaced are no longer current (getScanResult would not return them).
+      await c.query('DELETE FROM scan_result WHERE manifest_hash = $1', [report.manifestHash]);
       await indexManifestPackages(c, report.manifestHash, report);
     });
   }
@@ -291,6 +342,8 @@ export class PostgresStore implements Store {
         [uuids],
       );
       const gone = await c.query<{ ref: string }>('DELETE FROM update_operation WHERE ref = ANY($1::uuid[]) AND seq IS NOT NULL RETURNING ref', [uuids]);
+      // Every stored scan result was computed from a set of operations that no longer exists.
+      if (gone.rows.length > 0) await c.query('DELETE FROM scan_result');
       const texts = await c.query<{ text_id: string }>(
         `DELETE FROM vuln WHERE id IN (
            SELECT v.id FROM gc_candidate g JOIN vuln v ON v.id = g.vuln_id

@@ -162,6 +162,24 @@ export const migrations: readonly Migration[] = [
   // 9: texts hold the record's name as a mark (store/record-row.ts), so records whose texts differ only by their
   // name share one. Records stored before are pointed at the shared text; the texts left unused are deleted.
   markNamesInTexts,
+  // 10: stored scan results (cli/stored-scan.ts): a scan's rendered output per manifest and variant, with the stamps
+  // of the state it was computed from (SqliteStore.getScanResult compares them with the current ones). Deleted with
+  // the manifest's index report; id orders them oldest first for the size bound. IF NOT EXISTS: the tests of
+  // earlier migrations roll the schema version back and apply the later ones again.
+  `
+  CREATE TABLE IF NOT EXISTS scan_result (
+    id               INTEGER PRIMARY KEY,
+    manifest_hash    TEXT NOT NULL REFERENCES index_report(manifest_hash) ON DELETE CASCADE,
+    variant          TEXT NOT NULL,
+    operations_stamp TEXT NOT NULL,
+    report_stamp     TEXT NOT NULL,
+    code_stamp       TEXT NOT NULL,
+    meta             TEXT NOT NULL,
+    output           BLOB NOT NULL,
+    bytes            INTEGER NOT NULL,
+    UNIQUE (manifest_hash, variant)
+  );
+  `,
 ];
 
 function markNamesInTexts(db: DatabaseSync): void {

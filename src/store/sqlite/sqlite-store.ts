@@ -9,7 +9,7 @@ import type { UpdateOperation } from '../../model/update-operation.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import type { LayerReport } from '../../model/layer-report.ts';
-import type { NewNotificationSet, NotificationReceipt, OperationIdentity, NotificationStatus, ReportStamps, Store, StoredNotification, StoredVulnerability, UpdateOperationWriter } from '../store.ts';
+import { MAX_SCAN_RESULT_BYTES, MAX_SCAN_RESULTS_PER_MANIFEST, type NewNotificationSet, type NotificationReceipt, type OperationIdentity, type NotificationStatus, type ReportStamps, type Store, type StoredNotification, type StoredScanResult, type StoredVulnerability, type UpdateOperationWriter } from '../store.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import { decodeRecordJson, decodeVulnerability, RECORD_COLUMNS, RECORD_JOINS, vulnerabilityRow, type RecordRow, type StoredParts } from '../record-row.ts';
 import { insertPacks, migrations } from './migrations.ts';
@@ -28,6 +28,13 @@ import { forEachInChunk } from './in-chunks.ts';
 export const MAX_CACHED_STATEMENTS = 256;
 /** Records a writer holds before writing them in one transaction (see beginUpdateOperation). */
 export const WRITE_ROWS = 20_000;
+
+// The stamps of getReportStamps, as SQL. octet_length reads a value's size from its record header (length(), even of
+// CAST(data AS BLOB), loads the whole value: 4 ms a request for a 5 MB report); update_operation.id is the rowid,
+// so the newest operation is the table's last row.
+const OPERATIONS_STAMP = "(SELECT count(*) FROM update_operation) || ' ' || coalesce((SELECT ref FROM update_operation ORDER BY id DESC LIMIT 1), '')";
+/** Of the index_report row `r`. */
+const REPORT_STAMP = "r.updated || ' ' || r.index_state || ' ' || octet_length(r.data)";
 
 export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
@@ -145,12 +152,43 @@ export class SqliteStore implements Store {
   }
 
   async getReportStamps(manifestHashes: string[]): Promise<ReportStamps> {
-    // octet_length reads a value's size from its record header (length(), even of CAST(data AS BLOB), loads the
-    // whole value: 4 ms a request for a 5 MB report); update_operation.id is the rowid, so the newest operation is
-    // the table's last row.
-    const ops = this.#stmt("SELECT count(*) || ' ' || coalesce((SELECT ref FROM update_operation ORDER BY id DESC LIMIT 1), '') AS stamp FROM update_operation").get()!;
-    const one = this.#stmt("SELECT updated || ' ' || index_state || ' ' || octet_length(data) AS stamp FROM index_report WHERE manifest_hash = ?");
+    const ops = this.#stmt(`SELECT ${OPERATIONS_STAMP} AS stamp`).get()!;
+    const one = this.#stmt(`SELECT ${REPORT_STAMP} AS stamp FROM index_report r WHERE r.manifest_hash = ?`);
     return { operations: ops.stamp as string, indexReports: manifestHashes.map((h) => one.get(h)?.stamp as string | undefined) };
+  }
+
+  async getScanResult(manifestHash: string, variant: string): Promise<(StoredScanResult & { codeStamp: string }) | undefined> {
+    // The stamps are compared in the statement that reads the result: no write can fall between the check and the read.
+    const row = this.#stmt(
+      `SELECT s.meta, s.output, s.code_stamp FROM scan_result s JOIN index_report r ON r.manifest_hash = s.manifest_hash
+       WHERE s.manifest_hash = ? AND s.variant = ?
+         AND s.operations_stamp = (SELECT ${OPERATIONS_STAMP}) AND s.report_stamp = ${REPORT_STAMP}`,
+    ).get(manifestHash, variant);
+    return row ? { meta: row.meta as string, output: row.output as Uint8Array, codeStamp: row.code_stamp as string } : undefined;
+  }
+
+  async putScanResult(manifestHash: string, variant: string, stamps: { operations: string; indexReport: string }, codeStamp: string, result: StoredScanResult): Promise<boolean> {
+    if (result.output.byteLength > MAX_SCAN_RESULT_BYTES) return false;
+    return this.#tx(() => {
+      const operations = this.#stmt(`SELECT ${OPERATIONS_STAMP} AS stamp`).get()!.stamp as string;
+      const report = this.#stmt(`SELECT ${REPORT_STAMP} AS stamp FROM index_report r WHERE r.manifest_hash = ?`).get(manifestHash)?.stamp as string | undefined;
+      // Results of other operation sets or of an earlier index report can never be current again.
+      this.#stmt('DELETE FROM scan_result WHERE operations_stamp <> ?').run(operations);
+      this.#stmt('DELETE FROM scan_result WHERE manifest_hash = ? AND report_stamp IS NOT ?').run(manifestHash, report ?? null);
+      if (operations !== stamps.operations || report !== stamps.indexReport) return false;
+      this.#stmt(
+        `INSERT OR REPLACE INTO scan_result (manifest_hash, variant, operations_stamp, report_stamp, code_stamp, meta, output, bytes)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(manifestHash, variant, operations, report, codeStamp, result.meta, result.output, result.output.byteLength);
+      this.#stmt(
+        `DELETE FROM scan_result WHERE manifest_hash = ? AND id NOT IN (SELECT id FROM scan_result WHERE manifest_hash = ? ORDER BY id DESC LIMIT ${MAX_SCAN_RESULTS_PER_MANIFEST})`,
+      ).run(manifestHash, manifestHash);
+      this.#stmt(
+        `DELETE FROM scan_result WHERE id IN (
+           SELECT id FROM (SELECT id, sum(bytes) OVER (ORDER BY id DESC) AS kept FROM scan_result) WHERE kept > ${MAX_SCAN_RESULT_BYTES})`,
+      ).run();
+      return true;
+    });
   }
 
   async putIndexReport(report: IndexReport, indexState: string): Promise<void> {
@@ -159,6 +197,8 @@ export class SqliteStore implements Store {
         `INSERT INTO index_report (manifest_hash, index_state, data, updated) VALUES (?, ?, ?, ?)
          ON CONFLICT (manifest_hash) DO UPDATE SET index_state = excluded.index_state, data = excluded.data, updated = excluded.updated`,
       ).run(report.manifestHash, indexState, JSON.stringify(report), new Date().toISOString());
+      // Scan results of the report replaced are no longer current (getScanResult would not return them).
+      this.#stmt('DELETE FROM scan_result WHERE manifest_hash = ?').run(report.manifestHash);
       indexManifestPackages((sql) => this.#stmt(sql), report.manifestHash, report);
     });
   }
@@ -385,6 +425,8 @@ export class SqliteStore implements Store {
     const del = this.#stmt('DELETE FROM update_operation WHERE ref = ?');
     const gone = this.#tx(() => {
       const deleted = refs.filter((r) => Number(del.run(r).changes) > 0);
+      // Every stored scan result was computed from a set of operations that no longer exists.
+      if (deleted.length > 0) this.#stmt('DELETE FROM scan_result').run();
       if (deleted.length > 0) this.#collectGarbage();
       return deleted;
     });

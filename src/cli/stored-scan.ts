@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import type { Store } from '../store/store.ts';
+import type { FeedFreshness } from '../report/scan-report.ts';
+import type { NormalizedSeverity } from '../model/severity.ts';
+import type { Decisions } from '../report/decisions.ts';
+import type { FailCondition } from './fail-on.ts';
+import type { OutputPlan } from './report-outputs.ts';
+import { codeFiles, codeStamp } from './code-stamp.ts';
+
+// Stored scan results. A warm scan (layers indexed, feeds loaded) spent most of its time matching again what it
+// matched last time and rendering the same report: for the big Debian image, ~1 s to write 9.5 MB of JSON that was
+// byte for byte the one before, but for the time of generation. So `scan` stores what it wrote, per manifest and
+// variant (format and the options that change the output), with the stamps of what it was computed from
+// (Store.getReportStamps: the set of update operations and the manifest's index report) and of the code
+// (code-stamp.ts), and the next scan of the same image with the same options writes it again, generation time
+// renewed, without matching. Any update operation (added or deleted, by this process or another instance sharing
+// the database) or a new index report of the manifest makes the stored result stale: the store returns only
+// results whose stamps are current (Store.getScanResult), so a stale one is never used.
+//
+// Stored: `--format json` only, and only without an ignore file or VEX documents (their decisions depend on the
+// day: an ignore entry expires). The table's FEEDS section says how long ago each feed was updated, the other
+// formats carry generation times and document ids in several places; they are computed each time.
+
+/** Formats whose output is stored. */
+const STORED_FORMATS: readonly string[] = ['json'];
+
+/** What a scan's output depends on besides the image, the data and the code. */
+export interface ScanSettings {
+  reference: string;
+  plans: OutputPlan[];
+  conditions: FailCondition[];
+  sort: 'severity' | 'risk';
+  severities?: NormalizedSeverity[];
+  onlyFixed?: boolean;
+  baseLayers: number;
+  decisions: Decisions;
+  maxAgeMs?: number;
+  maxFeedAge?: string;
+}
+
+/** What the command writes besides the output, as it was when the output was made. */
+export interface StoredScanMeta {
+  /** stderr lines before the `indexed …` line. */
+  before: string[];
+  /** stderr lines after it (warnings, packages not checked). */
+  after: string[];
+  /** --fail-on tripped (the conditions are part of the variant). */
+  tripped: boolean;
+  /** For --max-feed-age, judged at each scan. */
+  feeds: Pick<FeedFreshness, 'feed' | 'role' | 'updated'>[];
+  /** Byte offset of the generation time (an ISO 8601 string of 24 characters) in the output, renewed on reuse. */
+  generatedAt: number;
+  /** The entries of the code stamp (code-stamp.ts). */
+  code: string[];
+}
+
+/** The variant of each format asked for, or undefined when this scan's output is not stored. */
+export function storedVariants(s: ScanSettings, env: NodeJS.ProcessEnv): Map<string, string> | undefined {
+  if (s.decisions.ignore.length > 0 || s.decisions.vex.length > 0) return undefined;
+  if (!s.plans.every((p) => STORED_FORMATS.includes(p.format))) return undefined;
+  const out = new Map<string, string>();
+  for (const p of s.plans) {
+    const key = JSON.stringify({
+      format: p.format, reference: s.reference, conditions: s.conditions, onlyFixed: s.onlyFixed ?? false,
+      severities: s.severities ?? null, baseLayers: s.baseLayers,
+      // The one environment variable the scanners read (config/ecosystem-options.ts); the stored index report's
+      // index_state, which depends on the scanners, is part of its stamp.
+      repo2cpe: env.CLAIR_TS_RHEL_REPO2CPE ?? '',
+    });
+    out.set(p.format, createHash('sha256').update(key).digest('hex').slice(0, 32));
+  }
+  return out;
+}
+
+/**
+ * The stored outputs of every format asked for, when all are current; undefined otherwise (the scan is computed).
+ * The generation time is renewed in place.
+ */
+export async function storedOutputs(
+  store: Store, manifestHash: string, variants: Map<string, string>, now: Date,
+): Promise<{ meta: StoredScanMeta; outputs: Map<string, Buffer> } | undefined> {
+  const outputs = new Map<string, Buffer>();
+  let meta: StoredScanMeta | undefined;
+  const stamps = new Map<string, string>();
+  for (const [format, variant] of variants) {
+    const got = await store.getScanResult(manifestHash, variant);
+    if (!got) return undefined;
+    meta = JSON.parse(got.meta) as StoredScanMeta;
+    const listed = meta.code.join('\n');
+    if (!stamps.has(listed)) stamps.set(listed, codeStamp(meta.code));
+    if (stamps.get(listed) !== got.codeStamp) return undefined;
+    const out = Buffer.from(got.output.buffer, got.output.byteOffset, got.output.byteLength);
+    if (meta.generatedAt >= 0) out.write(now.toISOString(), meta.generatedAt, 'latin1');
+    outputs.set(format, out);
+  }
+  return meta ? { meta, outputs } : undefined;
+}
+
+/** Where `clair_ts.generated` is in a JSON scan report (json-report.ts: the last top-level key's second key), or -1. */
+function generatedOffset(format: string, output: Buffer, generated: string): number {
+  if (format !== 'json' || generated.length !== 24) return -1;
+  // Strings in JSON hold no raw newline, and only top-level keys are indented by two spaces.
+  const section = output.lastIndexOf('\n  "clair_ts": {\n');
+  if (section < 0) return -1;
+  const key = output.indexOf('"generated": "', section);
+  if (key < 0) return -1;
+  const at = key + '"generated": "'.length;
+  return output.toString('latin1', at, at + 24) === generated ? at : -1;
+}
+
+/**
+ * Stores the outputs of a scan computed from the state `stamps` describe (read before matching). A result whose
+ * generation time cannot be found is not stored.
+ */
+export async function storeOutputs(
+  store: Store, manifestHash: string, variants: Map<string, string>, stamps: { operations: string; indexReport: string },
+  meta: Omit<StoredScanMeta, 'generatedAt' | 'code'>, outputs: Map<string, string>, generated: string,
+): Promise<void> {
+  const code = codeFiles();
+  const stamp = codeStamp(code);
+  for (const [format, variant] of variants) {
+    const text = outputs.get(format);
+    if (text === undefined) continue;
+    const output = Buffer.from(text);
+    const generatedAt = generatedOffset(format, output, generated);
+    if (format === 'json' && generatedAt < 0) continue;
+    const full: StoredScanMeta = {
+      ...meta, feeds: meta.feeds.map((f) => ({ feed: f.feed, role: f.role, ...(f.updated ? { updated: f.updated } : {}) })), generatedAt, code,
+    };
+    await store.putScanResult(manifestHash, variant, stamps, stamp, { meta: JSON.stringify(full), output });
+  }
+}
