@@ -1,10 +1,144 @@
-// Turns a layer blob stream (as stored: gzip, zstd or plain tar) into the uncompressed tar stream.
-// The format is sniffed from the first bytes, never taken from the media type (see compression.ts).
-// Memory stays at one sniff buffer plus the decompressor's window, whatever the layer size.
+// Turns a layer blob (as stored: gzip, zstd or plain tar) into the uncompressed tar bytes: decompressBlob pushes them
+// into a synchronous consumer (the indexer's tar reader), decompressLayer makes a stream of them (layer workers,
+// image checks). The format is sniffed from the first bytes, never taken from the media type (see compression.ts).
+// Memory stays at one sniff buffer plus the decompressor's window and a few chunks, whatever the layer size.
 
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, type Transform } from 'node:stream';
 import { ClairError, isClairError } from '../model/errors.ts';
+import type { BlobChunks } from './blob-chunks.ts';
 import { createDecompressor, detectCompression, hasTarMagic, SNIFF_BYTES, STREAM_BUFFER, type Compression } from './compression.ts';
+
+/**
+ * Decompressed chunks waiting for the consumer before the decompressor is paused. Output is handed over in a
+ * microtask, not inside zlib's callback: zlib starts the next chunk's work in the thread pool as soon as its callback
+ * returns, so that work overlaps the consumer's (the tar walk and scanners on the main thread). Four 1 MiB chunks
+ * absorb a consumer that is busy with another layer for a moment; memory stays bounded.
+ */
+const MAX_QUEUED = 4;
+
+/**
+ * Runs a layer blob's uncompressed tar bytes into `push`, which takes each chunk synchronously and may keep it (the
+ * chunks are the consumer's). Resolves once the blob ended, digest check included, and every byte was pushed.
+ * Rejects with the blob's own ClairErrors (digest-mismatch, …) unchanged; with 'bad-layer' for corrupt or truncated
+ * gzip/zstd data, unreadable bytes or a head that is neither gzip, zstd nor tar; with 'unsupported' for xz and
+ * bzip2; and with whatever `push` throws, unchanged (the caller knows what its errors mean). The blob is closed on
+ * any failure.
+ */
+export async function decompressBlob(blob: BlobChunks, layerDigest: string, push: (chunk: Buffer) => void): Promise<void> {
+  // Errors of the blob become layer errors here; errors of `push` pass as they are.
+  const read = (): Promise<Buffer | undefined> => blob.read().catch((e: unknown) => {
+    throw asLayerError(e, layerDigest);
+  });
+  try {
+    // The head is copied (chunks are lent); it is then the first bytes of the layer.
+    const parts: Buffer[] = [];
+    let length = 0;
+    let ended = false;
+    while (length < SNIFF_BYTES) {
+      const c = await read();
+      if (c === undefined) {
+        ended = true;
+        break;
+      }
+      parts.push(Buffer.from(c));
+      length += c.length;
+    }
+    const head = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    const compression = refuseUnreadable(head, layerDigest);
+    const decompressor = createDecompressor(compression);
+    if (!decompressor) {
+      if (head.length > 0) push(head);
+      if (ended) return;
+      // Copied: the tar reader hands views of these chunks to scanners, which may keep them past the loan.
+      for (let c = await read(); c !== undefined; c = await read()) push(Buffer.from(c));
+      return;
+    }
+    await inflate(read, head, ended, decompressor, compression, layerDigest, push);
+  } catch (e) {
+    blob.close();
+    throw e;
+  }
+}
+
+/** The compression of a layer whose head is `head`; throws for a layer that is not one clair-ts reads. */
+function refuseUnreadable(head: Buffer, layerDigest: string): Compression {
+  const compression = detectCompression(head);
+  if (compression === 'xz' || compression === 'bzip2') {
+    throw new ClairError('unsupported', `layer ${layerDigest} is ${compression}-compressed; only gzip, zstd and uncompressed tar layers are supported`);
+  }
+  if (compression === 'none' && hasTarMagic(head) === false && !isZeroBlock(head)) {
+    // Every tool that writes image layers writes ustar/PAX/GNU headers, all carrying the magic; a
+    // head without it is some other file (HTML error page, unknown compressor), not an old v7 tar.
+    throw new ClairError('bad-layer', `layer ${layerDigest} is not gzip, zstd or tar (no ustar magic at offset 257; starts with ${head.subarray(0, 8).toString('hex')})`);
+  }
+  return compression;
+}
+
+function inflate(
+  read: () => Promise<Buffer | undefined>, head: Buffer, headIsAll: boolean, decompressor: Transform, compression: Compression,
+  layerDigest: string, push: (chunk: Buffer) => void,
+): Promise<void> {
+  const corrupt = (err: Error): ClairError =>
+    new ClairError('bad-layer', `layer ${layerDigest}: ${compression} data is corrupt or truncated: ${err.message}`, { cause: err });
+  return new Promise((resolve, reject) => {
+    const queue: Buffer[] = [];
+    let scheduled = false;
+    let settled = false;
+    const fail = (err: unknown): void => {
+      if (settled) return;
+      settled = true;
+      decompressor.destroy();
+      reject(err);
+    };
+    const drain = (): void => {
+      scheduled = false;
+      if (settled) return;
+      try {
+        for (let i = 0; i < queue.length; i++) push(queue[i]!);
+      } catch (e) {
+        fail(e);
+        return;
+      } finally {
+        queue.length = 0;
+      }
+      if (decompressor.isPaused()) decompressor.resume();
+    };
+    decompressor.on('data', (chunk: Buffer) => {
+      queue.push(chunk);
+      if (!scheduled) {
+        scheduled = true;
+        queueMicrotask(drain);
+      }
+      if (queue.length >= MAX_QUEUED) decompressor.pause();
+    });
+    decompressor.on('end', () => {
+      drain();
+      if (settled) return;
+      settled = true;
+      resolve();
+    });
+    decompressor.on('error', (err) => fail(corrupt(err)));
+    // The write's callback comes once the decompressor took every byte of the chunk: the loan may end then.
+    const write = (chunk: Buffer): Promise<void> =>
+      new Promise((done, failed) => decompressor.write(chunk, (err) => (err ? failed(corrupt(err)) : done())));
+    const feed = async (): Promise<void> => {
+      await write(head);
+      if (!headIsAll) {
+        // One chunk read ahead while the previous one decompresses (the loan allows exactly that).
+        let next = read();
+        for (;;) {
+          next.catch(() => {}); // awaited below; moot once the layer failed
+          const chunk = await next;
+          if (chunk === undefined || settled) break;
+          next = read();
+          await write(chunk);
+        }
+      }
+      if (!settled) decompressor.end();
+    };
+    feed().catch(fail);
+  });
+}
 
 /**
  * Returns the uncompressed tar bytes of a layer. Errors surface on the returned stream:

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { ClairError } from '../model/errors.ts';
 import { MAX_DOCUMENT_BYTES, type BlobStore } from './blob-store.ts';
+import { fileChunks, type BlobChunks } from './blob-chunks.ts';
 import { parseDigest, verifyBytes } from './digest.ts';
-import { DigestVerifier } from './digest-verifier.ts';
+import { DigestCheck, DigestVerifier } from './digest-verifier.ts';
 import type { LayerDescriptor, ResolvedImage } from './resolved-image.ts';
 import { selectManifest } from './manifest-selection.ts';
 import { parseJson, parseManifestOrIndex, MediaType, type Descriptor } from './oci-documents.ts';
@@ -51,6 +52,11 @@ export async function openOciLayout(reference: string, dir: string, tag: string 
       streams.assertOpen();
       const descriptor: Descriptor = layer.size !== undefined ? { digest: layer.digest, size: layer.size } : { digest: layer.digest };
       return streams.track(await store.openBlob(descriptor, 'layer'));
+    },
+    readLayer: async (layer) => {
+      streams.assertOpen();
+      const descriptor: Descriptor = layer.size !== undefined ? { digest: layer.digest, size: layer.size } : { digest: layer.digest };
+      return streams.trackChunks(await store.blobChunks(descriptor, 'layer'));
     },
     close: async () => streams.closeAll(),
   };
@@ -107,5 +113,14 @@ class OciLayoutBlobs implements BlobStore {
     // file when the caller destroys the verifier early; the callback has nothing left to do.
     // 1 MiB reads: the default 64 KiB means one thread-pool round trip per 64 KiB of a layer.
     return pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), verifier, () => {});
+  }
+
+  /** The blob as BlobChunks, checked as openBlob's stream is. */
+  async blobChunks(descriptor: Descriptor, what: string): Promise<BlobChunks> {
+    const check = new DigestCheck(descriptor.digest, descriptor.size !== undefined ? { what, expectedSize: descriptor.size } : { what });
+    const { path } = await this.#locate(descriptor, what);
+    return fileChunks(path, check).catch((err: NodeJS.ErrnoException) => {
+      throw new ClairError('bad-image', `${what} ${descriptor.digest}: blob in ${this.description} cannot be read: ${err.message}`, { cause: err });
+    });
   }
 }

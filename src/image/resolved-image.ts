@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { BlobChunks } from './blob-chunks.ts';
 
 // What every image source (oci-layout.ts, docker-archive.ts, registry/registry-image.ts) produces and the indexer
 // consumes. Apart from image-source.ts, which imports the sources, so that they do not import it back.
@@ -38,6 +39,12 @@ export interface ResolvedImage {
    * The returned object is a node:stream Readable (so also a NodeJS.ReadableStream).
    */
   openLayer(layer: LayerDescriptor): Promise<Readable>;
+  /**
+   * The same bytes as openLayer, with the same checks, as BlobChunks: for sources that read layers from files, which
+   * can lend reused buffers instead of allocating a buffer per chunk (blob-chunks.ts). Sources without it are read
+   * through openLayer.
+   */
+  readLayer?(layer: LayerDescriptor): Promise<BlobChunks>;
   /** Ends streams still open; openLayer fails afterwards. */
   close(): Promise<void>;
 }

@@ -3,13 +3,13 @@ import { ClairError, errorMessage } from '../model/errors.ts';
 import { printable } from '../model/printable.ts';
 import type { IndexReport } from '../model/index-report.ts';
 import type { ResolvedImage, LayerDescriptor } from '../image/resolved-image.ts';
-import { decompressLayer } from '../image/layer-stream.ts';
+import { streamChunks, type BlobChunks } from '../image/blob-chunks.ts';
 import { STREAM_BUFFER } from '../image/compression.ts';
 import type { Store } from '../store/store.ts';
 import { coalesce } from './coalesce.ts';
 import type { LayerReport } from '../model/layer-report.ts';
 import { walkDirectory } from './directory-walker.ts';
-import { toLayerReport, walkHardLinkTargets, walkLayer } from './layer-walker.ts';
+import { tarOfBlob, toLayerReport, walkHardLinkTargets, walkLayer } from './layer-walker.ts';
 import type { Scanner } from './scanner.ts';
 import { indexState, scannerSetKey } from './scanner-set.ts';
 import { LayerWorkers, type ScannerRecipe } from './layer-workers.ts';
@@ -190,19 +190,26 @@ export class Indexer {
       await this.#store.putLayerReport(report);
       return report;
     }
-    const first = await this.#open(image, layer);
-    const walk = this.#workers && layer.size !== undefined && layer.size >= this.#workerMinBytes
-      ? await this.#workers.walk(first.raw, layer.digest)
-      : await walkLayer([decompressLayer(first.raw, layer.digest)], layer.digest, this.#scanners);
+    let size: () => number;
+    let walk: Awaited<ReturnType<typeof walkLayer>>;
+    if (this.#workers && layer.size !== undefined && layer.size >= this.#workerMinBytes) {
+      const first = await this.#open(image, layer);
+      size = first.size;
+      walk = await this.#workers.walk(first.raw, layer.digest);
+    } else {
+      const blob = await this.#chunks(image, layer);
+      size = () => blob.bytesRead;
+      walk = await walkLayer(tarOfBlob(blob, layer.digest), layer.digest, this.#scanners);
+    }
     if (walk.hardLinks.length > 0) {
       // A wanted file that is a hard link (an upper layer's `var/lib/dpkg/status` linked to a file beside it): its
       // bytes are the target entry's, earlier in the same tar. Rare enough to read the layer a second time.
-      const second = await this.#open(image, layer);
-      const linked = await walkHardLinkTargets([decompressLayer(second.raw, layer.digest)], layer.digest, this.#scanners, walk.hardLinks);
+      const second = await this.#chunks(image, layer);
+      const linked = await walkHardLinkTargets(tarOfBlob(second, layer.digest), layer.digest, this.#scanners, walk.hardLinks);
       for (const f of linked.findings) walk.findings.push(f);
       for (const e of linked.errors) walk.errors.push(e);
     }
-    const report = toLayerReport(layer.digest, this.#scannerSet, first.size(), walk);
+    const report = toLayerReport(layer.digest, this.#scannerSet, size(), walk);
     // Stored only after the whole stream, digest check included, went through: a bad layer never poisons the cache.
     await this.#store.putLayerReport(report);
     return report;
@@ -213,7 +220,20 @@ export class Indexer {
     await this.#workers?.close();
   }
 
-  /** The layer's compressed bytes, counted, digest checked at their end (by the image source). */
+  /**
+   * The layer's compressed bytes as BlobChunks (counted by bytesRead), digest checked at their end by the image
+   * source: its readLayer when it has one (files, read into reused buffers), else its stream.
+   */
+  async #chunks(image: ResolvedImage, layer: LayerDescriptor): Promise<BlobChunks> {
+    try {
+      return image.readLayer ? await image.readLayer(layer) : streamChunks(await image.openLayer(layer));
+    } catch (e) {
+      if (e instanceof ClairError) throw e;
+      throw new ClairError('bad-image', `cannot open layer ${layer.digest}: ${printable(errorMessage(e))}`, { cause: e });
+    }
+  }
+
+  /** The layer's compressed bytes as a stream (for the layer workers), counted, digest checked at their end. */
   async #open(image: ResolvedImage, layer: LayerDescriptor): Promise<{ raw: Readable; size: () => number }> {
     let raw: Readable;
     try {

@@ -1,6 +1,8 @@
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { BlobChunks } from '../image/blob-chunks.ts';
 import { STREAM_BUFFER } from '../image/compression.ts';
+import { decompressBlob } from '../image/layer-stream.ts';
 import { ClairError, errorMessage } from '../model/errors.ts';
 import { printable } from '../model/printable.ts';
 import type { LayerReport } from '../model/layer-report.ts';
@@ -19,12 +21,44 @@ export type { HardLink, WalkResult };
 export { DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_LAYER_BUFFERED } from './layer-scan.ts';
 
 /**
- * Walks a decompressed layer tar. `streams` is the full (possibly compressed) stream chain whose end must be
- * reached so digest verification runs.
+ * Where a layer's uncompressed tar bytes come from: runs them into `push` (synchronous; the chunks become the
+ * reader's) and resolves at their end, after whatever checks the source makes (the digest check).
  */
-export async function walkLayer(streams: Readable[], layerDigest: string, scanners: readonly Scanner[], opts: WalkOptions = {}): Promise<WalkResult & { hardLinks: HardLink[] }> {
+export type TarSource = (push: (chunk: Buffer) => void) => Promise<void>;
+
+/** A layer blob as stored (gzip, zstd or plain tar), decompressed as it is read (decompressBlob). */
+export function tarOfBlob(blob: BlobChunks, layerDigest: string): TarSource {
+  return (push) => decompressBlob(blob, layerDigest, push);
+}
+
+/**
+ * An uncompressed tar stream: `streams` is a chain (piped in order) whose end must be reached, so that checks at its
+ * end (digest verification) run.
+ */
+export function tarOfStreams(streams: Readable[]): TarSource {
+  return async (push) => {
+    const sink = new Writable({
+      highWaterMark: STREAM_BUFFER,
+      write(chunk: Buffer, _enc, cb) {
+        try {
+          push(chunk);
+        } catch (e) {
+          cb(e as Error);
+          return;
+        }
+        cb();
+      },
+    });
+    await pipeline([...streams, sink] as unknown as [Readable, NodeJS.WritableStream]);
+  };
+}
+
+/** Walks a layer's tar; an array of streams is an uncompressed tar stream chain (tarOfStreams). */
+export async function walkLayer(
+  source: TarSource | Readable[], layerDigest: string, scanners: readonly Scanner[], opts: WalkOptions = {},
+): Promise<WalkResult & { hardLinks: HardLink[] }> {
   const scan = new LayerScan(scanners, 'layer', opts);
-  await readEntries(streams, layerDigest, (header) => {
+  await readEntries(source, layerDigest, (header) => {
     const path = normalizeLayerPath(header.name);
     const slash = path.lastIndexOf('/');
     const base = slash < 0 ? path : path.slice(slash + 1);
@@ -53,7 +87,7 @@ export async function walkLayer(streams: Readable[], layerDigest: string, scanne
  * wanted the link's path, under that path. Returns what they found, and the links whose target is not in the layer.
  */
 export async function walkHardLinkTargets(
-  streams: Readable[], layerDigest: string, scanners: readonly Scanner[], links: readonly HardLink[], opts: WalkOptions = {},
+  source: TarSource | Readable[], layerDigest: string, scanners: readonly Scanner[], links: readonly HardLink[], opts: WalkOptions = {},
 ): Promise<{ findings: ScanFindings[]; errors: string[] }> {
   const scan = new LayerScan(scanners, 'layer', opts);
   const byTarget = new Map<string, HardLink[]>();
@@ -63,7 +97,7 @@ export async function walkHardLinkTargets(
     list.push(l);
   }
   const found = new Set<string>();
-  await readEntries(streams, layerDigest, (header) => {
+  await readEntries(source, layerDigest, (header) => {
     const path = normalizeLayerPath(header.name);
     const list = byTarget.get(path);
     if (!list || found.has(path) || (header.type !== 'file' && header.type !== 'contiguous-file')) return undefined;
@@ -89,37 +123,17 @@ export async function walkHardLinkTargets(
 }
 
 /**
- * Runs the stream chain into a TarEntries reader. `onEntry` says where each entry's body goes (undefined: skipped).
- * The chain's own ClairErrors (digest mismatch, corrupt compression) pass through; anything else means the bytes are
+ * Runs the layer's tar into a TarEntries reader. `onEntry` says where each entry's body goes (undefined: skipped).
+ * The source's own ClairErrors (digest mismatch, corrupt compression) pass through; anything else means the bytes are
  * not a tar.
  */
 async function readEntries(
-  streams: Readable[], layerDigest: string, onEntry: (header: TarEntryHeader) => TarEntryBody | undefined,
+  source: TarSource | Readable[], layerDigest: string, onEntry: (header: TarEntryHeader) => TarEntryBody | undefined,
 ): Promise<void> {
   const entries = new TarEntries(onEntry);
-  const sink = new Writable({
-    highWaterMark: STREAM_BUFFER,
-    write(chunk: Buffer, _enc, cb) {
-      try {
-        entries.push(chunk);
-      } catch (e) {
-        cb(e as Error);
-        return;
-      }
-      cb();
-    },
-    final(cb) {
-      try {
-        entries.end();
-      } catch (e) {
-        cb(e as Error);
-        return;
-      }
-      cb();
-    },
-  });
   try {
-    await pipeline([...streams, sink] as unknown as [Readable, NodeJS.WritableStream]);
+    await (Array.isArray(source) ? tarOfStreams(source) : source)((chunk) => entries.push(chunk));
+    entries.end();
   } catch (e) {
     if (e instanceof ClairError) throw e;
     throw new ClairError('bad-layer', `layer ${layerDigest} is not a readable tar: ${printable(errorMessage(e))}`, { cause: e });
