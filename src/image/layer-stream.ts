@@ -124,13 +124,19 @@ function inflate(
     const feed = async (): Promise<void> => {
       await write(head);
       if (!headIsAll) {
-        // One chunk read ahead while the previous one decompresses (the loan allows exactly that).
-        let next = read();
+        // One chunk read ahead while the previous one decompresses (the loan allows exactly that). The read's
+        // failure is handled when it is awaited, on the next turn, or is moot once the layer failed: marked handled
+        // at once, so that it is not an unhandled rejection while the write is awaited.
+        const readAhead = (): Promise<Buffer | undefined> => {
+          const p = read();
+          p.catch(() => {});
+          return p;
+        };
+        let next = readAhead();
         for (;;) {
-          next.catch(() => {}); // awaited below; moot once the layer failed
           const chunk = await next;
           if (chunk === undefined || settled) break;
-          next = read();
+          next = readAhead();
           await write(chunk);
         }
       }
