@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { EnrichmentRecord } from '../model/enrichment.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
-import { serializeVulnerability } from './vulnerability-hash.ts';
+import { canonicalJson, DIST_KEYS, objectJson, REPO_KEYS, serializeVulnerability, sha256Hex } from './vulnerability-hash.ts';
 
 // The stored form of one record of an update operation, whatever its kind. Vulnerabilities and enrichment records
 // share the record table (deduplication by content hash, operations sharing rows, retention, diffs, export): an
@@ -55,7 +54,7 @@ export const RECORD_COLUMNS = 'v.name, v.package_name, v.data, c.data AS context
 export const RECORD_JOINS = 'JOIN vuln_context c ON c.id = v.context_id LEFT JOIN vuln_text t ON t.id = v.text_id';
 
 export function shortHash(s: string): string {
-  return createHash('sha256').update(s).digest('hex').slice(0, HASH_HEX);
+  return sha256Hex(s).slice(0, HASH_HEX);
 }
 
 // undefined has no JSON form inside an array (it would come back as null, and a record whose field was null must
@@ -74,8 +73,39 @@ interface VulnContext {
   o: string;
 }
 
-export function vulnerabilityRow(v: Vulnerability): RecordRow {
-  const { hash } = serializeVulnerability(v);
+/** A context as vulnerabilityRow serialized it, with the record fields it was made from. */
+interface ContextEntry {
+  v: Vulnerability;
+  context: string;
+  distJson: string;
+  repoJson: string;
+}
+
+const sameContext = (a: Vulnerability, b: Vulnerability): boolean => {
+  if (a.updater !== b.updater || a.versionScheme !== b.versionScheme || a.archOperation !== b.archOperation) return false;
+  if (a.package.kind !== b.package.kind || a.package.module !== b.package.module || a.package.arch !== b.package.arch) return false;
+  for (const k of DIST_KEYS) if (a.dist[k] !== b.dist[k]) return false;
+  for (const k of REPO_KEYS) if (a.repo[k] !== b.repo[k]) return false;
+  return true;
+};
+
+// The contexts of the last records encoded. A feed has a handful (Debian: one per release, its records cycling
+// through them advisory by advisory); comparing a record's fields with a few recent ones costs far less than
+// serializing its distribution and repository again for the context and for the content hash.
+const RECENT_CONTEXTS = 8;
+const recentContexts: ContextEntry[] = [];
+
+function contextEntry(v: Vulnerability): ContextEntry {
+  for (let i = 0; i < recentContexts.length; i++) {
+    const e = recentContexts[i]!;
+    if (sameContext(e.v, v)) {
+      if (i > 0) {
+        recentContexts.splice(i, 1);
+        recentContexts.unshift(e);
+      }
+      return e;
+    }
+  }
   const d = v.dist;
   const r = v.repo;
   const context = JSON.stringify({
@@ -84,7 +114,30 @@ export function vulnerabilityRow(v: Vulnerability): RecordRow {
     r: { name: r.name, key: r.key, uri: r.uri, cpe: r.cpe },
     s: put(v.versionScheme), o: put(v.archOperation),
   });
+  // A copy of the compared fields: the record's own objects may be changed by their owner after this call.
+  const key = { ...v, package: { ...v.package }, dist: { ...d }, repo: { ...r } };
+  const e = { v: key, context, distJson: objectJson(DIST_KEYS, d), repoJson: objectJson(REPO_KEYS, r) };
+  recentContexts.unshift(e);
+  if (recentContexts.length > RECENT_CONTEXTS) recentContexts.pop();
+  return e;
+}
+
+// The last text encoded: consecutive records of one advisory (Debian: one per release) share their text.
+let lastText: { updater: string; name: string; description: unknown; links: unknown; text: string; hash: string } | undefined;
+
+function textOf(v: Vulnerability): { text: string; hash: string } {
+  const l = lastText;
+  if (l && l.updater === v.updater && l.name === v.name && l.description === v.description && l.links === v.links) return l;
   const text = nameToMark(JSON.stringify([put(v.description), put(v.links)]), v.name);
+  lastText = { updater: v.updater, name: v.name, description: v.description, links: v.links, text, hash: textHash(v.updater, text) };
+  return lastText;
+}
+
+export function vulnerabilityRow(v: Vulnerability): RecordRow {
+  const c = contextEntry(v);
+  const hash = sha256Hex(canonicalJson(v, c.distJson, c.repoJson));
+  const d = v.dist;
+  const t = textOf(v);
   const own: unknown[] = [put(v.issued), put(v.severity), put(v.normalizedSeverity), put(v.fixedInVersion), put(v.range.introduced), put(v.range.lastAffected)];
   const extras: Partial<Vulnerability> = {};
   let hasExtras = false;
@@ -97,10 +150,10 @@ export function vulnerabilityRow(v: Vulnerability): RecordRow {
   if (hasExtras) own.push(extras);
   return {
     hash: hash.slice(0, HASH_HEX), updater: v.updater, name: v.name, packageName: v.package.name,
-    context, did: d.did, versionId: d.versionId, codeName: d.versionCodeName,
+    context: c.context, did: d.did, versionId: d.versionId, codeName: d.versionCodeName,
     // The updater is part of the text's key: writers of different updaters never share a text row, so one never
     // waits on another's uncommitted insert of it (PostgreSQL holds a writer's rows until its commit).
-    text, textHash: textHash(v.updater, text), data: JSON.stringify(own),
+    text: t.text, textHash: t.hash, data: JSON.stringify(own),
   };
 }
 
