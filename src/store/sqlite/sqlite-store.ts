@@ -233,12 +233,12 @@ export class SqliteStore implements Store {
     const started = new Date().toISOString();
     // Multi-row statements: per-statement overhead, not SQLite, dominated ingest with one row per statement.
     const ROWS = 100;
+    // The ids of the records inserted come back from the insert itself; only records already stored (or repeated
+    // within the statement) are looked up by hash, so a first load probes the hash index once per record, not twice.
     const insertSql = (n: number) =>
       `INSERT INTO vuln (hash, name, package_name, context_id, text_id, data)
-       VALUES ${Array.from({ length: n }, () => '(unhex(?), ?, ?, ?, ?, ?)').join(',')} ON CONFLICT (hash) DO NOTHING`;
-    const stageSql = (n: number) =>
-      `INSERT OR IGNORE INTO uo_staging (token, vuln_id, started)
-       SELECT ?, id, ? FROM vuln WHERE hash IN (${Array.from({ length: n }, () => 'unhex(?)').join(',')})`;
+       VALUES ${Array.from({ length: n }, () => '(unhex(?), ?, ?, ?, ?, ?)').join(',')} ON CONFLICT (hash) DO NOTHING RETURNING id, lower(hex(hash)) AS hash`;
+    const stageIds = this.#stmt('INSERT OR IGNORE INTO uo_staging (token, vuln_id, started) SELECT ?, value, ? FROM json_each(?)');
     const stage = this.#stmt('INSERT OR IGNORE INTO uo_staging (token, vuln_id, started) VALUES (?, ?, ?)');
     // Ids of the contexts and texts this writer has resolved. Only ids resolved in a committed transaction are
     // kept, and a text this writer resolved is referenced by a record it staged, so garbage collection (which
@@ -252,11 +252,21 @@ export class SqliteStore implements Store {
     const ingest = (records: RecordRow[]) => {
       try {
         this.#tx(() => {
-          const rows: (string | number | null)[][] = records.map((r) => [r.hash, r.name, r.packageName, this.#contextId(r, parts), this.#textId(r, parts), r.data]);
-          for (let i = 0; i < rows.length; i += ROWS) {
-            const chunk = rows.slice(i, i + ROWS);
-            this.#stmt(insertSql(chunk.length)).run(...chunk.flat());
-            this.#stmt(stageSql(chunk.length)).run(token, started, ...chunk.map((r) => r[0]!));
+          this.#resolveTexts(records, parts);
+          for (let i = 0; i < records.length; i += ROWS) {
+            const chunk = records.slice(i, i + ROWS);
+            const args: (string | number | null)[] = [];
+            for (const r of chunk) args.push(r.hash, r.name, r.packageName, this.#contextId(r, parts), r.textHash === null ? null : parts.text(r.textHash)!, r.data);
+            const inserted = this.#stmt(insertSql(chunk.length)).all(...args);
+            const ids = inserted.map((r) => r.id as number);
+            if (inserted.length < chunk.length) {
+              const got = new Set(inserted.map((r) => r.hash as string));
+              const rest = [...new Set(chunk.map((r) => r.hash).filter((h) => !got.has(h)))];
+              forEachInChunk(rest, (hs, _) => {
+                for (const r of this.#stmt(`SELECT id FROM vuln WHERE hash IN (${hs.map(() => 'unhex(?)').join(',')})`).all(...hs)) ids.push(r.id as number);
+              });
+            }
+            stageIds.run(token, started, JSON.stringify(ids));
           }
         });
       } catch (e) {
@@ -396,17 +406,30 @@ export class SqliteStore implements Store {
     return id;
   }
 
-  /** The id of the record's text (null for enrichment rows), inserting it when new (inside the caller's transaction). */
-  #textId(r: RecordRow, ids: PartIds): number | null {
-    if (r.text === null || r.textHash === null) return null;
-    let id = ids.text(r.textHash);
-    if (id === undefined) {
-      // Insert first: a text this writer has not seen is most often new (one statement instead of two).
-      id = (this.#stmt('INSERT INTO vuln_text (hash, data) VALUES (unhex(?), ?) ON CONFLICT (hash) DO NOTHING RETURNING id').get(r.textHash, r.text)?.id as number | undefined)
-        ?? (this.#stmt('SELECT id FROM vuln_text WHERE hash = unhex(?)').get(r.textHash)!.id as number);
-      ids.setText(r.textHash, id);
+  /**
+   * Resolves the ids of the records' texts this writer has not resolved yet, inserting the new ones (inside the
+   * caller's transaction). Insert first, many to a statement: a text this writer has not seen is most often new.
+   */
+  #resolveTexts(records: RecordRow[], ids: PartIds): void {
+    const wanted = new Map<string, string>();
+    for (const r of records) if (r.text !== null && r.textHash !== null && ids.text(r.textHash) === undefined) wanted.set(r.textHash, r.text);
+    if (wanted.size === 0) return;
+    const TEXTS = 200;
+    const all = [...wanted];
+    for (let i = 0; i < all.length; i += TEXTS) {
+      const chunk = all.slice(i, i + TEXTS);
+      const inserted = this.#stmt(
+        `INSERT INTO vuln_text (hash, data) VALUES ${chunk.map(() => '(unhex(?), ?)').join(',')}
+         ON CONFLICT (hash) DO NOTHING RETURNING id, lower(hex(hash)) AS hash`,
+      ).all(...chunk.flat());
+      for (const r of inserted) ids.setText(r.hash as string, r.id as number);
     }
-    return id;
+    const rest = all.map(([h]) => h).filter((h) => ids.text(h) === undefined);
+    forEachInChunk(rest, (hs) => {
+      for (const r of this.#stmt(`SELECT id, lower(hex(hash)) AS hash FROM vuln_text WHERE hash IN (${hs.map(() => 'unhex(?)').join(',')})`).all(...hs)) {
+        ids.setText(r.hash as string, r.id as number);
+      }
+    });
   }
 
   async listUpdateOperations(updater?: string): Promise<UpdateOperation[]> {
