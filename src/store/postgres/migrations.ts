@@ -178,6 +178,13 @@ export const migrations: readonly Migration[] = [
     UNIQUE (manifest_hash, variant)
   );
   `,
+  // 11: no foreign keys on uo_vuln. Their checks ran a trigger per link (two per record written): a fifth of the
+  // server's time in a feed ingest. What they guarded holds by construction: a writer links only records it has
+  // just inserted or has locked FOR KEY SHARE in the same statement (operation-writer.ts), and deleting operations
+  // deletes their links in the same statement (deleteUpdateOperations), which the cascade used to do.
+  `
+  ALTER TABLE uo_vuln DROP CONSTRAINT IF EXISTS uo_vuln_uo_id_fkey, DROP CONSTRAINT IF EXISTS uo_vuln_vuln_id_fkey;
+  `,
 ];
 
 async function markNamesInTexts(c: pg.ClientBase): Promise<void> {

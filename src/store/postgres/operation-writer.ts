@@ -44,9 +44,10 @@ const ANALYZE_AFTER = 5000;
 // - Two transactions inserting the same *new* hash do wait on each other (unique-index check). Rows and texts go in
 //   sorted by hash, so two writers' chunks take those waits in one order. Records and texts carry their updater
 //   name and their hashes cover it, so writers of different updaters never share a hash at all.
-// Existing rows are found by one index probe per hash (LATERAL, which the locking clause keeps from being flattened
-// into a join): the tables grow inside the writer's transaction, unseen by the planner's statistics, and the plain
-// `hash IN (…)` form was planned as a hash join over a sequential scan of the whole table, for every chunk.
+// Existing rows are looked for only for the hashes the inserts skipped (none in a first load), by one index probe per
+// hash (LATERAL, which the locking clause keeps from being flattened into a join): the tables grow inside the
+// writer's transaction, unseen by the planner's statistics, and the plain `hash IN (…)` form was planned as a hash
+// join over a sequential scan of the whole table, for every chunk.
 // All CTEs see one snapshot: `old` and `text_old` miss rows another transaction committed after it began (those
 // that made an insert skip a conflict), and rows the collector deleted meanwhile. A record whose new text is not
 // resolved so is left out of `input`; `resolved` counts the records linked, and the writer repeats the statement
@@ -62,7 +63,7 @@ text_ins AS (
   RETURNING id, hash
 ),
 text_old AS (
-  SELECT o.id, o.hash FROM (SELECT hash FROM new_text ORDER BY hash) i
+  SELECT o.id, o.hash FROM (SELECT hash FROM new_text WHERE hash NOT IN (SELECT hash FROM text_ins) ORDER BY hash) i
   CROSS JOIN LATERAL (SELECT t.id, t.hash FROM vuln_text t WHERE t.hash = i.hash FOR KEY SHARE) o
 ),
 texts AS (
@@ -79,10 +80,10 @@ ins AS (
   INSERT INTO vuln (hash, name, package_name, context_id, text_id, data)
   SELECT * FROM input ORDER BY hash
   ON CONFLICT (hash) DO NOTHING
-  RETURNING id
+  RETURNING id, hash
 ),
 old AS (
-  SELECT o.id FROM (SELECT hash FROM input ORDER BY hash) i
+  SELECT o.id FROM (SELECT hash FROM input WHERE hash NOT IN (SELECT hash FROM ins) ORDER BY hash) i
   CROSS JOIN LATERAL (SELECT v.id FROM vuln v WHERE v.hash = i.hash FOR KEY SHARE) o
 ),
 linked AS (

@@ -334,14 +334,19 @@ export class PostgresStore implements Store {
     if (uuids.length === 0) return [];
     const deleted = await this.#transaction(`delete of ${uuids.length} update operations`, false, async (c) => {
       // The records only these operations held are collected in the same transaction. Candidates are taken before
-      // the cascade removes the links; a candidate locked by a running writer (which links it: FOR KEY SHARE) is
+      // the links are deleted; a candidate locked by a running writer (which links it: FOR KEY SHARE) is
       // skipped, not waited for, and stays until a later delete finds it unreferenced.
       await c.query(
         `CREATE TEMP TABLE gc_candidate ON COMMIT DROP AS
          SELECT DISTINCT u.vuln_id FROM uo_vuln u JOIN update_operation o ON o.id = u.uo_id WHERE o.ref = ANY($1::uuid[])`,
         [uuids],
       );
-      const gone = await c.query<{ ref: string }>('DELETE FROM update_operation WHERE ref = ANY($1::uuid[]) AND seq IS NOT NULL RETURNING ref', [uuids]);
+      const gone = await c.query<{ ref: string }>(
+        `WITH op AS (DELETE FROM update_operation WHERE ref = ANY($1::uuid[]) AND seq IS NOT NULL RETURNING id, ref),
+         links AS (DELETE FROM uo_vuln WHERE uo_id IN (SELECT id FROM op))
+         SELECT ref FROM op`,
+        [uuids],
+      );
       // Every stored scan result was computed from a set of operations that no longer exists.
       if (gone.rows.length > 0) await c.query('DELETE FROM scan_result');
       const texts = await c.query<{ text_id: string }>(
