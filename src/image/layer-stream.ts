@@ -9,12 +9,12 @@ import type { BlobChunks } from './blob-chunks.ts';
 import { createDecompressor, detectCompression, hasTarMagic, SNIFF_BYTES, STREAM_BUFFER, type Compression } from './compression.ts';
 
 /**
- * Decompressed chunks waiting for the consumer before the decompressor is paused. Output is handed over in a
+ * Decompressed bytes waiting for the consumer before the decompressor is paused. Output is handed over in a
  * microtask, not inside zlib's callback: zlib starts the next chunk's work in the thread pool as soon as its callback
- * returns, so that work overlaps the consumer's (the tar walk and scanners on the main thread). Four 1 MiB chunks
- * absorb a consumer that is busy with another layer for a moment; memory stays bounded.
+ * returns, so that work overlaps the consumer's (the tar walk and scanners on the main thread). Four MiB (four of the
+ * decompressor's chunks) absorb a consumer that is busy with another layer for a moment; memory stays bounded.
  */
-const MAX_QUEUED = 4;
+const MAX_QUEUED_BYTES = 4 << 20;
 
 /**
  * Runs a layer blob's uncompressed tar bytes into `push`, which takes each chunk synchronously and may keep it (the
@@ -82,6 +82,7 @@ function inflate(
     new ClairError('bad-layer', `layer ${layerDigest}: ${compression} data is corrupt or truncated: ${err.message}`, { cause: err });
   return new Promise((resolve, reject) => {
     const queue: Buffer[] = [];
+    let queued = 0;
     let scheduled = false;
     let settled = false;
     const fail = (err: unknown): void => {
@@ -100,16 +101,18 @@ function inflate(
         return;
       } finally {
         queue.length = 0;
+        queued = 0;
       }
       if (decompressor.isPaused()) decompressor.resume();
     };
     decompressor.on('data', (chunk: Buffer) => {
       queue.push(chunk);
+      queued += chunk.length;
       if (!scheduled) {
         scheduled = true;
         queueMicrotask(drain);
       }
-      if (queue.length >= MAX_QUEUED) decompressor.pause();
+      if (queued >= MAX_QUEUED_BYTES) decompressor.pause();
     });
     decompressor.on('end', () => {
       drain();
