@@ -4,7 +4,8 @@
 // blob is over: an image whose blobs were tampered with or truncated is never scanned as if it were fine. Memory is
 // one hash state, whatever the blob size.
 
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { nodeCrypto } from '../model/lazy-crypto.ts';
 import { Transform, type TransformCallback } from 'node:stream';
 import { ClairError } from '../model/errors.ts';
 import { STREAM_BUFFER } from './compression.ts';
@@ -28,7 +29,7 @@ export class DigestCheck {
   constructor(expected: string, options: DigestVerifierOptions = {}) {
     const { algorithm } = parseDigest(expected);
     this.expected = expected;
-    this.#hash = createHash(algorithm);
+    this.#hash = nodeCrypto().createHash(algorithm);
     this.#what = options.what ?? 'layer';
     this.#expectedSize = options.expectedSize;
   }

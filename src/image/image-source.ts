@@ -7,10 +7,7 @@
 //   dir:PATH                       a directory tree as an image of one layer (directory-tree.ts)
 // How PATH is told apart from TAG is documented in image-reference.ts.
 
-import { openDirectoryImage } from './directory-tree.ts';
-import { openDockerArchive } from './docker-archive.ts';
 import { parseImageReference } from './image-reference.ts';
-import { openOciLayout } from './oci-layout.ts';
 import { hostPlatform, parsePlatform, type Platform } from './platform.ts';
 import type { ResolvedImage } from './resolved-image.ts';
 
@@ -27,12 +24,14 @@ export interface OpenImageOptions {
 export async function openImage(ref: string, opts: OpenImageOptions = {}): Promise<ResolvedImage> {
   const platform: Platform = opts.platform !== undefined ? parsePlatform(opts.platform) : hostPlatform();
   const parsed = await parseImageReference(ref);
+  // Each transport's reader is loaded when a reference names it: a warm scan of an OCI layout needs neither the
+  // archive reader (tar index, decompressors) nor the directory walker.
   switch (parsed.transport) {
     case 'oci':
-      return openOciLayout(ref, parsed.path, parsed.tag, platform);
+      return (await import('./oci-layout.ts')).openOciLayout(ref, parsed.path, parsed.tag, platform);
     case 'docker-archive':
-      return openDockerArchive(ref, parsed.path, parsed.imageName);
+      return (await import('./docker-archive.ts')).openDockerArchive(ref, parsed.path, parsed.imageName);
     case 'dir':
-      return openDirectoryImage(ref, parsed.path);
+      return (await import('./directory-tree.ts')).openDirectoryImage(ref, parsed.path);
   }
 }

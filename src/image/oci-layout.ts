@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { ClairError } from '../model/errors.ts';
 import { MAX_DOCUMENT_BYTES, type BlobStore } from './blob-store.ts';
-import { fileChunks, type BlobChunks } from './blob-chunks.ts';
+import type { BlobChunks } from './blob-chunks.ts';
 import { parseDigest, verifyBytes } from './digest.ts';
-import { DigestCheck, DigestVerifier } from './digest-verifier.ts';
 import type { LayerDescriptor, ResolvedImage } from './resolved-image.ts';
 import { selectManifest } from './manifest-selection.ts';
 import { parseJson, parseManifestOrIndex, MediaType, type Descriptor } from './oci-documents.ts';
@@ -107,6 +106,8 @@ class OciLayoutBlobs implements BlobStore {
   }
 
   async openBlob(descriptor: Descriptor, what: string): Promise<Readable> {
+    // Loaded for the first layer read: resolving the image (all a stored scan result needs) reads documents only.
+    const { DigestVerifier } = await import('./digest-verifier.ts');
     const verifier = new DigestVerifier(descriptor.digest, descriptor.size !== undefined ? { what, expectedSize: descriptor.size } : { what });
     const { path } = await this.#locate(descriptor, what);
     // pipeline forwards a read error to the verifier (the stream the caller holds) and closes the
@@ -117,6 +118,7 @@ class OciLayoutBlobs implements BlobStore {
 
   /** The blob as BlobChunks, checked as openBlob's stream is. */
   async blobChunks(descriptor: Descriptor, what: string): Promise<BlobChunks> {
+    const [{ DigestCheck }, { fileChunks }] = await Promise.all([import('./digest-verifier.ts'), import('./blob-chunks.ts')]);
     const check = new DigestCheck(descriptor.digest, descriptor.size !== undefined ? { what, expectedSize: descriptor.size } : { what });
     const { path } = await this.#locate(descriptor, what);
     return fileChunks(path, check).catch((err: NodeJS.ErrnoException) => {

@@ -1,4 +1,4 @@
-import { hash as digest } from 'node:crypto';
+import { nodeCrypto } from '../model/lazy-crypto.ts';
 import type { IndexReport } from '../model/index-report.ts';
 import type { Distribution } from '../model/distribution.ts';
 import type { Package } from '../model/package.ts';
@@ -33,7 +33,7 @@ export function indexedPackageRows(report: IndexReport): IndexedPackageRow[] {
   for (const p of indexedPackages(report)) {
     // Keys in sorted order, as canonicalJson writes them: distribution, package, repositories.
     const data = `{${p.distribution ? `"distribution":${once(p.distribution)},` : ''}"package":${packageJson(p.package)},"repositories":[${p.repositories.map(once).join(',')}]}`;
-    const hash = digest('sha256', data, 'hex').slice(0, 32);
+    const hash = nodeCrypto().hash('sha256', data, 'hex').slice(0, 32);
     if (!rows.has(hash)) rows.set(hash, { hash, data, names: packageLookupNames(p.package) });
   }
   return [...rows.values()];

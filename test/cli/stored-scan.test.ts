@@ -4,6 +4,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { runCli, type CliRun } from '../support/run-cli.ts';
 import { OciLayoutWriter, buildLayer, layerTar } from '../../src/image/testdata/image-builder.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
@@ -66,10 +67,17 @@ function storedResults(): number {
   }
 }
 
-/** Marks the stored outputs (same length, so the stored offsets stay right): a run that prints the mark reused them. */
+/**
+ * Marks the stored outputs (stored deflated; the mark has the same length, so the stored sizes and offsets stay
+ * right): a run that prints the mark reused them.
+ */
 function markStored(): void {
   const raw = new DatabaseSync(db);
-  raw.exec("UPDATE scan_result SET output = CAST(replace(CAST(output AS TEXT), 'Looney Tunables', 'Looney Tunablez') AS BLOB)");
+  const update = raw.prepare('UPDATE scan_result SET output = ? WHERE id = ?');
+  for (const r of raw.prepare('SELECT id, output FROM scan_result').all()) {
+    const text = inflateRawSync(r.output as Uint8Array).toString('utf8').replaceAll('Looney Tunables', 'Looney Tunablez');
+    update.run(deflateRawSync(Buffer.from(text)), r.id as number);
+  }
   raw.close();
 }
 

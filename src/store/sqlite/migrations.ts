@@ -5,6 +5,7 @@ import type { Vulnerability } from '../../model/vulnerability.ts';
 import { PackBuilder, type Pack } from '../enrichment-pack.ts';
 import type { IndexReport } from '../../model/index-report.ts';
 import { indexManifestPackages } from './indexed-packages.ts';
+import { SCHEMA_VERSION } from './schema-version.ts';
 
 // Schema migrations, applied in order, each once, inside a transaction. Never edit a released migration: add one.
 // A migration is SQL, or a function when rows must be rewritten by the code that knows their form.
@@ -181,6 +182,7 @@ export const migrations: readonly Migration[] = [
   );
   `,
 ];
+if (migrations.length !== SCHEMA_VERSION) throw new Error(`schema-version.ts says ${SCHEMA_VERSION}, migrations.ts has ${migrations.length}: change both together`);
 
 function markNamesInTexts(db: DatabaseSync): void {
   const page = db.prepare(

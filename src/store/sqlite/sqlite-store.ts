@@ -1,7 +1,8 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { nodeCrypto } from '../../model/lazy-crypto.ts';
 import { ClairError } from '../../model/errors.ts';
 import { LruCache } from '../../model/lru-cache.ts';
 import type { IndexReport } from '../../model/index-report.ts';
@@ -11,14 +12,27 @@ import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import type { LayerReport } from '../../model/layer-report.ts';
 import { MAX_SCAN_RESULT_BYTES, MAX_SCAN_RESULTS_PER_MANIFEST, type NewNotificationSet, type NotificationReceipt, type OperationIdentity, type NotificationStatus, type ReportStamps, type Store, type StoredNotification, type StoredScanResult, type StoredVulnerability, type UpdateOperationWriter } from '../store.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
-import { decodeRecordJson, decodeVulnerability, RECORD_COLUMNS, RECORD_JOINS, vulnerabilityRow, type RecordRow, type StoredParts } from '../record-row.ts';
-import { insertPacks, migrations } from './migrations.ts';
-import { compareIds, PackBuilder, PackCache, packRecordJson, recordsOf } from '../enrichment-pack.ts';
-import { SqliteSubscriptions } from './subscription-queries.ts';
+import type { RecordRow, StoredParts } from '../record-row.ts';
+import type { PackCache } from '../enrichment-pack.ts';
+import type { SqliteSubscriptions } from './subscription-queries.ts';
 import type { Subscription, SubscriptionDelivery } from '../../model/subscription.ts';
-import { dropUnheld, indexedPackagesNamed, indexManifestPackages, manifestsWithIndexedPackages, manifestsWithPackages, packagesOfManifests } from './indexed-packages.ts';
 import type { IndexedPackage } from '../../matcher/matcher.ts';
 import { forEachInChunk } from './in-chunks.ts';
+import { SCHEMA_VERSION } from './schema-version.ts';
+
+// Modules only some operations need (writing records, migrating, the notifier's package index, subscriptions) are
+// loaded on first use: a warm scan answered from a stored result opens the store, reads one row and closes it, and
+// loading them all cost it ~10 modules. require() loads ES modules synchronously, keeping the callers synchronous.
+const require = createRequire(import.meta.url);
+function lazy<T>(specifier: string): () => T {
+  let loaded: T | undefined;
+  return () => (loaded ??= require(specifier) as T);
+}
+const recordRow = lazy<typeof import('../record-row.ts')>('../record-row.ts');
+const migrationList = lazy<typeof import('./migrations.ts')>('./migrations.ts');
+const packs = lazy<typeof import('../enrichment-pack.ts')>('../enrichment-pack.ts');
+const subscriptionQueries = lazy<typeof import('./subscription-queries.ts')>('./subscription-queries.ts');
+const packageIndex = lazy<typeof import('./indexed-packages.ts')>('./indexed-packages.ts');
 
 // The embedded store. node:sqlite is synchronous: every method body runs without awaiting inside a transaction, so
 // concurrent async callers in this process can never interleave statements into each other's transactions.
@@ -40,12 +54,19 @@ export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
   readonly #stmts = new LruCache<string, StatementSync>(MAX_CACHED_STATEMENTS);
 
-  readonly #subs: SqliteSubscriptions;
-  readonly #packs = new PackCache();
+  #subsLoaded: SqliteSubscriptions | undefined;
+  #packsLoaded: PackCache | undefined;
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
-    this.#subs = new SqliteSubscriptions(db, (sql) => this.#stmt(sql), (fn) => this.#tx(fn));
+  }
+
+  get #subs(): SqliteSubscriptions {
+    return (this.#subsLoaded ??= new (subscriptionQueries().SqliteSubscriptions)(this.#db, (sql) => this.#stmt(sql), (fn) => this.#tx(fn)));
+  }
+
+  get #packs(): PackCache {
+    return (this.#packsLoaded ??= new (packs().PackCache)());
   }
 
   /** Opens (creating when missing) the database file and applies pending migrations. ":memory:" works too. */
@@ -199,7 +220,7 @@ export class SqliteStore implements Store {
       ).run(report.manifestHash, indexState, JSON.stringify(report), new Date().toISOString());
       // Scan results of the report replaced are no longer current (getScanResult would not return them).
       this.#stmt('DELETE FROM scan_result WHERE manifest_hash = ?').run(report.manifestHash);
-      indexManifestPackages((sql) => this.#stmt(sql), report.manifestHash, report);
+      packageIndex().indexManifestPackages((sql) => this.#stmt(sql), report.manifestHash, report);
     });
   }
 
@@ -207,28 +228,28 @@ export class SqliteStore implements Store {
     const del = this.#stmt('DELETE FROM index_report WHERE manifest_hash = ?');
     const stmt = (sql: string) => this.#stmt(sql);
     return this.#tx(() => {
-      const held = packagesOfManifests(stmt, manifestHashes);
+      const held = packageIndex().packagesOfManifests(stmt, manifestHashes);
       const deleted = manifestHashes.filter((h) => Number(del.run(h).changes) > 0);
-      dropUnheld(stmt, held);
+      packageIndex().dropUnheld(stmt, held);
       return deleted;
     });
   }
 
   async manifestsWithPackages(names: string[]): Promise<string[]> {
-    return manifestsWithPackages(this.#db, names);
+    return packageIndex().manifestsWithPackages(this.#db, names);
   }
 
   async indexedPackagesNamed(names: string[]): Promise<IndexedPackage[]> {
-    return indexedPackagesNamed(this.#db, names);
+    return packageIndex().indexedPackagesNamed(this.#db, names);
   }
 
   async manifestsWithIndexedPackages(ids: string[]): Promise<Map<string, string[]>> {
-    return manifestsWithIndexedPackages(this.#db, ids);
+    return packageIndex().manifestsWithIndexedPackages(this.#db, ids);
   }
 
   async beginUpdateOperation(updater: string, identity?: OperationIdentity): Promise<UpdateOperationWriter> {
     // "<pid>:<uuid>": a later open can tell a dead writer's rows from a live one's (#sweepDeadWriters).
-    const token = `${process.pid}:${randomUUID()}`;
+    const token = `${process.pid}:${nodeCrypto().randomUUID()}`;
     liveTokens.add(token);
     const started = new Date().toISOString();
     // Multi-row statements: per-statement overhead, not SQLite, dominated ingest with one row per statement.
@@ -276,10 +297,10 @@ export class SqliteStore implements Store {
       parts.commit();
     };
     // Enrichment records go into packs (store/enrichment-pack.ts), written under the token run by run.
-    const packs = new PackBuilder();
+    const builder = new (packs().PackBuilder)();
     const writePacks = () => {
-      const drained = packs.drain();
-      this.#tx(() => insertPacks(this.#db, drained, { token }));
+      const drained = builder.drain();
+      this.#tx(() => migrationList().insertPacks(this.#db, drained, { token }));
     };
     let done = false;
     const finish = () => {
@@ -290,7 +311,7 @@ export class SqliteStore implements Store {
     return {
       add: async (batch: Vulnerability[]) => {
         if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
-        const rows = batch.map(vulnerabilityRow);
+        const rows = batch.map(recordRow().vulnerabilityRow);
         for (const r of rows) {
           if (r.updater !== updater && !r.updater.startsWith(updater + '/')) {
             throw new ClairError('internal', `record ${r.name} of updater ${r.updater} written to operation of ${updater}`);
@@ -310,8 +331,8 @@ export class SqliteStore implements Store {
             throw new ClairError('internal', `record ${e.tag} of updater ${e.updater} written to operation of ${updater}`);
           }
         }
-        for (const e of batch) packs.add(e);
-        if (packs.full) writePacks();
+        for (const e of batch) builder.add(e);
+        if (builder.full) writePacks();
       },
       carryOver: async (ref: string, keep: (v: Vulnerability) => boolean) => {
         if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
@@ -319,9 +340,9 @@ export class SqliteStore implements Store {
         if (!op) throw new ClairError('not-found', `update operation ${ref} does not exist`);
         return this.#tx(() => {
           let kept = 0;
-          const rows = this.#db.prepare(`SELECT v.id, ${RECORD_COLUMNS} FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id ${RECORD_JOINS} WHERE u.uo_id = ?`);
+          const rows = this.#db.prepare(`SELECT v.id, ${recordRow().RECORD_COLUMNS} FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id ${recordRow().RECORD_JOINS} WHERE u.uo_id = ?`);
           for (const r of rows.iterate(op.id as number)) {
-            if (!keep(decodeVulnerability(r as unknown as StoredParts))) continue;
+            if (!keep(recordRow().decodeVulnerability(r as unknown as StoredParts))) continue;
             stage.run(token, r.id as number, started);
             kept++;
           }
@@ -329,14 +350,14 @@ export class SqliteStore implements Store {
         });
       },
       commit: async (fingerprint: string) => {
-        if (!done && !packs.empty) writePacks();
+        if (!done && !builder.empty) writePacks();
         if (!done && pending.length > 0) {
           const rows = pending;
           pending = [];
           ingest(rows);
         }
         finish();
-        const ref = identity?.ref ?? randomUUID();
+        const ref = identity?.ref ?? nodeCrypto().randomUUID();
         const date = identity?.date ?? new Date().toISOString();
         if (identity && this.#stmt('SELECT 1 FROM update_operation WHERE ref = ?').get(ref)) {
           this.#tx(() => {
@@ -466,7 +487,7 @@ export class SqliteStore implements Store {
     const curId = idOf(cur);
     const prevId = prev === undefined ? -1 : idOf(prev);
     const only = this.#stmt(
-      `SELECT v.id, ${RECORD_COLUMNS} FROM uo_vuln a JOIN vuln v ON v.id = a.vuln_id ${RECORD_JOINS}
+      `SELECT v.id, ${recordRow().RECORD_COLUMNS} FROM uo_vuln a JOIN vuln v ON v.id = a.vuln_id ${recordRow().RECORD_JOINS}
        WHERE a.uo_id = ? AND NOT EXISTS (SELECT 1 FROM uo_vuln b WHERE b.uo_id = ? AND b.vuln_id = a.vuln_id)
        ORDER BY v.id`,
     );
@@ -477,12 +498,12 @@ export class SqliteStore implements Store {
     const op = this.#stmt('SELECT id FROM update_operation WHERE ref = ?').get(ref);
     if (!op) throw new ClairError('not-found', `update operation ${ref} does not exist`);
     // Keyset pages, so no statement stays open across the generator's yields.
-    const page = this.#stmt(`SELECT v.id, ${RECORD_COLUMNS} FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id ${RECORD_JOINS} WHERE u.uo_id = ? AND v.id > ? ORDER BY v.id LIMIT ?`);
+    const page = this.#stmt(`SELECT v.id, ${recordRow().RECORD_COLUMNS} FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id ${recordRow().RECORD_JOINS} WHERE u.uo_id = ? AND v.id > ? ORDER BY v.id LIMIT ?`);
     for (let after = 0; ;) {
       const rows = page.all(op.id as number, after, batchSize);
       if (rows.length === 0) break;
       after = rows[rows.length - 1]!.id as number;
-      yield rows.map((r) => decodeRecordJson(r as unknown as StoredParts));
+      yield rows.map((r) => recordRow().decodeRecordJson(r as unknown as StoredParts));
     }
     // Then its enrichment records, pack by pack.
     const pack = this.#stmt('SELECT id, updater, data FROM enrichment_pack WHERE uo_id = ? AND id > ? ORDER BY id LIMIT 1');
@@ -490,7 +511,7 @@ export class SqliteStore implements Store {
       const p = pack.get(op.id as number, after);
       if (!p) return;
       after = p.id as number;
-      const records = packRecordJson(this.#packs.get(String(p.id), () => p.data as Uint8Array), p.updater as string);
+      const records = packs().packRecordJson(this.#packs.get(String(p.id), () => p.data as Uint8Array), p.updater as string);
       for (let i = 0; i < records.length; i += batchSize) yield records.slice(i, i + batchSize);
     }
   }
@@ -506,8 +527,8 @@ export class SqliteStore implements Store {
     for (const tag of new Set(tags)) {
       for (const run of runs) {
         const p = find.get(latest as number, run, tag);
-        if (!p || compareIds(p.last as string, tag) < 0) continue;
-        out.push(...recordsOf(this.#packs.get(String(p.id), () => data.get(p.id as number)!.data as Uint8Array), updater, tag));
+        if (!p || packs().compareIds(p.last as string, tag) < 0) continue;
+        out.push(...packs().recordsOf(this.#packs.get(String(p.id), () => data.get(p.id as number)!.data as Uint8Array), updater, tag));
       }
     }
     return out;
@@ -552,7 +573,7 @@ export class SqliteStore implements Store {
       const names = [...new Set(members.flatMap((i) => queries[i]!.packageNames))];
       const byName = new Map<string, StoredVulnerability[]>();
       forEachInChunk(names, (chunk, marks) => {
-        const sql = `SELECT v.id, ${RECORD_COLUMNS} FROM vuln v ${RECORD_JOINS}
+        const sql = `SELECT v.id, ${recordRow().RECORD_COLUMNS} FROM vuln v ${recordRow().RECORD_JOINS}
           WHERE v.package_name IN (${marks})${where.map((w) => ` AND ${w}`).join('')}
           AND EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = v.id AND u.uo_id IN (${latestList}))`;
         for (const r of this.#stmt(sql).all(...chunk, ...params)) {
@@ -705,16 +726,20 @@ function writerAlive(token: string): boolean {
 }
 
 function migrate(db: DatabaseSync): void {
+  // A database already at this version is only read: an empty write transaction at every open costs the WAL a
+  // checkpoint at close (~5 ms of a warm scan's ~100).
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migration'").get();
+  if (exists && Number(db.prepare('SELECT max(version) AS v FROM schema_migration').get()?.v ?? 0) === SCHEMA_VERSION) return;
   db.exec('CREATE TABLE IF NOT EXISTS schema_migration (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)');
   // The version is read inside the write transaction, so two processes opening one new file migrate it once.
   db.exec('BEGIN IMMEDIATE');
   try {
     const current = Number(db.prepare('SELECT max(version) AS v FROM schema_migration').get()?.v ?? 0);
-    if (current > migrations.length) {
-      throw new Error(`schema version ${current} is newer than this clair-ts (${migrations.length}); upgrade clair-ts`);
+    if (current > migrationList().migrations.length) {
+      throw new Error(`schema version ${current} is newer than this clair-ts (${migrationList().migrations.length}); upgrade clair-ts`);
     }
-    for (let v = current + 1; v <= migrations.length; v++) {
-      const m = migrations[v - 1]!;
+    for (let v = current + 1; v <= migrationList().migrations.length; v++) {
+      const m = migrationList().migrations[v - 1]!;
       if (typeof m === 'string') db.exec(m);
       else m(db);
       db.prepare('INSERT INTO schema_migration (version, applied) VALUES (?, ?)').run(v, new Date().toISOString());
@@ -742,7 +767,7 @@ function toReceipt(r: Record<string, unknown>): NotificationReceipt {
 }
 
 function toStored(r: Record<string, unknown>): StoredVulnerability {
-  return { ...decodeVulnerability(r as unknown as StoredParts), id: String(r.id) };
+  return { ...recordRow().decodeVulnerability(r as unknown as StoredParts), id: String(r.id) };
 }
 
 /**
