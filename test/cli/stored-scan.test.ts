@@ -8,6 +8,11 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { runCli, type CliRun } from '../support/run-cli.ts';
 import { OciLayoutWriter, buildLayer, layerTar } from '../../src/image/testdata/image-builder.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { newVulnerability } from '../../src/model/vulnerability.ts';
+import { openTestPostgres, postgresSkipReason } from '../support/postgres.ts';
+import { withSearchPath } from '../cluster/cluster-kit.ts';
+import pg from 'pg';
 
 // `scan` stores what it wrote (src/cli/stored-scan.ts) and writes it again, generation time renewed, while the data
 // it was computed from is current. What must hold: the reused output is byte for byte the output of a scan computed
@@ -175,4 +180,51 @@ test('the image indexed again by other scanners, an ignore file, other formats: 
   const table = await run(['scan', ref]);
   assert.doesNotMatch(table.out, /Tunablez/);
   assert.match(table.out, /Looney Tunables|CVE-2023-4911/);
+});
+
+test('PostgreSQL: a stored result is reused, and an update operation committed by another instance makes it stale', async (t) => {
+  const skip = await postgresSkipReason();
+  if (skip) return t.skip(skip);
+  const pgt = await openTestPostgres();
+  assert.ok(pgt, 'PostgreSQL reachable');
+  const pgdb = withSearchPath(pgt.url, pgt.schema);
+  const client = new pg.Client({ connectionString: pgdb });
+  await client.connect();
+  try {
+    const file = join(dir, 'tracker-pg.json');
+    writeFileSync(file, JSON.stringify(TRACKER));
+    assert.equal((await run(['update', '--source', `debian=${file}`], pgdb)).code, 0);
+    const args = ['scan', ref, '--format', 'json'];
+    const first = await run(args, pgdb);
+    assert.equal(first.code, 0, first.err);
+    // The stored output marked through another connection, as in markStored: a run that prints the mark reused it.
+    const rows = (await client.query<{ id: string; output: Buffer }>('SELECT id, output FROM scan_result')).rows;
+    assert.equal(rows.length, 1, 'stored');
+    const marked = inflateRawSync(rows[0]!.output).toString('utf8').replaceAll('Looney Tunables', 'Looney Tunablez');
+    await client.query('UPDATE scan_result SET output = $1 WHERE id = $2', [deflateRawSync(Buffer.from(marked)), rows[0]!.id]);
+    const again = await run(args, pgdb);
+    assert.match(again.out, /Looney Tunablez/, 'reused');
+    assert.equal(timeless(again.out), timeless(first.out).replaceAll('Looney Tunables', 'Looney Tunablez'));
+
+    // Another instance commits an update operation (a record for a package the image does not have).
+    const other = await PostgresStore.open(pgdb);
+    let ref2: string;
+    try {
+      const w = await other.beginUpdateOperation('debian');
+      await w.add([newVulnerability({
+        updater: 'debian', name: 'CVE-2099-0003', package: { name: 'zsh', kind: 'source', module: '', arch: '' },
+        dist: { did: 'debian', versionId: '12', versionCodeName: 'bookworm', cpe: '', name: '', version: '', prettyName: '', arch: '' },
+        fixedInVersion: '', versionScheme: 'dpkg',
+      })]);
+      ref2 = (await w.commit('fp-other-instance')).ref;
+    } finally {
+      await other.close();
+    }
+    const after = await run(args, pgdb);
+    assert.doesNotMatch(after.out, /Tunablez/, 'stale output not written');
+    assert.equal(JSON.parse(after.out).clair_ts.feeds[0].operation, ref2, 'computed from the new operation');
+  } finally {
+    await client.end();
+    await pgt.drop();
+  }
 });
