@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ClairError } from '../model/errors.ts';
 import { openImage } from './image-source.ts';
-import { decompressLayer } from './layer-stream.ts';
+import { decompressBlob, decompressLayer } from './layer-stream.ts';
+import { sha256 } from './testdata/image-builder.ts';
 import { buildLayer, collect, layerTar, OciLayoutWriter, type BuiltImage, type BuiltLayer } from './testdata/image-builder.ts';
 import { diffIdsRead, expectClairError } from './testdata/image-checks.ts';
 
@@ -66,8 +67,18 @@ describe('openImage oci:', () => {
     assert.deepEqual(await diffIdsRead(image), singleImage.layers.map((l) => l.diffId));
     // Still-compressed bytes are what openLayer gives.
     assert.deepEqual(await collect(await image.openLayer(image.layers[0]!)), base.blob);
+    // readLayer (reused buffers, the indexer's path) gives the same layers.
+    for (const l of image.layers) {
+      const out: Buffer[] = [];
+      await decompressBlob(await image.readLayer!(l), l.digest, (c) => out.push(c));
+      assert.equal(sha256(Buffer.concat(out)), l.diffId);
+    }
+    // close() ends a layer still being read and refuses new ones.
+    const open = await image.readLayer!(image.layers[0]!);
     await image.close();
+    await assert.rejects(open.read(), /closed/);
     await assert.rejects(image.openLayer(image.layers[0]!), expectClairError('bad-input', /was closed/));
+    await assert.rejects(image.readLayer!(image.layers[0]!), expectClairError('bad-input', /was closed/));
   });
 
   const tagCases: { tag: string; want: () => BuiltImage }[] = [
@@ -142,6 +153,7 @@ describe('openImage oci:', () => {
         await assert.rejects(collect(stream), expectClairError('digest-mismatch', new RegExp(`^layer ${app.digest}: expected ${app.digest}, got sha256:`)));
         // The same error reaches a consumer of the decompressed stream (unless zstd itself notices first).
         await assert.rejects(collect(decompressLayer(await img.openLayer(img.layers[1]!), app.digest)), (err: unknown) => err instanceof ClairError && ['digest-mismatch', 'bad-layer'].includes(err.code));
+        await assert.rejects(decompressBlob(await img.readLayer!(img.layers[1]!), app.digest, () => {}), (err: unknown) => err instanceof ClairError && ['digest-mismatch', 'bad-layer'].includes(err.code));
       } finally {
         await writeFile(path, app.blob);
       }
@@ -153,6 +165,7 @@ describe('openImage oci:', () => {
       try {
         const img = await openImage(`oci:${broken}`);
         await assert.rejects(img.openLayer(img.layers[0]!), expectClairError('not-found', new RegExp(`layer ${base.digest}: blob blobs/sha256/[0-9a-f]+ is missing from OCI layout`)));
+        await assert.rejects(img.readLayer!(img.layers[0]!), expectClairError('not-found', new RegExp(`layer ${base.digest}: blob blobs/sha256/[0-9a-f]+ is missing from OCI layout`)));
       } finally {
         await writeFile(path, base.blob);
       }

@@ -137,3 +137,38 @@ test('#18.3 a layer still being scanned when another fails stores nothing either
     await store.close();
   }
 });
+
+test('#18.3 an OCI layout with a tampered layer blob (read through readLayer): digest-mismatch, nothing stored', async () => {
+  const { mkdtemp, readFile, rm, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { buildLayer, OciLayoutWriter } = await import('../../src/image/testdata/image-builder.ts');
+  const { openImage } = await import('../../src/image/image-source.ts');
+  const dir = await mkdtemp(join(tmpdir(), 'clair-ts-tampered-'));
+  const store = SqliteStore.open(':memory:');
+  try {
+    const status = 'Package: a\nStatus: install ok installed\nVersion: 1\n';
+    // Big enough that the tampered byte lies past the first reads: the good bytes before it reach the scanners.
+    const filler = Buffer.from(Array.from({ length: 60_000 }, (_, i) => `line ${i} of a file nobody reads\n`).join(''));
+    const good = buildLayer(await makeTar([{ path: 'var/lib/dpkg/status', content: status }]), 'gzip');
+    const bad = buildLayer(await makeTar([{ path: 'var/lib/dpkg/status', content: status }, { path: 'usr/share/filler', content: filler }]), 'none');
+    const w = await new OciLayoutWriter(dir).init();
+    const img = await w.addImage([good, bad]);
+    await w.writeIndex([{ descriptor: img.manifest }]);
+    const path = join(dir, 'blobs', 'sha256', bad.digest.slice('sha256:'.length));
+    const bytes = Buffer.from(await readFile(path));
+    bytes[bytes.length - 2000]! ^= 0x01; // inside the tar's end-of-archive blocks: a tar reader would not notice
+    await writeFile(path, bytes);
+    const image = await openImage(`oci:${dir}`);
+    assert.ok(image.readLayer, 'OCI layouts read layers through readLayer');
+    await assert.rejects(new Indexer(store, [dpkgStatusScanner]).index(image, { concurrency: 1 }), { code: 'digest-mismatch' });
+    const set = scannerSetKey([dpkgStatusScanner]);
+    assert.equal(await store.getLayerReport(good.digest, set), undefined, 'the good layer of the failed image was not kept');
+    assert.equal(await store.getLayerReport(bad.digest, set), undefined);
+    assert.equal(await store.getIndexReport(image.manifestDigest), undefined);
+    await image.close();
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
