@@ -143,11 +143,14 @@ export async function computeScan(
     say(after, `warning: ${noData.length} packages were not checked: ${printable([...new Set(noData.map((n) => n.reason))].join('; '))}\n`);
   }
   for (const n of r.notices) say(after, `notice: ${printable(n)}\n`);
-  const outputs = new Map<string, string>();
+  // An output to be stored is encoded once, for stdout and for the store (9.5 MB of JSON for the big image).
+  const outputs = new Map<string, Buffer>();
   await writeOutputs(s.plans, async (f) => {
     const text = await renderScan(f, r, s.sort);
-    outputs.set(f, text);
-    return text;
+    if (!variants?.has(f)) return text;
+    const bytes = Buffer.from(text);
+    outputs.set(f, bytes);
+    return bytes;
   }, io.stdout);
   const tripped = tripping(r.findings, s.conditions).length > 0;
   const indexStamp = stamps?.indexReports[0];

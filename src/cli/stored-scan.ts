@@ -123,14 +123,13 @@ function generatedOffset(format: string, output: Buffer, generated: string): num
  */
 export async function storeOutputs(
   store: Store, manifestHash: string, variants: Map<string, string>, stamps: { operations: string; indexReport: string },
-  meta: Omit<StoredScanMeta, 'generatedAt' | 'code' | 'size'>, outputs: Map<string, string>, generated: string,
+  meta: Omit<StoredScanMeta, 'generatedAt' | 'code' | 'size'>, outputs: Map<string, Buffer>, generated: string,
 ): Promise<void> {
   const code = codeFiles();
   const stamp = codeStamp(code);
   for (const [format, variant] of variants) {
-    const text = outputs.get(format);
-    if (text === undefined) continue;
-    const output = Buffer.from(text);
+    const output = outputs.get(format);
+    if (output === undefined) continue;
     const generatedAt = generatedOffset(format, output, generated);
     if (format === 'json' && generatedAt < 0) continue;
     const full: StoredScanMeta = {
