@@ -1,12 +1,12 @@
 import { promisify } from 'node:util';
 import { deflateRawSync, inflateRaw } from 'node:zlib';
 import type { Store } from '../store/store.ts';
-import type { FeedFreshness } from '../report/scan-report.ts';
 import type { NormalizedSeverity } from '../model/severity.ts';
 import type { Decisions } from '../report/decisions.ts';
 import type { FailCondition } from './fail-on.ts';
 import type { OutputPlan } from './report-outputs.ts';
 import { codeFiles, codeStamp } from './code-stamp.ts';
+import { feedSection, type FeedLine } from '../report/feed-section.ts';
 
 // Stored scan results. A warm scan (layers indexed, feeds loaded) spent most of its time matching again what it
 // matched last time and rendering the same report: for the big Debian image, ~1 s to write 9.5 MB of JSON that was
@@ -18,14 +18,15 @@ import { codeFiles, codeStamp } from './code-stamp.ts';
 // the database) or a new index report of the manifest makes the stored result stale: the store returns only
 // results whose stamps are current (Store.getScanResult), so a stale one is never used.
 //
-// Stored: `--format json` only, and only without an ignore file or VEX documents (their decisions depend on the
-// day: an ignore entry expires). The table's FEEDS section says how long ago each feed was updated, the other
-// formats carry generation times and document ids in several places; they are computed each time.
+// Stored: `--format json` and the table, and only without an ignore file or VEX documents (their decisions depend
+// on the day: an ignore entry expires). What depends on the time of the scan is made anew: the JSON's
+// clair_ts.generated, written in place, and the table's last section, FEEDS (how long ago each feed was updated,
+// report/feed-section.ts). SARIF, CycloneDX and SPDX carry times and document ids in several places: computed.
 
 const inflateAsync = promisify(inflateRaw);
 
 /** Formats whose output is stored. */
-const STORED_FORMATS: readonly string[] = ['json'];
+const STORED_FORMATS: readonly string[] = ['json', 'table'];
 
 /** What a scan's output depends on besides the image, the data and the code. */
 export interface ScanSettings {
@@ -49,10 +50,12 @@ export interface StoredScanMeta {
   after: string[];
   /** --fail-on tripped (the conditions are part of the variant). */
   tripped: boolean;
-  /** For --max-feed-age, judged at each scan. */
-  feeds: Pick<FeedFreshness, 'feed' | 'role' | 'updated'>[];
+  /** For --max-feed-age, judged at each scan, and the table's FEEDS section. */
+  feeds: FeedLine[];
   /** Byte offset of the generation time (an ISO 8601 string of 24 characters) in the output, renewed on reuse. */
   generatedAt: number;
+  /** The table's: the byte offset of its FEEDS section, the end of the output, written anew on reuse; -1 for none. */
+  feedsAt: number;
   /** The entries of the code stamp (code-stamp.ts). */
   code: string[];
   /** Bytes of the output; it is stored deflated. */
@@ -67,6 +70,7 @@ export function storedVariants(s: ScanSettings, env: NodeJS.ProcessEnv): Map<str
   for (const p of s.plans) {
     const key = JSON.stringify({
       format: p.format, reference: s.reference, conditions: s.conditions, onlyFixed: s.onlyFixed ?? false,
+      ...(p.format === 'table' ? { sort: s.sort } : {}),
       severities: s.severities ?? null, baseLayers: s.baseLayers,
       // The one environment variable the scanners read (config/ecosystem-options.ts); the stored index report's
       // index_state, which depends on the scanners, is part of its stamp.
@@ -98,11 +102,18 @@ export async function storedOutputs(
     const listed = meta.code.join('\n');
     if (!stamps.has(listed)) stamps.set(listed, codeStamp(meta.code));
     if (stamps.get(listed) !== got.codeStamp) return undefined;
-    const out = await inflating;
+    let out = await inflating;
     if (meta.generatedAt >= 0) out.write(now.toISOString(), meta.generatedAt, 'latin1');
+    if (meta.feedsAt >= 0) out = Buffer.concat([out.subarray(0, meta.feedsAt), Buffer.from(feedsTail(meta.feeds, now))]);
     outputs.set(format, out);
   }
   return meta ? { meta, outputs } : undefined;
+}
+
+/** The end of a table report made at `now`: its FEEDS section (text-sections.ts puts it last). */
+function feedsTail(feeds: readonly FeedLine[], now: Date): string {
+  const lines = feedSection(feeds, now);
+  return lines.length > 0 ? lines.join('\n') + '\n' : '';
 }
 
 /** Where `clair_ts.generated` is in a JSON scan report (json-report.ts: the last top-level key's second key), or -1. */
@@ -123,19 +134,24 @@ function generatedOffset(format: string, output: Buffer, generated: string): num
  */
 export async function storeOutputs(
   store: Store, manifestHash: string, variants: Map<string, string>, stamps: { operations: string; indexReport: string },
-  meta: Omit<StoredScanMeta, 'generatedAt' | 'code' | 'size'>, outputs: Map<string, Buffer>, generated: string,
+  meta: Omit<StoredScanMeta, 'generatedAt' | 'feedsAt' | 'code' | 'size'>, outputs: Map<string, Buffer>, generated: string,
 ): Promise<void> {
   const code = codeFiles();
   const stamp = codeStamp(code);
   for (const [format, variant] of variants) {
     const output = outputs.get(format);
     if (output === undefined) continue;
+    const feeds = meta.feeds.map((f) => ({ feed: f.feed, role: f.role, ...(f.operation ? { operation: f.operation } : {}), ...(f.updated ? { updated: f.updated } : {}) }));
     const generatedAt = generatedOffset(format, output, generated);
     if (format === 'json' && generatedAt < 0) continue;
-    const full: StoredScanMeta = {
-      ...meta, feeds: meta.feeds.map((f) => ({ feed: f.feed, role: f.role, ...(f.updated ? { updated: f.updated } : {}) })), generatedAt, code,
-      size: output.length,
-    };
+    // The table's time-dependent end must be the section feedsTail makes, or the table is not stored.
+    let feedsAt = -1;
+    if (format === 'table' && feeds.length > 0) {
+      const tail = Buffer.from(feedsTail(feeds, new Date(generated)));
+      if (tail.length > output.length || !output.subarray(output.length - tail.length).equals(tail)) continue;
+      feedsAt = output.length - tail.length;
+    }
+    const full: StoredScanMeta = { ...meta, feeds, generatedAt, feedsAt, code, size: output.length };
     // Deflated (level 1: ~17 ms for the big image's 9.5 MB, 21x smaller): reading a 9.5 MB value from SQLite took
     // 20-60 ms, its 450 KB deflated form ~1 ms, and inflating it ~8 ms.
     await store.putScanResult(manifestHash, variant, stamps, stamp, { meta: JSON.stringify(full), output: deflateRawSync(output, { level: 1 }) });

@@ -1,6 +1,7 @@
 import { printable } from '../model/printable.ts';
 import type { ScanReport } from './scan-report.ts';
 import { adviceLine } from './advice.ts';
+import { feedSection } from './feed-section.ts';
 
 // The parts of the table report after the findings: advice, layers, decisions, packages not checked, feed
 // freshness. Plain lines, every value from an image or a feed made printable.
@@ -8,12 +9,6 @@ import { adviceLine } from './advice.ts';
 function short(d: string): string {
   const hex = d.includes(':') ? d.slice(d.indexOf(':') + 1) : d;
   return hex.slice(0, 12);
-}
-
-function age(updated: string, now: Date): string {
-  const ms = now.getTime() - Date.parse(updated);
-  const h = ms / 3_600_000;
-  return h < 1 ? `${Math.max(0, Math.round(ms / 60_000))}m ago` : h < 48 ? `${Math.round(h)}h ago` : `${Math.round(h / 24)}d ago`;
 }
 
 export function textSections(r: ScanReport, now = new Date(r.generated)): string {
@@ -41,8 +36,7 @@ export function textSections(r: ScanReport, now = new Date(r.generated)): string
       ...shown.map((n) => `  ${printable(n.name)} ${printable(n.version)}: ${printable(n.reason)}`),
       ...(r.notChecked.length > shown.length ? [`  … and ${r.notChecked.length - shown.length} more`] : []));
   }
-  if (r.feeds.length > 0) {
-    out.push('FEEDS', ...r.feeds.map((f) => `  ${f.feed}${f.role === 'enrichment' ? ' (enrichment)' : ''}: ${f.operation ? `updated ${f.updated} (${age(f.updated!, now)}), update operation ${f.operation}` : 'no data in the database'}`));
-  }
+  // Last: a stored table (cli/stored-scan.ts) is written again with this section made anew.
+  out.push(...feedSection(r.feeds, now));
   return out.length > 0 ? '\n' + out.join('\n') + '\n' : '';
 }

@@ -152,7 +152,7 @@ test('scan --format json: the stored output is reused while current and equals a
   assert.equal(timeless(same.out), timeless((await computed(args)).out));
 });
 
-test('the image indexed again by other scanners, an ignore file, other formats: computed', async () => {
+test('the image indexed again by other scanners, an ignore file, SARIF: computed', async () => {
   const args = ['scan', ref, '--format', 'json'];
   const first = await run(args);
   assert.equal(first.code, 0, first.err);
@@ -177,9 +177,37 @@ test('the image indexed again by other scanners, an ignore file, other formats: 
   const withIgnore = await run([...args, '--ignore-file', ignore]);
   assert.doesNotMatch(withIgnore.out, /Tunablez/, 'decisions depend on the day: never stored');
   assert.equal(JSON.parse(withIgnore.out).clair_ts.suppressed.length, 1);
-  const table = await run(['scan', ref]);
-  assert.doesNotMatch(table.out, /Tunablez/);
-  assert.match(table.out, /Looney Tunables|CVE-2023-4911/);
+  markStored();
+  const sarif = await run(['scan', ref, '--format', 'sarif']);
+  assert.equal(sarif.code, 0, sarif.err);
+  assert.doesNotMatch(sarif.out, /Tunablez/, 'SARIF: computed');
+});
+
+test('scan (table): stored, with its FEEDS section made anew at each reuse', async () => {
+  const args = ['scan', ref, '--fail-on', 'high'];
+  const first = await run(args);
+  assert.equal(first.code, 1, first.err);
+  assert.match(first.out, /FEEDS\n {2}debian: updated \S+ \(0m ago\), update operation /);
+  const again = await run(args);
+  assert.equal(again.out, first.out);
+  assert.equal(again.code, 1);
+  const now = await computed(args);
+  assert.equal(again.out, now.out, 'equal to a table computed now');
+  assert.equal(again.err, now.err);
+  // The stored table with another CVE id, and its feed updated three days earlier: the reused table shows both.
+  const raw = new DatabaseSync(db);
+  const threeDaysAgo = new Date(Date.now() - 3 * 86_400_000).toISOString();
+  for (const r of raw.prepare('SELECT id, meta, output FROM scan_result').all()) {
+    const meta = JSON.parse(r.meta as string) as { feeds: { updated?: string }[]; feedsAt: number };
+    if (meta.feedsAt < 0) continue;
+    meta.feeds[0]!.updated = threeDaysAgo;
+    const text = inflateRawSync(r.output as Uint8Array).toString('utf8').replaceAll('CVE-2023-4911', 'CVE-2023-4919');
+    raw.prepare('UPDATE scan_result SET meta = ?, output = ? WHERE id = ?').run(JSON.stringify(meta), deflateRawSync(Buffer.from(text)), r.id as number);
+  }
+  raw.close();
+  const reused = await run(args);
+  assert.match(reused.out, /CVE-2023-4919/, 'the stored table was written');
+  assert.ok(reused.out.includes(`debian: updated ${threeDaysAgo} (3d ago)`), 'its FEEDS section made at this scan');
 });
 
 test('PostgreSQL: a stored result is reused, and an update operation committed by another instance makes it stale', async (t) => {
