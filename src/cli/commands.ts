@@ -21,9 +21,8 @@ import { withStore } from './with-store.ts';
 import { openCommandImage, type ImageFlags } from './open-image.ts';
 import type { ResolvedImage } from '../image/resolved-image.ts';
 import { storeOutputs, type ScanSettings } from './stored-scan.ts';
-import { scanVerdict } from './scan-command.ts';
 import { renderIndexTable, renderScanTable, shortDigest } from './render-table.ts';
-import { tripping } from './fail-on.ts';
+import { scanVerdict, tripping } from './fail-on.ts';
 import { isEnrichmentUpdater } from '../updater/updater.ts';
 
 // The command bodies. main.ts parses arguments; these do the work and return the exit code.

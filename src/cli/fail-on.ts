@@ -2,6 +2,8 @@ import { ClairError } from '../model/errors.ts';
 import { NORMALIZED_SEVERITIES, parseSeverity, severityRank, type NormalizedSeverity } from '../model/severity.ts';
 import type { Finding } from '../matcher/vulnerability-report.ts';
 import type { FeedFreshness } from '../report/scan-report.ts';
+import type { CliIo } from './io.ts';
+import { EXIT_FOUND, EXIT_OK, EXIT_STALE } from './cli-error.ts';
 import { isInformational } from '../model/vulnerability.ts';
 
 // `scan`'s gates and filters. --fail-on, repeatable: the gate trips when any finding meets any condition.
@@ -67,6 +69,19 @@ export function parseSeverityList(list: string[]): NormalizedSeverity[] {
 }
 
 /** Vulnerability feeds that cover the image and are older than maxAgeMs (or have no data at all): --max-feed-age. */
-export function staleFeeds(feeds: readonly FeedFreshness[], maxAgeMs: number, now = new Date()): FeedFreshness[] {
+export function staleFeeds<F extends Pick<FeedFreshness, 'feed' | 'role' | 'updated'>>(feeds: readonly F[], maxAgeMs: number, now = new Date()): F[] {
   return feeds.filter((f) => f.role === 'vulnerabilities' && (f.updated === undefined || now.getTime() - Date.parse(f.updated) > maxAgeMs));
+}
+
+/** The exit code: 1 when --fail-on tripped, else 3 when a feed is older than --max-feed-age, else 0. */
+export function scanVerdict(tripped: boolean, feeds: readonly Pick<FeedFreshness, 'feed' | 'role' | 'updated'>[], s: { maxAgeMs?: number; maxFeedAge?: string }, io: CliIo): number {
+  if (tripped) return EXIT_FOUND;
+  if (s.maxAgeMs !== undefined) {
+    const stale = staleFeeds(feeds, s.maxAgeMs);
+    if (stale.length > 0) {
+      io.stderr(`clair-ts: stale vulnerability data: ${stale.map((f) => `${f.feed} ${f.updated ? `updated ${f.updated}` : 'has no data'}`).join(', ')} (--max-feed-age ${s.maxFeedAge})\n`);
+      return EXIT_STALE;
+    }
+  }
+  return EXIT_OK;
 }

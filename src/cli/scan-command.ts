@@ -3,11 +3,9 @@ import { parseDuration } from '../config/duration.ts';
 import { loadIgnoreFile } from '../report/ignore-file.ts';
 import type { VexStatement } from '../report/vex.ts';
 import type { Decisions } from '../report/decisions.ts';
-import type { FeedFreshness } from '../report/scan-report.ts';
 import type { CliIo } from './io.ts';
-import { EXIT_FOUND, EXIT_OK, EXIT_STALE } from './cli-error.ts';
 import { planOutputs, writeOutputs } from './report-outputs.ts';
-import { parseFailOn, parseSeverityList, staleFeeds } from './fail-on.ts';
+import { parseFailOn, parseSeverityList, scanVerdict } from './fail-on.ts';
 import { withStore } from './with-store.ts';
 import { openCommandImage, type ImageFlags } from './open-image.ts';
 import { shortDigest } from './render-table.ts';
@@ -51,19 +49,6 @@ async function loadDecisions(o: ScanFlags, io: CliIo): Promise<Decisions> {
     for (const f of o.vex) vex.push(...(await loadVexFile(f)));
   }
   return { ignore, ignoreFile, vex };
-}
-
-/** The exit code: 1 when --fail-on tripped, else 3 when a feed is older than --max-feed-age, else 0. */
-export function scanVerdict(tripped: boolean, feeds: readonly Pick<FeedFreshness, 'feed' | 'role' | 'updated'>[], s: ScanSettings, io: CliIo): number {
-  if (tripped) return EXIT_FOUND;
-  if (s.maxAgeMs !== undefined) {
-    const stale = staleFeeds(feeds as FeedFreshness[], s.maxAgeMs);
-    if (stale.length > 0) {
-      io.stderr(`clair-ts: stale vulnerability data: ${stale.map((f) => `${f.feed} ${f.updated ? `updated ${f.updated}` : 'has no data'}`).join(', ')} (--max-feed-age ${s.maxFeedAge})\n`);
-      return EXIT_STALE;
-    }
-  }
-  return EXIT_OK;
 }
 
 export async function scanCommand(ref: string, o: ScanFlags, io: CliIo): Promise<number> {
