@@ -37,7 +37,8 @@ export function hasTarMagic(head: Uint8Array): boolean | undefined {
 const DECOMPRESS_CHUNK = 1 << 20;
 
 /**
- * Bytes a stage of the layer pipeline (read, digest check, decompression, tar walk) may hold before it stops its
+ * Bytes a stage of a streamed layer pipeline (read, digest check, decompression, tar walk: registry downloads, docker
+ * archives, layer workers; decompressBlob in layer-stream.ts has no stages between them) may hold before it stops its
  * producer. Node's 16 KiB default is under one 1 MiB chunk, so every chunk stopped the decompressor until the tar walk
  * on the main thread had taken it: thread pool and main thread took turns instead of working at the same time.
  * Two chunks let the next chunk decompress while the previous one is walked; memory stays a few MiB per layer.
