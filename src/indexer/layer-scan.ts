@@ -51,6 +51,8 @@ export class LayerScan {
   readonly opaqueDirs: string[] = [];
   readonly errors: string[] = [];
   readonly hardLinks: HardLink[] = [];
+  /** Paths read by readsAlike scanners that found nothing there, with those scanners (see hardLinkNeeded). */
+  readonly #foundNothing = new Map<string, Scanner[]>();
 
   constructor(scanners: readonly Scanner[], origin: 'layer' | 'directory', opts: WalkOptions = {}) {
     this.#scanners = scanners;
@@ -62,6 +64,19 @@ export class LayerScan {
   wanted(path: string, mode: number): boolean {
     const req = { path, size: 0, mode, origin: this.#origin };
     return this.#scanners.some((s) => s.wants(req));
+  }
+
+  /**
+   * Whether a hard link at `path` to `target` (an earlier entry) must be read in a second pass: some scanner wants
+   * the path, and not every one of them is a scanner that reads both paths alike (Scanner.readsAlike) and already
+   * found nothing in the target.
+   */
+  hardLinkNeeded(path: string, target: string, mode: number): boolean {
+    const req = { path, size: 0, mode, origin: this.#origin };
+    const wanting = this.#scanners.filter((s) => s.wants(req));
+    if (wanting.length === 0) return false;
+    const nothing = this.#foundNothing.get(target);
+    return nothing === undefined || !wanting.every((s) => nothing.includes(s) && s.readsAlike!(path, target));
   }
 
   /** The scanners that will read this regular file (none: skip its bytes). Files over a taker's limit are reported. */
@@ -121,7 +136,13 @@ export class LayerScan {
       end: () => {
         for (const { scanner, sink } of sinks) {
           try {
-            this.#streamed.push(sink.end());
+            const found = sink.end();
+            this.#streamed.push(found);
+            if (scanner.readsAlike && isEmpty(found)) {
+              let list = this.#foundNothing.get(path);
+              if (!list) this.#foundNothing.set(path, (list = []));
+              list.push(scanner);
+            }
           } catch (e) {
             fail(scanner, e);
           }
@@ -166,4 +187,8 @@ export class LayerScan {
     }
     return { findings, whiteouts: this.whiteouts, opaqueDirs: this.opaqueDirs, errors: this.errors, hardLinks: this.hardLinks };
   }
+}
+
+function isEmpty(f: ScanFindings): boolean {
+  return !f.packageDbs?.length && !f.distributions?.length && !f.repositories?.length && !f.fileOwners?.length && !f.errors?.length;
 }

@@ -93,3 +93,31 @@ test('the real scanners on a hand-made layer', async () => {
   const dists = r.findings.flatMap((f) => f.distributions ?? []);
   assert.equal(dists[0]?.distribution.versionCodeName, 'bookworm');
 });
+
+test('a hard link is queued for a second pass unless its wanting scanners read the target alike and found nothing', async () => {
+  const bytes = await makeTar([
+    { path: 'bin/plain', content: 'nothing here' },
+    { path: 'bin/plain-link', type: 'link', linkname: 'bin/plain' },
+    { path: 'bin/pkg', content: 'PKG one' },
+    { path: 'bin/pkg-link', type: 'link', linkname: 'bin/pkg' },
+  ]);
+  const finder = (alike: boolean): Scanner => ({
+    name: 'finder', version: '1', kind: 'package',
+    wants: ({ path }) => path.startsWith('bin/'),
+    readsAlike: () => alike,
+    openFile: ({ path }) => {
+      const parts: Buffer[] = [];
+      return {
+        write: (c) => void parts.push(c),
+        end: () => (Buffer.concat(parts).toString().startsWith('PKG') ? { errors: [`found in ${path}`] } : {}),
+      };
+    },
+    scan: () => ({}),
+  });
+  const links = async (scanners: Scanner[]) => (await walkLayer([Readable.from([bytes])], 'sha256:x', scanners)).hardLinks.map((l) => l.path);
+  // Nothing found in bin/plain: reading it again as bin/plain-link would find nothing again.
+  assert.deepEqual(await links([finder(true)]), ['bin/pkg-link']);
+  // A scanner that reads the two paths differently, or one without readsAlike, reads every wanted link.
+  assert.deepEqual(await links([finder(false)]), ['bin/plain-link', 'bin/pkg-link']);
+  assert.deepEqual(await links([finder(true), recorder('buffering', (p) => p === 'bin/plain-link')]), ['bin/plain-link', 'bin/pkg-link']);
+});

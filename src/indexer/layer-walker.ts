@@ -70,8 +70,10 @@ export async function walkLayer(
     }
     const mode = header.mode;
     if (header.type === 'link' && header.linkname) {
-      // Hard links point at an earlier entry of this same layer; a wanted one is read in a second pass.
-      if (scan.wanted(path, mode)) scan.hardLinks.push({ path, target: normalizeLayerPath(header.linkname), mode });
+      // Hard links point at an earlier entry of this same layer; a wanted one is read in a second pass, unless the
+      // scanners that want it already found nothing in the target's bytes (Scanner.readsAlike).
+      const target = normalizeLayerPath(header.linkname);
+      if (scan.hardLinkNeeded(path, target, mode)) scan.hardLinks.push({ path, target, mode });
       return undefined;
     }
     if (header.type !== 'file' && header.type !== 'contiguous-file') return undefined;

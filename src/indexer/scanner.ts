@@ -64,6 +64,14 @@ export interface Scanner {
    * memory does not grow with the file. When present, the walker uses it instead of scan().
    */
   openFile?(file: FileRequest): FileSink;
+  /**
+   * Streaming scanners whose findings in a file depend on its bytes alone, the path only labelling them (the ELF
+   * readers: Go build info, cargo-auditable): true when the files at these two paths are read the same way. A wanted
+   * hard link whose target entry such a scanner already read, the same way, and found nothing in is not read again
+   * under the link's name: the same bytes would give nothing again. Debian images hard-link executables
+   * (perl5.36.0, bzcat, uncompress), and re-reading a layer for them doubled its cost (issue 17).
+   */
+  readsAlike?(path: string, other: string): boolean;
   /** Called once per layer with every file it wanted (possibly none: then not called). */
   scan(files: LayerFile[]): Promise<ScanFindings> | ScanFindings;
 }

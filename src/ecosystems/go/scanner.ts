@@ -68,5 +68,7 @@ export const goScanner: Scanner = {
   // A distribution's Go binaries (Debian's age, docker.io) are its packages: their vulnerabilities come from its feed.
   ownable: mayBeInstalledExecutable,
   openFile,
+  // Executables are read by their bytes alone (the path labels the findings); a go.mod is read as a go.mod.
+  readsAlike: (path, other) => !isGoMod(path) && !isGoMod(other),
   scan: (files) => scanWhole(files, openFile),
 };

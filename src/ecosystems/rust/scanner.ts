@@ -85,5 +85,7 @@ export const rustScanner: Scanner = {
   wants: ({ path, mode }) => isCargoLock(path) || isExecutable(mode),
   ownable: (path) => isCargoLock(path) || mayBeInstalledExecutable(path),
   openFile,
+  // Executables are read by their bytes alone (the path labels the findings); a Cargo.lock is read as a lockfile.
+  readsAlike: (path, other) => !isCargoLock(path) && !isCargoLock(other),
   scan: (files) => scanWhole(files, openFile),
 };
