@@ -20,7 +20,7 @@ import type { CliIo } from './io.ts';
 import { withStore } from './with-store.ts';
 import { openCommandImage, type ImageFlags } from './open-image.ts';
 import type { ResolvedImage } from '../image/resolved-image.ts';
-import { storeOutputs, type ScanSettings } from './stored-scan.ts';
+import { storeOutputs, toStore, type OutputToStore, type ScanSettings } from './stored-scan.ts';
 import { renderIndexTable, renderScanTable, shortDigest } from './render-table.ts';
 import { scanVerdict, tripping } from './fail-on.ts';
 import { isEnrichmentUpdater } from '../updater/updater.ts';
@@ -142,14 +142,15 @@ export async function computeScan(
     say(after, `warning: ${noData.length} packages were not checked: ${printable([...new Set(noData.map((n) => n.reason))].join('; '))}\n`);
   }
   for (const n of r.notices) say(after, `notice: ${printable(n)}\n`);
-  // An output to be stored is encoded once, for stdout and for the store (9.5 MB of JSON for the big image).
-  const outputs = new Map<string, Buffer>();
+  // An output to be stored is encoded once, for stdout and for the store (9.5 MB of JSON for the big image), and
+  // deflated while it is written.
+  const outputs = new Map<string, OutputToStore>();
   await writeOutputs(s.plans, async (f) => {
     const text = await renderScan(f, r, s.sort);
     if (!variants?.has(f)) return text;
-    const bytes = Buffer.from(text);
-    outputs.set(f, bytes);
-    return bytes;
+    const stored = toStore(Buffer.from(text));
+    outputs.set(f, stored);
+    return stored.bytes;
   }, io.stdout);
   const tripped = tripping(r.findings, s.conditions).length > 0;
   const indexStamp = stamps?.indexReports[0];
