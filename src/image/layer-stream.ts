@@ -172,17 +172,12 @@ export function decompressLayer(src: Readable, layerDigest: string): Readable {
       src.destroy();
       return;
     }
-    const compression = detectCompression(head);
-    if (compression === 'xz' || compression === 'bzip2') {
+    let compression: Compression;
+    try {
+      compression = refuseUnreadable(head, layerDigest);
+    } catch (e) {
       src.destroy();
-      out.destroy(new ClairError('unsupported', `layer ${layerDigest} is ${compression}-compressed; only gzip, zstd and uncompressed tar layers are supported`));
-      return;
-    }
-    if (compression === 'none' && hasTarMagic(head) === false && !isZeroBlock(head)) {
-      // Every tool that writes image layers writes ustar/PAX/GNU headers, all carrying the magic; a
-      // head without it is some other file (HTML error page, unknown compressor), not an old v7 tar.
-      src.destroy();
-      out.destroy(new ClairError('bad-layer', `layer ${layerDigest} is not gzip, zstd or tar (no ustar magic at offset 257; starts with ${head.subarray(0, 8).toString('hex')})`));
+      out.destroy(e as Error);
       return;
     }
     let body: Readable;
