@@ -8,7 +8,7 @@
 
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { DigestCheck } from './digest-verifier.ts';
+import type { DigestCheck } from './digest-verifier.ts';
 
 /**
  * read() resolves to the next chunk, or undefined at the end, once the blob's digest (and size) matched; it rejects
