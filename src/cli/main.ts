@@ -40,12 +40,19 @@ function collect(v: string, prev: string[] | undefined): string[] {
   return [...(prev ?? []), v];
 }
 
+/** The top-level commands main defines. */
+const COMMANDS = ['index', 'scan', 'update', 'export-feeds', 'import-feeds', 'serve', 'subscriptions', 'notifications', 'compare-versions'];
+
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let code = 0;
   // Listing the version schemes loads every one of them (14 modules): only where compare-versions' help can be shown.
   const schemes = argv[0] === 'compare-versions' || argv[0] === 'help'
     ? schemeChoices((await import('../versions/registry.ts')).versionSchemes)
     : 'a version scheme (listed by compare-versions --help)';
+  // Only the command run is defined (each definition costs start-up time, and a warm scan's whole budget is ~100 ms);
+  // all of them when no known command is named first: the program's help, `help COMMAND`, an unknown command.
+  const named = COMMANDS.includes(argv[0] ?? '') ? argv[0] : undefined;
+  const defines = (command: string) => named === undefined || named === command;
   const program = new Command('clair-ts')
     .description('Container vulnerability analysis: index images, fetch vulnerability feeds, match them.')
     .exitOverride()
@@ -64,7 +71,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       .option('--insecure-registry <host>', 'allow plain HTTP for this registry (repeatable; loopback registries always may)', (v: string, prev: string[]) => [...prev, v], [] as string[])
       .option('--ca-file <path>', 'PEM file of a private CA to trust for registries');
 
-  imageOptions(
+  if (defines('index')) imageOptions(
     program
       .command('index')
       .description('index an image: distribution, packages, and the layer that introduced each')
@@ -76,7 +83,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       code = await (await commands()).indexCommand(image, o, io);
     });
 
-  imageOptions(
+  if (defines('scan')) imageOptions(
     program
       .command('scan')
       .description('index an image and report its vulnerabilities; a CI gate with --fail-on')
@@ -99,7 +106,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       code = await (await import('./scan-command.ts')).scanCommand(image, o, io);
     });
 
-  program
+  if (defines('update')) program
     .command('update')
     .description('fetch vulnerability feeds and store each as an update operation')
     .option('--source <name=location>', 'feed and its URL, path or file:// URL (repeatable; default: every feed at its public URL)', (v: string, prev: string[]) => [...prev, v], [] as string[])
@@ -110,7 +117,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       code = await (await feedCommands()).updateCommand(o, io);
     });
 
-  program
+  if (defines('export-feeds')) program
     .command('export-feeds')
     .description('write the current update operation of each feed into one bundle, for an air-gapped database')
     .argument('<file>', 'bundle to write (a zstd-compressed tar)')
@@ -121,7 +128,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       code = await (await feedCommands()).exportFeedsCommand(file, o, io);
     });
 
-  program
+  if (defines('import-feeds')) program
     .command('import-feeds')
     .description('load a bundle written by export-feeds: every operation, or nothing when any check fails')
     .argument('<file>', 'bundle written by export-feeds')
@@ -132,7 +139,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       code = await (await feedCommands()).importFeedsCommand(file, o, io);
     });
 
-  program
+  if (defines('serve')) program
     .command('serve')
     .description("serve Clair's v4 HTTP API (indexer, matcher, notifier) until SIGTERM/SIGINT")
     .option('--config <file>', 'YAML config (default: $CLAIR_TS_CONFIG; built-in defaults without one)')
@@ -149,46 +156,52 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       .option('--server <url>', 'a clair-ts server (http://host:6060) instead of the local database')
       .option('--psk-file <path>', 'file holding the base64 PSK (auth.psk.key) to sign requests to --server (else $CLAIR_TS_PSK)')
       .option('--format <format>', 'table | json', 'table');
-  const subs = program.command('subscriptions').description('who is told about new notifications, about which manifests, from what severity on');
-  target(
-    subs
-      .command('add')
-      .description('add a subscription: one channel, optional manifest filter and threshold')
-      .option('--name <name>', 'a name for people')
-      .option('--webhook <url>', 'POST each delivery to this http(s) URL')
-      .option('--amqp <uri>', 'publish each delivery on this AMQP broker (amqp[s]://user:pass@host/vhost)')
-      .option('--exchange <name>', 'AMQP exchange (must exist; default: the default exchange)')
-      .option('--routing-key <key>', 'AMQP routing key')
-      .option('--stomp <host:port>', 'send each delivery on this STOMP broker (passcode from $CLAIR_TS_STOMP_PASSCODE)')
-      .option('--destination <dest>', 'STOMP destination, e.g. /queue/clair')
-      .option('--login <login>', 'STOMP login')
-      .option('--manifest <digest>', 'only this manifest (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
-      .option('--repository <pattern>', 'only manifests indexed under a matching repository (* matches anything)')
-      .option('--min-severity <severity>', 'only vulnerabilities at least this severe: Negligible, Low, Medium, High, Critical')
-      .option('--fixable-only', 'only vulnerabilities with a fixed-in version')
-      .option('--kev-only', "only vulnerabilities in CISA's Known Exploited Vulnerabilities catalog")
-      .option('--allow-private', 'allow a loopback or private target (local database only)'),
-  ).action(async (o) => {
-    code = await (await notifierCommands()).subscriptionsAddCommand(o, io);
-  });
-  target(subs.command('list').description('list subscriptions')).action(async (o) => {
-    code = await (await notifierCommands()).subscriptionsListCommand(o, io);
-  });
-  target(subs.command('remove').description('remove a subscription (its pending deliveries too)').argument('<id>')).action(async (id: string, o) => {
-    code = await (await notifierCommands()).subscriptionsRemoveCommand(id, o, io);
-  });
-  const notes = program.command('notifications').description('notification sets the notifier created');
-  target(notes.command('list').description('notification sets, newest first').option('--limit <n>', 'at most this many', '50')).action(async (o) => {
-    code = await (await notifierCommands()).notificationsListCommand(o, io);
-  });
-  target(notes.command('show').description('the notifications of one set').argument('<id>')).action(async (id: string, o) => {
-    code = await (await notifierCommands()).notificationsShowCommand(id, o, io);
-  });
-  target(notes.command('ack').description("acknowledge (delete) a set, as Clair's DELETE /notifier/api/v1/notification/{id}").argument('<id>')).action(async (id: string, o) => {
-    code = await (await notifierCommands()).notificationsAckCommand(id, o, io);
-  });
+  if (defines('subscriptions')) defineSubscriptions();
+  if (defines('notifications')) defineNotifications();
+  function defineSubscriptions(): void {
+    const subs = program.command('subscriptions').description('who is told about new notifications, about which manifests, from what severity on');
+    target(
+      subs
+        .command('add')
+        .description('add a subscription: one channel, optional manifest filter and threshold')
+        .option('--name <name>', 'a name for people')
+        .option('--webhook <url>', 'POST each delivery to this http(s) URL')
+        .option('--amqp <uri>', 'publish each delivery on this AMQP broker (amqp[s]://user:pass@host/vhost)')
+        .option('--exchange <name>', 'AMQP exchange (must exist; default: the default exchange)')
+        .option('--routing-key <key>', 'AMQP routing key')
+        .option('--stomp <host:port>', 'send each delivery on this STOMP broker (passcode from $CLAIR_TS_STOMP_PASSCODE)')
+        .option('--destination <dest>', 'STOMP destination, e.g. /queue/clair')
+        .option('--login <login>', 'STOMP login')
+        .option('--manifest <digest>', 'only this manifest (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+        .option('--repository <pattern>', 'only manifests indexed under a matching repository (* matches anything)')
+        .option('--min-severity <severity>', 'only vulnerabilities at least this severe: Negligible, Low, Medium, High, Critical')
+        .option('--fixable-only', 'only vulnerabilities with a fixed-in version')
+        .option('--kev-only', "only vulnerabilities in CISA's Known Exploited Vulnerabilities catalog")
+        .option('--allow-private', 'allow a loopback or private target (local database only)'),
+    ).action(async (o) => {
+      code = await (await notifierCommands()).subscriptionsAddCommand(o, io);
+    });
+    target(subs.command('list').description('list subscriptions')).action(async (o) => {
+      code = await (await notifierCommands()).subscriptionsListCommand(o, io);
+    });
+    target(subs.command('remove').description('remove a subscription (its pending deliveries too)').argument('<id>')).action(async (id: string, o) => {
+      code = await (await notifierCommands()).subscriptionsRemoveCommand(id, o, io);
+    });
+  }
+  function defineNotifications(): void {
+    const notes = program.command('notifications').description('notification sets the notifier created');
+    target(notes.command('list').description('notification sets, newest first').option('--limit <n>', 'at most this many', '50')).action(async (o) => {
+      code = await (await notifierCommands()).notificationsListCommand(o, io);
+    });
+    target(notes.command('show').description('the notifications of one set').argument('<id>')).action(async (id: string, o) => {
+      code = await (await notifierCommands()).notificationsShowCommand(id, o, io);
+    });
+    target(notes.command('ack').description("acknowledge (delete) a set, as Clair's DELETE /notifier/api/v1/notification/{id}").argument('<id>')).action(async (id: string, o) => {
+      code = await (await notifierCommands()).notificationsAckCommand(id, o, io);
+    });
+  }
 
-  program
+  if (defines('compare-versions')) program
     .command('compare-versions')
     .description('compare two versions: prints -1, 0 or 1')
     .argument('[a]')
