@@ -43,10 +43,20 @@ describe('openImage docker-archive:', () => {
       [base, app].map((l) => ({ digest: l.diffId, diffId: l.diffId, size: l.tar.length, mediaType: 'application/vnd.docker.image.rootfs.diff.tar' })),
     );
     assert.equal(image.manifestDigest, sha256(synthesizedManifest(built.configDigest, built.config.length, image.layers)));
+    // Through openLayer and readLayer (positional reads of the archive, the indexer's path).
+    assert.ok(image.readLayer, 'an uncompressed archive reads layers through readLayer');
     assert.deepEqual(await diffIdsRead(image), [base.diffId, app.diffId]);
     // Straight out of the archive, uncompressed.
     assert.deepEqual(await collect(await image.openLayer(image.layers[0]!)), base.tar);
+    const chunks: Buffer[] = [];
+    const blob = await image.readLayer(image.layers[1]!);
+    for (let c = await blob.read(); c; c = await blob.read()) chunks.push(Buffer.from(c));
+    assert.deepEqual(Buffer.concat(chunks), app.tar);
+    // close() ends a layer still being read and refuses new ones.
+    const open = await image.readLayer(image.layers[0]!);
     await image.close();
+    await assert.rejects(open.read(), /closed/);
+    await assert.rejects(image.readLayer(image.layers[0]!), expectClairError('bad-input', /was closed/));
   });
 
   it('gives the same synthesized manifest digest for the same image in another archive', async () => {
@@ -114,6 +124,8 @@ describe('openImage docker-archive:', () => {
       const { bytes } = await dockerArchive([{ repoTags: ['debian:12'], layers: [base, app, extra] }], layout, { gzip: true });
       const path = await write(`compressed-${layout}.tar.gz`, bytes);
       const image = await openImage(`docker-archive:${path}`);
+      // No byte ranges in a gzip stream: layers are read through openLayer only.
+      assert.equal(image.readLayer, undefined);
       assert.deepEqual(await diffIdsRead(image), [base.diffId, app.diffId, extra.diffId]);
     });
   }
@@ -127,6 +139,11 @@ describe('openImage docker-archive:', () => {
     const image = await openImage(`docker-archive:${await write('altered.tar', altered)}`);
     await collect(await image.openLayer(image.layers[0]!)); // untouched layer still reads
     await assert.rejects(collect(await image.openLayer(image.layers[1]!)), expectClairError('digest-mismatch', new RegExp(`^layer ${app.diffId}: expected ${app.diffId}, got sha256:`)));
+    // readLayer checks the same: its last read fails instead of ending.
+    const blob = await image.readLayer!(image.layers[1]!);
+    await assert.rejects(async () => {
+      while (await blob.read());
+    }, expectClairError('digest-mismatch', new RegExp(`^layer ${app.diffId}: expected ${app.diffId}, got sha256:`)));
   });
 
   it('fails with not-found when a listed layer is not in the archive', async () => {
@@ -152,6 +169,7 @@ describe('openImage docker-archive:', () => {
     assert.ok(!(image instanceof Error), String(image));
     const img = image as ResolvedImage;
     await assert.rejects(img.openLayer(img.layers[1]!), expectClairError('not-found', new RegExp(`${missing} is missing from docker archive`)));
+    await assert.rejects(img.readLayer!(img.layers[1]!), expectClairError('not-found', new RegExp(`${missing} is missing from docker archive`)));
   });
 
   const bad: { name: string; bytes: () => Promise<Buffer>; code: string; message: RegExp }[] = [

@@ -6,17 +6,20 @@
 //  - Docker 25+: an OCI layout inside the tar (oci-layout, index.json, blobs/sha256/<hex>) with a
 //    manifest.json whose Config and Layers point into blobs/.
 // Compressed archives (`docker save | gzip`) are read by the sequential fallback of tar-table.ts.
+// An uncompressed archive's layers are also handed out as BlobChunks (readLayer): positional reads of the archive
+// file into two reused buffers, hashed as they are read, as an OCI layout's blob files are (blob-chunks.ts).
 
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { ClairError } from '../model/errors.ts';
 import { MAX_DOCUMENT_BYTES, type BlobStore } from './blob-store.ts';
 import { digestOf, parseDigest, verifyBytes } from './digest.ts';
-import { DigestVerifier } from './digest-verifier.ts';
+import { DigestCheck, DigestVerifier } from './digest-verifier.ts';
 import type { LayerDescriptor, ResolvedImage } from './resolved-image.ts';
 import { findManifestByConfig } from './manifest-selection.ts';
 import { MediaType, parseImageConfig, parseJson, parseManifestOrIndex, platformOfConfig, type Descriptor, type ImageManifest } from './oci-documents.ts';
 import { StreamRegistry } from './stream-registry.ts';
+import { fileChunks, type BlobChunks } from './blob-chunks.ts';
 import { indexTarFile, openTarEntry, resolveEntry, type TarEntry, type TarTable } from './tar-table.ts';
 
 interface ArchiveManifestEntry {
@@ -92,6 +95,15 @@ export async function openDockerArchive(reference: string, path: string, imageNa
     },
     close: async () => streams.closeAll(),
   };
+  // A compressed archive has no byte ranges to read: its layers stay on openLayer's sequential fallback.
+  if (table.compression === 'none') {
+    image.readLayer = async (layer) => {
+      streams.assertOpen();
+      const layerPath = layerPaths.get(layer.digest);
+      if (layerPath === undefined) throw new ClairError('not-found', `layer ${layer.digest} is not a layer of ${reference}`);
+      return streams.trackChunks(await archive.fileChunks(layerPath, layer.digest, 'layer'));
+    };
+  }
   const platform = platformOfConfig(config);
   if (platform) image.platform = platform;
   return image;
@@ -215,6 +227,18 @@ class ArchiveContents implements BlobStore {
     const entry = this.#entry(path, `${what} ${digest}`);
     const verifier = new DigestVerifier(digest, { what, expectedSize: entry.size });
     return pipeline(openTarEntry(this.#table, entry), verifier, () => {});
+  }
+
+  /**
+   * The same bytes and checks as openFile (digest and entry size), as BlobChunks read by position from the archive.
+   * Only for an uncompressed archive, whose entries sit at byte ranges of the file.
+   */
+  async fileChunks(path: string, digest: string, what: string): Promise<BlobChunks> {
+    const entry = this.#entry(path, `${what} ${digest}`);
+    const check = new DigestCheck(digest, { what, expectedSize: entry.size });
+    return fileChunks(this.#table.path, check, { start: entry.dataOffset, length: entry.size }).catch((err: NodeJS.ErrnoException) => {
+      throw new ClairError('bad-image', `${what} ${digest}: ${this.description} cannot be read: ${err.message}`, { cause: err });
+    });
   }
 
   async readDocument(descriptor: Descriptor, what: string): Promise<Buffer> {

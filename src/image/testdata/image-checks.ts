@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ClairError } from '../../model/errors.ts';
 import type { ResolvedImage } from '../resolved-image.ts';
-import { decompressLayer } from '../layer-stream.ts';
+import { decompressBlob, decompressLayer } from '../layer-stream.ts';
 import { collect, sha256 } from './image-builder.ts';
 
 // Assertions shared by the image source tests.
@@ -15,9 +15,20 @@ export function expectClairError(code: string, message: RegExp): (err: unknown) 
   };
 }
 
-/** Reads every layer through decompressLayer; returns the sha256 of each uncompressed tar. */
+/**
+ * Reads every layer through decompressLayer; returns the sha256 of each uncompressed tar. A source with readLayer
+ * (the indexer's path) is read through it and decompressBlob too, and must give the same bytes.
+ */
 export async function diffIdsRead(image: ResolvedImage): Promise<string[]> {
   const out: string[] = [];
-  for (const l of image.layers) out.push(sha256(await collect(decompressLayer(await image.openLayer(l), l.digest))));
+  for (const l of image.layers) {
+    const streamed = sha256(await collect(decompressLayer(await image.openLayer(l), l.digest)));
+    if (image.readLayer) {
+      const chunks: Buffer[] = [];
+      await decompressBlob(await image.readLayer(l), l.digest, (c) => chunks.push(Buffer.from(c)));
+      assert.equal(sha256(Buffer.concat(chunks)), streamed, `layer ${l.digest}: readLayer and openLayer differ`);
+    }
+    out.push(streamed);
+  }
   return out;
 }
