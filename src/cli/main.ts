@@ -11,7 +11,8 @@ import { processIo, type CliIo } from './io.ts';
 // prom-client and jose, and `--help` or `compare-versions` need none of them (`--help` took 3.8-4.5 s before and 1.1-1.35 s after on a
 // loaded 2-core machine, `node -e 0` 0.07-0.22 s, in the same runs).
 const commands = () => import('./commands.ts');
-// A warm scan whose output is stored loads none of commands.ts's matchers and report writers (scan-command.ts).
+// A warm scan whose output is stored loads none of commands.ts's matchers and report writers (scan-command.ts), nor
+// does `index` (index-command.ts).
 const feedCommands = () => import('./feed-commands.ts');
 const serve = () => import('./serve-command.ts');
 const notifierCommands = () => import('./notifier-commands.ts');
@@ -80,7 +81,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       .option('--output <[format=]file>', 'write a format to a file instead of stdout (repeatable: --output cyclonedx=bom.json)', collect)
       .option('--repository <name>', 'repository the image is known under, for subscriptions that select by repository'),
   ).action(async (image: string, o) => {
-      code = await (await commands()).indexCommand(image, o, io);
+      code = await (await import('./index-command.ts')).indexCommand(image, o, io);
     });
 
   if (defines('scan')) imageOptions(
