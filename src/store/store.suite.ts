@@ -545,3 +545,21 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     assert.deepEqual((await s.queryEnrichments('nvd', ['CVE-2024-0001', 'CVE-2024-0002', 'CVE-2024-0003'])).map((r) => r.enrichment['n']), [1, 3]);
   });
 }
+
+/**
+ * The bound on the stored scan results' bytes (Store.putScanResult), on a store opened with maxScanResultBytes = 10:
+ * a result larger than the bound is not stored, and the oldest results go first when the others would pass it.
+ */
+export async function scanResultBytesBound(s: Store): Promise<void> {
+  const stamps = async (hash: string) => {
+    const st = await s.getReportStamps([hash]);
+    return { operations: st.operations, indexReport: st.indexReports[0]! };
+  };
+  const result = (text: string) => ({ meta: '{}', output: new TextEncoder().encode(text) });
+  const hashes = [1, 2, 3].map((i) => 'sha256:' + String(i).repeat(64));
+  for (const h of hashes) await s.putIndexReport(report(h, [['bash']]), 'state-1');
+  assert.equal(await s.putScanResult(hashes[0]!, 'json', await stamps(hashes[0]!), 'code', result('eleven byte')), false, 'larger than the bound');
+  for (const h of hashes) assert.equal(await s.putScanResult(h, 'json', await stamps(h), 'code', result('four')), true);
+  assert.equal(await s.getScanResult(hashes[0]!, 'json'), undefined, '12 bytes > 10: the oldest went');
+  for (const h of hashes.slice(1)) assert.ok(await s.getScanResult(h, 'json'), 'the newer ones stay');
+}

@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { storeSuite } from '../store.suite.ts';
+import { scanResultBytesBound, storeSuite } from '../store.suite.ts';
 import { PostgresStore } from './postgres-store.ts';
 import { PostgresCoordination } from './coordination.ts';
 import { redactUrl } from '../../model/redact-url.ts';
@@ -23,9 +23,9 @@ async function withSchema(t: TestContext): Promise<TestPostgres> {
   return pgt;
 }
 
-async function openIn(pgt: TestPostgres, extra: { schema?: string } = {}): Promise<PostgresStore> {
+async function openIn(pgt: TestPostgres, extra: { schema?: string; maxScanResultBytes?: number } = {}): Promise<PostgresStore> {
   const schema = extra.schema ?? pgt.schema;
-  return PostgresStore.open(pgt.url, { schema, applicationName: schema, maxConnections: 4, maxLockConnections: 4 });
+  return PostgresStore.open(pgt.url, { schema, applicationName: schema, maxConnections: 4, maxLockConnections: 4, ...(extra.maxScanResultBytes ? { maxScanResultBytes: extra.maxScanResultBytes } : {}) });
 }
 
 /** One-off SQL in the test's schema, outside the store. */
@@ -87,6 +87,16 @@ if (skip) {
     // and a later open finds nothing to do
     await (await openIn(pgt, { schema })).close();
     assert.equal((await sql(pgt, `SELECT 1 FROM ${schema}.schema_migration`)).length, migrations.length);
+  });
+
+  test('postgres: stored scan results are bounded in bytes', async (t) => {
+    const pgt = await withSchema(t);
+    const s = await openIn(pgt, { maxScanResultBytes: 10 });
+    try {
+      await scanResultBytesBound(s);
+    } finally {
+      await s.close();
+    }
   });
 
   test('postgres: an aborted writer leaves no rows at all', async (t) => {

@@ -46,6 +46,8 @@ export interface PostgresStoreOptions {
   /** application_name of the sessions, as pg_stat_activity shows it. Default "clair-ts". */
   applicationName?: string;
   retry?: RetryOptions;
+  /** Output bytes of stored scan results kept in all (default MAX_SCAN_RESULT_BYTES), the oldest going first. */
+  maxScanResultBytes?: number;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -72,9 +74,11 @@ export class PostgresStore implements Store {
   readonly #contexts = new Map<string, string>();
   readonly #packs = new PackCache();
   readonly #scope: string;
+  readonly #maxScanResultBytes: number;
   #closed = false;
 
-  private constructor(pool: pg.Pool, lockPool: pg.Pool, layerLockPool: pg.Pool, scope: string, retry: RetryOptions) {
+  private constructor(pool: pg.Pool, lockPool: pg.Pool, layerLockPool: pg.Pool, scope: string, retry: RetryOptions, maxScanResultBytes: number) {
+    this.#maxScanResultBytes = maxScanResultBytes;
     this.#pool = pool;
     this.#lockPool = lockPool;
     this.#layerLockPool = layerLockPool;
@@ -104,7 +108,7 @@ export class PostgresStore implements Store {
     const retry = opts.retry ?? {};
     try {
       const scope = await retryTransient('connect and migration', () => migrate(pool, opts.schema), retry);
-      return new PostgresStore(pool, lockPool, layerLockPool, scope, retry);
+      return new PostgresStore(pool, lockPool, layerLockPool, scope, retry, opts.maxScanResultBytes ?? MAX_SCAN_RESULT_BYTES);
     } catch (e) {
       await Promise.allSettled([pool.end(), lockPool.end(), layerLockPool.end()]);
       const err = toClairError('connect and migration', e);
@@ -183,7 +187,7 @@ export class PostgresStore implements Store {
   }
 
   async putScanResult(manifestHash: string, variant: string, stamps: { operations: string; indexReport: string }, codeStamp: string, result: StoredScanResult): Promise<boolean> {
-    if (result.output.byteLength > MAX_SCAN_RESULT_BYTES) return false;
+    if (result.output.byteLength > this.#maxScanResultBytes) return false;
     return this.#transaction(`write of the scan result of ${manifestHash}`, true, async (c) => {
       const cur = (await c.query<{ operations: string; report: string | null }>(
         `SELECT ${OPERATIONS_STAMP} AS operations, (SELECT ${REPORT_STAMP} FROM index_report r WHERE r.manifest_hash = $1) AS report`,
@@ -207,7 +211,8 @@ export class PostgresStore implements Store {
       );
       await c.query(
         `DELETE FROM scan_result WHERE id IN (
-           SELECT id FROM (SELECT id, sum(bytes) OVER (ORDER BY id DESC) AS kept FROM scan_result) k WHERE kept > ${MAX_SCAN_RESULT_BYTES})`,
+           SELECT id FROM (SELECT id, sum(bytes) OVER (ORDER BY id DESC) AS kept FROM scan_result) k WHERE kept > $1)`,
+        [this.#maxScanResultBytes],
       );
       return true;
     });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { storeSuite } from '../store.suite.ts';
+import { scanResultBytesBound, storeSuite } from '../store.suite.ts';
 import { MAX_CACHED_STATEMENTS, SqliteStore } from './sqlite-store.ts';
 import { DatabaseSync } from 'node:sqlite';
 import { migrations } from './migrations.ts';
@@ -11,6 +11,15 @@ import { assertPackageIndex, packageIndexReports } from '../package-index-fixtur
 import { namedLinkRecords, oldEnrichment, oldRows, oldVulnerabilities, unmarkedText } from '../split-records-fixture.ts';
 
 storeSuite('sqlite', async () => SqliteStore.open(':memory:'));
+
+test('sqlite: stored scan results are bounded in bytes', async () => {
+  const s = SqliteStore.open(':memory:', { maxScanResultBytes: 10 });
+  try {
+    await scanResultBytesBound(s);
+  } finally {
+    await s.close();
+  }
+});
 
 test('sqlite: the prepared-statement cache stays bounded while new operations keep changing the query text', async () => {
   const s = SqliteStore.open(':memory:');

@@ -54,11 +54,13 @@ export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
   readonly #stmts = new LruCache<string, StatementSync>(MAX_CACHED_STATEMENTS);
 
+  readonly #maxScanResultBytes: number;
   #subsLoaded: SqliteSubscriptions | undefined;
   #packsLoaded: PackCache | undefined;
 
-  private constructor(db: DatabaseSync) {
+  private constructor(db: DatabaseSync, maxScanResultBytes: number) {
     this.#db = db;
+    this.#maxScanResultBytes = maxScanResultBytes;
   }
 
   get #subs(): SqliteSubscriptions {
@@ -70,7 +72,7 @@ export class SqliteStore implements Store {
   }
 
   /** Opens (creating when missing) the database file and applies pending migrations. ":memory:" works too. */
-  static open(path: string): SqliteStore {
+  static open(path: string, opts: { maxScanResultBytes?: number } = {}): SqliteStore {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     let db: DatabaseSync;
     try {
@@ -95,7 +97,7 @@ export class SqliteStore implements Store {
       db.close();
       throw new ClairError('bad-input', `database ${path} is not usable: ${(e as Error).message}`, { cause: e });
     }
-    const store = new SqliteStore(db);
+    const store = new SqliteStore(db, opts.maxScanResultBytes ?? MAX_SCAN_RESULT_BYTES);
     store.#sweepDeadWriters();
     return store;
   }
@@ -189,7 +191,7 @@ export class SqliteStore implements Store {
   }
 
   async putScanResult(manifestHash: string, variant: string, stamps: { operations: string; indexReport: string }, codeStamp: string, result: StoredScanResult): Promise<boolean> {
-    if (result.output.byteLength > MAX_SCAN_RESULT_BYTES) return false;
+    if (result.output.byteLength > this.#maxScanResultBytes) return false;
     return this.#tx(() => {
       const operations = this.#stmt(`SELECT ${OPERATIONS_STAMP} AS stamp`).get()!.stamp as string;
       const report = this.#stmt(`SELECT ${REPORT_STAMP} AS stamp FROM index_report r WHERE r.manifest_hash = ?`).get(manifestHash)?.stamp as string | undefined;
@@ -206,8 +208,8 @@ export class SqliteStore implements Store {
       ).run(manifestHash, manifestHash);
       this.#stmt(
         `DELETE FROM scan_result WHERE id IN (
-           SELECT id FROM (SELECT id, sum(bytes) OVER (ORDER BY id DESC) AS kept FROM scan_result) WHERE kept > ${MAX_SCAN_RESULT_BYTES})`,
-      ).run();
+           SELECT id FROM (SELECT id, sum(bytes) OVER (ORDER BY id DESC) AS kept FROM scan_result) WHERE kept > ?)`,
+      ).run(this.#maxScanResultBytes);
       return true;
     });
   }
