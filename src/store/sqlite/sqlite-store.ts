@@ -137,6 +137,24 @@ export class SqliteStore implements Store {
     return s;
   }
 
+  /**
+   * A transaction of many multi-row statements (a writer's batch of records). Each statement that changes pages the
+   * transaction already changed keeps their prior contents in a statement journal (to undo the statement alone if
+   * it fails), which spills to a temporary file beyond 64 KiB: a 100-record insert touches that many random pages
+   * of the hash indexes, so a Debian ingest (128k records) wrote ~600 MB to files in /var/tmp, in ~300k pwrite calls,
+   * about half its system time. Kept in memory for these transactions (a statement's journal is truncated when it
+   * ends, so it holds at most one statement's pages), not for the connection: big sorts and materializations of
+   * other statements still spill to files.
+   */
+  #bulkTx<T>(fn: () => T): T {
+    this.#db.exec('PRAGMA temp_store = MEMORY');
+    try {
+      return this.#tx(fn);
+    } finally {
+      this.#db.exec('PRAGMA temp_store = DEFAULT');
+    }
+  }
+
   #tx<T>(fn: () => T): T {
     this.#db.exec('BEGIN IMMEDIATE');
     try {
@@ -256,11 +274,13 @@ export class SqliteStore implements Store {
     const started = new Date().toISOString();
     // Multi-row statements: per-statement overhead, not SQLite, dominated ingest with one row per statement.
     const ROWS = 100;
-    // The ids of the records inserted come back from the insert itself; only records already stored (or repeated
-    // within the statement) are looked up by hash, so a first load probes the hash index once per record, not twice.
+    // The ids of the records inserted come back from the insert itself, so a first load probes the hash index once
+    // per record, not twice; only a statement that met records already stored (or repeated within it) looks its
+    // records up by hash. The ids alone: returning each row's hash too, to tell which records were missing, cost a
+    // hex string per record.
     const insertSql = (n: number) =>
       `INSERT INTO vuln (hash, name, package_name, context_id, text_id, data)
-       VALUES ${Array.from({ length: n }, () => '(unhex(?), ?, ?, ?, ?, ?)').join(',')} ON CONFLICT (hash) DO NOTHING RETURNING id, lower(hex(hash)) AS hash`;
+       VALUES ${Array.from({ length: n }, () => '(unhex(?), ?, ?, ?, ?, ?)').join(',')} ON CONFLICT (hash) DO NOTHING RETURNING id`;
     const stageIds = this.#stmt('INSERT OR IGNORE INTO uo_staging (token, vuln_id, started) SELECT ?, value, ? FROM json_each(?)');
     const stage = this.#stmt('INSERT OR IGNORE INTO uo_staging (token, vuln_id, started) VALUES (?, ?, ?)');
     // Ids of the contexts and texts this writer has resolved. Only ids resolved in a committed transaction are
@@ -274,7 +294,7 @@ export class SqliteStore implements Store {
     let pending: RecordRow[] = [];
     const ingest = (records: RecordRow[]) => {
       try {
-        this.#tx(() => {
+        this.#bulkTx(() => {
           this.#resolveTexts(records, parts);
           for (let i = 0; i < records.length; i += ROWS) {
             const chunk = records.slice(i, i + ROWS);
@@ -283,8 +303,9 @@ export class SqliteStore implements Store {
             const inserted = this.#stmt(insertSql(chunk.length)).all(...args);
             const ids = inserted.map((r) => r.id as number);
             if (inserted.length < chunk.length) {
-              const got = new Set(inserted.map((r) => r.hash as string));
-              const rest = [...new Set(chunk.map((r) => r.hash).filter((h) => !got.has(h)))];
+              // Some were stored already (or repeated in the chunk): the ids of all the chunk's records, by hash
+              // (staging ignores the ones the insert returned).
+              const rest = [...new Set(chunk.map((r) => r.hash))];
               forEachInChunk(rest, (hs, _) => {
                 for (const r of this.#stmt(`SELECT id FROM vuln WHERE hash IN (${hs.map(() => 'unhex(?)').join(',')})`).all(...hs)) ids.push(r.id as number);
               });
@@ -302,7 +323,7 @@ export class SqliteStore implements Store {
     const builder = new (packs().PackBuilder)();
     const writePacks = () => {
       const drained = builder.drain();
-      this.#tx(() => migrationList().insertPacks(this.#db, drained, { token }));
+      this.#bulkTx(() => migrationList().insertPacks(this.#db, drained, { token }));
     };
     let done = false;
     const finish = () => {
