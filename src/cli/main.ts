@@ -1,24 +1,11 @@
 #!/usr/bin/env node
-import { registerHooks } from 'node:module';
-import type { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ClairError, errorMessage } from '../model/errors.ts';
 import { LOCAL_TRANSPORTS } from '../image/image-reference.ts';
 import type { VersionScheme } from '../versions/scheme.ts';
 import { EXIT_ERROR } from './cli-error.ts';
 import { printableLines } from '../model/printable.ts';
 import { processIo, type CliIo } from './io.ts';
-
-// commander, with node:child_process replaced for it by lazy-child-process.ts, which loads the real module only if
-// commander spawns an executable subcommand (clair-ts defines none). The hook is removed once commander is loaded,
-// so no other module's imports pass through it.
-const LAZY_CHILD_PROCESS = new URL('./lazy-child-process.ts', import.meta.url).href;
-const commanderHook = registerHooks({
-  resolve: (specifier, context, next) =>
-    specifier === 'node:child_process' && /\/node_modules\/commander\//.test(context.parentURL ?? '')
-      ? { url: LAZY_CHILD_PROCESS, shortCircuit: true }
-      : next(specifier, context),
-});
-const { Command: CommandClass, CommanderError } = await import('commander').finally(() => commanderHook.deregister());
 
 // The commands' modules are imported when a command runs, not at start-up: they bring fastify, pg, amqplib,
 // prom-client and jose, and `--help` or `compare-versions` need none of them (`--help` took 3.8-4.5 s before and 1.1-1.35 s after on a
@@ -67,7 +54,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   // all of them when no known command is named first: the program's help, `help COMMAND`, an unknown command.
   const named = COMMANDS.includes(argv[0] ?? '') ? argv[0] : undefined;
   const defines = (command: string) => named === undefined || named === command;
-  const program = new CommandClass('clair-ts')
+  const program = new Command('clair-ts')
     .description('Container vulnerability analysis: index images, fetch vulnerability feeds, match them.')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
