@@ -122,6 +122,8 @@ interface ColdResult {
   cores: number;
   bound: { what: string; medianSeconds: number; samples: number[]; cpuSeconds: number };
   singleStream: { what: string; medianSeconds: number };
+  /** Node's own decompressor alone, 2 layers at a time, output discarded: what the platform's zlib/zstd cost. */
+  nodeDecompress: { medianSeconds: number; cpuSeconds: number; ratio: number };
   ratioToBound: number;
   /** Bound's CPU seconds ÷ ours: the work's cost, which the machine's other load changes much less than wall time. */
   cpuRatioToBound: number;
@@ -133,9 +135,11 @@ function coldIndex(ref: string, blobs: string[], decompress: string, dir: string
   const bound: { seconds: number; cpuSeconds: number }[] = [];
   const single: number[] = [];
   const ours: ProcessRun[] = [];
+  const platform: { seconds: number; cpuSeconds: number }[] = [];
   let db = '';
   for (let i = 0; i < runs; i++) {
     bound.push(timeShellCpu(listingScript(blobs, decompress, 2)));
+    platform.push(timeShellCpu(`${quote(NODE)} ${quote(join(REPO, 'bench', 'node-decompress.ts'))} 2 ${blobs.map(quote).join(' ')}`));
     db = join(dir, `cold-${tag}-${i}.db`);
     ours.push(timeCli(['index', '--db', db, ref]));
     single.push(timeShell(listingScript(blobs, decompress === 'pigz -dc' ? 'zcat' : decompress, 1)));
@@ -156,6 +160,11 @@ function coldIndex(ref: string, blobs: string[], decompress: string, dir: string
     cores: median(ours.map((o) => o.cores)),
     bound: { what: `\`${decompress} \\| tar -t\`, 2 layers at a time`, medianSeconds: round(boundSeconds), samples: bound.map((x) => round(x.seconds)), cpuSeconds: round(boundCpu, 2) },
     singleStream: { what: `\`${decompress === 'pigz -dc' ? 'zcat' : decompress} \\| tar -t\`, one layer at a time`, medianSeconds: round(median(single)) },
+    nodeDecompress: {
+      medianSeconds: round(median(platform.map((p) => p.seconds))),
+      cpuSeconds: round(median(platform.map((p) => p.cpuSeconds)), 2),
+      ratio: round(median(platform.map((p) => p.seconds)) / medianSeconds, 2),
+    },
     ratioToBound: round(boundSeconds / medianSeconds, 2),
     cpuRatioToBound: round(boundCpu / cpu, 2),
     dbOfLastRun: db,
