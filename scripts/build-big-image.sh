@@ -58,11 +58,6 @@ else
 fi
 
 take_build_lock "$PARENT" debian-big
-if [[ $force == 0 && -f $DEST/.complete ]]; then
-  log "cached image was completed by another build"
-  echo "$DEST"
-  exit 0
-fi
 
 started=$(date +%s)
 make_workdir "$PARENT" debian-big

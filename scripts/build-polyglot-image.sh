@@ -36,52 +36,25 @@ APT_PACKAGES=(python3-jinja2 python3-yaml python3-venv ruby ruby-rack bundler)
 NPM_PACKAGES=(express@4.18.2 debug@4.3.4 @babel/code-frame@7.22.13 lodash@4.17.20)
 NPM_TOOLS=(yarn@1.22.22 pnpm@9.15.0 @yarnpkg/cli-dist@4.5.3)
 
-log() { printf '[build-polyglot-image] %s\n' "$*" >&2; }
-die() { printf '[build-polyglot-image] error: %s\n' "$*" >&2; exit 1; }
+LOG_TAG=build-polyglot-image
+# shellcheck source=lib/build-cache.sh
+source "$HERE/lib/build-cache.sh"
 
 # The cached image is stale when the layer hooks (scripts/polyglot-layers/) changed since it was built.
 HOOKS=$(cat "$HERE"/polyglot-layers/* 2>/dev/null | sha256sum | cut -c1-16)
-fresh() { [[ -f $DEST/.complete ]] && grep -q "hooks $HOOKS" "$DEST/.complete"; }
+cache_is_complete() { [[ -f $DEST/.complete ]] && grep -q "hooks $HOOKS" "$DEST/.complete"; }
 
-force=0
-for arg in "$@"; do
-  case $arg in
-    --force) force=1 ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument '$arg' (usage: $0 [--force])" ;;
-  esac
-done
-if [[ $force == 0 ]] && fresh; then
-  log "cached image is complete"
-  echo "$DEST"
-  exit 0
-fi
+exit_if_cached 28 "$@"
 for t in npm node chroot mount gzip tar "$PYTHON" flock; do command -v "$t" >/dev/null || die "missing tool: $t"; done
 [[ $(id -u) == 0 ]] || die "must run as root: chroot and mounting /proc need it"
 
 BASE=$(bash "$HERE/build-test-image.sh")
 ARCH=$(dpkg --print-architecture)
 
-mkdir -p "$PARENT"
-exec 9>"$PARENT/.polyglot.lock"
-if ! flock -n 9; then
-  log "another build holds $PARENT/.polyglot.lock; waiting"
-  flock 9
-fi
-if [[ $force == 0 ]] && fresh; then
-  echo "$DEST"
-  exit 0
-fi
+take_build_lock "$PARENT" polyglot
 
 started=$(date +%s)
-WORK=$(mktemp -d "$PARENT/.polyglot.build.XXXXXX")
-cleanup() {
-  local m
-  awk -v w="$WORK/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do umount -l "$m" || true; done
-  rm -rf --one-file-system "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_workdir "$PARENT" polyglot
 OUT=$WORK/out
 mkdir -p "$OUT/expected/tree" "$OUT/tree" "$WORK/layers"
 

@@ -45,11 +45,6 @@ ARCH=$(dpkg --print-architecture)
 
 # --- one builder at a time; others wait, then find the cache complete --------------------------
 take_build_lock "$PARENT" debian-bookworm
-if [[ $force == 0 && -f $DEST/.complete ]]; then
-  log "cached image was completed by another build"
-  echo "$DEST"
-  exit 0
-fi
 
 started=$(date +%s)
 make_workdir "$PARENT" debian-bookworm

@@ -1,37 +1,11 @@
 # Shell helpers shared by the scripts that build Debian images from Debian's own packages
-# (scripts/build-test-image.sh, scripts/build-big-image.sh). Sourced, not run.
-#
-# The sourcing script sets LOG_TAG (the prefix of its messages) and DEST (the image's cache folder) before sourcing,
-# then calls, in order:
-#   exit_if_cached HELP_END "$@"                 --force / --help / the cached image when it is complete
+# (scripts/build-test-image.sh, scripts/build-big-image.sh). Sourced, not run; sources lib/build-cache.sh (the cache,
+# the build lock, the work folder: see its calls there) and adds, called right after exit_if_cached:
 #   require_tools EXTRA_COMMAND:APT_PACKAGE...   the tools every build needs, plus its own; dies listing what is missing
-#   take_build_lock PARENT NAME                  one builder at a time (file PARENT/.NAME.lock); others wait
-#   make_workdir PARENT NAME                     WORK=PARENT/.NAME.build.XXXXXX, removed (mounts first) on exit
 # and, per build step: enter ROOT / in_chroot ROOT CMD... / leave ROOT, snapshot_packages ROOT FILE, tidy ROOT.
 
-log() { printf '[%s] %s\n' "$LOG_TAG" "$*" >&2; }
-die() { printf '[%s] error: %s\n' "$LOG_TAG" "$*" >&2; exit 1; }
-
-# exit_if_cached HELP_END ARGS...: the script's arguments. --help prints its header comment (lines 2 to HELP_END) and
-# exits; unless --force is given, a complete cached image ($DEST/.complete) is reported, its folder printed, and the
-# script exits 0. Sets `force` (1 with --force) for the check again after take_build_lock.
-exit_if_cached() {
-  local help_end=$1 arg
-  force=0
-  shift
-  for arg in "$@"; do
-    case $arg in
-      --force) force=1 ;;
-      -h|--help) sed -n "2,${help_end}p" "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-      *) die "unknown argument '$arg' (usage: $0 [--force])" ;;
-    esac
-  done
-  if [[ $force == 0 && -f $DEST/.complete ]]; then
-    log "cached image is complete"
-    echo "$DEST"
-    exit 0
-  fi
-}
+# shellcheck source=build-cache.sh
+source "$(dirname "${BASH_SOURCE[0]}")/build-cache.sh"
 
 # require_tools [COMMAND:APT_PACKAGE...]: the base set every build uses, plus the caller's.
 require_tools() {
@@ -45,33 +19,6 @@ require_tools() {
     die "missing tools: ${missing[*]}"
   fi
   [[ $(id -u) == 0 ]] || die "must run as root: debootstrap, chroot and mounting /proc need it"
-}
-
-# take_build_lock PARENT NAME: holds fd 9 for the rest of the script. Returns at once when free, else after the
-# other build ends; the caller then checks again whether the cache is complete.
-take_build_lock() {
-  mkdir -p "$1"
-  exec 9>"$1/.$2.lock"
-  if ! flock -n 9; then
-    log "another build holds $1/.$2.lock; waiting"
-    flock 9
-  fi
-}
-
-# make_workdir PARENT NAME: sets WORK, and removes it on exit, whatever is still mounted under it first.
-make_workdir() {
-  WORK=$(mktemp -d "$1/.$2.build.XXXXXX")
-  trap cleanup_workdir EXIT
-  trap 'exit 130' INT TERM
-}
-cleanup_workdir() {
-  # Whatever is still mounted under the work dir (ours, or debootstrap's if it was killed), deepest first.
-  local m
-  awk -v w="$WORK/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
-    umount -l "$m" || true
-  done
-  # --one-file-system: never follow a mount that failed to come off into the host.
-  rm -rf --one-file-system "$WORK"
 }
 
 snapshot_packages() { # snapshot_packages ROOT FILE
