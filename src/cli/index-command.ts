@@ -13,7 +13,8 @@ import type { CliIo } from './io.ts';
 import { withStore } from './with-store.ts';
 import { openCommandImage, type ImageFlags } from './open-image.ts';
 import type { ResolvedImage } from '../image/resolved-image.ts';
-import { renderIndexTable, shortDigest } from './render-table.ts';
+import { renderIndexTable } from './render-table.ts';
+import { layerProgress, reportAllReused, reportIndexed } from './index-progress.ts';
 
 // `index`, and the indexing a computed scan starts with (commands.ts). Apart from commands.ts so that `index` loads
 // neither the matching and report building nor the scan's report writers (as scan-command.ts keeps a warm scan from
@@ -24,24 +25,18 @@ export async function indexResolved(store: Store, image: ResolvedImage, io: CliI
   // No config file here: the scanners' options come from the environment (config/ecosystem-options.ts).
   const options = loadEcosystemOptions({}, io.env);
   const indexer = new Indexer(store, allScanners(buildEcosystems(options)), { workers: scannerRecipe(options) });
-  const progress: IndexProgress = (e) => {
-    if (!io.isTTY) return;
-    const what = e.kind === 'layer-reused' ? 'cached' : e.kind === 'layer-start' ? 'scanning' : 'scanned';
-    io.stderr(`layer ${e.index + 1}/${e.total} ${shortDigest(e.digest)} ${what}\n`);
-  };
   // An image indexed before by the same scanners is not put together again from its layers' reports (reading
   // and coalescing them, then writing the same report back): the stored report is the answer, and every layer
   // counts as reused, as it would have been.
   const stored = await indexer.storedReport(image.manifestDigest);
-  const total = image.layers.length;
-  if (stored) image.layers.forEach((l, index) => progress({ kind: 'layer-reused', digest: l.digest, index, total }));
-  const result = stored
-    ? { report: stored, layersScanned: 0, layersReused: total, bytesFetched: 0 }
-    : await indexer.index(image, { progress });
-  io.stderr(
-    `indexed ${image.manifestDigest}: ${result.layersScanned} layer(s) scanned, ${result.layersReused} reused from the cache, ` +
-      `${result.bytesFetched} bytes read\n`,
-  );
+  if (stored) {
+    reportAllReused(io, image.manifestDigest, image.layers);
+    return { report: stored, layersScanned: 0, layersReused: image.layers.length, bytesFetched: 0 };
+  }
+  const progress: IndexProgress = (e) =>
+    layerProgress(io, e.index, e.total, e.digest, e.kind === 'layer-reused' ? 'cached' : e.kind === 'layer-start' ? 'scanning' : 'scanned');
+  const result = await indexer.index(image, { progress });
+  reportIndexed(io, image.manifestDigest, result);
   return result;
 }
 

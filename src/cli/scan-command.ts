@@ -8,7 +8,7 @@ import { planOutputs, writeOutputs } from './report-outputs.ts';
 import { parseFailOn, parseSeverityList, scanVerdict } from './fail-on.ts';
 import { withStore } from './with-store.ts';
 import { openCommandImage, type ImageFlags } from './open-image.ts';
-import { shortDigest } from './render-table.ts';
+import { reportAllReused } from './index-progress.ts';
 import { storedOutputs, storedVariants, type ScanSettings } from './stored-scan.ts';
 
 // `scan`. What a warm scan needs is here and loaded first: the options, the store, the image's manifest and, when
@@ -78,9 +78,7 @@ export async function scanCommand(ref: string, o: ScanFlags, io: CliIo): Promise
           // What the computed scan says on stderr, in the same order: the stored report was reused, so every
           // layer counts as reused, as it does there.
           for (const l of stored.meta.before) io.stderr(l);
-          const total = image.layers.length;
-          if (io.isTTY) image.layers.forEach((l, i) => io.stderr(`layer ${i + 1}/${total} ${shortDigest(l.digest)} cached\n`));
-          io.stderr(`indexed ${image.manifestDigest}: 0 layer(s) scanned, ${total} reused from the cache, 0 bytes read\n`);
+          reportAllReused(io, image.manifestDigest, image.layers);
           for (const l of stored.meta.after) io.stderr(l);
           await writeOutputs(plans, (f) => stored.outputs.get(f)!, io.stdout);
           return scanVerdict(stored.meta.tripped, stored.meta.feeds, settings, io);
