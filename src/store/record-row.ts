@@ -136,6 +136,17 @@ function textOf(v: Vulnerability): { text: string; hash: string } {
 export function vulnerabilityRow(v: Vulnerability): RecordRow {
   const c = contextEntry(v);
   const hash = sha256Hex(canonicalJson(v, c.distJson, c.repoJson));
+  const row = partsOf(v, c) as RecordRow;
+  row.hash = hash.slice(0, HASH_HEX);
+  return row;
+}
+
+/** A record's stored parts without its content hash (packed records have none: store/vulnerability-pack.ts). */
+export function vulnerabilityParts(v: Vulnerability): Omit<RecordRow, 'hash'> {
+  return partsOf(v, contextEntry(v));
+}
+
+function partsOf(v: Vulnerability, c: ContextEntry): Omit<RecordRow, 'hash'> {
   const d = v.dist;
   const t = textOf(v);
   const own: unknown[] = [put(v.issued), put(v.severity), put(v.normalizedSeverity), put(v.fixedInVersion), put(v.range.introduced), put(v.range.lastAffected)];
@@ -149,7 +160,7 @@ export function vulnerabilityRow(v: Vulnerability): RecordRow {
   }
   if (hasExtras) own.push(extras);
   return {
-    hash: hash.slice(0, HASH_HEX), updater: v.updater, name: v.name, packageName: v.package.name,
+    updater: v.updater, name: v.name, packageName: v.package.name,
     context: c.context, did: d.did, versionId: d.versionId, codeName: d.versionCodeName,
     // The updater is part of the text's key: writers of different updaters never share a text row, so one never
     // waits on another's uncommitted insert of it (PostgreSQL holds a writer's rows until its commit).
