@@ -32,3 +32,30 @@ test('enrichment packs: ids in code-point order, as SQLite and PostgreSQL "C" co
   assert.deepEqual([...ids].sort(compareIds), ['', 'a', 'ab', 'b', '\uFFFD', '\u{1F600}']);
   assert.ok(compareIds('\u{1F600}', '\uFFFD') > 0, 'JavaScript\'s < would put the surrogate pair first');
 });
+
+test('enrichment packs: drainAsync (deflate on zlib\'s threads) gives the packs drain gives, in order, and empties the builder', async () => {
+  const fill = (b: PackBuilder) => {
+    for (let i = 0; i < 5000; i++) {
+      const tag = i % 97 === 0 ? `CVE-2024-\u{1F600}${i % 13}` : `CVE-${2000 + (i % 26)}-${100000 + ((i * 7919) % 5000)}`;
+      // Some records repeated (kept once), some ids with several records.
+      b.add({ updater: i % 3 === 0 ? 'nvd/2024' : 'nvd', tag, enrichment: { cve: tag, n: i % 11 === 0 ? 0 : i } });
+    }
+  };
+  const a = new PackBuilder(200_000);
+  const b = new PackBuilder(200_000);
+  fill(a);
+  fill(b);
+  const sync = a.drain();
+  const pending = b.drainAsync();
+  assert.ok(b.empty, 'the records are taken at once');
+  const async = await pending;
+  assert.ok(sync.length > 5, `${sync.length} packs`);
+  assert.equal(async.length, sync.length);
+  for (let i = 0; i < sync.length; i++) {
+    const { data: x, ...p } = sync[i]!;
+    const { data: y, ...q } = async[i]!;
+    assert.deepEqual(q, p);
+    assert.ok(x.equals(y), `pack ${i}: same bytes`);
+  }
+  assert.deepEqual(await new PackBuilder().drainAsync(), []);
+});

@@ -1,4 +1,4 @@
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { EnrichmentRecord } from '../model/enrichment.ts';
 import { LruCache } from '../model/lru-cache.ts';
 
@@ -94,46 +94,127 @@ export class PackBuilder {
   /** Everything held, as the packs of one run per updater (a run never mixes updaters); the builder is empty after. */
   drain(): Pack[] {
     const packs: Pack[] = [];
-    for (const [updater, list] of this.#entries) {
-      const run = this.#run++;
-      // A stable sort: the records of one id keep the order they came in, the order the report lists them. Below
-      // U+D800, code units compare as code points, and `<` is several times quicker than compareIds.
-      if (this.#wide) list.sort((a, b) => compareIds(a.tag, b.tag));
-      else list.sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
-      let tags: string[] = [];
-      let lines: string[] = [];
-      let bytes = 0;
-      const flush = () => {
-        if (tags.length === 0) return;
-        const data = deflateRawSync(JSON.stringify(tags) + '\n' + lines.join('\n'));
-        packs.push({ updater, run, first: tags[0]!, last: tags[tags.length - 1]!, count: tags.length, data });
-        tags = [];
-        lines = [];
-        bytes = 0;
-      };
-      let seen = new Set<string>();
-      for (let i = 0; i < list.length; i++) {
-        const e = list[i]!;
-        const newId = i === 0 || list[i - 1]!.tag !== e.tag;
-        if (newId) {
-          seen = new Set();
-          // Packs are cut between ids, never inside one: all records of an id are in one pack of a run.
-          if (bytes >= PACK_BYTES || tags.length >= PACK_RECORDS) flush();
+    for (const c of this.#take()) packs.push(packOf(c, deflateRawSync(c.text)));
+    return packs;
+  }
+
+  /**
+   * drain(), with the deflating done on zlib's threads (DEFLATES packs at a time) while this thread cuts the next
+   * packs: the same packs, in the same order. The builder is empty when this returns (the promise): a caller may
+   * add the next run's records while the packs of this one are deflated.
+   */
+  drainAsync(): Promise<Pack[]> {
+    const cuts = this.#take()[Symbol.iterator]();
+    const packs: Pack[] = [];
+    return new Promise((resolve, reject) => {
+      let inFlight = 0;
+      let ended = false;
+      let failed = false;
+      const pump = (): void => {
+        while (!ended && inFlight < DEFLATES) {
+          const r = cuts.next();
+          if (r.done) {
+            ended = true;
+            break;
+          }
+          const c = r.value;
+          const slot = packs.length;
+          packs.push(packOf(c, EMPTY));
+          inFlight++;
+          deflateRaw(c.text, (err, data) => {
+            inFlight--;
+            if (failed) return;
+            if (err) {
+              failed = true;
+              reject(err);
+              return;
+            }
+            packs[slot]!.data = data;
+            pump();
+          });
         }
-        // The same record twice is one record, as for vulnerabilities (one content hash).
-        if (seen.has(e.json)) continue;
-        seen.add(e.json);
-        tags.push(e.tag);
-        lines.push(e.json);
-        bytes += e.tag.length + e.json.length + 4;
+        if (ended && inFlight === 0) resolve(packs);
+      };
+      try {
+        pump();
+      } catch (e) {
+        failed = true;
+        reject(e);
       }
-      flush();
-    }
+    });
+  }
+
+  /**
+   * Takes everything held (the builder is empty after) and cuts it into the raw texts of packs, one run per
+   * updater, lazily: the packs of a run are cut as they are asked for.
+   */
+  #take(): Iterable<Cut> {
+    const entries = [...this.#entries];
+    const wide = this.#wide;
+    const runs = entries.map(() => this.#run++);
     this.#entries.clear();
     this.#bytes = 0;
     this.#wide = false;
-    return packs;
+    return (function* () {
+      for (let k = 0; k < entries.length; k++) yield* cutRun(entries[k]![0], entries[k]![1], runs[k]!, wide);
+    })();
   }
+}
+
+interface Cut {
+  updater: string;
+  run: number;
+  first: string;
+  last: string;
+  count: number;
+  /** The pack before deflate. */
+  text: string;
+}
+
+/** Packs deflated on zlib's threads at a time (its pool has 4 threads unless UV_THREADPOOL_SIZE says otherwise). */
+const DEFLATES = 4;
+const EMPTY = Buffer.alloc(0);
+
+function packOf(c: Cut, data: Buffer): Pack {
+  return { updater: c.updater, run: c.run, first: c.first, last: c.last, count: c.count, data };
+}
+
+/** The packs of one run: its records sorted by id, the same record twice kept once, cut between ids. */
+function* cutRun(updater: string, list: Entry[], run: number, wide: boolean): Generator<Cut> {
+  // A stable sort: the records of one id keep the order they came in, the order the report lists them. Below
+  // U+D800, code units compare as code points, and `<` is several times quicker than compareIds.
+  if (wide) list.sort((a, b) => compareIds(a.tag, b.tag));
+  else list.sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
+  let tags: string[] = [];
+  let text = '';
+  let bytes = 0;
+  const n = list.length;
+  for (let i = 0; i < n; ) {
+    const tag = list[i]!.tag;
+    let j = i + 1;
+    while (j < n && list[j]!.tag === tag) j++;
+    // Packs are cut between ids, never inside one: all records of an id are in one pack of a run.
+    if (tags.length > 0 && (bytes >= PACK_BYTES || tags.length >= PACK_RECORDS)) {
+      yield { updater, run, first: tags[0]!, last: tags[tags.length - 1]!, count: tags.length, text: JSON.stringify(tags) + text };
+      tags = [];
+      text = '';
+      bytes = 0;
+    }
+    // The same record twice is one record, as for vulnerabilities (one content hash): looked for only among the
+    // records of one id, and only when it has more than one.
+    const seen = j - i > 1 ? new Set<string>() : undefined;
+    for (; i < j; i++) {
+      const json = list[i]!.json;
+      if (seen) {
+        if (seen.has(json)) continue;
+        seen.add(json);
+      }
+      tags.push(tag);
+      text += '\n' + json;
+      bytes += tag.length + json.length + 4;
+    }
+  }
+  if (tags.length > 0) yield { updater, run, first: tags[0]!, last: tags[tags.length - 1]!, count: tags.length, text: JSON.stringify(tags) + text };
 }
 
 export interface OpenPack {

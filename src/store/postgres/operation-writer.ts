@@ -204,7 +204,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
 
   async #writePacks(): Promise<void> {
     try {
-      await insertPacks(this.#session.client, this.#packs.drain(), this.#opId);
+      await insertPacks(this.#session.client, await this.#packs.drainAsync(), this.#opId);
     } catch (e) {
       throw this.#fail(e);
     }

@@ -320,10 +320,18 @@ export class SqliteStore implements Store {
       parts.commit();
     };
     // Enrichment records go into packs (store/enrichment-pack.ts), written under the token run by run.
+    // The records are taken from the builder at once and deflated on zlib's threads; the insert of each run waits for
+    // the run before it (pack ids keep the order of the packs), and commit and abort wait for the last.
     const builder = new (packs().PackBuilder)();
-    const writePacks = () => {
-      const drained = builder.drain();
-      this.#bulkTx(() => migrationList().insertPacks(this.#db, drained, { token }));
+    let packWrite: Promise<void> = Promise.resolve();
+    const writePacks = (): Promise<void> => {
+      const drained = builder.drainAsync();
+      drained.catch(() => undefined); // observed by the chain below
+      packWrite = packWrite.then(async () => {
+        const list = await drained;
+        this.#bulkTx(() => migrationList().insertPacks(this.#db, list, { token }));
+      });
+      return packWrite;
     };
     let done = false;
     const finish = () => {
@@ -355,7 +363,7 @@ export class SqliteStore implements Store {
           }
         }
         for (const e of batch) builder.add(e);
-        if (builder.full) writePacks();
+        if (builder.full) await writePacks();
       },
       carryOver: async (ref: string, keep: (v: Vulnerability) => boolean) => {
         if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
@@ -373,7 +381,7 @@ export class SqliteStore implements Store {
         });
       },
       commit: async (fingerprint: string) => {
-        if (!done && !builder.empty) writePacks();
+        if (!done && !builder.empty) await writePacks();
         if (!done && pending.length > 0) {
           const rows = pending;
           pending = [];
@@ -408,6 +416,8 @@ export class SqliteStore implements Store {
         if (done) return;
         done = true;
         pending = [];
+        // A run still being written is inserted under the token: wait for it, then delete it with the rest.
+        await packWrite.catch(() => undefined);
         liveTokens.delete(token);
         this.#tx(() => {
           this.#stmt('DELETE FROM uo_staging WHERE token = ?').run(token);
