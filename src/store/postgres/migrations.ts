@@ -224,15 +224,23 @@ async function markNamesInTexts(c: pg.ClientBase): Promise<void> {
   if (changed > 0) await c.query('DELETE FROM vuln_text t WHERE NOT EXISTS (SELECT 1 FROM vuln v WHERE v.text_id = t.id)');
 }
 
-/** Inserts packs of one operation in one statement. */
+/**
+ * Inserts packs of one operation, 500 a statement. Each pack's columns are parameters of a VALUES row rather than
+ * elements of unnest() arrays: node-postgres sends a Buffer parameter in binary, while a bytea[] array goes as text,
+ * every pack hex-encoded here and decoded by the server. 2,523 packs of an EPSS feed (4.8 MB): 50-70 ms against
+ * 165-220 ms (3 runs each, one connection, local server).
+ */
 export async function insertPacks(c: pg.ClientBase, packs: Pack[], uoId: string): Promise<void> {
   for (let i = 0; i < packs.length; i += 500) {
     const chunk = packs.slice(i, i + 500);
-    await c.query(
-      `INSERT INTO enrichment_pack (uo_id, updater, run, first, last, count, data)
-       SELECT $1::bigint, * FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::bytea[])`,
-      [uoId, chunk.map((p) => p.updater), chunk.map((p) => p.run), chunk.map((p) => p.first), chunk.map((p) => p.last), chunk.map((p) => p.count), chunk.map((p) => p.data)],
-    );
+    const args: unknown[] = [uoId];
+    const rows: string[] = [];
+    for (const p of chunk) {
+      const k = args.length;
+      args.push(p.updater, p.run, p.first, p.last, p.count, p.data);
+      rows.push(`($1::bigint, $${k + 1}::text, $${k + 2}::int, $${k + 3}::text, $${k + 4}::text, $${k + 5}::int, $${k + 6}::bytea)`);
+    }
+    await c.query(`INSERT INTO enrichment_pack (uo_id, updater, run, first, last, count, data) VALUES ${rows.join(',')}`, args);
   }
 }
 
