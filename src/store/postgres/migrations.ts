@@ -3,6 +3,8 @@ import { enrichmentRow, nameToMark, textHash, vulnerabilityRow } from '../record
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import { PackBuilder, type Pack } from '../enrichment-pack.ts';
+import { buildPacks, packLine } from '../vulnerability-pack.ts';
+import { writePacks, type PackRow } from './vulnerability-packs.ts';
 import type { IndexReport } from '../../model/index-report.ts';
 import { indexManifestPackages, SCHEMA as INDEXED_PACKAGES_SCHEMA } from './indexed-packages.ts';
 
@@ -185,6 +187,11 @@ export const migrations: readonly Migration[] = [
   `
   ALTER TABLE uo_vuln DROP CONSTRAINT IF EXISTS uo_vuln_uo_id_fkey, DROP CONSTRAINT IF EXISTS uo_vuln_vuln_id_fkey;
   `,
+  // 12: vulnerability records in packs (store/vulnerability-pack.ts, store/postgres/vulnerability-packs.ts): one row
+  // per (context, package) of an operation's records, deflated, shared by operations through uo_pack, in place of a
+  // row and a link per record. Every operation's records are packed here, the same records of several operations
+  // into one shared pack; vuln and uo_vuln are dropped.
+  packVulnerabilities,
 ];
 
 async function markNamesInTexts(c: pg.ClientBase): Promise<void> {
@@ -369,4 +376,66 @@ async function indexPackages(c: pg.ClientBase): Promise<void> {
     after = rows[rows.length - 1]!.manifest_hash;
     for (const r of rows) await indexManifestPackages(c, r.manifest_hash, JSON.parse(r.data) as IndexReport);
   }
+}
+
+/**
+ * The tables of packed vulnerability records. No foreign keys (their checks cost a trigger per row, and what they
+ * guard holds by construction: see operation-writer.ts); no index on uo_pack(pack_id): the query probes links by
+ * (operation, pack) and the collector finds unlinked packs with one anti-join (postgres-store.ts).
+ */
+export const VULN_PACK_SCHEMA = `
+CREATE TABLE vuln_pack (
+  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  context_id   bigint NOT NULL,
+  count        integer NOT NULL,
+  package_name text NOT NULL,
+  hash         bytea NOT NULL,
+  data         bytea NOT NULL
+);
+-- The matcher's lookup (context, package), a writer's search for an equal pack (then hash), the collector's walk of
+-- a context's packs.
+CREATE INDEX vuln_pack_lookup ON vuln_pack(context_id, package_name);
+CREATE TABLE uo_pack (
+  uo_id   bigint NOT NULL,
+  pack_id bigint NOT NULL,
+  PRIMARY KEY (uo_id, pack_id)
+);
+`;
+
+async function packVulnerabilities(c: pg.ClientBase): Promise<void> {
+  await c.query(VULN_PACK_SCHEMA);
+  const ops = (await c.query<{ uo_id: string }>('SELECT DISTINCT uo_id FROM uo_vuln ORDER BY uo_id')).rows;
+  for (const { uo_id: op } of ops) {
+    // An operation's records key by key (context, package), read through a cursor: memory holds one batch.
+    await c.query(`DECLARE vuln_of_op NO SCROLL CURSOR FOR
+      SELECT v.context_id, v.package_name, v.name, v.text_id, v.data FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id
+      WHERE u.uo_id = ${BigInt(op)} ORDER BY v.context_id, v.package_name`);
+    let rows: PackRow[] = [];
+    let key: { contextId: string; packageName: string } | undefined;
+    let lines: string[] = [];
+    const endKey = () => {
+      if (key) for (const pack of buildPacks(lines)) rows.push({ ...key, pack });
+      lines = [];
+    };
+    for (;;) {
+      const batch = (await c.query<{ context_id: string; package_name: string; name: string; text_id: string | null; data: string }>('FETCH 5000 FROM vuln_of_op')).rows;
+      for (const r of batch) {
+        if (!key || key.contextId !== String(r.context_id) || key.packageName !== r.package_name) {
+          endKey();
+          key = { contextId: String(r.context_id), packageName: r.package_name };
+        }
+        lines.push(packLine(r.name, r.text_id === null ? 0 : Number(r.text_id), r.data));
+      }
+      if (batch.length === 0) break;
+      if (rows.length >= 2000) {
+        await writePacks(c, op, rows);
+        rows = [];
+      }
+    }
+    endKey();
+    await writePacks(c, op, rows);
+    await c.query('CLOSE vuln_of_op');
+  }
+  await c.query('DROP TABLE uo_vuln, vuln');
+  await c.query('ANALYZE vuln_pack, uo_pack');
 }

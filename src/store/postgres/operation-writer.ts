@@ -5,9 +5,11 @@ import type { UpdateOperation } from '../../model/update-operation.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import type { UpdateOperationWriter } from '../store.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
-import { decodeVulnerability, RECORD_COLUMNS, RECORD_JOINS, vulnerabilityRow, type RecordRow, type StoredParts } from '../record-row.ts';
+import { vulnerabilityParts } from '../record-row.ts';
 import { PackBuilder } from '../enrichment-pack.ts';
+import { buildPacks, decodePackedLine, openPackLines, packLine, PackGrouper, parseLine, type PackedLine, type PackGroup, type PackKey, type RecordParts } from '../vulnerability-pack.ts';
 import { insertPacks } from './migrations.ts';
+import { batchFull, resolveTexts, TextCache, textIdsOfPacks, writePacks, type PackRef, type PackRow } from './vulnerability-packs.ts';
 import { classifyPgError, describePgError, isTransientPgError } from './pg-errors.ts';
 import { isUuid } from '../../model/uuid.ts';
 
@@ -17,88 +19,22 @@ import { isUuid } from '../../model/uuid.ts';
 // minutes a 100 MB feed takes to stream blocks no reader and no writer of another updater; "whole or not at all"
 // is then the database's guarantee (a crash, a lost connection or abort = ROLLBACK) instead of ours, and nothing
 // is left to clean up after a crashed writer (staging rows would need an age-based sweeper). The costs: one pooled
-// connection per running writer, and row locks held until commit (see INGEST).
+// connection per running writer, and row locks held until commit (below).
 //
-// Records go in as multi-row INSERTs from unnest() of array parameters, one statement per chunk (INGEST_SQL). The
-// alternative, COPY (pg-copy-streams) into a temp table then the same INSERT … SELECT from it, was measured on
-// 100k Debian-like records in one operation (bench/store-ingest.ts, PostgreSQL 15, 2 cores, same machine, 3 runs):
-// unnest 15.6k / 17.9k / 17.1k records/s (the last including the ANALYZE at commit), COPY 16.9k / 18.4k / 19.4k.
-// COPY's edge (3-13%) is within run-to-run noise and costs a temp table per writer, a text-format codec and two
-// statements per chunk; the time goes to hashing, JSON and index maintenance, not to the wire. unnest it is.
+// Records are held per key (context, package) in memory (PackGrouper, within MAX_BUFFER_BYTES) and written as packs
+// (store/vulnerability-pack.ts, store/postgres/vulnerability-packs.ts) when the budget is reached and at commit, in
+// multi-row statements of a few thousand packs, the next batch deflated while PostgreSQL writes the one before.
+// Texts are resolved to ids as batches come in (the lines of a pack hold their texts' ids), so that work overlaps
+// the feed's parsing, as the per-record inserts of the earlier schema did.
+//
+// What keeps the collector (deleteUpdateOperations) off what a running writer uses: packs and texts it found are
+// locked FOR KEY SHARE until the transaction ends, and packs and texts it inserted are invisible to others until
+// then; the collector takes rows FOR UPDATE SKIP LOCKED, so it neither waits for a writer nor deletes under one.
 
-const CHUNK = 2000;
+/** Packs of the earlier operation read per statement by carryOver. */
+const CARRY_PACKS = 500;
 /** Operations at least this large refresh planner statistics at commit (#analyze). */
 const ANALYZE_AFTER = 5000;
-
-// Inserts the chunk's texts not yet resolved by this writer and the new records, locks (FOR KEY SHARE) the texts and
-// records already stored, and links the records to the operation, in one round trip. One statement per chunk
-// rather than three (texts looked up, texts inserted, records): the writer's node process parses and encodes the
-// next batch while PostgreSQL executes this one (runUpdater hands batches over early), and with three round trips a
-// chunk, each reply waited for node to finish a stretch of parsing before the next statement went out: both sides
-// idled about half of a 128k-record Debian ingest.
-// Locking rather than `ON CONFLICT DO UPDATE … RETURNING id`:
-// - KEY SHARE locks do not conflict with each other, so two writers sharing existing records never block or
-//   deadlock on them (DO UPDATE would take row-exclusive locks held to commit, and write a new row version of every
-//   unchanged record on every run). Only the garbage collector's FOR UPDATE conflicts with them, and it skips locked
-//   rows, so it never deletes a text or record a running writer has linked.
-// - Two transactions inserting the same *new* hash do wait on each other (unique-index check). Rows and texts go in
-//   sorted by hash, so two writers' chunks take those waits in one order. Records and texts carry their updater
-//   name and their hashes cover it, so writers of different updaters never share a hash at all.
-// Existing rows are looked for only for the hashes the inserts skipped (none in a first load), by one index probe per
-// hash (LATERAL, which the locking clause keeps from being flattened into a join): the tables grow inside the
-// writer's transaction, unseen by the planner's statistics, and the plain `hash IN (…)` form was planned as a hash
-// join over a sequential scan of the whole table, for every chunk.
-// All CTEs see one snapshot: `old` and `text_old` miss rows another transaction committed after it began (those
-// that made an insert skip a conflict), and rows the collector deleted meanwhile. A record whose new text is not
-// resolved so is left out of `input`; `resolved` counts the records linked, and the writer repeats the statement
-// for the hashes still unlinked (a new statement, a new snapshot). The texts resolved come back for the writer to
-// reuse: each stays locked, or invisible to others, until the transaction ends.
-export const INGEST_SQL = `
-WITH new_text AS (
-  SELECT decode(h, 'hex') AS hash, d AS data FROM unnest($9::text[], $10::text[]) AS t(h, d)
-),
-text_ins AS (
-  INSERT INTO vuln_text (hash, data) SELECT hash, data FROM new_text ORDER BY hash
-  ON CONFLICT (hash) DO NOTHING
-  RETURNING id, hash
-),
-text_old AS (
-  SELECT o.id, o.hash FROM (SELECT hash FROM new_text WHERE hash NOT IN (SELECT hash FROM text_ins) ORDER BY hash) i
-  CROSS JOIN LATERAL (SELECT t.id, t.hash FROM vuln_text t WHERE t.hash = i.hash FOR KEY SHARE) o
-),
-texts AS (
-  SELECT id, hash FROM text_ins UNION ALL SELECT id, hash FROM text_old
-),
-input AS (
-  SELECT decode(r.hash, 'hex') AS hash, r.name, r.package_name, r.context_id, coalesce(r.text_id, t.id) AS text_id, r.data
-  FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[])
-    AS r(hash, name, package_name, context_id, text_id, data, text_hash)
-  LEFT JOIN texts t ON t.hash = decode(r.text_hash, 'hex')
-  WHERE r.text_hash IS NULL OR t.id IS NOT NULL
-),
-ins AS (
-  INSERT INTO vuln (hash, name, package_name, context_id, text_id, data)
-  SELECT * FROM input ORDER BY hash
-  ON CONFLICT (hash) DO NOTHING
-  RETURNING id, hash
-),
-old AS (
-  SELECT o.id FROM (SELECT hash FROM input WHERE hash NOT IN (SELECT hash FROM ins) ORDER BY hash) i
-  CROSS JOIN LATERAL (SELECT v.id FROM vuln v WHERE v.hash = i.hash FOR KEY SHARE) o
-),
-linked AS (
-  INSERT INTO uo_vuln (uo_id, vuln_id) SELECT $1::bigint, id FROM ins UNION ALL SELECT $1::bigint, id FROM old
-  ON CONFLICT DO NOTHING
-)
-SELECT (SELECT count(*) FROM ins) + (SELECT count(*) FROM old) AS resolved,
-  (SELECT array_agg(encode(hash, 'hex') ORDER BY id) FROM texts) AS text_hashes,
-  (SELECT array_agg(id ORDER BY id) FROM texts) AS text_ids`;
-
-const UNLINKED = `
-SELECT h FROM unnest($2::text[]) AS h
-WHERE NOT EXISTS (SELECT 1 FROM vuln v JOIN uo_vuln u ON u.vuln_id = v.id AND u.uo_id = $1::bigint WHERE v.hash = decode(h, 'hex'))`;
-
-type Row = RecordRow;
 
 export interface WriterSession {
   client: pg.PoolClient;
@@ -171,7 +107,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
   add(batch: Vulnerability[]): Promise<void> {
     // Encoded now, not when the writes before it are done: a caller that hands over the next batch before awaiting
     // the previous one (runUpdater) gets this work done while PostgreSQL executes the previous batch.
-    let records: Row[];
+    let records: RecordParts[];
     try {
       records = this.#encode(batch);
     } catch (e) {
@@ -210,8 +146,8 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     }
   }
 
-  #encode(batch: Vulnerability[]): Row[] {
-    const records = batch.map(vulnerabilityRow);
+  #encode(batch: Vulnerability[]): RecordParts[] {
+    const records = batch.map(vulnerabilityParts);
     for (const r of records) {
       if (r.updater !== this.#updater && !r.updater.startsWith(this.#updater + '/')) {
         throw new ClairError('internal', `record ${r.name} of updater ${r.updater} written to operation of ${this.#updater}`);
@@ -220,15 +156,25 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     return records;
   }
 
-  async #add(records: Row[]): Promise<void> {
+  /** The records held for packing (written when its budget is reached, and at commit). */
+  readonly #grouper = new PackGrouper();
+  /**
+   * Text ids by text hash: every text of a record held must have one when its pack is built. Each text this
+   * transaction found is locked FOR KEY SHARE until it ends, and each one it inserted is invisible to others until
+   * then, so the collector cannot take one from under it.
+   */
+  #textIds = new Map<string, number>();
+
+  async #add(records: RecordParts[]): Promise<void> {
     this.#checkOpen();
     try {
-      for (let i = 0; i < records.length; i += CHUNK) {
-        const byHash = new Map<string, Row>();
-        for (const r of records.slice(i, i + CHUNK)) byHash.set(r.hash, r);
-        const rows = [...byHash.values()].sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
-        await this.#ingest(rows);
+      const newTexts = new Map<string, string>();
+      for (const r of records) {
+        this.#grouper.add(r);
+        if (r.textHash !== null && r.text !== null && !this.#textIds.has(r.textHash)) newTexts.set(r.textHash, r.text);
       }
+      if (newTexts.size > 0) await resolveTexts(this.#session.client, newTexts, this.#textIds, `update operation for ${this.#updater}`);
+      if (this.#grouper.full) await this.#writeHeld();
     } catch (e) {
       throw this.#fail(e);
     }
@@ -236,50 +182,51 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
 
   /** Context ids by context JSON. Contexts are never deleted, so an id stays good for the writer's life. */
   readonly #contexts = new Map<string, string>();
-  /**
-   * Text ids by text hash. Each text this transaction found is locked FOR KEY SHARE until it ends, and each one it
-   * inserted is invisible to others until then, so the garbage collector (FOR UPDATE SKIP LOCKED, unreferenced
-   * texts only) cannot take one from under it.
-   */
-  #texts = new Map<string, string>();
 
-  async #contextIds(rows: Row[]): Promise<string[]> {
+  async #contextId(k: PackKey): Promise<string> {
+    let id = this.#contexts.get(k.context);
+    if (id !== undefined) return id;
     const c = this.#session.client;
-    for (const r of rows) {
-      if (this.#contexts.has(r.context)) continue;
-      const ins = await c.query<{ id: string }>(
-        `INSERT INTO vuln_context (updater, dist_did, dist_version_id, dist_version_code_name, data) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (data) DO NOTHING RETURNING id`,
-        [r.updater, r.did, r.versionId, r.codeName, r.context],
-      );
-      const id = ins.rows[0]?.id ?? (await c.query<{ id: string }>('SELECT id FROM vuln_context WHERE data = $1', [r.context])).rows[0]!.id;
-      this.#contexts.set(r.context, id);
-    }
-    return rows.map((r) => this.#contexts.get(r.context)!);
+    const ins = await c.query<{ id: string }>(
+      `INSERT INTO vuln_context (updater, dist_did, dist_version_id, dist_version_code_name, data) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (data) DO NOTHING RETURNING id`,
+      [k.updater, k.did, k.versionId, k.codeName, k.context],
+    );
+    id = String(ins.rows[0]?.id ?? (await c.query<{ id: string }>('SELECT id FROM vuln_context WHERE data = $1', [k.context])).rows[0]!.id);
+    this.#contexts.set(k.context, id);
+    return id;
   }
 
-  async #ingest(rows: Row[]): Promise<void> {
+  /** Packs the records held and writes the packs: each batch deflated while the statement of the one before runs. */
+  async #writeHeld(): Promise<void> {
+    const groups: PackGroup[] = this.#grouper.drain();
     const c = this.#session.client;
-    const contextIds = await this.#contextIds(rows);
-    const contextOf = new Map(rows.map((r, i) => [r.hash, contextIds[i]!]));
-    if (this.#texts.size > 200_000) this.#texts = new Map();
-    let pending = rows;
-    // Each pass links every hash that exists or could be inserted; a hash stays unlinked only when a concurrent
-    // transaction inserted or deleted it (or its text) during the statement, which a handful of passes outlasts.
-    for (let pass = 1; pending.length > 0; pass++) {
-      if (pass > 5) throw new ClairError('unavailable', `update operation for ${this.#updater}: ${pending.length} records still unlinked after 5 passes (heavy concurrent deletes?)`);
-      const newTexts = new Map<string, string>();
-      for (const r of pending) if (r.textHash !== null && r.text !== null && !this.#texts.has(r.textHash)) newTexts.set(r.textHash, r.text);
-      const res = await c.query<{ resolved: string; text_hashes: string[] | null; text_ids: string[] | null }>(
-        INGEST_SQL,
-        [this.#opId, ...columns(pending, contextOf, this.#texts), [...newTexts.keys()], [...newTexts.values()]],
-      );
-      const out = res.rows[0]!;
-      if (out.text_hashes && out.text_ids) for (let i = 0; i < out.text_hashes.length; i++) this.#texts.set(out.text_hashes[i]!, out.text_ids[i]!);
-      if (Number(out.resolved) === pending.length) return;
-      const unlinked = new Set((await c.query<{ h: string }>(UNLINKED, [this.#opId, pending.map((r) => r.hash)])).rows.map((r) => r.h));
-      pending = pending.filter((r) => unlinked.has(r.hash));
+    let rows: PackRow[] = [];
+    let bytes = 0;
+    let inFlight: Promise<void> | undefined;
+    const send = async () => {
+      await inFlight;
+      const p = writePacks(c, this.#opId, rows);
+      p.catch(() => undefined); // awaited below or at the next send; a failure must not go unhandled meanwhile
+      inFlight = p;
+      rows = [];
+      bytes = 0;
+    };
+    // Contexts first: the client runs one statement at a time, and the writes below keep it busy.
+    const contextIds: string[] = [];
+    for (const g of groups) contextIds.push(await this.#contextId(g));
+    for (const [i, g] of groups.entries()) {
+      const contextId = contextIds[i]!;
+      const lines = g.entries.map((e) => packLine(e.name, e.textId ?? (e.textHash === null ? 0 : this.#textIds.get(e.textHash)!), e.own));
+      for (const pack of buildPacks(lines)) {
+        rows.push({ contextId, packageName: g.packageName, pack });
+        bytes += pack.data.length;
+      }
+      if (batchFull(rows, bytes)) await send();
     }
+    if (rows.length > 0) await send();
+    await inFlight;
+    if (this.#textIds.size > 200_000) this.#textIds = new Map();
   }
 
   carryOver(ref: string, keep: (v: Vulnerability) => boolean): Promise<number> {
@@ -303,45 +250,75 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
       throw this.#fail(e);
     }
     if (from === undefined) throw new ClairError('not-found', `update operation ${ref} does not exist`);
-    // All of `keep`'s answers are collected before anything is linked: a `keep` that throws leaves this operation
-    // as it was, as in the SQLite store.
-    const kept: string[] = [];
+    // All of `keep`'s answers are collected before anything is added: a `keep` that throws leaves this operation as
+    // it was, as in the SQLite store. Kept records are added as records (their texts resolved by hash, as new ones'
+    // are): a key whose records are all kept makes the same pack again, which is then linked, not written.
+    // Kept as their stored parts (the text and context strings are shared), decoded again when added: an operation
+    // of a few hundred thousand records as objects would take gigabytes.
+    const kept: { packageName: string; context: string; line: PackedLine; text: string | null }[] = [];
+    const contexts = new Map<string, string>();
     let after = '0';
     for (;;) {
-      let rows: ({ id: string } & StoredParts)[];
+      let packs: (PackRef & { data: Buffer })[];
       try {
-        rows = (await c.query<{ id: string } & StoredParts>(
-          `SELECT v.id, ${RECORD_COLUMNS} FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id ${RECORD_JOINS}
-           WHERE u.uo_id = $1 AND u.vuln_id > $2 ORDER BY u.vuln_id LIMIT ${CHUNK}`,
+        packs = (await c.query<PackRef & { data: Buffer }>(
+          `SELECT p.id, p.package_name, p.context_id, p.data FROM uo_pack u JOIN vuln_pack p ON p.id = u.pack_id
+           WHERE u.uo_id = $1 AND u.pack_id > $2 ORDER BY u.pack_id LIMIT ${CARRY_PACKS}`,
           [from, after],
         )).rows;
+        const unknown = [...new Set(packs.map((p) => String(p.context_id)))].filter((id) => !contexts.has(id));
+        if (unknown.length > 0) {
+          const rows = (await c.query<{ id: string; data: string }>('SELECT id, data FROM vuln_context WHERE id = ANY($1::bigint[])', [unknown])).rows;
+          for (const r of rows) contexts.set(String(r.id), r.data);
+        }
       } catch (e) {
         throw this.#fail(e);
       }
-      for (const r of rows) if (keep(decodeVulnerability(r))) kept.push(r.id);
-      if (rows.length < CHUNK) break;
-      after = rows[rows.length - 1]!.id;
-    }
-    try {
-      for (let i = 0; i < kept.length; i += CHUNK) {
-        await c.query('INSERT INTO uo_vuln (uo_id, vuln_id) SELECT $1::bigint, unnest($2::bigint[]) ON CONFLICT DO NOTHING', [this.#opId, kept.slice(i, i + CHUNK)]);
+      const opened = packs.map((p) => ({ ref: p, lines: openPackLines(p.data) }));
+      let texts: Map<number, string>;
+      try {
+        texts = await this.#carryTexts.load((sql, params) => c.query(sql, params).then((r) => r.rows), textIdsOfPacks(opened.map((p) => p.lines)));
+      } catch (e) {
+        throw this.#fail(e);
       }
-    } catch (e) {
-      throw this.#fail(e);
+      for (const { ref: p, lines } of opened) {
+        const context = contexts.get(String(p.context_id))!;
+        for (const l of lines) {
+          const line = parseLine(l);
+          const text = line.textId === 0 ? null : texts.get(line.textId)!;
+          if (keep(decodePackedLine(p.package_name, context, line, text))) kept.push({ packageName: p.package_name, context, line, text });
+        }
+      }
+      if (packs.length < CARRY_PACKS) break;
+      after = String(packs[packs.length - 1]!.id);
+    }
+    // Re-encoded after every answer is in (the writer's add path: texts resolved, the budget kept).
+    for (let i = 0; i < kept.length; i += CARRY_PACKS * 8) {
+      await this.#add(this.#encode(kept.slice(i, i + CARRY_PACKS * 8).map((k) => decodePackedLine(k.packageName, k.context, k.line, k.text))));
     }
     return kept.length;
   }
+
+  /** Texts of the records carried over (read to decode them for `keep`). */
+  readonly #carryTexts = new TextCache();
 
   async commit(fingerprint: string): Promise<UpdateOperation> {
     await this.#tail;
     this.#checkOpen();
     if (!this.#packs.empty) await this.#writePacks();
+    if (!this.#grouper.empty) {
+      try {
+        await this.#writeHeld();
+      } catch (e) {
+        throw this.#fail(e);
+      }
+    }
     const c = this.#session.client;
     let op: UpdateOperation;
     try {
       const res = await c.query(
         `UPDATE update_operation SET fingerprint = $2, date = $3, seq = nextval('update_operation_commit_seq'),
-           count = (SELECT count(*) FROM uo_vuln WHERE uo_id = $1)
+           count = (SELECT coalesce(sum(p.count), 0) FROM uo_pack u JOIN vuln_pack p ON p.id = u.pack_id WHERE u.uo_id = $1)
              + (SELECT coalesce(sum(count), 0) FROM enrichment_pack WHERE uo_id = $1)
          WHERE id = $1 RETURNING ref, updater, fingerprint, date, count`,
         [this.#opId, fingerprint, this.#date ?? new Date()],
@@ -392,7 +369,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
    */
   async #analyze(): Promise<void> {
     // vuln_context too: the match query joins it first (MATCH_SQL), and without statistics it looks 100 times its size.
-    await this.#pool.query('ANALYZE vuln, uo_vuln, vuln_context').catch(() => undefined);
+    await this.#pool.query('ANALYZE vuln_pack, uo_pack, vuln_context').catch(() => undefined);
   }
 
   async #outcomeOfLostCommit(): Promise<'committed' | 'rolled-back' | 'unknown'> {
@@ -429,22 +406,6 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
       }
     }
   }
-}
-
-/** The record columns of INGEST_SQL: a text this writer resolved goes as its id, a new one as its hash. */
-function columns(rows: Row[], contexts: Map<string, string>, texts: Map<string, string>): (string | null)[][] {
-  const cols: (string | null)[][] = [[], [], [], [], [], [], []];
-  for (const r of rows) {
-    const text = r.textHash === null ? undefined : texts.get(r.textHash);
-    cols[0]!.push(r.hash);
-    cols[1]!.push(r.name);
-    cols[2]!.push(r.packageName);
-    cols[3]!.push(contexts.get(r.hash)!);
-    cols[4]!.push(text ?? null);
-    cols[5]!.push(r.data);
-    cols[6]!.push(text === undefined ? r.textHash : null);
-  }
-  return cols;
 }
 
 export function toOperation(r: Record<string, unknown>): UpdateOperation {

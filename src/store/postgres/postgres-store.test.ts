@@ -9,6 +9,8 @@ import { migrations } from './migrations.ts';
 import { assertPackageIndex, packageIndexReports } from '../package-index-fixture.ts';
 import { newVulnerability, type Vulnerability } from '../../model/vulnerability.ts';
 import { namedLinkRecords, oldEnrichment, oldRows, oldVulnerabilities, unmarkedText } from '../split-records-fixture.ts';
+import { vulnerabilityRow } from '../record-row.ts';
+import { serializeVulnerability } from '../vulnerability-hash.ts';
 import { openTestPostgres, postgresSkipReason, postgresTestUrl, type TestPostgres } from '../../../test/support/postgres.ts';
 
 // Every test runs in a schema of its own (test/support/postgres.ts), dropped after. Sessions are tagged with the
@@ -39,12 +41,15 @@ async function sql<R extends pg.QueryResultRow>(pgt: TestPostgres, text: string,
   }
 }
 
-async function counts(pgt: TestPostgres): Promise<{ vuln: number; uo_vuln: number; update_operation: number }> {
-  const [r] = await sql<{ vuln: string; uo_vuln: string; update_operation: string }>(
+/** Rows of the record tables: packs, the records they hold, operation links, texts, operations. */
+async function counts(pgt: TestPostgres): Promise<{ packs: number; records: number; links: number; texts: number; update_operation: number }> {
+  const [r] = await sql<{ packs: number; records: number; links: number; texts: number; update_operation: number }>(
     pgt,
-    'SELECT (SELECT count(*) FROM vuln) AS vuln, (SELECT count(*) FROM uo_vuln) AS uo_vuln, (SELECT count(*) FROM update_operation) AS update_operation',
+    `SELECT (SELECT count(*) FROM vuln_pack)::int AS packs, (SELECT coalesce(sum(count), 0) FROM vuln_pack)::int AS records,
+       (SELECT count(*) FROM uo_pack)::int AS links, (SELECT count(*) FROM vuln_text)::int AS texts,
+       (SELECT count(*) FROM update_operation)::int AS update_operation`,
   );
-  return { vuln: Number(r!.vuln), uo_vuln: Number(r!.uo_vuln), update_operation: Number(r!.update_operation) };
+  return r!;
 }
 
 function vuln(updater: string, name: string, pkg: string, fixed = ''): Vulnerability {
@@ -106,7 +111,7 @@ if (skip) {
       const w = await s.beginUpdateOperation('debian');
       await w.add(Array.from({ length: 3000 }, (_, i) => vuln('debian', `CVE-${i}`, `p${i % 40}`)));
       await w.abort();
-      assert.deepEqual(await counts(pgt), { vuln: 0, uo_vuln: 0, update_operation: 0 });
+      assert.deepEqual(await counts(pgt), { packs: 0, records: 0, links: 0, texts: 0, update_operation: 0 });
     } finally {
       await s.close();
     }
@@ -127,7 +132,7 @@ if (skip) {
       await assert.rejects(w.add([vuln('debian', 'CVE-2', 'curl')]), (e: Error & { code?: string }) =>
         e.code === 'unavailable' && /update operation for debian failed and was rolled back/.test(e.message));
       await assert.rejects(w.commit('fp'), /already failed/);
-      assert.deepEqual(await counts(pgt), { vuln: 0, uo_vuln: 0, update_operation: 0 });
+      assert.deepEqual(await counts(pgt), { packs: 0, records: 0, links: 0, texts: 0, update_operation: 0 });
       // the store itself carries on with new connections
       const w2 = await s.beginUpdateOperation('debian');
       await w2.add([vuln('debian', 'CVE-3', 'zlib')]);
@@ -171,13 +176,14 @@ if (skip) {
         { packageNames: ['p7'], updaterPrefix: 'ubuntu' },
       ]);
       assert.deepEqual([fa!.length, fb!.length], [40, 40]);
-      assert.deepEqual(await counts(pgt), { vuln: 8000, uo_vuln: 8000, update_operation: 2 });
+      // One pack per (updater's context, package): 100 packages each.
+      assert.deepEqual(await counts(pgt), { packs: 200, records: 8000, links: 200, texts: 2, update_operation: 2 });
     } finally {
       await s.close();
     }
   });
 
-  test('postgres: a second writer of the same records waits for the first, then shares its rows', async (t) => {
+  test('postgres: a second writer of the same records waits for the first, then shares its texts', async (t) => {
     const pgt = await withSchema(t);
     const s = await openIn(pgt);
     try {
@@ -187,14 +193,43 @@ if (skip) {
       await a.add(all.slice(0, 200));
       const events: string[] = [];
       const bAdded = b.add(all.slice(100)).then(() => events.push('b added'));
-      await new Promise((r) => setTimeout(r, 200)); // b is now waiting on a's uncommitted inserts of 100..199
+      await new Promise((r) => setTimeout(r, 200)); // b is now waiting on a's uncommitted inserts of the texts of 100..199
       events.push('a commits');
       await a.commit('a');
       await bAdded;
       assert.deepEqual(events, ['a commits', 'b added']);
       const ob = await b.commit('b');
       assert.equal(ob.count, 200);
-      assert.deepEqual(await counts(pgt), { vuln: 300, uo_vuln: 400, update_operation: 2 });
+      // Each operation's records of openssl are one pack (CVE-0..199, CVE-100..299); the text is shared.
+      assert.deepEqual(await counts(pgt), { packs: 2, records: 400, links: 2, texts: 1, update_operation: 2 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('postgres: two writers of one updater writing the same new packs at once both commit; each record is found once', async (t) => {
+    const pgt = await withSchema(t);
+    const s = await openIn(pgt);
+    try {
+      // The texts exist already (an earlier operation): neither writer waits for the other on them.
+      const w0 = await s.beginUpdateOperation('debian');
+      await w0.add(Array.from({ length: 50 }, (_, i) => vuln('debian', `CVE-${i}`, 'openssl')));
+      await w0.commit('0');
+      const same = Array.from({ length: 3000 }, (_, i) => vuln('debian', `CVE-${i % 50}`, `p${i % 60}`, String(i)));
+      const [a, b] = await Promise.all([s.beginUpdateOperation('debian'), s.beginUpdateOperation('debian')]);
+      await Promise.all([a.add(same), b.add([...same].reverse())]);
+      const [oa, ob] = await Promise.all([a.commit('a'), b.commit('b')]);
+      assert.deepEqual([oa.count, ob.count], [3000, 3000]);
+      const [found] = await s.queryVulnerabilities([{ packageNames: ['p7', 'openssl'] }]);
+      assert.equal(found!.length, 50, 'p7 of the newest operation (openssl is not in it)');
+      assert.equal(new Set(found!.map((v) => v.id)).size, 50);
+      // Either both wrote every pack (neither saw the other's before committing: two copies, each linked to its
+      // operation) or the later one found the packs the first had committed; never a failure.
+      const n = await counts(pgt);
+      assert.ok(n.packs === 1 + 60 || n.packs === 1 + 2 * 60, `packs: ${n.packs}`);
+      assert.deepEqual(n, { packs: n.packs, records: 50 + (n.packs - 1) * 50, links: 1 + 2 * 60, texts: 1, update_operation: 3 });
+      const diff = await s.diffUpdateOperations(oa.ref, ob.ref);
+      assert.deepEqual([diff.added.length, diff.removed.length], [0, 0], 'the same records, whichever copy of a pack holds them');
     } finally {
       await s.close();
     }
@@ -205,13 +240,16 @@ if (skip) {
     const s = await openIn(pgt);
     try {
       const w1 = await s.beginUpdateOperation('debian');
-      await w1.add([vuln('debian', 'CVE-1', 'a'), vuln('debian', 'CVE-2', 'b')]);
+      await w1.add([{ ...vuln('debian', 'CVE-1', 'a'), description: 'only in the first operation' }, vuln('debian', 'CVE-2', 'b')]);
       const op1 = await w1.commit('1');
       const w2 = await s.beginUpdateOperation('debian');
       await w2.add([vuln('debian', 'CVE-2', 'b'), vuln('debian', 'CVE-3', 'c')]);
       await w2.commit('2');
+      assert.deepEqual(await counts(pgt), { packs: 3, records: 3, links: 4, texts: 2, update_operation: 2 }, 'the pack of b is shared');
       assert.deepEqual(await s.deleteUpdateOperations([op1.ref]), [op1.ref]);
-      assert.deepEqual(await counts(pgt), { vuln: 2, uo_vuln: 2, update_operation: 1 });
+      // The pack of a and the text of CVE-1 went; the shared pack of b and its text stayed.
+      assert.deepEqual(await counts(pgt), { packs: 2, records: 2, links: 2, texts: 1, update_operation: 1 });
+      assert.deepEqual((await s.queryVulnerabilities([{ packageNames: ['a', 'b', 'c'] }]))[0]!.map((v) => v.name), ['CVE-2', 'CVE-3']);
     } finally {
       await s.close();
     }
@@ -345,8 +383,9 @@ test('postgres: migrations 5 and 7 split stored records into parts and packs and
     const w = await s.beginUpdateOperation('debian');
     await w.add(oldVulnerabilities.slice(0, 2));
     await w.commit('again');
-    // Three vulnerabilities; the EPSS record moved to a pack of its operation (migration 7).
-    const [n] = await sql<{ vuln: string; text: string; packs: string }>(pgt, "SELECT (SELECT count(*) FROM vuln) AS vuln, (SELECT count(*) FROM vuln_text) AS text, (SELECT string_agg(updater || ' ' || first || ' ' || count, ',') FROM enrichment_pack) AS packs");
+    // Three vulnerabilities, one pack each (migration 12), the new operation's two linked, not written again; the
+    // EPSS record moved to a pack of its operation (migration 7).
+    const [n] = await sql<{ vuln: string; text: string; packs: string }>(pgt, "SELECT (SELECT sum(count) FROM vuln_pack) AS vuln, (SELECT count(*) FROM vuln_text) AS text, (SELECT string_agg(updater || ' ' || first || ' ' || count, ',') FROM enrichment_pack) AS packs");
     assert.deepEqual(n, { vuln: '3', text: '2', packs: 'epss CVE-2024-0001 1' });
   } finally {
     await s.close();
@@ -384,25 +423,16 @@ test('postgres: the migration that builds the package index indexes the reports 
 
 test('postgres: the name-mark migration points records at one shared text where their texts differ only by their names', { skip }, async (t) => {
   const pgt = await withSchema(t);
-  const a = await openIn(pgt);
-  try {
-    const w = await a.beginUpdateOperation('alpine');
-    await w.add(namedLinkRecords);
-    await w.commit('fp');
-  } finally {
-    await a.close();
-  }
-  // Back to the form before the name-mark migration: a text per record, the name written out.
-  for (const v of namedLinkRecords) {
-    const u = unmarkedText(v);
-    const [{ id }] = await sql<{ id: string }>(pgt, "INSERT INTO vuln_text (hash, data) VALUES (decode($1, 'hex'), $2) RETURNING id", [u.hash, u.text]) as [{ id: string }];
-    await sql(pgt, 'UPDATE vuln SET text_id = $1 WHERE name = $2', [id, v.name]);
-  }
-  await sql(pgt, 'DELETE FROM vuln_text t WHERE NOT EXISTS (SELECT 1 FROM vuln v WHERE v.text_id = t.id)');
   const markNames = migrations.findIndex((m) => typeof m === 'function' && m.name === 'markNamesInTexts') + 1;
   assert.ok(markNames > 0);
-  await sql(pgt, 'DELETE FROM schema_migration WHERE version >= $1', [markNames]);
-  assert.deepEqual(await sql(pgt, 'SELECT count(*)::int AS n FROM vuln_text'), [{ n: 2 }]);
+  // The schema before the name-mark migration, holding a text per record with the name written out.
+  const c = await schemaAt(pgt, markNames - 1);
+  try {
+    await insertRecordRows(c, '00000000-0000-4000-8000-000000000001', 'alpine', namedLinkRecords, unmarkedText);
+    assert.deepEqual((await c.query('SELECT count(*)::int AS n FROM vuln_text')).rows, [{ n: 2 }]);
+  } finally {
+    await c.end();
+  }
   const b = await openIn(pgt);
   try {
     const got = (await b.queryVulnerabilities([{ packageNames: ['busybox'] }]))[0]!.map(({ id: _, ...v }) => v);
@@ -410,5 +440,106 @@ test('postgres: the name-mark migration points records at one shared text where 
     assert.deepEqual(await sql(pgt, 'SELECT count(*)::int AS n FROM vuln_text'), [{ n: 1 }]);
   } finally {
     await b.close();
+  }
+});
+
+/** A client on the test's schema, migrated to `version` (from nothing) by the migrations themselves. */
+async function schemaAt(pgt: TestPostgres, version: number): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: pgt.url, options: `-c search_path=${pgt.schema}` });
+  await c.connect();
+  await c.query('CREATE TABLE schema_migration (version integer PRIMARY KEY, applied timestamptz NOT NULL)');
+  for (let v = 1; v <= version; v++) {
+    const m = migrations[v - 1]!;
+    if (typeof m === 'string') await c.query(m);
+    else await m(c);
+    await c.query('INSERT INTO schema_migration VALUES ($1, now())', [v]);
+  }
+  return c;
+}
+
+/**
+ * A committed operation of `records` as the schema of migrations 5 to 11 stored them: a vuln row per record (found
+ * by its hash when another operation stored it), its context and text rows, a link per record. `text` replaces a
+ * record's text (an older form of it).
+ */
+async function insertRecordRows(c: pg.ClientBase, ref: string, updater: string, records: Vulnerability[], text?: (v: Vulnerability) => { hash: string; text: string }): Promise<void> {
+  const op = (await c.query<{ id: string }>("INSERT INTO update_operation (ref, updater, date, count, seq) VALUES ($1, $2, now(), $3, nextval('update_operation_commit_seq')) RETURNING id", [ref, updater, records.length])).rows[0]!.id;
+  const rows = records.map((v) => ({ r: vulnerabilityRow(v), t: text ? text(v) : undefined }));
+  for (const { r } of rows) {
+    await c.query('INSERT INTO vuln_context (updater, dist_did, dist_version_id, dist_version_code_name, data) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (data) DO NOTHING', [r.updater, r.did, r.versionId, r.codeName, r.context]);
+  }
+  const texts = rows.map(({ r, t }) => t ?? { hash: r.textHash!, text: r.text! });
+  await c.query("INSERT INTO vuln_text (hash, data) SELECT decode(h, 'hex'), d FROM unnest($1::text[], $2::text[]) AS t(h, d) ON CONFLICT (hash) DO NOTHING", [texts.map((t) => t.hash), texts.map((t) => t.text)]);
+  await c.query(
+    `INSERT INTO vuln (hash, name, package_name, context_id, text_id, data)
+     SELECT decode(r.hash, 'hex'), r.name, r.package_name, c.id, t.id, r.data
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS r(hash, name, package_name, context, text_hash, data)
+     JOIN vuln_context c ON c.data = r.context JOIN vuln_text t ON t.hash = decode(r.text_hash, 'hex')
+     ON CONFLICT (hash) DO NOTHING`,
+    [rows.map(({ r }) => r.hash), rows.map(({ r }) => r.name), rows.map(({ r }) => r.packageName), rows.map(({ r }) => r.context), texts.map((t) => t.hash), rows.map(({ r }) => r.data)],
+  );
+  await c.query("INSERT INTO uo_vuln (uo_id, vuln_id) SELECT $1, v.id FROM vuln v WHERE v.hash = ANY(SELECT decode(h, 'hex') FROM unnest($2::text[]) AS h) ON CONFLICT DO NOTHING", [op, rows.map(({ r }) => r.hash)]);
+}
+
+test('postgres: the pack migration (12) packs every operation\'s records, shares the packs of equal records, and gives them back byte for byte', { skip }, async (t) => {
+  const pgt = await withSchema(t);
+  const packMigration = migrations.findIndex((m) => typeof m === 'function' && m.name === 'packVulnerabilities') + 1;
+  assert.ok(packMigration > 0);
+  const rec = (name: string, pkg: string, codename: string, fixed = '', updater = 'debian') => newVulnerability({
+    updater, name, description: `About ${name}`, links: `https://security-tracker.debian.org/tracker/${name}`,
+    package: { name: pkg, kind: 'source', module: '', arch: '' },
+    dist: { did: 'debian', versionId: '', versionCodeName: codename, cpe: '', name: 'Debian GNU/Linux', version: '', prettyName: '', arch: '' },
+    fixedInVersion: fixed, versionScheme: 'dpkg',
+  });
+  // Two Debian operations sharing most records (openssl unchanged, curl changed, zlib gone, bash new) and one of
+  // another updater; 6,000 records of one key (more than a pack holds) in each Debian operation.
+  const many = Array.from({ length: 6000 }, (_, i) => rec(`CVE-2020-${10000 + i}`, 'linux', 'bookworm', `6.1.${i}`));
+  const first = [rec('CVE-1', 'openssl', 'bookworm', '3.0.1'), rec('CVE-1', 'openssl', 'bullseye'), rec('CVE-2', 'curl', 'bookworm'), rec('CVE-3', 'zlib', 'bookworm'), ...many];
+  const second = [rec('CVE-1', 'openssl', 'bookworm', '3.0.1'), rec('CVE-1', 'openssl', 'bullseye'), rec('CVE-2', 'curl', 'bookworm', '8.0'), rec('CVE-4', 'bash', 'bookworm'), ...many];
+  const other = [rec('CVE-1', 'openssl', 'jammy', '', 'ubuntu')];
+  const refs = ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003'];
+  const c = await schemaAt(pgt, packMigration - 1);
+  try {
+    await insertRecordRows(c, refs[0]!, 'debian', first);
+    await insertRecordRows(c, refs[1]!, 'debian', second);
+    await insertRecordRows(c, refs[2]!, 'ubuntu', other);
+  } finally {
+    await c.end();
+  }
+  const s = await openIn(pgt);
+  try {
+    const json = (list: Vulnerability[]) => list.map((v) => serializeVulnerability(v).json).sort();
+    for (const [ref, records] of [[refs[0]!, first], [refs[1]!, second], [refs[2]!, other]] as const) {
+      const exported: string[] = [];
+      for await (const batch of s.readUpdateOperation(ref)) exported.push(...batch);
+      assert.deepEqual(exported.sort(), json(records), `operation ${ref}`);
+      assert.equal((await s.getUpdateOperation(ref))?.count, records.length);
+    }
+    const diff = await s.diffUpdateOperations(refs[0], refs[1]!);
+    assert.deepEqual(diff.added.map((v) => `${v.name}:${v.package.name}:${v.fixedInVersion}`).sort(), ['CVE-2:curl:8.0', 'CVE-4:bash:']);
+    assert.deepEqual(diff.removed.map((v) => `${v.name}:${v.package.name}:${v.fixedInVersion}`).sort(), ['CVE-2:curl:', 'CVE-3:zlib:']);
+    const [deb, ubu] = await s.queryVulnerabilities([
+      { packageNames: ['openssl', 'curl', 'zlib', 'bash'], updaterPrefix: 'debian', dist: { did: 'debian', versionCodeName: 'bookworm' } },
+      { packageNames: ['openssl'], updaterPrefix: 'ubuntu' },
+    ]);
+    assert.deepEqual(deb!.map((v) => `${v.name}:${v.package.name}`).sort(), ['CVE-1:openssl', 'CVE-2:curl', 'CVE-4:bash']);
+    assert.deepEqual(ubu!.map(({ id: _, ...v }) => v), other);
+    assert.equal((await s.queryVulnerabilities([{ packageNames: ['linux'] }]))[0]!.length, 6000);
+    // Packs: openssl twice (two releases) shared by both operations, linux's 6,000 records as two packs shared,
+    // curl twice, zlib, bash, the Ubuntu one; the tables of records are gone.
+    const [n] = await sql<{ packs: number; links: number; tables: number }>(
+      pgt,
+      `SELECT (SELECT count(*) FROM vuln_pack)::int AS packs, (SELECT count(*) FROM uo_pack)::int AS links,
+         (SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename IN ('vuln', 'uo_vuln'))::int AS tables`,
+      [pgt.schema],
+    );
+    assert.deepEqual(n, { packs: 9, links: 13, tables: 0 });
+    // Written again, the same records make the same packs: linked, not written.
+    const w = await s.beginUpdateOperation('debian');
+    await w.add(second);
+    assert.equal((await w.commit('again')).count, second.length);
+    assert.deepEqual(await sql(pgt, 'SELECT count(*)::int AS packs FROM vuln_pack'), [{ packs: 9 }]);
+  } finally {
+    await s.close();
   }
 });

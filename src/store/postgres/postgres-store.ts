@@ -6,7 +6,8 @@ import type { UpdateOperation } from '../../model/update-operation.ts';
 import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import type { LayerReport } from '../../model/layer-report.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
-import { decodeRecordJson, decodeVulnerability, RECORD_COLUMNS, RECORD_JOINS, type StoredParts } from '../record-row.ts';
+import { decodePackedLine, diffKey, openPackLines, packedRecordJson, PackLinesCache, parseLine, textIdsOf, type KeyPacks } from '../vulnerability-pack.ts';
+import { decodePacks, packLinesOf, TextCache, textIdsOfPacks, type PackRef, type Queryable } from './vulnerability-packs.ts';
 import { MAX_SCAN_RESULT_BYTES, MAX_SCAN_RESULTS_PER_MANIFEST, type NewNotificationSet, type NotificationReceipt, type OperationIdentity, type ReportStamps, type Store, type StoreCoordination, type StoredNotification, type StoredScanResult, type StoredVulnerability, type UpdateOperationWriter } from '../store.ts';
 import { dropUnheld, indexManifestPackages, MANIFEST_HASHES_SQL, MANIFEST_IDS_SQL, MANIFESTS_WITH_PACKAGES_SQL, PACKAGES_NAMED_SQL, packagesOfManifests, toIndexedPackages } from './indexed-packages.ts';
 import type { IndexedPackage } from '../../matcher/matcher.ts';
@@ -24,8 +25,9 @@ import { isUuid } from '../../model/uuid.ts';
 import { redactUrl } from '../../model/redact-url.ts';
 
 // The shared store: several clair-ts instances use one PostgreSQL database (9.5+ for ON CONFLICT and SKIP LOCKED;
-// tested on 15). Same semantics and the same schema ideas as store/sqlite: records deduplicated by content hash in
-// `vuln`, shared by operations through `uo_vuln`, the newest committed operation of each updater is current.
+// tested on 15). Same semantics and the same schema ideas as store/sqlite: vulnerability records in packs per
+// (context, package) in `vuln_pack` (store/postgres/vulnerability-packs.ts), shared by operations through `uo_pack`,
+// enrichment records in `enrichment_pack`; the newest committed operation of each updater is current.
 // Writers hold one transaction each (operation-writer.ts). Reads and single-statement writes are retried on
 // transient failures (pg-errors.ts); everything else surfaces as a ClairError.
 
@@ -73,6 +75,8 @@ export class PostgresStore implements Store {
   readonly #writers = new Set<PostgresOperationWriter>();
   readonly #contexts = new Map<string, string>();
   readonly #packs = new PackCache();
+  readonly #vulnPacks = new PackLinesCache();
+  readonly #texts = new TextCache();
   readonly #scope: string;
   readonly #maxScanResultBytes: number;
   #closed = false;
@@ -338,81 +342,132 @@ export class PostgresStore implements Store {
     const uuids = refs.filter((r) => isUuid(r));
     if (uuids.length === 0) return [];
     const deleted = await this.#transaction(`delete of ${uuids.length} update operations`, false, async (c) => {
-      // The records only these operations held are collected in the same transaction. Candidates are taken before
+      // The packs only these operations held are collected in the same transaction. Candidates are taken before
       // the links are deleted; a candidate locked by a running writer (which links it: FOR KEY SHARE) is
-      // skipped, not waited for, and stays until a later delete finds it unreferenced.
+      // skipped, not waited for, and stays until a later delete finds it unlinked.
       await c.query(
         `CREATE TEMP TABLE gc_candidate ON COMMIT DROP AS
-         SELECT DISTINCT u.vuln_id FROM uo_vuln u JOIN update_operation o ON o.id = u.uo_id WHERE o.ref = ANY($1::uuid[])`,
+         SELECT DISTINCT u.pack_id FROM uo_pack u JOIN update_operation o ON o.id = u.uo_id WHERE o.ref = ANY($1::uuid[])`,
         [uuids],
       );
       const gone = await c.query<{ ref: string }>(
         `WITH op AS (DELETE FROM update_operation WHERE ref = ANY($1::uuid[]) AND seq IS NOT NULL RETURNING id, ref),
-         links AS (DELETE FROM uo_vuln WHERE uo_id IN (SELECT id FROM op))
+         links AS (DELETE FROM uo_pack WHERE uo_id IN (SELECT id FROM op))
          SELECT ref FROM op`,
         [uuids],
       );
       // Every stored scan result was computed from a set of operations that no longer exists.
       if (gone.rows.length > 0) await c.query('DELETE FROM scan_result');
-      const texts = await c.query<{ text_id: string }>(
-        `DELETE FROM vuln WHERE id IN (
-           SELECT v.id FROM gc_candidate g JOIN vuln v ON v.id = g.vuln_id
-           WHERE NOT EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = v.id)
-           FOR UPDATE OF v SKIP LOCKED)
-         RETURNING text_id`,
+      // Unlinked: one pass over the links (EXCEPT, a hash of them) rather than an index on uo_pack(pack_id) that
+      // every link would pay for.
+      const packs = await c.query<{ context_id: string; data: Buffer }>(
+        `DELETE FROM vuln_pack WHERE id IN (
+           SELECT p.id FROM (SELECT pack_id FROM gc_candidate EXCEPT SELECT pack_id FROM uo_pack) g
+           JOIN vuln_pack p ON p.id = g.pack_id
+           FOR UPDATE OF p SKIP LOCKED)
+         RETURNING context_id, data`,
       );
-      // Then the texts of those records that no record uses any more. A running writer reusing a text holds it
-      // FOR KEY SHARE (operation-writer.ts): skipped here, not waited for.
-      const candidates = [...new Set(texts.rows.map((r) => r.text_id).filter((t) => t !== null))];
-      if (candidates.length > 0) {
-        await c.query(
-          // One pass over the records (a hash anti-join) rather than an index on text_id every record would pay for.
-          `DELETE FROM vuln_text WHERE id IN (
-             SELECT t.id FROM vuln_text t WHERE t.id = ANY($1::bigint[])
-               AND NOT EXISTS (SELECT 1 FROM vuln v WHERE v.text_id = t.id)
-             FOR UPDATE OF t SKIP LOCKED)`,
-          [candidates],
-        );
-      }
+      if (packs.rows.length > 0) await collectTexts(c, packs.rows);
       return new Set(gone.rows.map((r) => r.ref));
     });
     return refs.filter((r) => deleted.has(r));
   }
 
+  async #operationId(ref: string): Promise<string> {
+    const rows = isUuid(ref) ? await this.#rows<{ id: string }>(`read of update operation ${ref}`, 'SELECT id FROM update_operation WHERE ref = $1', [ref]) : [];
+    if (!rows[0]) throw new ClairError('not-found', `update operation ${ref} does not exist`);
+    return String(rows[0].id);
+  }
+
+  #query(what: string): Queryable {
+    return (sql, params) => this.#rows(what, sql, params);
+  }
+
   async diffUpdateOperations(prev: string | undefined, cur: string): Promise<{ added: StoredVulnerability[]; removed: StoredVulnerability[] }> {
-    const idOf = async (ref: string) => {
-      const rows = isUuid(ref) ? await this.#rows<{ id: string }>(`read of update operation ${ref}`, 'SELECT id FROM update_operation WHERE ref = $1', [ref]) : [];
-      if (!rows[0]) throw new ClairError('not-found', `update operation ${ref} does not exist`);
-      return rows[0].id;
-    };
-    const curId = await idOf(cur);
-    const prevId = prev === undefined ? undefined : await idOf(prev);
-    const only = (a: string, b: string | undefined) =>
-      this.#rows<{ id: string } & StoredParts>(
-        `diff of update operations ${prev ?? '(none)'} and ${cur}`,
-        `SELECT v.id, ${RECORD_COLUMNS} FROM uo_vuln a JOIN vuln v ON v.id = a.vuln_id ${RECORD_JOINS}
-         WHERE a.uo_id = $1 AND NOT EXISTS (SELECT 1 FROM uo_vuln b WHERE b.uo_id = $2 AND b.vuln_id = a.vuln_id)
-         ORDER BY v.id`,
-        [a, b ?? null],
-      );
-    const added = (await only(curId, prevId)).map(toStored);
-    const removed = prevId === undefined ? [] : (await only(prevId, curId)).map(toStored);
-    return { added, removed };
+    const curId = await this.#operationId(cur);
+    const prevId = prev === undefined ? undefined : await this.#operationId(prev);
+    const what = `diff of update operations ${prev ?? '(none)'} and ${cur}`;
+    const q = this.#query(what);
+    // The keys (context, package) with a pack on one side only, and every pack of those keys on either side: a
+    // record may sit in a pack both share on one side and in a pack of its own on the other (a split key).
+    const refs = await q<PackRef & { uo_id: string }>(
+      `WITH changed AS (
+         SELECT DISTINCT p.context_id, p.package_name FROM uo_pack a JOIN vuln_pack p ON p.id = a.pack_id
+         WHERE (a.uo_id = $1 AND NOT EXISTS (SELECT 1 FROM uo_pack b WHERE b.uo_id = $2 AND b.pack_id = a.pack_id))
+            OR (a.uo_id = $2 AND NOT EXISTS (SELECT 1 FROM uo_pack b WHERE b.uo_id = $1 AND b.pack_id = a.pack_id))
+       )
+       SELECT u.uo_id, p.id, p.package_name, p.context_id FROM changed k
+       JOIN vuln_pack p ON p.context_id = k.context_id AND p.package_name = k.package_name
+       JOIN uo_pack u ON u.pack_id = p.id AND u.uo_id IN ($1, $2)
+       ORDER BY p.id`,
+      [curId, prevId ?? null],
+    );
+    // Not through the store's cache: a diff reads whole operations, which would push out what reports use.
+    const lines = await packLinesOf(q, undefined, refs.map((r) => String(r.id)));
+    const keys = new Map<string, { ref: PackRef; cur: KeyPacks[]; prev: KeyPacks[] }>();
+    for (const r of refs) {
+      const k = `${r.context_id}\0${r.package_name}`;
+      let e = keys.get(k);
+      if (!e) keys.set(k, (e = { ref: r, cur: [], prev: [] }));
+      (String(r.uo_id) === curId ? e.cur : e.prev).push({ id: Number(r.id), lines: lines.get(String(r.id))! });
+    }
+    const found: { added: { ref: PackRef; id: string; line: string }[]; removed: { ref: PackRef; id: string; line: string }[] } = { added: [], removed: [] };
+    for (const e of keys.values()) {
+      const d = diffKey(e.cur, e.prev);
+      for (const x of d.added) found.added.push({ ref: e.ref, ...x });
+      for (const x of d.removed) found.removed.push({ ref: e.ref, ...x });
+    }
+    const parsed = { added: found.added.map((x) => ({ ...x, parsed: parseLine(x.line) })), removed: found.removed.map((x) => ({ ...x, parsed: parseLine(x.line) })) };
+    const texts = await this.#texts.load(q, [...parsed.added, ...parsed.removed].map((x) => x.parsed.textId));
+    const contexts = await this.#contextsOf(refs.map((r) => String(r.context_id)));
+    const decode = (list: typeof parsed.added): StoredVulnerability[] =>
+      list
+        .map((x) => ({ ...decodePackedLine(x.ref.package_name, contexts.get(String(x.ref.context_id))!, x.parsed, x.parsed.textId === 0 ? null : texts.get(x.parsed.textId)!), id: x.id }))
+        .sort((a, b) => Number(a.id) - Number(b.id));
+    return { added: decode(parsed.added), removed: decode(parsed.removed) };
   }
 
   async *readUpdateOperation(ref: string, batchSize = 1000): AsyncIterable<string[]> {
     const ops = isUuid(ref) ? await this.#rows<{ id: string }>(`read of update operation ${ref}`, 'SELECT id FROM update_operation WHERE ref = $1 AND seq IS NOT NULL', [ref]) : [];
     if (!ops[0]) throw new ClairError('not-found', `update operation ${ref} does not exist`);
+    const q = this.#query(`read of update operation ${ref}`);
+    // Keys with several packs in the operation (a writer that split them) may repeat a record: each is given once.
+    const split = new Set((await q<{ context_id: string; package_name: string }>(
+      `SELECT p.context_id, p.package_name FROM uo_pack u JOIN vuln_pack p ON p.id = u.pack_id WHERE u.uo_id = $1
+       GROUP BY p.context_id, p.package_name HAVING count(*) > 1`,
+      [ops[0].id],
+    )).map((r) => `${r.context_id}\0${r.package_name}`));
+    const seen = new Set<string>();
+    let out: string[] = [];
     for (let after = '0'; ;) {
-      const rows = await this.#rows<{ id: string } & StoredParts>(
-        `read of update operation ${ref}`,
-        `SELECT v.id, ${RECORD_COLUMNS} FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id ${RECORD_JOINS} WHERE u.uo_id = $1 AND v.id > $2 ORDER BY v.id LIMIT $3`,
-        [ops[0].id, after, batchSize],
+      const refs = await q<PackRef & { data: Buffer }>(
+        `SELECT p.id, p.package_name, p.context_id, p.data FROM uo_pack u JOIN vuln_pack p ON p.id = u.pack_id
+         WHERE u.uo_id = $1 AND u.pack_id > $2 ORDER BY u.pack_id LIMIT $3`,
+        [ops[0].id, after, Math.max(1, Math.ceil(batchSize / 8))],
       );
-      if (rows.length === 0) break;
-      after = rows[rows.length - 1]!.id;
-      yield rows.map(decodeRecordJson);
+      if (refs.length === 0) break;
+      after = String(refs[refs.length - 1]!.id);
+      const opened = refs.map((r) => ({ ref: r, lines: openPackLines(r.data) }));
+      const texts = await this.#texts.load(q, textIdsOfPacks(opened.map((p) => p.lines)));
+      const contexts = await this.#contextsOf(refs.map((r) => String(r.context_id)));
+      for (const { ref: r, lines } of opened) {
+        const key = `${r.context_id}\0${r.package_name}`;
+        const context = contexts.get(String(r.context_id))!;
+        for (const l of lines) {
+          if (split.has(key)) {
+            if (seen.has(`${key}\0${l}`)) continue;
+            seen.add(`${key}\0${l}`);
+          }
+          const line = parseLine(l);
+          out.push(packedRecordJson(r.package_name, context, line, line.textId === 0 ? null : texts.get(line.textId)!));
+          if (out.length === batchSize) {
+            yield out;
+            out = [];
+          }
+        }
+      }
     }
+    if (out.length > 0) yield out;
     // Then its enrichment records, pack by pack.
     for (let after = '0'; ;) {
       const [p] = await this.#rows<{ id: string; updater: string; data: Buffer }>(
@@ -487,13 +542,21 @@ export class PostgresStore implements Store {
     });
     for (let i = 0; i < qi.length; i += QUERY_CHUNK) {
       const slice = <T>(a: T[]) => a.slice(i, i + QUERY_CHUNK);
-      const rows = await this.#rows<{ qi: number; id: string; context_id: string } & Omit<StoredParts, 'context'>>(
-        `vulnerability query for ${queries.length} packages`,
-        MATCH_SQL,
-        [slice(qi), slice(names), slice(prefix), slice(did), slice(versionId), slice(codeName)],
-      );
-      const contexts = await this.#contextsOf(rows.map((r) => r.context_id));
-      for (const r of rows) out[r.qi]!.push(toStored({ ...r, context: contexts.get(r.context_id)! }));
+      const what = `vulnerability query for ${queries.length} packages`;
+      const q = this.#query(what);
+      const refs = await q<{ qi: number } & PackRef>(MATCH_SQL, [slice(qi), slice(names), slice(prefix), slice(did), slice(versionId), slice(codeName)]);
+      if (refs.length === 0) continue;
+      const lines = await packLinesOf(q, this.#vulnPacks, refs.map((r) => String(r.id)));
+      const texts = await this.#texts.load(q, textIdsOfPacks(new Set(lines.values())));
+      const contexts = await this.#contextsOf(refs.map((r) => String(r.context_id)));
+      // Rows come by query, then pack id: each query's records in id order.
+      for (let a = 0; a < refs.length;) {
+        let b = a;
+        while (b < refs.length && refs[b]!.qi === refs[a]!.qi) b++;
+        const packs = refs.slice(a, b).map((r) => ({ ref: r, lines: lines.get(String(r.id))! }));
+        out[refs[a]!.qi]!.push(...decodePacks(packs, contexts, texts));
+        a = b;
+      }
     }
     // A query's names can straddle two chunks; keep each answer in id order as the SQLite store does.
     if (qi.length > QUERY_CHUNK) for (const list of out) list.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
@@ -604,45 +667,76 @@ export class PostgresStore implements Store {
   }
 }
 
-// The plan this relies on (EXPLAIN (ANALYZE, BUFFERS) of a 500-package Debian report, 5,246 records found among
-// 128k, after the ANALYZE at commit; PostgreSQL 15):
-//   Sort  Sort Key: qc.qi, v.id
-//     CTE qc -> Nested Loop (rows=500): Function Scan on q x Seq Scan on vuln_context (4 rows)
-//     ->  Nested Loop Left Join
-//           ->  Nested Loop Semi Join
-//                 ->  Nested Loop -> CTE Scan on qc (500)
-//                       -> Bitmap Heap Scan on vuln v (rows=10 loops=500; Index Cond on vuln_lookup:
-//                          package_name = qc.name AND context_id = qc.context_id)
-//                 ->  Index Only Scan using uo_vuln_vuln on uo_vuln u (vuln_id = v.id; loops=5246)
-//           ->  Index Scan using vuln_text_pkey on vuln_text t (loops=5246)
-// Joining the contexts after the records instead (as before) read every release's records of each package (43 per
-// package here, 4x the rows) and filtered them; and each row carried its context's ~300 bytes of JSON, which now
-// come once per context (#contextsOf). Buffers 54.7k -> 42.3k, PostgreSQL CPU per report ~15% less, rows ~45%
-// fewer bytes. Without statistics (a fresh load before autovacuum) plans go wrong: hence the ANALYZE after large
-// commits in operation-writer.ts.
+// The plan this relies on (EXPLAIN (ANALYZE, BUFFERS) of a 500-package Debian lookup in the synthetic tracker's
+// 128k records, after the ANALYZE at commit; PostgreSQL 15):
+//   Sort  Sort Key: qc.qi, p.id
+//     CTE qc -> HashAggregate <- Nested Loop (rows=500): Function Scan on q x vuln_context (4 rows) x latest (1 row)
+//     ->  Nested Loop Semi Join (rows=500)
+//           ->  Nested Loop -> CTE Scan on qc (500)
+//                 -> Index Scan using vuln_pack_lookup on vuln_pack p (rows=1 loops=500;
+//                    Index Cond: context_id = qc.context_id AND package_name = qc.name)
+//           ->  Index Only Scan using uo_pack_pkey on uo_pack u (uo_id = ANY (qc.ops) AND pack_id = p.id; loops=500)
+// Buffers 3k, 3.5 ms, where the rows of the schema before packs (a row per record, then a link) took 42.3k: the
+// records come back as one pack per (package, release), opened and decoded here (packs and texts cached by id).
+// Without statistics (a fresh load before autovacuum) plans go wrong: hence the ANALYZE after large commits in
+// operation-writer.ts.
 export const MATCH_SQL = `
 WITH latest AS (
-  SELECT DISTINCT ON (updater) id FROM update_operation WHERE seq IS NOT NULL ORDER BY updater, seq DESC
+  SELECT DISTINCT ON (updater) id, updater FROM update_operation WHERE seq IS NOT NULL ORDER BY updater, seq DESC
 ),
 q AS (
   SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
     AS q(qi, name, prefix, did, version_id, code_name)
 ),
 -- The (query, context) pairs first: a database holds a handful of contexts, so the updater and release constraints
--- are decided once per query here, and each lookup is then one probe of vuln_lookup (package_name, context_id) that
--- reads the release's records only, not every release's.
+-- are decided once per query here, and each lookup is then one probe of vuln_pack_lookup (context_id, package_name)
+-- that reads the release's packs only. With each context, the newest operations that can hold its records (of its
+-- updater, or of an updater it is a sub-updater of: a writer takes records of "u" and "u/…"), so that "is this
+-- pack current" is a probe of uo_pack's key (uo_id, pack_id).
 qc AS MATERIALIZED (
-  SELECT q.qi, q.name, c.id AS context_id FROM q JOIN vuln_context c
+  SELECT q.qi, q.name, c.id AS context_id, array_agg(l.id) AS ops FROM q JOIN vuln_context c
     ON (q.prefix IS NULL OR c.updater = q.prefix OR starts_with(c.updater, q.prefix || '/'))
    AND (q.did IS NULL OR c.dist_did = q.did OR c.dist_did = '')
    AND (q.version_id IS NULL OR c.dist_version_id = q.version_id OR c.dist_version_id = '')
    AND (q.code_name IS NULL OR c.dist_version_code_name = q.code_name OR c.dist_version_code_name = '')
+  JOIN latest l ON c.updater = l.updater OR starts_with(c.updater, l.updater || '/')
+  GROUP BY q.qi, q.name, c.id
 )
-SELECT qc.qi, v.id, v.name, v.package_name, v.data, v.context_id, t.data AS text
-FROM qc JOIN vuln v ON v.package_name = qc.name AND v.context_id = qc.context_id
-LEFT JOIN vuln_text t ON t.id = v.text_id
-WHERE EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = v.id AND u.uo_id IN (SELECT id FROM latest))
-ORDER BY qc.qi, v.id`;
+SELECT qc.qi, p.id, p.package_name, p.context_id
+FROM qc JOIN vuln_pack p ON p.context_id = qc.context_id AND p.package_name = qc.name
+WHERE EXISTS (SELECT 1 FROM uo_pack u WHERE u.uo_id = ANY(qc.ops) AND u.pack_id = p.id)
+ORDER BY qc.qi, p.id`;
+
+/**
+ * Deletes the texts of collected packs (`packs`, deleted in this transaction) that no pack references any more.
+ * A text's packs are those of its updater's contexts (its hash covers the updater: record-row.ts), which are read
+ * whole: no per-text reference count, whose updates would rewrite every text row a writer reuses. The candidates
+ * are locked first (FOR UPDATE SKIP LOCKED: a text a running writer uses is held FOR KEY SHARE, and skipped); a
+ * writer that wants one after that waits for this transaction, so a pack committed after the read below cannot
+ * reference a text deleted here.
+ */
+async function collectTexts(c: pg.ClientBase, packs: { context_id: string; data: Buffer }[]): Promise<void> {
+  const candidates = textIdsOfPacks(packs.map((p) => openPackLines(p.data)));
+  if (candidates.size === 0) return;
+  const locked = new Set((await c.query<{ id: string }>(
+    'SELECT id FROM vuln_text WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE SKIP LOCKED', [[...candidates]],
+  )).rows.map((r) => Number(r.id)));
+  if (locked.size === 0) return;
+  const contexts = [...new Set(packs.map((p) => String(p.context_id)))];
+  for (let after = '0'; ;) {
+    const rows = (await c.query<{ id: string; data: Buffer }>(
+      `SELECT p.id, p.data FROM vuln_pack p
+       WHERE p.context_id IN (SELECT id FROM vuln_context WHERE updater IN (SELECT updater FROM vuln_context WHERE id = ANY($1::bigint[])))
+         AND p.id > $2 ORDER BY p.id LIMIT 2000`,
+      [contexts, after],
+    )).rows;
+    if (rows.length === 0) break;
+    after = String(rows[rows.length - 1]!.id);
+    for (const r of rows) for (const id of textIdsOf(openPackLines(r.data))) locked.delete(id);
+    if (locked.size === 0) return;
+  }
+  await c.query('DELETE FROM vuln_text WHERE id = ANY($1::bigint[])', [[...locked]]);
+}
 
 function newPool(url: string, max: number): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
@@ -716,8 +810,4 @@ async function migrate(pool: pg.Pool, schema: string | undefined): Promise<strin
     client.off('error', onError);
     client.release(broken);
   }
-}
-
-function toStored(r: { id: string } & StoredParts): StoredVulnerability {
-  return { ...decodeVulnerability(r), id: String(r.id) };
 }
