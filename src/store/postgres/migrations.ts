@@ -4,7 +4,7 @@ import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import { PackBuilder, type Pack } from '../enrichment-pack.ts';
 import { buildPacks, packLine } from '../vulnerability-pack.ts';
-import { writePacks, type PackRow } from './vulnerability-packs.ts';
+import type { PackRow } from './vulnerability-packs.ts';
 import type { IndexReport } from '../../model/index-report.ts';
 import { indexManifestPackages, SCHEMA as INDEXED_PACKAGES_SCHEMA } from './indexed-packages.ts';
 
@@ -192,6 +192,8 @@ export const migrations: readonly Migration[] = [
   // row and a link per record. Every operation's records are packed here, the same records of several operations
   // into one shared pack; vuln and uo_vuln are dropped.
   packVulnerabilities,
+  // 13: links as runs of pack ids, no hash column on packs (packRuns says why).
+  packRuns,
 ];
 
 async function markNamesInTexts(c: pg.ClientBase): Promise<void> {
@@ -379,11 +381,12 @@ async function indexPackages(c: pg.ClientBase): Promise<void> {
 }
 
 /**
- * The tables of packed vulnerability records. No foreign keys (their checks cost a trigger per row, and what they
- * guard holds by construction: see operation-writer.ts); no index on uo_pack(pack_id): the query probes links by
- * (operation, pack) and the collector finds unlinked packs with one anti-join (postgres-store.ts).
+ * The tables of packed vulnerability records as migration 12 made them (13 changed the links and dropped the hash).
+ * No foreign keys (their checks cost a trigger per row, and what they guard holds by construction: see
+ * operation-writer.ts); no index on links by pack: the query probes links by (operation, pack) and the collector
+ * finds unlinked packs with one anti-join (postgres-store.ts).
  */
-export const VULN_PACK_SCHEMA = `
+const VULN_PACK_SCHEMA = `
 CREATE TABLE vuln_pack (
   id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   context_id   bigint NOT NULL,
@@ -428,14 +431,61 @@ async function packVulnerabilities(c: pg.ClientBase): Promise<void> {
       }
       if (batch.length === 0) break;
       if (rows.length >= 2000) {
-        await writePacks(c, op, rows);
+        await writePacksV12(c, op, rows);
         rows = [];
       }
     }
     endKey();
-    await writePacks(c, op, rows);
+    await writePacksV12(c, op, rows);
     await c.query('CLOSE vuln_of_op');
   }
   await c.query('DROP TABLE uo_vuln, vuln');
   await c.query('ANALYZE vuln_pack, uo_pack');
+}
+
+/** Packs written (or found) and linked as the schema of migration 12 held them (hash column, a link per pack). */
+async function writePacksV12(c: pg.ClientBase, uoId: string, rows: PackRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 1000) {
+    const chunk = rows.slice(i, i + 1000);
+    await c.query(
+      `WITH input AS (
+         SELECT * FROM unnest($2::bigint[], $3::text[], $4::bytea[], $5::int[], $6::bytea[]) WITH ORDINALITY AS i(context_id, package_name, hash, count, data, n)
+       ),
+       old AS (
+         SELECT i.n, o.id FROM input i CROSS JOIN LATERAL (
+           SELECT p.id FROM vuln_pack p WHERE p.context_id = i.context_id AND p.package_name = i.package_name AND p.hash = i.hash LIMIT 1) o
+       ),
+       ins AS (
+         INSERT INTO vuln_pack (context_id, package_name, hash, count, data)
+         SELECT context_id, package_name, hash, count, data FROM input WHERE n NOT IN (SELECT n FROM old) ORDER BY n RETURNING id
+       )
+       INSERT INTO uo_pack (uo_id, pack_id) SELECT $1::bigint, id FROM old UNION ALL SELECT $1::bigint, id FROM ins ON CONFLICT DO NOTHING`,
+      [uoId, chunk.map((r) => r.contextId), chunk.map((r) => r.packageName), chunk.map((r) => r.pack.hash), chunk.map((r) => r.pack.count), chunk.map((r) => r.pack.data)],
+    );
+  }
+}
+
+/**
+ * Migration 13: an operation's links to its packs as runs of consecutive pack ids (uo_pack_run) instead of a row per
+ * pack, and no hash column on packs. Packs written together get consecutive ids, so a first load is one run, and a
+ * later operation sharing most of its packs a run per stretch between changed packs; a link row and its index
+ * entry cost ~78 bytes a pack (half of a small pack's row). Equal packs are found by their bytes (deflate is
+ * deterministic), which the lookup's few candidates per key make cheap.
+ */
+async function packRuns(c: pg.ClientBase): Promise<void> {
+  await c.query(`
+  CREATE TABLE uo_pack_run (
+    uo_id bigint NOT NULL,
+    first bigint NOT NULL,
+    last  bigint NOT NULL,
+    PRIMARY KEY (uo_id, first)
+  );
+  INSERT INTO uo_pack_run (uo_id, first, last)
+    SELECT uo_id, min(pack_id), max(pack_id)
+    FROM (SELECT uo_id, pack_id, pack_id - row_number() OVER (PARTITION BY uo_id ORDER BY pack_id) AS island FROM uo_pack) l
+    GROUP BY uo_id, island;
+  DROP TABLE uo_pack;
+  ALTER TABLE vuln_pack DROP COLUMN hash;
+  ANALYZE uo_pack_run;
+  `);
 }

@@ -9,7 +9,7 @@ import { vulnerabilityParts } from '../record-row.ts';
 import { PackBuilder } from '../enrichment-pack.ts';
 import { buildPacks, decodePackedLine, openPackLines, packLine, PackGrouper, parseLine, type PackedLine, type PackGroup, type PackKey, type RecordParts } from '../vulnerability-pack.ts';
 import { insertPacks } from './migrations.ts';
-import { batchFull, resolveTexts, TextCache, textIdsOfPacks, writePacks, type PackRef, type PackRow } from './vulnerability-packs.ts';
+import { batchFull, linkPacks, packIdsOf, resolveTexts, TextCache, textIdsOfPacks, writePacks, type PackRef, type PackRow } from './vulnerability-packs.ts';
 import { classifyPgError, describePgError, isTransientPgError } from './pg-errors.ts';
 import { isUuid } from '../../model/uuid.ts';
 
@@ -180,6 +180,9 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     }
   }
 
+  /** The packs of this operation (found or written), by id, with their record counts: linked at commit. */
+  readonly #linked = new Map<number, number>();
+
   /** Context ids by context JSON. Contexts are never deleted, so an id stays good for the writer's life. */
   readonly #contexts = new Map<string, string>();
 
@@ -206,7 +209,9 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     let inFlight: Promise<void> | undefined;
     const send = async () => {
       await inFlight;
-      const p = writePacks(c, this.#opId, rows);
+      const p = writePacks(c, rows).then((written) => {
+        for (const w of written) this.#linked.set(Number(w.id), w.count);
+      });
       p.catch(() => undefined); // awaited below or at the next send; a failure must not go unhandled meanwhile
       inFlight = p;
       rows = [];
@@ -215,7 +220,18 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     // Contexts first: the client runs one statement at a time, and the writes below keep it busy.
     const contextIds: string[] = [];
     for (const g of groups) contextIds.push(await this.#contextId(g));
-    for (const [i, g] of groups.entries()) {
+    // Written in the lookup index's order (context, package): a B-tree filled in order splits its last page and keeps
+    // the others full; in a feed's order its pages split in the middle and stay ~70% full (measured on Alpine's
+    // secdb: 68 bytes a pack in vuln_pack_lookup, 42 in order).
+    const order = groups.map((_, i) => i).sort((a, b) => {
+      const d = Number(contextIds[a]) - Number(contextIds[b]);
+      if (d !== 0) return d;
+      const x = groups[a]!.packageName;
+      const y = groups[b]!.packageName;
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+    for (const i of order) {
+      const g = groups[i]!;
       const contextId = contextIds[i]!;
       const lines = g.entries.map((e) => packLine(e.name, e.textId ?? (e.textHash === null ? 0 : this.#textIds.get(e.textHash)!), e.own));
       for (const pack of buildPacks(lines)) {
@@ -257,14 +273,17 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     // of a few hundred thousand records as objects would take gigabytes.
     const kept: { packageName: string; context: string; line: PackedLine; text: string | null }[] = [];
     const contexts = new Map<string, string>();
-    let after = '0';
-    for (;;) {
+    let ids: number[];
+    try {
+      ids = await packIdsOf((sql, params) => c.query(sql, params).then((r) => r.rows), from);
+    } catch (e) {
+      throw this.#fail(e);
+    }
+    for (let i = 0; i < ids.length; i += CARRY_PACKS) {
       let packs: (PackRef & { data: Buffer })[];
       try {
         packs = (await c.query<PackRef & { data: Buffer }>(
-          `SELECT p.id, p.package_name, p.context_id, p.data FROM uo_pack u JOIN vuln_pack p ON p.id = u.pack_id
-           WHERE u.uo_id = $1 AND u.pack_id > $2 ORDER BY u.pack_id LIMIT ${CARRY_PACKS}`,
-          [from, after],
+          'SELECT id, package_name, context_id, data FROM vuln_pack WHERE id = ANY($1::bigint[]) ORDER BY id', [ids.slice(i, i + CARRY_PACKS)],
         )).rows;
         const unknown = [...new Set(packs.map((p) => String(p.context_id)))].filter((id) => !contexts.has(id));
         if (unknown.length > 0) {
@@ -289,8 +308,6 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
           if (keep(decodePackedLine(p.package_name, context, line, text))) kept.push({ packageName: p.package_name, context, line, text });
         }
       }
-      if (packs.length < CARRY_PACKS) break;
-      after = String(packs[packs.length - 1]!.id);
     }
     // Re-encoded after every answer is in (the writer's add path: texts resolved, the budget kept).
     for (let i = 0; i < kept.length; i += CARRY_PACKS * 8) {
@@ -306,22 +323,22 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     await this.#tail;
     this.#checkOpen();
     if (!this.#packs.empty) await this.#writePacks();
-    if (!this.#grouper.empty) {
-      try {
-        await this.#writeHeld();
-      } catch (e) {
-        throw this.#fail(e);
-      }
+    try {
+      if (!this.#grouper.empty) await this.#writeHeld();
+      await linkPacks(this.#session.client, this.#opId, [...this.#linked.keys()]);
+    } catch (e) {
+      throw this.#fail(e);
     }
+    let records = 0;
+    for (const n of this.#linked.values()) records += n;
     const c = this.#session.client;
     let op: UpdateOperation;
     try {
       const res = await c.query(
         `UPDATE update_operation SET fingerprint = $2, date = $3, seq = nextval('update_operation_commit_seq'),
-           count = (SELECT coalesce(sum(p.count), 0) FROM uo_pack u JOIN vuln_pack p ON p.id = u.pack_id WHERE u.uo_id = $1)
-             + (SELECT coalesce(sum(count), 0) FROM enrichment_pack WHERE uo_id = $1)
+           count = $4::int + (SELECT coalesce(sum(count), 0) FROM enrichment_pack WHERE uo_id = $1)
          WHERE id = $1 RETURNING ref, updater, fingerprint, date, count`,
-        [this.#opId, fingerprint, this.#date ?? new Date()],
+        [this.#opId, fingerprint, this.#date ?? new Date(), records],
       );
       op = toOperation(res.rows[0]!);
     } catch (e) {
@@ -369,7 +386,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
    */
   async #analyze(): Promise<void> {
     // vuln_context too: the match query joins it first (MATCH_SQL), and without statistics it looks 100 times its size.
-    await this.#pool.query('ANALYZE vuln_pack, uo_pack, vuln_context').catch(() => undefined);
+    await this.#pool.query('ANALYZE vuln_pack, uo_pack_run, vuln_context').catch(() => undefined);
   }
 
   async #outcomeOfLostCommit(): Promise<'committed' | 'rolled-back' | 'unknown'> {

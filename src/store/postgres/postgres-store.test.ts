@@ -41,12 +41,12 @@ async function sql<R extends pg.QueryResultRow>(pgt: TestPostgres, text: string,
   }
 }
 
-/** Rows of the record tables: packs, the records they hold, operation links, texts, operations. */
+/** Rows of the record tables: packs, the records they hold, operation links (packs in runs), texts, operations. */
 async function counts(pgt: TestPostgres): Promise<{ packs: number; records: number; links: number; texts: number; update_operation: number }> {
   const [r] = await sql<{ packs: number; records: number; links: number; texts: number; update_operation: number }>(
     pgt,
     `SELECT (SELECT count(*) FROM vuln_pack)::int AS packs, (SELECT coalesce(sum(count), 0) FROM vuln_pack)::int AS records,
-       (SELECT count(*) FROM uo_pack)::int AS links, (SELECT count(*) FROM vuln_text)::int AS texts,
+       (SELECT coalesce(sum(last - first + 1), 0) FROM uo_pack_run)::int AS links, (SELECT count(*) FROM vuln_text)::int AS texts,
        (SELECT count(*) FROM update_operation)::int AS update_operation`,
   );
   return r!;
@@ -246,6 +246,8 @@ if (skip) {
       await w2.add([vuln('debian', 'CVE-2', 'b'), vuln('debian', 'CVE-3', 'c')]);
       await w2.commit('2');
       assert.deepEqual(await counts(pgt), { packs: 3, records: 3, links: 4, texts: 2, update_operation: 2 }, 'the pack of b is shared');
+      // Links are runs of consecutive pack ids: the first operation's (a, b) and the second's (b, then c).
+      assert.deepEqual(await sql(pgt, 'SELECT (last - first + 1)::int AS n FROM uo_pack_run ORDER BY uo_id'), [{ n: 2 }, { n: 2 }]);
       assert.deepEqual(await s.deleteUpdateOperations([op1.ref]), [op1.ref]);
       // The pack of a and the text of CVE-1 went; the shared pack of b and its text stayed.
       assert.deepEqual(await counts(pgt), { packs: 2, records: 2, links: 2, texts: 1, update_operation: 1 });
@@ -529,7 +531,7 @@ test('postgres: the pack migration (12) packs every operation\'s records, shares
     // curl twice, zlib, bash, the Ubuntu one; the tables of records are gone.
     const [n] = await sql<{ packs: number; links: number; tables: number }>(
       pgt,
-      `SELECT (SELECT count(*) FROM vuln_pack)::int AS packs, (SELECT count(*) FROM uo_pack)::int AS links,
+      `SELECT (SELECT count(*) FROM vuln_pack)::int AS packs, (SELECT sum(last - first + 1) FROM uo_pack_run)::int AS links,
          (SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename IN ('vuln', 'uo_vuln'))::int AS tables`,
       [pgt.schema],
     );

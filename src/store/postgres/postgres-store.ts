@@ -7,7 +7,7 @@ import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import type { LayerReport } from '../../model/layer-report.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import { decodePackedLine, diffKey, openPackLines, packedRecordJson, PackLinesCache, parseLine, textIdsOf, type KeyPacks } from '../vulnerability-pack.ts';
-import { decodePacks, packLinesOf, TextCache, textIdsOfPacks, type PackRef, type Queryable } from './vulnerability-packs.ts';
+import { decodePacks, packIdsOf, packLinesOf, TextCache, textIdsOfPacks, type PackRef, type Queryable } from './vulnerability-packs.ts';
 import { MAX_SCAN_RESULT_BYTES, MAX_SCAN_RESULTS_PER_MANIFEST, type NewNotificationSet, type NotificationReceipt, type OperationIdentity, type ReportStamps, type Store, type StoreCoordination, type StoredNotification, type StoredScanResult, type StoredVulnerability, type UpdateOperationWriter } from '../store.ts';
 import { dropUnheld, indexManifestPackages, MANIFEST_HASHES_SQL, MANIFEST_IDS_SQL, MANIFESTS_WITH_PACKAGES_SQL, PACKAGES_NAMED_SQL, packagesOfManifests, toIndexedPackages } from './indexed-packages.ts';
 import type { IndexedPackage } from '../../matcher/matcher.ts';
@@ -26,7 +26,7 @@ import { redactUrl } from '../../model/redact-url.ts';
 
 // The shared store: several clair-ts instances use one PostgreSQL database (9.5+ for ON CONFLICT and SKIP LOCKED;
 // tested on 15). Same semantics and the same schema ideas as store/sqlite: vulnerability records in packs per
-// (context, package) in `vuln_pack` (store/postgres/vulnerability-packs.ts), shared by operations through `uo_pack`,
+// (context, package) in `vuln_pack` (store/postgres/vulnerability-packs.ts), shared by operations through `uo_pack_run`,
 // enrichment records in `enrichment_pack`; the newest committed operation of each updater is current.
 // Writers hold one transaction each (operation-writer.ts). Reads and single-statement writes are retried on
 // transient failures (pg-errors.ts); everything else surfaces as a ClairError.
@@ -347,22 +347,22 @@ export class PostgresStore implements Store {
       // skipped, not waited for, and stays until a later delete finds it unlinked.
       await c.query(
         `CREATE TEMP TABLE gc_candidate ON COMMIT DROP AS
-         SELECT DISTINCT u.pack_id FROM uo_pack u JOIN update_operation o ON o.id = u.uo_id WHERE o.ref = ANY($1::uuid[])`,
+         SELECT DISTINCT generate_series(r.first, r.last) AS pack_id FROM uo_pack_run r JOIN update_operation o ON o.id = r.uo_id
+         WHERE o.ref = ANY($1::uuid[])`,
         [uuids],
       );
       const gone = await c.query<{ ref: string }>(
         `WITH op AS (DELETE FROM update_operation WHERE ref = ANY($1::uuid[]) AND seq IS NOT NULL RETURNING id, ref),
-         links AS (DELETE FROM uo_pack WHERE uo_id IN (SELECT id FROM op))
+         links AS (DELETE FROM uo_pack_run WHERE uo_id IN (SELECT id FROM op))
          SELECT ref FROM op`,
         [uuids],
       );
       // Every stored scan result was computed from a set of operations that no longer exists.
       if (gone.rows.length > 0) await c.query('DELETE FROM scan_result');
-      // Unlinked: one pass over the links (EXCEPT, a hash of them) rather than an index on uo_pack(pack_id) that
-      // every link would pay for.
+      // Unlinked: one pass over every operation's links (EXCEPT, a hash of them), which are runs of pack ids.
       const packs = await c.query<{ context_id: string; data: Buffer }>(
         `DELETE FROM vuln_pack WHERE id IN (
-           SELECT p.id FROM (SELECT pack_id FROM gc_candidate EXCEPT SELECT pack_id FROM uo_pack) g
+           SELECT p.id FROM (SELECT pack_id FROM gc_candidate EXCEPT SELECT generate_series(first, last) FROM uo_pack_run) g
            JOIN vuln_pack p ON p.id = g.pack_id
            FOR UPDATE OF p SKIP LOCKED)
          RETURNING context_id, data`,
@@ -390,15 +390,17 @@ export class PostgresStore implements Store {
     const q = this.#query(what);
     // The keys (context, package) with a pack on one side only, and every pack of those keys on either side: a
     // record may sit in a pack both share on one side and in a pack of its own on the other (a split key).
-    const refs = await q<PackRef & { uo_id: string }>(
-      `WITH changed AS (
-         SELECT DISTINCT p.context_id, p.package_name FROM uo_pack a JOIN vuln_pack p ON p.id = a.pack_id
-         WHERE (a.uo_id = $1 AND NOT EXISTS (SELECT 1 FROM uo_pack b WHERE b.uo_id = $2 AND b.pack_id = a.pack_id))
-            OR (a.uo_id = $2 AND NOT EXISTS (SELECT 1 FROM uo_pack b WHERE b.uo_id = $1 AND b.pack_id = a.pack_id))
+    const refs = await q<PackRef & { cur: boolean }>(
+      `WITH a AS (SELECT generate_series(first, last) AS id FROM uo_pack_run WHERE uo_id = $1),
+       b AS (SELECT generate_series(first, last) AS id FROM uo_pack_run WHERE uo_id = $2),
+       changed AS (
+         SELECT DISTINCT p.context_id, p.package_name
+         FROM ((SELECT id FROM a EXCEPT SELECT id FROM b) UNION ALL (SELECT id FROM b EXCEPT SELECT id FROM a)) d
+         JOIN vuln_pack p ON p.id = d.id
        )
-       SELECT u.uo_id, p.id, p.package_name, p.context_id FROM changed k
+       SELECT s.cur, p.id, p.package_name, p.context_id FROM changed k
        JOIN vuln_pack p ON p.context_id = k.context_id AND p.package_name = k.package_name
-       JOIN uo_pack u ON u.pack_id = p.id AND u.uo_id IN ($1, $2)
+       JOIN (SELECT id, true AS cur FROM a UNION ALL SELECT id, false FROM b) s ON s.id = p.id
        ORDER BY p.id`,
       [curId, prevId ?? null],
     );
@@ -409,7 +411,7 @@ export class PostgresStore implements Store {
       const k = `${r.context_id}\0${r.package_name}`;
       let e = keys.get(k);
       if (!e) keys.set(k, (e = { ref: r, cur: [], prev: [] }));
-      (String(r.uo_id) === curId ? e.cur : e.prev).push({ id: Number(r.id), lines: lines.get(String(r.id))! });
+      (r.cur ? e.cur : e.prev).push({ id: Number(r.id), lines: lines.get(String(r.id))! });
     }
     const found: { added: { ref: PackRef; id: string; line: string }[]; removed: { ref: PackRef; id: string; line: string }[] } = { added: [], removed: [] };
     for (const e of keys.values()) {
@@ -433,20 +435,19 @@ export class PostgresStore implements Store {
     const q = this.#query(`read of update operation ${ref}`);
     // Keys with several packs in the operation (a writer that split them) may repeat a record: each is given once.
     const split = new Set((await q<{ context_id: string; package_name: string }>(
-      `SELECT p.context_id, p.package_name FROM uo_pack u JOIN vuln_pack p ON p.id = u.pack_id WHERE u.uo_id = $1
+      `SELECT p.context_id, p.package_name FROM uo_pack_run r CROSS JOIN LATERAL generate_series(r.first, r.last) AS g(id)
+       JOIN vuln_pack p ON p.id = g.id WHERE r.uo_id = $1
        GROUP BY p.context_id, p.package_name HAVING count(*) > 1`,
       [ops[0].id],
     )).map((r) => `${r.context_id}\0${r.package_name}`));
     const seen = new Set<string>();
     let out: string[] = [];
-    for (let after = '0'; ;) {
+    const ids = await packIdsOf(q, String(ops[0].id));
+    const perPage = Math.max(1, Math.ceil(batchSize / 8));
+    for (let i = 0; i < ids.length; i += perPage) {
       const refs = await q<PackRef & { data: Buffer }>(
-        `SELECT p.id, p.package_name, p.context_id, p.data FROM uo_pack u JOIN vuln_pack p ON p.id = u.pack_id
-         WHERE u.uo_id = $1 AND u.pack_id > $2 ORDER BY u.pack_id LIMIT $3`,
-        [ops[0].id, after, Math.max(1, Math.ceil(batchSize / 8))],
+        'SELECT id, package_name, context_id, data FROM vuln_pack WHERE id = ANY($1::bigint[]) ORDER BY id', [ids.slice(i, i + perPage)],
       );
-      if (refs.length === 0) break;
-      after = String(refs[refs.length - 1]!.id);
       const opened = refs.map((r) => ({ ref: r, lines: openPackLines(r.data) }));
       const texts = await this.#texts.load(q, textIdsOfPacks(opened.map((p) => p.lines)));
       const contexts = await this.#contextsOf(refs.map((r) => String(r.context_id)));
@@ -692,7 +693,7 @@ q AS (
 -- are decided once per query here, and each lookup is then one probe of vuln_pack_lookup (context_id, package_name)
 -- that reads the release's packs only. With each context, the newest operations that can hold its records (of its
 -- updater, or of an updater it is a sub-updater of: a writer takes records of "u" and "u/…"), so that "is this
--- pack current" is a probe of uo_pack's key (uo_id, pack_id).
+-- pack current" is one probe of uo_pack_run's key (uo_id, first): the run that starts last at or before the pack.
 qc AS MATERIALIZED (
   SELECT q.qi, q.name, c.id AS context_id, array_agg(l.id) AS ops FROM q JOIN vuln_context c
     ON (q.prefix IS NULL OR c.updater = q.prefix OR starts_with(c.updater, q.prefix || '/'))
@@ -704,7 +705,9 @@ qc AS MATERIALIZED (
 )
 SELECT qc.qi, p.id, p.package_name, p.context_id
 FROM qc JOIN vuln_pack p ON p.context_id = qc.context_id AND p.package_name = qc.name
-WHERE EXISTS (SELECT 1 FROM uo_pack u WHERE u.uo_id = ANY(qc.ops) AND u.pack_id = p.id)
+WHERE EXISTS (
+  SELECT 1 FROM unnest(qc.ops) AS o(id)
+  WHERE (SELECT r.last FROM uo_pack_run r WHERE r.uo_id = o.id AND r.first <= p.id ORDER BY r.first DESC LIMIT 1) >= p.id)
 ORDER BY qc.qi, p.id`;
 
 /**
