@@ -91,6 +91,55 @@ describe('decompressBlob', async () => {
     });
   }
 
+  for (const compression of ['gzip', 'zstd', 'none'] as LayerCompression[]) {
+    it(`lends the chunks of a ${compression} layer (options.lend): the same bytes, decompressor buffers freed after push`, async () => {
+      const blob = compress(tarBytes, compression);
+      const c = await fileChunks(file(`lent-${compression}`, blob), new DigestCheck(sha256(blob), { expectedSize: blob.length }));
+      const copies: Buffer[] = [];
+      const lent: Buffer[] = [];
+      await decompressBlob(c, 'sha256:x', (chunk) => {
+        copies.push(Buffer.from(chunk));
+        lent.push(chunk);
+      }, { lend: true });
+      assert.deepEqual(Buffer.concat(copies), tarBytes);
+      // Uncompressed: the blob's own two read buffers, pushed as they are (no copy); compressed: every chunk that
+      // ended its buffer was freed (its ArrayBuffer detached), which leaves at most the last, partly filled one.
+      if (compression === 'none') {
+        assert.ok(new Set(lent.slice(1).map((l) => l.buffer)).size <= 2);
+      } else {
+        const live = new Set(lent.filter((l) => l.buffer.byteLength > 0).map((l) => l.buffer));
+        assert.ok(lent.length > 2 && live.size <= 1, `${live.size} of ${lent.length} decompressor buffers left to the collector`);
+      }
+    });
+  }
+
+  it('lending: a consumer that throws, a corrupt or truncated layer and a digest mismatch fail as without', async () => {
+    const zst = compress(tarBytes, 'zstd');
+    const corrupt = Buffer.from(zst);
+    corrupt.fill(0x55, 10, 600); // the first block's headers: zstd refuses it
+    const truncated = zst.subarray(0, zst.length - 1000);
+    // Changed where zstd does not notice (literals): only the digest tells.
+    const tampered = Buffer.from(zst);
+    tampered.fill(0x55, 2000, 2100);
+    for (const [name, bytes, check, expected] of [
+      ['corrupt', corrupt, sha256(corrupt), { code: 'bad-layer', message: /zstd data is corrupt or truncated/ }],
+      ['truncated', truncated, sha256(truncated), { code: 'bad-layer', message: /zstd data is corrupt or truncated/ }],
+      ['tampered', tampered, sha256(zst), { code: 'digest-mismatch' }],
+    ] as const) {
+      for (const lend of [false, true]) {
+        const c = await fileChunks(file(`${name}-${lend}`, bytes), new DigestCheck(check));
+        let closed = false;
+        c.onClose = () => (closed = true);
+        await assert.rejects(decompressBlob(c, 'sha256:x', () => {}, { lend }), expected, `${name}, lend ${lend}`);
+        assert.equal(closed, true);
+      }
+    }
+    const c = await fileChunks(file('consumer-fails', zst), new DigestCheck(sha256(zst)));
+    await assert.rejects(decompressBlob(c, 'sha256:x', () => {
+      throw new Error('not a tar');
+    }, { lend: true }), /^Error: not a tar$/);
+  });
+
   it('passes a digest mismatch through, and never resolves a tampered layer', async () => {
     const blob = Buffer.from(compress(tarBytes, 'gzip'));
     const path = file('tampered', blob);

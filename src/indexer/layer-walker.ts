@@ -26,9 +26,20 @@ export { DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_LAYER_BUFFERED } from './layer-scan.
  */
 export type TarSource = (push: (chunk: Buffer) => void) => Promise<void>;
 
-/** A layer blob as stored (gzip, zstd or plain tar), decompressed as it is read (decompressBlob). */
-export function tarOfBlob(blob: BlobChunks, layerDigest: string): TarSource {
-  return (push) => decompressBlob(blob, layerDigest, push);
+/**
+ * A TarSource whose chunks are lent: each is valid while push() runs, its memory freed or reused afterwards. The tar
+ * reader copies the bytes of the files scanners want (TarEntriesOptions.lentChunks).
+ */
+export interface LendingTarSource {
+  lend: TarSource;
+}
+
+/**
+ * A layer blob as stored (gzip, zstd or plain tar), decompressed as it is read (decompressBlob), its chunks lent: the
+ * decompressor's buffers are freed as soon as the tar reader is done with them, the blob's own reused.
+ */
+export function tarOfBlob(blob: BlobChunks, layerDigest: string): LendingTarSource {
+  return { lend: (push) => decompressBlob(blob, layerDigest, push, { lend: true }) };
 }
 
 /**
@@ -53,9 +64,12 @@ export function tarOfStreams(streams: Readable[]): TarSource {
   };
 }
 
-/** Walks a layer's tar; an array of streams is an uncompressed tar stream chain (tarOfStreams). */
+/**
+ * Walks a layer's tar; an array of streams is an uncompressed tar stream chain (tarOfStreams). The scanners' sinks
+ * get chunks valid until their end() (FileSink).
+ */
 export async function walkLayer(
-  source: TarSource | Readable[], layerDigest: string, scanners: readonly Scanner[], opts: WalkOptions = {},
+  source: TarSource | LendingTarSource | Readable[], layerDigest: string, scanners: readonly Scanner[], opts: WalkOptions = {},
 ): Promise<WalkResult & { hardLinks: HardLink[] }> {
   const scan = new LayerScan(scanners, 'layer', opts);
   await readEntries(source, layerDigest, (header) => {
@@ -89,7 +103,7 @@ export async function walkLayer(
  * wanted the link's path, under that path. Returns what they found, and the links whose target is not in the layer.
  */
 export async function walkHardLinkTargets(
-  source: TarSource | Readable[], layerDigest: string, scanners: readonly Scanner[], links: readonly HardLink[], opts: WalkOptions = {},
+  source: TarSource | LendingTarSource | Readable[], layerDigest: string, scanners: readonly Scanner[], links: readonly HardLink[], opts: WalkOptions = {},
 ): Promise<{ findings: ScanFindings[]; errors: string[] }> {
   const scan = new LayerScan(scanners, 'layer', opts);
   const byTarget = new Map<string, HardLink[]>();
@@ -130,11 +144,13 @@ export async function walkHardLinkTargets(
  * not a tar.
  */
 async function readEntries(
-  source: TarSource | Readable[], layerDigest: string, onEntry: (header: TarEntryHeader) => TarEntryBody | undefined,
+  source: TarSource | LendingTarSource | Readable[], layerDigest: string, onEntry: (header: TarEntryHeader) => TarEntryBody | undefined,
 ): Promise<void> {
-  const entries = new TarEntries(onEntry);
+  const lending = !Array.isArray(source) && typeof source !== 'function';
+  const run: TarSource = Array.isArray(source) ? tarOfStreams(source) : typeof source === 'function' ? source : source.lend;
+  const entries = new TarEntries(onEntry, { lentChunks: lending });
   try {
-    await (Array.isArray(source) ? tarOfStreams(source) : source)((chunk) => entries.push(chunk));
+    await run((chunk) => entries.push(chunk));
     entries.end();
   } catch (e) {
     if (e instanceof ClairError) throw e;

@@ -76,7 +76,11 @@ export interface Scanner {
   scan(files: LayerFile[]): Promise<ScanFindings> | ScanFindings;
 }
 
-/** Receives one file's bytes in order, then end() once; end() returns what the file held. */
+/**
+ * Receives one file's bytes in order, then end() once; end() returns what the file held. The chunks stay valid until
+ * end() has returned; their memory may be reused after that (the walker reads one file at a time into a reused
+ * buffer), so what a sink keeps past end() (in its findings) must be copies (strings, parsed values).
+ */
 export interface FileSink {
   write(chunk: Buffer): void;
   end(): ScanFindings;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, linkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +38,40 @@ function readWithEntries(bytes: Buffer, cuts: number[]): Seen[] {
   for (const cut of [...cuts, bytes.length]) {
     if (cut <= at) continue;
     r.push(bytes.subarray(at, Math.min(cut, bytes.length)));
+    at = Math.min(cut, bytes.length);
+  }
+  r.end();
+  return seen;
+}
+
+/**
+ * As readWithEntries, with chunks lent (TarEntriesOptions.lentChunks): each pushed chunk is a reused buffer,
+ * overwritten as soon as push returns, and each body keeps the views it was given and reads them only at its end()
+ * (the loan lasts that long). `released` gets each body's views after its end().
+ */
+function readLent(bytes: Buffer, cuts: number[], released: (views: Buffer[]) => void = () => {}): Seen[] {
+  const seen: Seen[] = [];
+  const r = new TarEntries((h: TarEntryHeader) => {
+    const views: Buffer[] = [];
+    const entry = { name: h.name, type: h.type, size: h.size, mode: h.mode, linkname: h.linkname, body: '' };
+    return {
+      write: (c) => void views.push(c),
+      end: () => {
+        const hash = createHash('sha256');
+        for (const v of views) hash.update(v);
+        entry.body = hash.digest('hex');
+        seen.push(entry);
+        queueMicrotask(() => released(views));
+      },
+    };
+  }, { lentChunks: true });
+  const loan = Buffer.alloc(Math.max(...cuts.map((c, i) => c - (cuts[i - 1] ?? 0)), bytes.length - (cuts.at(-1) ?? 0), 1));
+  let at = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    if (cut <= at) continue;
+    const n = bytes.copy(loan, 0, at, Math.min(cut, bytes.length));
+    r.push(loan.subarray(0, n));
+    loan.fill(0xee);
     at = Math.min(cut, bytes.length);
   }
   r.end();
@@ -106,6 +140,34 @@ test('the entries and bodies tar-stream reads, for GNU tar formats gnu, posix an
       assert.deepEqual(readWithEntries(bytes, cuts), expected, `${format}, chunks of ${size}`);
     }
   }
+});
+
+test('lent chunks: the same entries and bodies, bytes valid until the body ends, large bodies freed then', async (t) => {
+  const dir = sampleTree();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Over the reused copy buffer's 4 MiB, and a smaller one after it that reuses the buffer.
+  writeFileSync(join(dir, 'root', 'huge'), randomBytes(5 << 20));
+  writeFileSync(join(dir, 'root', 'huge2-after'), randomBytes(3 << 20));
+  for (const format of ['gnu', 'posix']) {
+    const bytes = gnuTar(dir, format);
+    const expected = await readWithTarStream(bytes);
+    for (const size of [511, 513, 65537, 1 << 20]) {
+      const cuts: number[] = [];
+      for (let at = size; at < bytes.length; at += size) cuts.push(at);
+      assert.deepEqual(readLent(bytes, cuts), expected, `${format}, chunks of ${size}`);
+    }
+  }
+  // The copies of a body over 4 MiB are freed (detached) once its end() returned.
+  const bytes = gnuTar(dir, 'gnu');
+  const lengths = new Map<number, number>();
+  readLent(bytes, [1 << 20, 2 << 20, 3 << 20, 4 << 20, 5 << 20, 6 << 20], (views) => {
+    const total = views.reduce((n, v) => n + v.length, 0);
+    if (views.length > 0) lengths.set(lengths.size, total);
+  });
+  await new Promise((r) => setImmediate(r));
+  const sizes = [...lengths.values()];
+  assert.ok(sizes.includes(0), 'the views of the 5 MiB body are empty (freed) after its end');
+  assert.ok(sizes.includes(3 << 20), 'the 3 MiB body is in the reused buffer, which is kept');
 });
 
 test('a base-256 size (GNU, files over 8 GiB) is read', () => {

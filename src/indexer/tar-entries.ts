@@ -22,11 +22,30 @@ export interface TarEntryHeader {
   linkname: string | undefined;
 }
 
-/** Receives one entry's body in order, then end() once. */
+/**
+ * Receives one entry's body in order, then end() once. With lent chunks (TarEntriesOptions.lentChunks) the bytes
+ * written stay valid until end() has returned, not longer: copy what must outlive the entry.
+ */
 export interface TarEntryBody {
   write(chunk: Buffer): void;
   end(): void;
 }
+
+export interface TarEntriesOptions {
+  /**
+   * The pushed chunks are lent: valid while push() runs, freed or reused afterwards (decompressBlob's lend option).
+   * A wanted body's bytes are then copied, into a buffer reused from one entry to the next when the entry is at most
+   * SCRATCH_MAX bytes (one entry is read at a time), else into copies of their own, whose memory is freed once the
+   * body's end() returned (TarEntryBody: the bytes are not used after that).
+   */
+  lentChunks?: boolean;
+}
+
+/**
+ * Largest entry whose body is copied into the reused buffer: most wanted files (executables, status files) are
+ * smaller; the buffer grows to the largest one read, never past this.
+ */
+const SCRATCH_MAX = 4 << 20;
 
 /** A long name or PAX header larger than this is refused (tar-stream's limit). */
 const MAX_LONG_HEADER = 4 * 1024 * 1024;
@@ -47,6 +66,13 @@ export class TarEntries {
   /** Padding after the current body or long header. */
   #padding = 0;
   #body: TarEntryBody | undefined;
+  readonly #lent: boolean;
+  /** With lent chunks: the reused copy buffer, and the current body's place in it (undefined: copies of its own). */
+  #scratch: Buffer | undefined;
+  #copyTo: Buffer | undefined;
+  #copyAt = 0;
+  /** The copies of their own of the current body's bytes (a body larger than SCRATCH_MAX). */
+  #copies: Buffer<ArrayBuffer>[] = [];
   /** A header split across two chunks. */
   readonly #headerBuf = Buffer.alloc(BLOCK);
   #headerLen = 0;
@@ -56,8 +82,9 @@ export class TarEntries {
   #pax: Record<string, string> | undefined;
   #paxGlobal: Record<string, string> | undefined;
 
-  constructor(onEntry: (header: TarEntryHeader) => TarEntryBody | undefined) {
+  constructor(onEntry: (header: TarEntryHeader) => TarEntryBody | undefined, options: TarEntriesOptions = {}) {
     this.#onEntry = onEntry;
+    this.#lent = options.lentChunks === true;
   }
 
   /** Takes the next bytes of the archive. Throws on a malformed header. */
@@ -67,8 +94,11 @@ export class TarEntries {
     while (off < len) {
       if (this.#mode !== HEADER) {
         const n = Math.min(this.#remaining, len - off);
-        if (this.#mode === BODY) this.#body?.write(chunk.subarray(off, off + n));
-        else if (this.#mode === LONG) this.#long!.chunks.push(chunk.subarray(off, off + n));
+        if (this.#mode === BODY) {
+          if (this.#body) this.#body.write(this.#lent ? this.#copy(chunk, off, n) : chunk.subarray(off, off + n));
+        } else if (this.#mode === LONG) {
+          this.#long!.chunks.push(this.#lent ? Buffer.from(chunk.subarray(off, off + n)) : chunk.subarray(off, off + n));
+        }
         off += n;
         this.#remaining -= n;
         if (this.#remaining === 0) this.#sectionDone();
@@ -122,8 +152,37 @@ export class TarEntries {
     if (!(entrySize >= 0)) throw new Error('Invalid header');
     const type = entryType(typeflag, name);
     this.#body = this.#onEntry({ name, type, size: entrySize, mode: h.mode, linkname });
+    if (this.#lent && this.#body && entrySize > 0) this.#copyInto(entrySize);
     // Like tar-stream: a directory's size is not followed by data.
     this.#enter(BODY, type === 'directory' ? 0 : entrySize);
+  }
+
+  /** Where the next body's copies go: the reused buffer (grown to hold it) when it is at most SCRATCH_MAX bytes. */
+  #copyInto(size: number): void {
+    this.#copyAt = 0;
+    if (size > SCRATCH_MAX) {
+      this.#copyTo = undefined;
+      return;
+    }
+    if (!this.#scratch || this.#scratch.length < size) {
+      this.#scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX, Math.max(size, 2 * (this.#scratch?.length ?? 32 * 1024))));
+    }
+    this.#copyTo = this.#scratch;
+  }
+
+  /** A copy of chunk[off, off + n), for the current body. */
+  #copy(chunk: Buffer, off: number, n: number): Buffer {
+    const to = this.#copyTo;
+    if (!to) {
+      const copy = Buffer.allocUnsafeSlow(n);
+      chunk.copy(copy, 0, off, off + n);
+      this.#copies.push(copy);
+      return copy;
+    }
+    chunk.copy(to, this.#copyAt, off, off + n);
+    const view = to.subarray(this.#copyAt, this.#copyAt + n);
+    this.#copyAt += n;
+    return view;
   }
 
   /** Starts a body or long header of `size` bytes (then its padding to the next block). */
@@ -139,6 +198,11 @@ export class TarEntries {
       const body = this.#body;
       this.#body = undefined;
       body?.end();
+      if (this.#copies.length > 0) {
+        // Freed now rather than by a full garbage collection of the main heap (they are external memory).
+        for (const c of this.#copies) c.buffer.transfer(0);
+        this.#copies = [];
+      }
     } else if (this.#mode === LONG) {
       const { kind, chunks } = this.#long!;
       this.#long = undefined;
