@@ -360,12 +360,12 @@ export class PostgresStore implements Store {
       // Every stored scan result was computed from a set of operations that no longer exists.
       if (gone.rows.length > 0) await c.query('DELETE FROM scan_result');
       // Unlinked: one pass over every operation's links (EXCEPT, a hash of them), which are runs of pack ids.
-      const packs = await c.query<{ context_id: string; data: Buffer }>(
+      const packs = await c.query<{ context_id: string; package_name: string; data: Buffer }>(
         `DELETE FROM vuln_pack WHERE id IN (
            SELECT p.id FROM (SELECT pack_id FROM gc_candidate EXCEPT SELECT generate_series(first, last) FROM uo_pack_run) g
            JOIN vuln_pack p ON p.id = g.pack_id
            FOR UPDATE OF p SKIP LOCKED)
-         RETURNING context_id, data`,
+         RETURNING context_id, package_name, data`,
       );
       if (packs.rows.length > 0) await collectTexts(c, packs.rows);
       return new Set(gone.rows.map((r) => r.ref));
@@ -718,7 +718,7 @@ ORDER BY qc.qi, p.id`;
  * writer that wants one after that waits for this transaction, so a pack committed after the read below cannot
  * reference a text deleted here.
  */
-async function collectTexts(c: pg.ClientBase, packs: { context_id: string; data: Buffer }[]): Promise<void> {
+async function collectTexts(c: pg.ClientBase, packs: { context_id: string; package_name: string; data: Buffer }[]): Promise<void> {
   const candidates = textIdsOfPacks(packs.map((p) => openPackLines(p.data)));
   if (candidates.size === 0) return;
   const locked = new Set((await c.query<{ id: string }>(
@@ -726,17 +726,25 @@ async function collectTexts(c: pg.ClientBase, packs: { context_id: string; data:
   )).rows.map((r) => Number(r.id)));
   if (locked.size === 0) return;
   const contexts = [...new Set(packs.map((p) => String(p.context_id)))];
-  for (let after = '0'; ;) {
-    const rows = (await c.query<{ id: string; data: Buffer }>(
-      `SELECT p.id, p.data FROM vuln_pack p
-       WHERE p.context_id IN (SELECT id FROM vuln_context WHERE updater IN (SELECT updater FROM vuln_context WHERE id = ANY($1::bigint[])))
-         AND p.id > $2 ORDER BY p.id LIMIT 2000`,
-      [contexts, after],
-    )).rows;
-    if (rows.length === 0) break;
-    after = String(rows[rows.length - 1]!.id);
-    for (const r of rows) for (const id of textIdsOf(openPackLines(r.data))) locked.delete(id);
-    if (locked.size === 0) return;
+  // First the packs that replaced the collected ones, where their texts mostly are (the same packages, any release
+  // of the updater: a changed record keeps its advisory's text); the updater's other packs only for what is left.
+  const scans = [
+    `SELECT p.id, p.data FROM vuln_pack p
+     WHERE p.context_id IN (SELECT id FROM vuln_context WHERE updater IN (SELECT updater FROM vuln_context WHERE id = ANY($1::bigint[])))
+       AND p.package_name = ANY($3::text[]) AND p.id > $2 ORDER BY p.id LIMIT 2000`,
+    `SELECT p.id, p.data FROM vuln_pack p
+     WHERE p.context_id IN (SELECT id FROM vuln_context WHERE updater IN (SELECT updater FROM vuln_context WHERE id = ANY($1::bigint[])))
+       AND NOT (p.package_name = ANY($3::text[])) AND p.id > $2 ORDER BY p.id LIMIT 2000`,
+  ];
+  const names = [...new Set(packs.map((p) => p.package_name))];
+  for (const scan of scans) {
+    for (let after = '0'; ;) {
+      const rows = (await c.query<{ id: string; data: Buffer }>(scan, [contexts, after, names])).rows;
+      if (rows.length === 0) break;
+      after = String(rows[rows.length - 1]!.id);
+      for (const r of rows) for (const id of textIdsOf(openPackLines(r.data))) locked.delete(id);
+      if (locked.size === 0) return;
+    }
   }
   await c.query('DELETE FROM vuln_text WHERE id = ANY($1::bigint[])', [[...locked]]);
 }
