@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { DatabaseSync } from 'node:sqlite';
 import { newVulnerability, type Vulnerability } from '../model/vulnerability.ts';
 import type { EnrichmentRecord } from '../model/enrichment.ts';
 import { serializeVulnerability } from './vulnerability-hash.ts';
@@ -52,4 +53,40 @@ export const namedLinkRecords: Vulnerability[] = ['CVE-2025-26519', 'CVE-2024-00
 export function unmarkedText(v: Vulnerability): { hash: string; text: string } {
   const text = vulnerabilityRow(v).text!.split('\u0001').join(v.name);
   return { hash: textHash(v.updater, text), text };
+}
+
+/**
+ * A SQLite database at schema version `version` (before the packs of migration 11), holding these operations as
+ * rows of the layout of migrations 5-10 (vuln, uo_vuln, vuln_context, vuln_text; texts keyed by `textOf`, by
+ * default the marked text of record-row.ts). Operations share rows of equal records, as that layout did.
+ */
+export function rowLayoutDatabase(
+  db: DatabaseSync, migrations: readonly (string | ((db: DatabaseSync) => void))[], version: number, ops: { ref: string; updater: string; records: Vulnerability[] }[],
+  textOf: (v: Vulnerability) => { hash: string; text: string } = (v) => ({ hash: vulnerabilityRow(v).textHash!, text: vulnerabilityRow(v).text! }),
+): void {
+  db.exec('PRAGMA foreign_keys = ON');
+  db.exec('CREATE TABLE schema_migration (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)');
+  for (let v = 1; v <= version; v++) {
+    const m = migrations[v - 1]!;
+    if (typeof m === 'string') db.exec(m);
+    else m(db);
+    db.prepare('INSERT INTO schema_migration VALUES (?, ?)').run(v, 'then');
+  }
+  ops.forEach((op, i) => {
+    const uo = db.prepare('INSERT INTO update_operation (ref, updater, fingerprint, date, count) VALUES (?, ?, ?, ?, ?) RETURNING id')
+      .get(op.ref, op.updater, `fp-${i}`, '2026-01-01T00:00:00Z', op.records.length)!.id as number;
+    for (const v of op.records) {
+      const r = vulnerabilityRow(v);
+      const context = (db.prepare('SELECT id FROM vuln_context WHERE data = ?').get(r.context)?.id as number | undefined)
+        ?? (db.prepare('INSERT INTO vuln_context (updater, dist_did, dist_version_id, dist_version_code_name, data) VALUES (?, ?, ?, ?, ?) RETURNING id')
+          .get(r.updater, r.did, r.versionId, r.codeName, r.context)!.id as number);
+      const t = textOf(v);
+      const text = (db.prepare('SELECT id FROM vuln_text WHERE hash = unhex(?)').get(t.hash)?.id as number | undefined)
+        ?? (db.prepare('INSERT INTO vuln_text (hash, data) VALUES (unhex(?), ?) RETURNING id').get(t.hash, t.text)!.id as number);
+      const row = (db.prepare('SELECT id FROM vuln WHERE hash = unhex(?)').get(r.hash)?.id as number | undefined)
+        ?? (db.prepare('INSERT INTO vuln (hash, name, package_name, context_id, text_id, data) VALUES (unhex(?), ?, ?, ?, ?, ?) RETURNING id')
+          .get(r.hash, r.name, r.packageName, context, text, r.data)!.id as number);
+      db.prepare('INSERT OR IGNORE INTO uo_vuln (uo_id, vuln_id) VALUES (?, ?)').run(uo, row);
+    }
+  });
 }

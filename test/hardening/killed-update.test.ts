@@ -5,23 +5,25 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { SqliteStore, WRITE_ROWS } from '../../src/store/sqlite/sqlite-store.ts';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { packBucket } from '../../src/store/vulnerability-pack.ts';
 
 // Issue #18, item 13: a writer killed with SIGKILL mid-update leaves staging rows; the next open removes them (and
-// the records only they held) but never a live writer's; the staging table is indexed by record.
+// the packs of records only they held) but never a live writer's; the staging table is indexed by pack.
 
 const STORE = new URL('../../src/store/sqlite/sqlite-store.ts', import.meta.url).href;
 const MODEL = new URL('../../src/model/vulnerability.ts', import.meta.url).href;
 
 /**
- * A child process that stages `n` records for updater "killed" and then waits to be killed. A writer holds records
- * until it has WRITE_ROWS of them (or commits), so `n` is at least that for the records to be staged.
+ * A child process that stages `n` records for updater "killed" (a package each: as many packs as their packages'
+ * buckets), and then waits to be killed. A writer holds records until its buffer is full (or it commits): a budget of one byte writes
+ * them at once.
  */
 function stagingWriter(db: string, n: number): Promise<ChildProcess> {
   const code = `
     const { SqliteStore } = await import(${JSON.stringify(STORE)});
     const { newVulnerability } = await import(${JSON.stringify(MODEL)});
-    const store = SqliteStore.open(${JSON.stringify(db)});
+    const store = SqliteStore.open(${JSON.stringify(db)}, { packBufferBytes: 1 });
     const w = await store.beginUpdateOperation('killed');
     const batch = [];
     for (let i = 0; i < ${n}; i++) batch.push(newVulnerability({ updater: 'killed', name: 'CVE-' + i, package: { name: 'p' + i, kind: 'source', module: '', arch: '' } }));
@@ -56,23 +58,25 @@ test('#18.13 kill -9 during an update: staging rows are swept at the next open, 
   const dir = mkdtempSync(join(tmpdir(), 'harden-kill-'));
   const db = join(dir, 'db.sqlite');
   SqliteStore.open(db).close();
-  const liveRows = WRITE_ROWS;
-  const deadRows = WRITE_ROWS + 1500;
-  const live = await stagingWriter(db, liveRows);
+  // Packs each writer stages: one per bucket of its packages.
+  const packs = (n: number) => new Set(Array.from({ length: n }, (_, i) => packBucket(`p${i}`))).size;
+  const liveRows = packs(300);
+  const deadRows = packs(450);
+  const live = await stagingWriter(db, 300);
   try {
-    const dead = await stagingWriter(db, deadRows);
+    const dead = await stagingWriter(db, 450);
     await kill9(dead);
-    assert.equal(count(db, 'SELECT count(*) AS n FROM uo_staging'), liveRows + deadRows);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM pack_staging'), liveRows + deadRows);
     // Opening sweeps the killed writer's rows and the records only it staged; the live writer's stay.
     const store = SqliteStore.open(db);
     await store.close();
-    assert.equal(count(db, 'SELECT count(*) AS n FROM uo_staging'), liveRows);
-    assert.equal(count(db, 'SELECT count(*) AS n FROM vuln'), liveRows);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM pack_staging'), liveRows);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM vuln_pack'), liveRows);
     await kill9(live);
     (await SqliteStore.open(db)).close();
-    assert.equal(count(db, 'SELECT count(*) AS n FROM uo_staging'), 0);
-    assert.equal(count(db, 'SELECT count(*) AS n FROM vuln'), 0);
-    assert.equal(count(db, "SELECT count(*) AS n FROM sqlite_master WHERE type = 'index' AND name = 'uo_staging_vuln'"), 1);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM pack_staging'), 0);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM vuln_pack'), 0);
+    assert.equal(count(db, "SELECT count(*) AS n FROM sqlite_master WHERE type = 'index' AND name = 'pack_staging_pack'"), 1);
     const after = SqliteStore.open(db);
     assert.equal((await after.listUpdateOperations()).length, 0, 'no operation from either writer');
     await after.close();

@@ -6,6 +6,8 @@ import { PackBuilder, type Pack } from '../enrichment-pack.ts';
 import type { IndexReport } from '../../model/index-report.ts';
 import { indexManifestPackages } from './indexed-packages.ts';
 import { SCHEMA_VERSION } from './schema-version.ts';
+import { bucketLine, buildPacks, MAX_BUFFER_BYTES, packBucket } from '../vulnerability-pack.ts';
+import { storePack } from './vuln-packs.ts';
 
 // Schema migrations, applied in order, each once, inside a transaction. Never edit a released migration: add one.
 // A migration is SQL, or a function when rows must be rewritten by the code that knows their form.
@@ -181,6 +183,14 @@ export const migrations: readonly Migration[] = [
     UNIQUE (manifest_hash, variant)
   );
   `,
+  // 11: vulnerability records in packs (store/vulnerability-pack.ts): the records of one package in one context,
+  // deduplicated, sorted and deflated into one vuln_pack row, linked to the operations holding it (uo_pack) as rows
+  // were (uo_vuln); writers stage packs in pack_staging. vuln_text.refs counts the packs using each text. Every
+  // operation's records are moved into packs; vuln, uo_vuln and uo_staging are dropped (a writer still running
+  // from before the upgrade fails at its next write). Kept small on purpose: no content hash (a writer compares a
+  // key's packs by data), no record count (an operation keeps its own), no index of uo_pack by pack (garbage collection reads uo_pack once instead; the
+  // matcher probes uo_pack's key per current operation).
+  packRecords,
 ];
 if (migrations.length !== SCHEMA_VERSION) throw new Error(`schema-version.ts says ${SCHEMA_VERSION}, migrations.ts has ${migrations.length}: change both together`);
 
@@ -351,4 +361,76 @@ function indexPackages(db: DatabaseSync): void {
     after = rows[rows.length - 1]!.rowid as number;
     for (const r of rows) indexManifestPackages(db, r.manifest_hash as string, JSON.parse(r.data as string) as IndexReport);
   }
+}
+
+/** The tables of packed vulnerability records (migration 11). */
+export const PACK_TABLES = `
+  CREATE TABLE vuln_pack (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    bucket       INTEGER NOT NULL,
+    context_id   INTEGER NOT NULL REFERENCES vuln_context(id),
+    data         BLOB NOT NULL
+  );
+  -- The matcher's lookup and a writer's search for an equal pack: the bucket (of the package name), the context.
+  CREATE INDEX vuln_pack_lookup ON vuln_pack(bucket, context_id);
+  CREATE TABLE uo_pack (
+    uo_id   INTEGER NOT NULL REFERENCES update_operation(id) ON DELETE CASCADE,
+    pack_id INTEGER NOT NULL REFERENCES vuln_pack(id),
+    PRIMARY KEY (uo_id, pack_id)
+  ) WITHOUT ROWID;
+  -- Packs of an operation still being written (with their record counts), promoted to uo_pack on commit.
+  CREATE TABLE pack_staging (
+    token   TEXT NOT NULL,
+    pack_id INTEGER NOT NULL,
+    count   INTEGER NOT NULL,
+    started TEXT NOT NULL,
+    PRIMARY KEY (token, pack_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX pack_staging_pack ON pack_staging(pack_id);
+  ALTER TABLE vuln_text ADD COLUMN refs INTEGER NOT NULL DEFAULT 0;
+`;
+
+function packRecords(db: DatabaseSync): void {
+  db.exec(PACK_TABLES);
+  const stmts = new Map<string, ReturnType<DatabaseSync['prepare']>>();
+  const stmt = (sql: string) => {
+    let st = stmts.get(sql);
+    if (!st) stmts.set(sql, (st = db.prepare(sql)));
+    return st;
+  };
+  const link = db.prepare('INSERT OR IGNORE INTO uo_pack (uo_id, pack_id) VALUES (?, ?)');
+  // Rows in id order (the order their feed gave them, as a writer keeps it), grouped per (context, bucket) in memory
+  // up to a writer's budget, as a writer groups them.
+  const rows = db.prepare(
+    `SELECT v.package_name, v.context_id, v.name, v.text_id, v.data FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id
+     WHERE u.uo_id = ? ORDER BY v.id`,
+  );
+  for (const op of db.prepare('SELECT id FROM update_operation ORDER BY id').all()) {
+    const uo = op.id as number;
+    const groups = new Map<string, { bucket: number; contextId: number; lines: string[] }>();
+    let bytes = 0;
+    const flush = () => {
+      const list = [...groups.values()].sort((a, b) => a.bucket - b.bucket || a.contextId - b.contextId);
+      for (const g of list) for (const p of buildPacks(g.lines, { keepOrder: true })) link.run(uo, storePack(stmt, g.bucket, g.contextId, p));
+      groups.clear();
+      bytes = 0;
+    };
+    for (const r of rows.iterate(uo)) {
+      const bucket = packBucket(r.package_name as string);
+      const key = `${bucket} ${r.context_id as number}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { bucket, contextId: r.context_id as number, lines: [] }));
+      const line = bucketLine(r.package_name as string, r.name as string, (r.text_id as number | null) ?? 0, r.data as string);
+      g.lines.push(line);
+      bytes += line.length + 80;
+      if (bytes >= MAX_BUFFER_BYTES) flush();
+    }
+    flush();
+  }
+  db.exec(`
+  DROP TABLE uo_staging;
+  DROP TABLE uo_vuln;
+  DROP TABLE vuln;
+  DELETE FROM vuln_text WHERE refs <= 0;
+  `);
 }

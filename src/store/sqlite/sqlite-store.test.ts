@@ -8,7 +8,10 @@ import { MAX_CACHED_STATEMENTS, SqliteStore } from './sqlite-store.ts';
 import { DatabaseSync } from 'node:sqlite';
 import { migrations } from './migrations.ts';
 import { assertPackageIndex, packageIndexReports } from '../package-index-fixture.ts';
-import { namedLinkRecords, oldEnrichment, oldRows, oldVulnerabilities, unmarkedText } from '../split-records-fixture.ts';
+import { namedLinkRecords, oldEnrichment, oldRows, oldVulnerabilities, rowLayoutDatabase, unmarkedText } from '../split-records-fixture.ts';
+import { recordId } from '../vulnerability-pack.ts';
+import { newVulnerability, type Vulnerability } from '../../model/vulnerability.ts';
+import { serializeVulnerability } from '../vulnerability-hash.ts';
 
 storeSuite('sqlite', async () => SqliteStore.open(':memory:'));
 
@@ -89,16 +92,19 @@ test('sqlite: migrations 5 and 7 split stored records into parts and packs and g
         { packageNames: ['openssl'], updaterPrefix: 'debian', dist: { did: 'debian', versionCodeName: 'bookworm' } },
         { packageNames: ['jinja2'], updaterPrefix: 'osv' },
       ]);
-      assert.deepEqual(deb!.map(({ id, ...v }) => [id, v]), [['1', oldVulnerabilities[0]]]);
-      assert.deepEqual(py!.map(({ id, ...v }) => [id, v]), [['3', oldVulnerabilities[2]]]);
+      // Ids are those of the packs (migration 11): pack 1 is openssl in bookworm, 3 jinja2.
+      assert.deepEqual(deb!.map(({ id, ...v }) => [id, v]), [[recordId(1, 0), oldVulnerabilities[0]]]);
+      assert.deepEqual(py!.map(({ id, ...v }) => [id, v]), [[recordId(3, 0), oldVulnerabilities[2]]]);
       assert.deepEqual(await s.queryEnrichments('epss', ['CVE-2024-0001']), [oldEnrichment]);
       // Records written after the migration find the migrated rows by their (new, shorter) hashes: no duplicates.
       const w = await s.beginUpdateOperation('debian');
       await w.add(oldVulnerabilities.slice(0, 2));
       await w.commit('again');
       const probe = new DatabaseSync(path);
-      // Three vulnerabilities; the EPSS record moved to a pack of its operation (migration 7).
-      assert.equal(probe.prepare('SELECT count(*) AS n FROM vuln').get()!.n, 3);
+      // Three vulnerabilities, each alone in its package and context (three packs, the second operation links
+      // the two of its records); the EPSS record moved to a pack of its operation (migration 7).
+      assert.equal(probe.prepare('SELECT count(*) AS n FROM vuln_pack').get()!.n, 3);
+      assert.equal(probe.prepare('SELECT count(*) AS n FROM uo_pack').get()!.n, 5);
       assert.deepEqual(probe.prepare('SELECT uo_id, updater, first, last, count FROM enrichment_pack').all().map((r) => ({ ...r })), [{ uo_id: 3, updater: 'epss', first: 'CVE-2024-0001', last: 'CVE-2024-0001', count: 1 }]);
       assert.equal(probe.prepare('SELECT count(*) AS n FROM vuln_text').get()!.n, 2);
       probe.close();
@@ -145,32 +151,183 @@ test('sqlite: the name-mark migration points records at one shared text where th
   const dir = mkdtempSync(join(tmpdir(), 'clair-ts-sqlite-'));
   try {
     const path = join(dir, 'old.db');
-    const a = SqliteStore.open(path);
-    const w = await a.beginUpdateOperation('alpine');
-    await w.add(namedLinkRecords);
-    await w.commit('fp');
-    const before = await a.queryVulnerabilities([{ packageNames: ['busybox'] }]);
-    await a.close();
-    // Back to the form before the name-mark migration: a text per record, the name written out.
-    const db = new DatabaseSync(path);
-    for (const v of namedLinkRecords) {
-      const t = unmarkedText(v);
-      const id = db.prepare('INSERT INTO vuln_text (hash, data) VALUES (unhex(?), ?) RETURNING id').get(t.hash, t.text)!.id as number;
-      db.prepare('UPDATE vuln SET text_id = ? WHERE name = ?').run(id, v.name);
-    }
+    // The form before the name-mark migration: a text per record, the name written out.
     const markNames = migrations.findIndex((m) => typeof m === 'function' && m.name === 'markNamesInTexts') + 1;
     assert.ok(markNames > 0);
-    db.exec(`DELETE FROM vuln_text WHERE id NOT IN (SELECT text_id FROM vuln); DELETE FROM schema_migration WHERE version >= ${markNames}`);
+    const db = new DatabaseSync(path);
+    rowLayoutDatabase(db, migrations, markNames - 1, [{ ref: '00000000-0000-4000-8000-000000000001', updater: 'alpine', records: namedLinkRecords }], unmarkedText);
     assert.equal(db.prepare('SELECT count(*) AS n FROM vuln_text').get()!.n, 2);
     db.close();
     const b = SqliteStore.open(path);
     try {
-      assert.deepEqual(await b.queryVulnerabilities([{ packageNames: ['busybox'] }]), before);
+      const [found] = await b.queryVulnerabilities([{ packageNames: ['busybox'] }]);
+      assert.deepEqual(found!.map(({ id: _, ...v }) => v).sort((x, y) => (x.name < y.name ? -1 : 1)), [...namedLinkRecords].sort((x, y) => (x.name < y.name ? -1 : 1)));
       const probe = new DatabaseSync(path);
       assert.equal(probe.prepare('SELECT count(*) AS n FROM vuln_text').get()!.n, 1);
       probe.close();
     } finally {
       await b.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const recordOf = (name: string, pkg: string, codename: string, extra: Partial<Vulnerability> = {}) => newVulnerability({
+  // The description does not hold the name as such (texts differing only by the name are one, record-row.ts).
+  updater: 'debian', name, description: `About ${[...name].reverse().join('')}`, links: `https://security-tracker.debian.org/tracker/${name}`,
+  package: { name: pkg, kind: 'source', module: '', arch: '' },
+  dist: { did: 'debian', versionId: '', versionCodeName: codename, cpe: '', name: 'Debian', version: '', prettyName: '', arch: '' },
+  versionScheme: 'dpkg', ...extra,
+});
+const count = (path: string, sql: string) => {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return Number(db.prepare(sql).get()!.n);
+  } finally {
+    db.close();
+  }
+};
+const exportOf = async (s: SqliteStore, ref: string) => {
+  const out: string[] = [];
+  for await (const batch of s.readUpdateOperation(ref, 7)) out.push(...batch);
+  return out;
+};
+
+test('sqlite: the pack migration keeps every operation\'s records, shares packs between operations and drops the row tables', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clair-ts-sqlite-'));
+  try {
+    const path = join(dir, 'old.db');
+    const ssl1 = recordOf('CVE-1', 'openssl', 'bookworm', { fixedInVersion: '3.0.1' });
+    const ssl2 = recordOf('CVE-2', 'openssl', 'bookworm');
+    const sslOld = recordOf('CVE-1', 'openssl', 'bullseye');
+    const curl = recordOf('CVE-3', 'curl', 'bookworm');
+    const curlFixed = recordOf('CVE-3', 'curl', 'bookworm', { fixedInVersion: '8.0' });
+    const zlib = recordOf('CVE-4', 'zlib', 'bookworm');
+    const py = oldVulnerabilities[2]!;
+    const ops = [
+      { ref: '00000000-0000-4000-8000-000000000001', updater: 'debian', records: [ssl1, ssl2, sslOld, curl] },
+      { ref: '00000000-0000-4000-8000-000000000002', updater: 'debian', records: [ssl2, ssl1, sslOld, curlFixed, zlib] },
+      { ref: '00000000-0000-4000-8000-000000000003', updater: 'osv', records: [py] },
+    ];
+    const db = new DatabaseSync(path);
+    rowLayoutDatabase(db, migrations, migrations.length - 1, ops);
+    db.close();
+    const s = SqliteStore.open(path);
+    try {
+      for (const op of ops) {
+        assert.deepEqual((await exportOf(s, op.ref)).sort(), op.records.map((v) => serializeVulnerability(v).json).sort(), `records of ${op.ref}`);
+      }
+      const diff = await s.diffUpdateOperations(ops[0]!.ref, ops[1]!.ref);
+      assert.deepEqual(diff.added.map((v) => `${v.package.name} ${v.name} ${v.fixedInVersion}`).sort(), ['curl CVE-3 8.0', 'zlib CVE-4 ']);
+      assert.deepEqual(diff.removed.map(({ id: _, ...v }) => v), [curl]);
+      const [found] = await s.queryVulnerabilities([{ packageNames: ['openssl'], dist: { versionCodeName: 'bookworm' } }]);
+      assert.deepEqual(found!.map(({ id: _, ...v }) => v).sort((a, b) => (a.name < b.name ? -1 : 1)), [ssl1, ssl2]);
+    } finally {
+      await s.close();
+    }
+    // openssl's two keys are one pack each, shared by both operations; curl has two; zlib and jinja2 one.
+    assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack'), 6);
+    assert.equal(count(path, 'SELECT count(*) AS n FROM uo_pack'), 3 + 4 + 1);
+    assert.equal(count(path, "SELECT count(*) AS n FROM sqlite_master WHERE name IN ('vuln', 'uo_vuln', 'uo_staging') OR name LIKE 'vuln\\_%' ESCAPE '\\' AND tbl_name = 'vuln'"), 0);
+    assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_text WHERE refs <= 0'), 0);
+    // The same records written after the migration, in the order of their rows (the first operation's for openssl),
+    // make the same packs: linked, none written.
+    const again = SqliteStore.open(path);
+    try {
+      const w = await again.beginUpdateOperation('debian');
+      await w.add([ssl1, ssl2, sslOld, curlFixed, zlib]);
+      const op = await w.commit('again');
+      assert.equal(op.count, 5);
+      assert.deepEqual(await again.diffUpdateOperations(ops[1]!.ref, op.ref), { added: [], removed: [] });
+      assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack'), 6);
+      // Deleting every operation deletes every pack and text.
+      await again.deleteUpdateOperations([...ops.map((o) => o.ref), op.ref]);
+    } finally {
+      await again.close();
+    }
+    assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack'), 0);
+    assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_text'), 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite: records are packed per package and context; identical runs share every pack; texts go with their last pack', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clair-ts-sqlite-'));
+  try {
+    const path = join(dir, 'packs.db');
+    const s = SqliteStore.open(path);
+    const records = Array.from({ length: 3000 }, (_, i) => recordOf(`CVE-${i % 1000}`, `pkg${i % 40}`, ['bookworm', 'bullseye', 'trixie'][Math.floor(i / 1000)]!));
+    try {
+      const w1 = await s.beginUpdateOperation('debian');
+      await w1.add(records);
+      const op1 = await w1.commit('a');
+      assert.equal(op1.count, 3000);
+      assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack'), 120, '40 packages x 3 releases');
+      assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_text'), 1000, 'a text per advisory, shared by its releases');
+      const w2 = await s.beginUpdateOperation('debian');
+      for (let i = 0; i < records.length; i += 700) await w2.add(records.slice(i, i + 700));
+      await w2.add(records.slice(0, 3));
+      const op2 = await w2.commit('b');
+      assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack'), 120, 'the second run links the first run\'s packs');
+      assert.equal(count(path, 'SELECT count(*) AS n FROM uo_pack'), 240);
+      // One record changed: one new pack, the other 119 shared; the diff is that record.
+      const w3 = await s.beginUpdateOperation('debian');
+      await w3.add([...records.slice(0, 5), recordOf('CVE-5', 'pkg5', 'bookworm', { fixedInVersion: '1.0' }), ...records.slice(6)]);
+      const op3 = await w3.commit('c');
+      assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack'), 121);
+      const d = await s.diffUpdateOperations(op2.ref, op3.ref);
+      assert.deepEqual([d.added.map((v) => `${v.name}:${v.fixedInVersion}`), d.removed.map((v) => `${v.name}:${v.fixedInVersion}`)], [['CVE-5:1.0'], ['CVE-5:']]);
+      await s.deleteUpdateOperations([op1.ref, op2.ref]);
+      assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack'), 120);
+      assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_text'), 1000, 'texts of a deleted pack that others use stay');
+      await s.deleteUpdateOperations([op3.ref]);
+      assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack') + count(path, 'SELECT count(*) AS n FROM vuln_text'), 0);
+    } finally {
+      await s.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite: a writer past its memory budget writes packs as it goes; the records, their count and the diff are exact', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clair-ts-sqlite-'));
+  try {
+    const path = join(dir, 'budget.db');
+    // Interleaved packages (OSV's order): a small budget cuts every key into several packs.
+    const records = Array.from({ length: 2000 }, (_, i) => recordOf(`CVE-${i}`, `pkg${(i * 7) % 13}`, i % 2 === 0 ? 'bookworm' : 'bullseye'));
+    const small = SqliteStore.open(path, { packBufferBytes: 8_000 });
+    let smallRef: string;
+    try {
+      const w = await small.beginUpdateOperation('debian');
+      for (let i = 0; i < records.length; i += 50) await w.add(records.slice(i, i + 50));
+      // A duplicate in a later cut of its key: stored twice, one record for queries and the diff.
+      await w.add([records[0]!]);
+      const op = await w.commit('small');
+      smallRef = op.ref;
+      assert.ok(count(path, 'SELECT count(*) AS n FROM vuln_pack') > 26 * 4, `${count(path, 'SELECT count(*) AS n FROM vuln_pack')} packs`);
+      assert.ok(op.count >= 2000 && op.count <= 2001);
+      const [all] = await small.queryVulnerabilities([{ packageNames: Array.from({ length: 13 }, (_, i) => `pkg${i}`) }]);
+      assert.equal(all!.length, 2000);
+      assert.equal(new Set(all!.map((v) => v.id)).size, 2000);
+      assert.deepEqual(all!.map(({ id: _, ...v }) => serializeVulnerability(v).json).sort(), records.map((v) => serializeVulnerability(v).json).sort());
+    } finally {
+      await small.close();
+    }
+    const big = SqliteStore.open(path);
+    try {
+      const w = await big.beginUpdateOperation('debian');
+      await w.add([...records.slice(0, 100), recordOf('CVE-new', 'pkg3', 'bookworm'), ...records.slice(101)]);
+      const op = await w.commit('big');
+      // Whole keys now, other packs: records compared, not packs.
+      const d = await big.diffUpdateOperations(smallRef, op.ref);
+      assert.deepEqual([d.added.map((v) => v.name), d.removed.map((v) => v.name)], [['CVE-new'], ['CVE-100']]);
+      const back = await big.diffUpdateOperations(op.ref, smallRef);
+      assert.deepEqual([back.added.map((v) => v.name), back.removed.map((v) => v.name)], [['CVE-100'], ['CVE-new']]);
+    } finally {
+      await big.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -12,8 +12,8 @@ import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import type { LayerReport } from '../../model/layer-report.ts';
 import { MAX_SCAN_RESULT_BYTES, MAX_SCAN_RESULTS_PER_MANIFEST, type NewNotificationSet, type NotificationReceipt, type OperationIdentity, type NotificationStatus, type ReportStamps, type Store, type StoredNotification, type StoredScanResult, type StoredVulnerability, type UpdateOperationWriter } from '../store.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
-import type { RecordRow, StoredParts } from '../record-row.ts';
 import type { PackCache } from '../enrichment-pack.ts';
+import type { PackGroup, PackLinesCache } from '../vulnerability-pack.ts';
 import type { SqliteSubscriptions } from './subscription-queries.ts';
 import type { Subscription, SubscriptionDelivery } from '../../model/subscription.ts';
 import type { IndexedPackage } from '../../matcher/matcher.ts';
@@ -31,6 +31,8 @@ function lazy<T>(specifier: string): () => T {
 const recordRow = lazy<typeof import('../record-row.ts')>('../record-row.ts');
 const migrationList = lazy<typeof import('./migrations.ts')>('./migrations.ts');
 const packs = lazy<typeof import('../enrichment-pack.ts')>('../enrichment-pack.ts');
+const vulnPacks = lazy<typeof import('../vulnerability-pack.ts')>('../vulnerability-pack.ts');
+const sqlitePacks = lazy<typeof import('./vuln-packs.ts')>('./vuln-packs.ts');
 const subscriptionQueries = lazy<typeof import('./subscription-queries.ts')>('./subscription-queries.ts');
 const packageIndex = lazy<typeof import('./indexed-packages.ts')>('./indexed-packages.ts');
 
@@ -40,8 +42,6 @@ const packageIndex = lazy<typeof import('./indexed-packages.ts')>('./indexed-pac
 // Prepared statements kept for reuse. Most SQL texts are fixed; queryVulnerabilities' vary with the current
 // operations and the query's shape, so a long-running serve would otherwise keep every one it ever prepared.
 export const MAX_CACHED_STATEMENTS = 256;
-/** Records a writer holds before writing them in one transaction (see beginUpdateOperation). */
-export const WRITE_ROWS = 20_000;
 
 // The stamps of getReportStamps, as SQL. octet_length reads a value's size from its record header (length(), even of
 // CAST(data AS BLOB), loads the whole value: 4 ms a request for a 5 MB report); update_operation.id is the rowid,
@@ -55,12 +55,21 @@ export class SqliteStore implements Store {
   readonly #stmts = new LruCache<string, StatementSync>(MAX_CACHED_STATEMENTS);
 
   readonly #maxScanResultBytes: number;
+  readonly #packBufferBytes: number | undefined;
   #subsLoaded: SqliteSubscriptions | undefined;
   #packsLoaded: PackCache | undefined;
+  #packLinesLoaded: PackLinesCache | undefined;
+  /** vuln_context rows by id (a database holds a few dozen; they are never deleted). */
+  readonly #contexts = new Map<number, string>();
 
-  private constructor(db: DatabaseSync, maxScanResultBytes: number) {
+  private constructor(db: DatabaseSync, maxScanResultBytes: number, packBufferBytes: number | undefined) {
     this.#db = db;
     this.#maxScanResultBytes = maxScanResultBytes;
+    this.#packBufferBytes = packBufferBytes;
+  }
+
+  get #packLines(): PackLinesCache {
+    return (this.#packLinesLoaded ??= new (vulnPacks().PackLinesCache)());
   }
 
   get #subs(): SqliteSubscriptions {
@@ -71,8 +80,12 @@ export class SqliteStore implements Store {
     return (this.#packsLoaded ??= new (packs().PackCache)());
   }
 
-  /** Opens (creating when missing) the database file and applies pending migrations. ":memory:" works too. */
-  static open(path: string, opts: { maxScanResultBytes?: number } = {}): SqliteStore {
+  /**
+   * Opens (creating when missing) the database file and applies pending migrations. ":memory:" works too.
+   * packBufferBytes: the bytes of records a writer holds before writing them as packs (tests; default
+   * MAX_BUFFER_BYTES of store/vulnerability-pack.ts).
+   */
+  static open(path: string, opts: { maxScanResultBytes?: number; packBufferBytes?: number } = {}): SqliteStore {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     let db: DatabaseSync;
     try {
@@ -97,7 +110,7 @@ export class SqliteStore implements Store {
       db.close();
       throw new ClairError('bad-input', `database ${path} is not usable: ${(e as Error).message}`, { cause: e });
     }
-    const store = new SqliteStore(db, opts.maxScanResultBytes ?? MAX_SCAN_RESULT_BYTES);
+    const store = new SqliteStore(db, opts.maxScanResultBytes ?? MAX_SCAN_RESULT_BYTES, opts.packBufferBytes);
     store.#sweepDeadWriters();
     return store;
   }
@@ -109,17 +122,11 @@ export class SqliteStore implements Store {
    * process or another sharing the file, is left alone.
    */
   #sweepDeadWriters(): void {
-    const tokens = this.#db.prepare('SELECT DISTINCT token FROM uo_staging UNION SELECT DISTINCT token FROM enrichment_pack WHERE token IS NOT NULL').all().map((r) => r.token as string);
+    const tokens = this.#db.prepare('SELECT DISTINCT token FROM pack_staging UNION SELECT DISTINCT token FROM enrichment_pack WHERE token IS NOT NULL').all().map((r) => r.token as string);
     const dead = tokens.filter((t) => !writerAlive(t));
     if (dead.length === 0) return;
-    const del = this.#stmt('DELETE FROM uo_staging WHERE token = ?');
-    const delPacks = this.#stmt('DELETE FROM enrichment_pack WHERE token = ?');
     this.#tx(() => {
-      for (const t of dead) {
-        del.run(t);
-        delPacks.run(t);
-      }
-      this.#collectGarbage();
+      for (const t of dead) this.#dropWriter(t);
     });
   }
 
@@ -272,45 +279,25 @@ export class SqliteStore implements Store {
     const token = `${process.pid}:${nodeCrypto().randomUUID()}`;
     liveTokens.add(token);
     const started = new Date().toISOString();
-    // Multi-row statements: per-statement overhead, not SQLite, dominated ingest with one row per statement.
-    const ROWS = 100;
-    // The ids of the records inserted come back from the insert itself, so a first load probes the hash index once
-    // per record, not twice; only a statement that met records already stored (or repeated within it) looks its
-    // records up by hash. The ids alone: returning each row's hash too, to tell which records were missing, cost a
-    // hex string per record.
-    const insertSql = (n: number) =>
-      `INSERT INTO vuln (hash, name, package_name, context_id, text_id, data)
-       VALUES ${Array.from({ length: n }, () => '(unhex(?), ?, ?, ?, ?, ?)').join(',')} ON CONFLICT (hash) DO NOTHING RETURNING id`;
-    const stageIds = this.#stmt('INSERT OR IGNORE INTO uo_staging (token, vuln_id, started) SELECT ?, value, ? FROM json_each(?)');
-    const stage = this.#stmt('INSERT OR IGNORE INTO uo_staging (token, vuln_id, started) VALUES (?, ?, ?)');
+    const stage = this.#stmt('INSERT OR IGNORE INTO pack_staging (token, pack_id, count, started) VALUES (?, ?, ?, ?)');
     // Ids of the contexts and texts this writer has resolved. Only ids resolved in a committed transaction are
-    // kept, and a text this writer resolved is referenced by a record it staged, so garbage collection (which
-    // takes unreferenced texts only) cannot pull one from under it.
+    // kept, and a text this writer resolved is used by a pack it staged (vuln_text.refs counts it), so garbage
+    // collection cannot pull one from under it.
     const parts = new PartIds();
-    // Records are written in transactions of WRITE_ROWS, not one per add() call: each commit writes every page it
-    // dirtied to the WAL, and records land on random pages of the hash index, so a transaction of 1,000 records
-    // rewrote about as many index pages as one of 20,000 does. Ingest of a 128k-record tracker (36 MB database)
-    // wrote 454 MB with transactions of 1,000 records, 169 MB with 20,000 (/proc/self/io).
-    let pending: RecordRow[] = [];
-    const ingest = (records: RecordRow[]) => {
+    // Records are held per package and context (store/vulnerability-pack.ts) and written as packs when the writer's
+    // budget fills or at commit, in one transaction: feeds arrive grouped by package (Debian, Alpine) or not (OSV),
+    // and a package's records must be together to make one pack.
+    const grouper = new (vulnPacks().PackGrouper)(this.#packBufferBytes, { byBucket: true });
+    const writeRecords = () => {
+      const groups = grouper.drain();
       try {
         this.#bulkTx(() => {
-          this.#resolveTexts(records, parts);
-          for (let i = 0; i < records.length; i += ROWS) {
-            const chunk = records.slice(i, i + ROWS);
-            const args: (string | number | null)[] = [];
-            for (const r of chunk) args.push(r.hash, r.name, r.packageName, this.#contextId(r, parts), r.textHash === null ? null : parts.text(r.textHash)!, r.data);
-            const inserted = this.#stmt(insertSql(chunk.length)).all(...args);
-            const ids = inserted.map((r) => r.id as number);
-            if (inserted.length < chunk.length) {
-              // Some were stored already (or repeated in the chunk): the ids of all the chunk's records, by hash
-              // (staging ignores the ones the insert returned).
-              const rest = [...new Set(chunk.map((r) => r.hash))];
-              forEachInChunk(rest, (hs, _) => {
-                for (const r of this.#stmt(`SELECT id FROM vuln WHERE hash IN (${hs.map(() => 'unhex(?)').join(',')})`).all(...hs)) ids.push(r.id as number);
-              });
-            }
-            stageIds.run(token, started, JSON.stringify(ids));
+          this.#resolveTexts(groups, parts);
+          const { buildPacks, bucketLine } = vulnPacks();
+          for (const g of groups) {
+            const contextId = this.#contextId(g, parts);
+            const lines = g.entries.map((e) => bucketLine(e.packageName, e.name, e.textHash === null ? 0 : parts.text(e.textHash)!, e.own));
+            for (const p of buildPacks(lines, { keepOrder: true })) stage.run(token, sqlitePacks().storePack((sql) => this.#stmt(sql), g.bucket!, contextId, p), p.count, started);
           }
         });
       } catch (e) {
@@ -342,18 +329,14 @@ export class SqliteStore implements Store {
     return {
       add: async (batch: Vulnerability[]) => {
         if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
-        const rows = batch.map(recordRow().vulnerabilityRow);
-        for (const r of rows) {
-          if (r.updater !== updater && !r.updater.startsWith(updater + '/')) {
-            throw new ClairError('internal', `record ${r.name} of updater ${r.updater} written to operation of ${updater}`);
+        for (const v of batch) {
+          if (v.updater !== updater && !v.updater.startsWith(updater + '/')) {
+            throw new ClairError('internal', `record ${v.name} of updater ${v.updater} written to operation of ${updater}`);
           }
         }
-        for (const r of rows) pending.push(r);
-        if (pending.length >= WRITE_ROWS) {
-          const rows = pending;
-          pending = [];
-          ingest(rows);
-        }
+        const { vulnerabilityParts } = recordRow();
+        for (const v of batch) grouper.add(vulnerabilityParts(v));
+        if (grouper.full) writeRecords();
       },
       addEnrichments: async (batch: EnrichmentRecord[]) => {
         if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
@@ -369,43 +352,36 @@ export class SqliteStore implements Store {
         if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
         const op = this.#stmt('SELECT id FROM update_operation WHERE ref = ?').get(ref);
         if (!op) throw new ClairError('not-found', `update operation ${ref} does not exist`);
-        return this.#tx(() => {
-          let kept = 0;
-          const rows = this.#db.prepare(`SELECT v.id, ${recordRow().RECORD_COLUMNS} FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id ${recordRow().RECORD_JOINS} WHERE u.uo_id = ?`);
-          for (const r of rows.iterate(op.id as number)) {
-            if (!keep(recordRow().decodeVulnerability(r as unknown as StoredParts))) continue;
-            stage.run(token, r.id as number, started);
-            kept++;
-          }
-          return kept;
+        // The kept records are added again, as records: a package whose records are all kept makes the pack it
+        // had, which is linked again, not copied.
+        let kept = 0;
+        const { vulnerabilityParts } = recordRow();
+        this.#forEachPackedRecord(op.id as number, (v) => {
+          if (!keep(v)) return;
+          grouper.add(vulnerabilityParts(v));
+          kept++;
+          if (grouper.full) writeRecords();
         });
+        return kept;
       },
       commit: async (fingerprint: string) => {
         if (!done && !builder.empty) await writePacks();
-        if (!done && pending.length > 0) {
-          const rows = pending;
-          pending = [];
-          ingest(rows);
-        }
+        if (!done && !grouper.empty) writeRecords();
         finish();
         const ref = identity?.ref ?? nodeCrypto().randomUUID();
         const date = identity?.date ?? new Date().toISOString();
         if (identity && this.#stmt('SELECT 1 FROM update_operation WHERE ref = ?').get(ref)) {
-          this.#tx(() => {
-            this.#stmt('DELETE FROM uo_staging WHERE token = ?').run(token);
-            this.#stmt('DELETE FROM enrichment_pack WHERE token = ?').run(token);
-            this.#collectGarbage();
-          });
+          this.#tx(() => this.#dropWriter(token));
           throw new ClairError('conflict', `update operation ${ref} already exists`);
         }
         const op = this.#tx(() => {
-          const count = Number(this.#stmt('SELECT count(*) AS n FROM uo_staging WHERE token = ?').get(token)!.n)
+          const count = Number(this.#stmt('SELECT coalesce(sum(count), 0) AS n FROM pack_staging WHERE token = ?').get(token)!.n)
             + Number(this.#stmt('SELECT coalesce(sum(count), 0) AS n FROM enrichment_pack WHERE token = ?').get(token)!.n);
           const id = this.#stmt(
             'INSERT INTO update_operation (ref, updater, fingerprint, date, count) VALUES (?, ?, ?, ?, ?) RETURNING id',
           ).get(ref, updater, fingerprint, date, count)!.id as number;
-          this.#stmt('INSERT INTO uo_vuln (uo_id, vuln_id) SELECT ?, vuln_id FROM uo_staging WHERE token = ?').run(id, token);
-          this.#stmt('DELETE FROM uo_staging WHERE token = ?').run(token);
+          this.#stmt('INSERT INTO uo_pack (uo_id, pack_id) SELECT ?, pack_id FROM pack_staging WHERE token = ?').run(id, token);
+          this.#stmt('DELETE FROM pack_staging WHERE token = ?').run(token);
           this.#stmt('UPDATE enrichment_pack SET uo_id = ?, token = NULL WHERE token = ?').run(id, token);
           return { ref, updater, fingerprint, date, count };
         });
@@ -415,17 +391,21 @@ export class SqliteStore implements Store {
       abort: async () => {
         if (done) return;
         done = true;
-        pending = [];
+        grouper.drain();
         // A run still being written is inserted under the token: wait for it, then delete it with the rest.
         await packWrite.catch(() => undefined);
         liveTokens.delete(token);
-        this.#tx(() => {
-          this.#stmt('DELETE FROM uo_staging WHERE token = ?').run(token);
-          this.#stmt('DELETE FROM enrichment_pack WHERE token = ?').run(token);
-          this.#collectGarbage();
-        });
+        this.#tx(() => this.#dropWriter(token));
       },
     };
+  }
+
+  /** Forgets what a writer staged, and the packs and texts only it held (inside the caller's transaction). */
+  #dropWriter(token: string): void {
+    const staged = this.#stmt('SELECT pack_id FROM pack_staging WHERE token = ?').all(token).map((r) => r.pack_id as number);
+    this.#stmt('DELETE FROM pack_staging WHERE token = ?').run(token);
+    this.#stmt('DELETE FROM enrichment_pack WHERE token = ?').run(token);
+    this.#collectGarbage(staged);
   }
 
   /**
@@ -436,20 +416,22 @@ export class SqliteStore implements Store {
     this.#db.exec('PRAGMA incremental_vacuum');
   }
 
-  /** Records no operation holds and no writer is staging, then the texts no record uses. */
-  #collectGarbage(): void {
-    const gone = this.#stmt(
-      `DELETE FROM vuln WHERE NOT EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = vuln.id)
-         AND NOT EXISTS (SELECT 1 FROM uo_staging s WHERE s.vuln_id = vuln.id)`,
-    ).run();
-    if (Number(gone.changes) > 0) {
-      // One pass over the records rather than an index on text_id that every record would pay for.
-      this.#stmt('DELETE FROM vuln_text WHERE id NOT IN (SELECT text_id FROM vuln WHERE text_id IS NOT NULL)').run();
-    }
+  /**
+   * Of these packs, those no operation holds and no writer is staging, with the texts only they used. uo_pack has no
+   * index by pack (it would cost every pack an entry): the links are read once, into a temporary index, per call.
+   */
+  #collectGarbage(candidates: number[]): void {
+    if (candidates.length === 0) return;
+    const rows = this.#stmt(
+      `SELECT p.id, p.data FROM vuln_pack p WHERE p.id IN (SELECT value FROM json_each(?))
+         AND p.id NOT IN (SELECT pack_id FROM uo_pack) AND NOT EXISTS (SELECT 1 FROM pack_staging s WHERE s.pack_id = p.id)`,
+    ).all(JSON.stringify([...new Set(candidates)]));
+    const gone = rows.map((p) => ({ id: p.id as number, lines: this.#packLines.get(p.id as number, () => p.data as Uint8Array) }));
+    sqlitePacks().dropPacks((sql) => this.#stmt(sql), gone);
   }
 
-  /** The id of the record's context, inserting it when new (inside the caller's transaction). */
-  #contextId(r: RecordRow, ids: PartIds): number {
+  /** The id of a group's context, inserting it when new (inside the caller's transaction). */
+  #contextId(r: { context: string; updater: string; did: string; versionId: string; codeName: string }, ids: PartIds): number {
     let id = ids.context(r.context);
     if (id === undefined) {
       id = (this.#stmt('SELECT id FROM vuln_context WHERE data = ?').get(r.context)?.id as number | undefined)
@@ -461,12 +443,12 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Resolves the ids of the records' texts this writer has not resolved yet, inserting the new ones (inside the
+   * Resolves the ids of the groups' texts this writer has not resolved yet, inserting the new ones (inside the
    * caller's transaction). Insert first, many to a statement: a text this writer has not seen is most often new.
    */
-  #resolveTexts(records: RecordRow[], ids: PartIds): void {
+  #resolveTexts(groups: PackGroup[], ids: PartIds): void {
     const wanted = new Map<string, string>();
-    for (const r of records) if (r.text !== null && r.textHash !== null && ids.text(r.textHash) === undefined) wanted.set(r.textHash, r.text);
+    for (const g of groups) for (const r of g.entries) if (r.text !== null && r.textHash !== null && ids.text(r.textHash) === undefined) wanted.set(r.textHash, r.text);
     if (wanted.size === 0) return;
     const TEXTS = 200;
     const all = [...wanted];
@@ -500,17 +482,72 @@ export class SqliteStore implements Store {
 
   async deleteUpdateOperations(refs: string[]): Promise<string[]> {
     const del = this.#stmt('DELETE FROM update_operation WHERE ref = ?');
+    const held = this.#stmt('SELECT u.pack_id FROM update_operation o JOIN uo_pack u ON u.uo_id = o.id WHERE o.ref = ?');
     const gone = this.#tx(() => {
-      const deleted = refs.filter((r) => Number(del.run(r).changes) > 0);
+      const candidates: number[] = [];
+      const deleted = refs.filter((r) => {
+        for (const row of held.all(r)) candidates.push(row.pack_id as number);
+        return Number(del.run(r).changes) > 0;
+      });
       // Every stored scan result was computed from a set of operations that no longer exists.
       if (deleted.length > 0) this.#stmt('DELETE FROM scan_result').run();
-      if (deleted.length > 0) this.#collectGarbage();
+      this.#collectGarbage(candidates);
       return deleted;
     });
     if (gone.length > 0) this.#reclaim();
     return gone;
   }
 
+  /** The stored JSON of each of these contexts (contexts are never deleted: cached for the store's life). */
+  #context(id: number): string {
+    let c = this.#contexts.get(id);
+    if (c === undefined) {
+      c = this.#stmt('SELECT data FROM vuln_context WHERE id = ?').get(id)!.data as string;
+      this.#contexts.set(id, c);
+    }
+    return c;
+  }
+
+  /** The stored texts of these ids. */
+  #texts(ids: Iterable<number>): Map<number, string> {
+    const out = new Map<number, string>();
+    const list = [...new Set(ids)].filter((id) => id !== 0);
+    forEachInChunk(list, (chunk, marks) => {
+      for (const r of this.#stmt(`SELECT id, data FROM vuln_text WHERE id IN (${marks})`).all(...chunk)) out.set(r.id as number, r.data as string);
+    });
+    return out;
+  }
+
+  /** Records of packs, decoded, with their ids: `which` lists the positions wanted of each pack. */
+  #decodeRecords(wanted: { packId: number; contextId: number; lines: string[]; positions: number[] }[]): StoredVulnerability[] {
+    const { parseLine, decodePackedLine, recordId } = vulnPacks();
+    const parsed = wanted.map((w) => w.positions.map((i) => parseLine(w.lines[i]!)));
+    const texts = this.#texts(parsed.flatMap((ls) => ls.map((l) => l.textId)));
+    const out: StoredVulnerability[] = [];
+    wanted.forEach((w, k) => {
+      const context = this.#context(w.contextId);
+      parsed[k]!.forEach((l, j) => {
+        const v = decodePackedLine('', context, l, l.textId === 0 ? null : (texts.get(l.textId) ?? null)) as StoredVulnerability;
+        v.id = recordId(w.packId, w.positions[j]!);
+        out.push(v);
+      });
+    });
+    return out;
+  }
+
+  /** Every record of an operation, decoded, pack by pack (statements are not kept open across calls of fn). */
+  #forEachPackedRecord(uoId: number, fn: (v: Vulnerability) => void): void {
+    const ids = this.#stmt('SELECT pack_id FROM uo_pack WHERE uo_id = ? ORDER BY pack_id').all(uoId).map((r) => r.pack_id as number);
+    const one = this.#stmt('SELECT context_id, data FROM vuln_pack WHERE id = ?');
+    for (const id of ids) {
+      const p = one.get(id)!;
+      const lines = this.#packLines.get(id, () => p.data as Uint8Array);
+      for (const v of this.#decodeRecords([{ packId: id, contextId: p.context_id as number, lines, positions: lines.map((_, i) => i) }])) fn(v);
+    }
+  }
+
+  // A diff by pack: the packs one operation holds and the other does not name the (package, context) keys that
+  // changed; the records of each such key on each side (all its packs, shared ones included) are compared by line.
   async diffUpdateOperations(prev: string | undefined, cur: string): Promise<{ added: StoredVulnerability[]; removed: StoredVulnerability[] }> {
     const idOf = (ref: string) => {
       const row = this.#stmt('SELECT id FROM update_operation WHERE ref = ?').get(ref);
@@ -520,24 +557,76 @@ export class SqliteStore implements Store {
     const curId = idOf(cur);
     const prevId = prev === undefined ? -1 : idOf(prev);
     const only = this.#stmt(
-      `SELECT v.id, ${recordRow().RECORD_COLUMNS} FROM uo_vuln a JOIN vuln v ON v.id = a.vuln_id ${recordRow().RECORD_JOINS}
-       WHERE a.uo_id = ? AND NOT EXISTS (SELECT 1 FROM uo_vuln b WHERE b.uo_id = ? AND b.vuln_id = a.vuln_id)
-       ORDER BY v.id`,
+      `SELECT DISTINCT p.bucket, p.context_id FROM uo_pack a JOIN vuln_pack p ON p.id = a.pack_id
+       WHERE a.uo_id = ? AND NOT EXISTS (SELECT 1 FROM uo_pack b WHERE b.uo_id = ? AND b.pack_id = a.pack_id)`,
     );
-    return { added: only.all(curId, prevId).map(toStored), removed: prev === undefined ? [] : only.all(prevId, curId).map(toStored) };
+    const keys = new Map<string, { bucket: number; contextId: number }>();
+    for (const [a, b] of [[curId, prevId], [prevId, curId]] as const) {
+      for (const r of only.all(a, b)) keys.set(`${r.bucket as number} ${r.context_id as number}`, { bucket: r.bucket as number, contextId: r.context_id as number });
+    }
+    const packsOfKey = this.#stmt(
+      `SELECT p.id, p.data, EXISTS (SELECT 1 FROM uo_pack u WHERE u.uo_id = ? AND u.pack_id = p.id) AS in_cur,
+         EXISTS (SELECT 1 FROM uo_pack u WHERE u.uo_id = ? AND u.pack_id = p.id) AS in_prev
+       FROM vuln_pack p WHERE p.bucket = ? AND p.context_id = ?`,
+    );
+    const { diffKey, splitRecordId } = vulnPacks();
+    type Side = { packId: number; contextId: number; lines: string[]; positions: number[] }[];
+    const added: Side = [];
+    const removed: Side = [];
+    for (const { bucket, contextId } of keys.values()) {
+      const curPacks: { id: number; lines: string[] }[] = [];
+      const prevPacks: { id: number; lines: string[] }[] = [];
+      for (const r of packsOfKey.all(curId, prevId, bucket, contextId)) {
+        if (!r.in_cur && !r.in_prev) continue;
+        const p = { id: r.id as number, lines: this.#packLines.get(r.id as number, () => r.data as Uint8Array) };
+        if (r.in_cur) curPacks.push(p);
+        if (r.in_prev) prevPacks.push(p);
+      }
+      const d = diffKey(curPacks, prevPacks);
+      for (const [list, side, packs] of [[d.added, added, curPacks], [d.removed, removed, prevPacks]] as const) {
+        const byPack = new Map<number, number[]>();
+        for (const x of list) {
+          const { packId, position } = splitRecordId(x.id);
+          const ps = byPack.get(packId);
+          if (ps) ps.push(position);
+          else byPack.set(packId, [position]);
+        }
+        for (const [packId, positions] of byPack) side.push({ packId, contextId, lines: packs.find((p) => p.id === packId)!.lines, positions });
+      }
+    }
+    const byId = (a: StoredVulnerability, b: StoredVulnerability) => Number(a.id) - Number(b.id);
+    return { added: this.#decodeRecords(added).sort(byId), removed: this.#decodeRecords(removed).sort(byId) };
   }
 
   async *readUpdateOperation(ref: string, batchSize = 1000): AsyncIterable<string[]> {
     const op = this.#stmt('SELECT id FROM update_operation WHERE ref = ?').get(ref);
     if (!op) throw new ClairError('not-found', `update operation ${ref} does not exist`);
-    // Keyset pages, so no statement stays open across the generator's yields.
-    const page = this.#stmt(`SELECT v.id, ${recordRow().RECORD_COLUMNS} FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id ${recordRow().RECORD_JOINS} WHERE u.uo_id = ? AND v.id > ? ORDER BY v.id LIMIT ?`);
+    // Keyset pages of packs, so no statement stays open across the generator's yields; records in id order.
+    const page = this.#stmt(
+      `SELECT p.id, p.context_id, p.data FROM uo_pack u JOIN vuln_pack p ON p.id = u.pack_id
+       WHERE u.uo_id = ? AND u.pack_id > ? ORDER BY u.pack_id LIMIT 64`,
+    );
+    const { parseLine, packedRecordJson } = vulnPacks();
+    let out: string[] = [];
     for (let after = 0; ;) {
-      const rows = page.all(op.id as number, after, batchSize);
-      if (rows.length === 0) break;
-      after = rows[rows.length - 1]!.id as number;
-      yield rows.map((r) => recordRow().decodeRecordJson(r as unknown as StoredParts));
+      const packs = page.all(op.id as number, after);
+      if (packs.length === 0) break;
+      after = packs[packs.length - 1]!.id as number;
+      const parsed = packs.map((p) => this.#packLines.get(p.id as number, () => p.data as Uint8Array).map(parseLine));
+      const texts = this.#texts(parsed.flatMap((ls) => ls.map((l) => l.textId)));
+      for (let k = 0; k < packs.length; k++) {
+        const p = packs[k]!;
+        const context = this.#context(p.context_id as number);
+        for (const l of parsed[k]!) {
+          out.push(packedRecordJson('', context, l, l.textId === 0 ? null : (texts.get(l.textId) ?? null)));
+          if (out.length >= batchSize) {
+            yield out;
+            out = [];
+          }
+        }
+      }
     }
+    if (out.length > 0) yield out;
     // Then its enrichment records, pack by pack.
     const pack = this.#stmt('SELECT id, updater, data FROM enrichment_pack WHERE uo_id = ? AND id > ? ORDER BY id LIMIT 1');
     for (let after = 0; ;) {
@@ -569,12 +658,12 @@ export class SqliteStore implements Store {
 
   // Queries of one shape (updater prefix and distribution fields, which a matcher gives every package it claims
   // alike) are answered by one statement over all their package names, a few hundred names at a time, instead of a
-  // statement per package: 455 statements took a Debian image of 900 packages several times as long as one. Each row
-  // is decoded once, however many queries it answers. EXPLAIN QUERY PLAN on a real Debian feed:
-  //   SEARCH v USING INDEX vuln_lookup (package_name=?)          (one probe per name of the list)
+  // statement per package: 455 statements took a Debian image of 900 packages several times as long as one. Each pack
+  // is opened once (and kept, PackLinesCache), however many queries it answers; the texts of its records are read in
+  // one statement per shape. EXPLAIN QUERY PLAN:
+  //   SEARCH p USING INDEX vuln_pack_lookup (bucket=?)           (one probe per bucket of the names)
+  //   CORRELATED SCALAR SUBQUERY: SEARCH u USING PRIMARY KEY (uo_id=? AND pack_id=?)   (per current operation)
   //   SEARCH c USING INTEGER PRIMARY KEY (rowid=?)
-  //   SEARCH u EXISTS USING COVERING INDEX uo_vuln_vuln (vuln_id=? AND uo_id=?)
-  //   SEARCH t USING INTEGER PRIMARY KEY (rowid=?) LEFT-JOIN
   async queryVulnerabilities(queries: VulnerabilityQuery[]): Promise<StoredVulnerability[][]> {
     // The newest operation of each updater is the current data; computed once per call, not per package.
     const latest = this.#stmt('SELECT max(id) AS id FROM update_operation GROUP BY updater').all().map((r) => r.id as number);
@@ -602,20 +691,47 @@ export class SqliteStore implements Store {
       else shapes.set(key, { where, params, queries: [i] });
     });
     const out: StoredVulnerability[][] = queries.map(() => []);
+    const { parseLine, decodePackedLine, recordId, packBucket } = vulnPacks();
     for (const { where, params, queries: members } of shapes.values()) {
       const names = [...new Set(members.flatMap((i) => queries[i]!.packageNames))];
-      const byName = new Map<string, StoredVulnerability[]>();
-      forEachInChunk(names, (chunk, marks) => {
-        const sql = `SELECT v.id, ${recordRow().RECORD_COLUMNS} FROM vuln v ${recordRow().RECORD_JOINS}
-          WHERE v.package_name IN (${marks})${where.map((w) => ` AND ${w}`).join('')}
-          AND EXISTS (SELECT 1 FROM uo_vuln u WHERE u.vuln_id = v.id AND u.uo_id IN (${latestList}))`;
+      // A package's records are in its bucket's packs, beside other packages': lines are kept by their package name
+      // (the line's first field, compared as JSON without parsing the line).
+      const wanted = new Set(names.map((n) => JSON.stringify(n)));
+      const buckets = [...new Set(names.map(packBucket))];
+      const found: { id: number; context: string; lines: ReturnType<typeof parseLine>[]; positions: number[] }[] = [];
+      // A record in several packs of one key (a writer's budget cut the key) is one record.
+      const seen = new Map<string, Set<string>>();
+      forEachInChunk(buckets, (chunk, marks) => {
+        const sql = `SELECT p.id, p.bucket, p.context_id, c.data AS context, p.data FROM vuln_pack p JOIN vuln_context c ON c.id = p.context_id
+          WHERE p.bucket IN (${marks})${where.map((w) => ` AND ${w}`).join('')}
+          AND EXISTS (SELECT 1 FROM uo_pack u WHERE u.uo_id IN (${latestList}) AND u.pack_id = p.id)`;
         for (const r of this.#stmt(sql).all(...chunk, ...params)) {
-          const v = toStored(r);
+          const id = r.id as number;
+          const lines = this.#packLines.get(id, () => r.data as Uint8Array);
+          const key = `${r.bucket as number} ${r.context_id as number}`;
+          let keySeen = seen.get(key);
+          if (!keySeen) seen.set(key, (keySeen = new Set()));
+          const f = { id, context: r.context as string, lines: [] as ReturnType<typeof parseLine>[], positions: [] as number[] };
+          lines.forEach((l, i) => {
+            if (!wanted.has(l.slice(0, l.indexOf('\t'))) || keySeen.has(l)) return;
+            keySeen.add(l);
+            f.lines.push(parseLine(l));
+            f.positions.push(i);
+          });
+          if (f.lines.length > 0) found.push(f);
+        }
+      });
+      const texts = this.#texts(found.flatMap((f) => f.lines.map((l) => l.textId)));
+      const byName = new Map<string, StoredVulnerability[]>();
+      for (const f of found) {
+        f.lines.forEach((l, j) => {
+          const v = decodePackedLine('', f.context, l, l.textId === 0 ? null : (texts.get(l.textId) ?? null)) as StoredVulnerability;
+          v.id = recordId(f.id, f.positions[j]!);
           const list = byName.get(v.package.name);
           if (list) list.push(v);
           else byName.set(v.package.name, [v]);
-        }
-      });
+        });
+      }
       for (const i of members) {
         const rows = queries[i]!.packageNames.flatMap((n) => byName.get(n) ?? []);
         out[i] = rows.sort((a, b) => Number(a.id) - Number(b.id));
@@ -799,9 +915,6 @@ function toReceipt(r: Record<string, unknown>): NotificationReceipt {
   };
 }
 
-function toStored(r: Record<string, unknown>): StoredVulnerability {
-  return { ...recordRow().decodeVulnerability(r as unknown as StoredParts), id: String(r.id) };
-}
 
 /**
  * Context ids by context JSON and text ids by text hash, as one writer resolved them. Ids found or inserted inside
