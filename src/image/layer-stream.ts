@@ -76,9 +76,12 @@ export async function decompressBlob(
 /**
  * `push` for decompressed chunks that are lent: a chunk that ends its ArrayBuffer is zlib's last use of that buffer
  * (zlib writes each output buffer from its start to its end, handing out each part as a chunk, then allocates the
- * next), and once push returned nothing else views it, so its memory is freed at once. Without that, each 1 MiB
- * output buffer is external memory that V8 collects only in full garbage collections of the main heap: 40-50 of them
- * for the big image, a fifth of its CPU (issue 17). Buffers of Buffer's shared pool (small allocations) are left alone.
+ * next; a pushed chunk is the consumer's, so no byte of a buffer whose end was pushed is zlib's any more), and once
+ * push returned nothing else views it, so its memory is freed at once. Without that, each 1 MiB output buffer is
+ * external memory that V8 collects only in full garbage collections of the main heap: 40-50 of them for the big image,
+ * a fifth of its CPU (issue 17). Buffers of Buffer's shared pool (small allocations) are left alone. Should a Node
+ * release ever write into a buffer it pushed, zlib would refuse the detached buffer (RangeError 'output buffer is out
+ * of bounds', checked on Node 24 by detaching a partly filled one), not write into freed memory.
  */
 function lendAndRelease(push: (chunk: Buffer) => void): (chunk: Buffer) => void {
   return (chunk) => {
