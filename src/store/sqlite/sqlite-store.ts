@@ -508,13 +508,14 @@ export class SqliteStore implements Store {
     return c;
   }
 
-  /** The stored texts of these ids. */
+  /** The stored texts of these ids (one statement, prepared once, whatever their number). */
   #texts(ids: Iterable<number>): Map<number, string> {
     const out = new Map<number, string>();
     const list = [...new Set(ids)].filter((id) => id !== 0);
-    forEachInChunk(list, (chunk, marks) => {
-      for (const r of this.#stmt(`SELECT id, data FROM vuln_text WHERE id IN (${marks})`).all(...chunk)) out.set(r.id as number, r.data as string);
-    });
+    if (list.length === 0) return out;
+    for (const r of this.#stmt('SELECT id, data FROM vuln_text WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(list))) {
+      out.set(r.id as number, r.data as string);
+    }
     return out;
   }
 
