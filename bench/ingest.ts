@@ -21,9 +21,11 @@ import { syntheticTracker } from './synthetic-tracker.ts';
 //   load); for PostgreSQL, `psql -f` of the schema's `pg_dump` (CREATE TABLEs, COPY of every table, then indexes and
 //   constraints). The dump is taken after the timed ingest and is not timed.
 // Ratio = bound ÷ ingest: 1 means ingest is as fast as parsing plus loading the finished rows.
-// CLAIR_TS_BENCH_INGEST_CVES sets the tracker's size (default 40000 CVEs, ~120k records, ~25 MB).
+// CLAIR_TS_BENCH_INGEST_CVES sets the tracker's size (default 40000 CVEs, ~120k records, ~25 MB);
+// CLAIR_TS_BENCH_INGEST_FEEDS=epss (or debian) runs only the feeds named (comma-separated; default all).
 
 const CVES = Number(process.env.CLAIR_TS_BENCH_INGEST_CVES ?? '40000');
+const ONLY = process.env.CLAIR_TS_BENCH_INGEST_FEEDS?.split(',').map((s) => s.trim()).filter(Boolean);
 
 interface Feed {
   name: string;
@@ -143,14 +145,18 @@ function epssFeed(path: string, rows: number): void {
 export async function benchIngest(runs = 3) {
   const dir = mkdtempSync(join(tmpdir(), 'clair-ts-bench-ingest-'));
   try {
-    const tracker = join(dir, 'tracker.json');
-    syntheticTracker(tracker, [], CVES);
-    const epss = join(dir, 'epss.csv');
-    epssFeed(epss, Math.round(CVES * 7.5));
-    const feeds: Feed[] = [
-      { name: 'debian', updater: debianUpdater, path: tracker, mb: round(statSync(tracker).size / 1e6, 1) },
-      { name: 'epss', updater: epssUpdater, path: epss, mb: round(statSync(epss).size / 1e6, 1) },
-    ];
+    const want = (name: string) => !ONLY || ONLY.includes(name);
+    const feeds: Feed[] = [];
+    if (want('debian')) {
+      const tracker = join(dir, 'tracker.json');
+      syntheticTracker(tracker, [], CVES);
+      feeds.push({ name: 'debian', updater: debianUpdater, path: tracker, mb: round(statSync(tracker).size / 1e6, 1) });
+    }
+    if (want('epss')) {
+      const epss = join(dir, 'epss.csv');
+      epssFeed(epss, Math.round(CVES * 7.5));
+      feeds.push({ name: 'epss', updater: epssUpdater, path: epss, mb: round(statSync(epss).size / 1e6, 1) });
+    }
     const out = [];
     for (const f of feeds) {
       let parsed = 0;
