@@ -64,6 +64,7 @@ export function rowLayoutDatabase(
   db: DatabaseSync, migrations: readonly (string | ((db: DatabaseSync) => void))[], version: number, ops: { ref: string; updater: string; records: Vulnerability[] }[],
   textOf: (v: Vulnerability) => { hash: string; text: string } = (v) => ({ hash: vulnerabilityRow(v).textHash!, text: vulnerabilityRow(v).text! }),
 ): void {
+  db.exec('PRAGMA auto_vacuum = INCREMENTAL'); // as SqliteStore.open makes a file
   db.exec('PRAGMA foreign_keys = ON');
   db.exec('CREATE TABLE schema_migration (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)');
   for (let v = 1; v <= version; v++) {

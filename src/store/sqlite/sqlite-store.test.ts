@@ -231,6 +231,7 @@ test('sqlite: the pack migration keeps every operation\'s records, shares packs 
     assert.equal(count(path, 'SELECT count(*) AS n FROM uo_pack'), 3 + 4 + 1);
     assert.equal(count(path, "SELECT count(*) AS n FROM sqlite_master WHERE name IN ('vuln', 'uo_vuln', 'uo_staging') OR name LIKE 'vuln\\_%' ESCAPE '\\' AND tbl_name = 'vuln'"), 0);
     assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_text WHERE refs <= 0'), 0);
+    assert.equal(count(path, 'SELECT freelist_count AS n FROM pragma_freelist_count'), 0, 'the dropped tables\' pages given back');
     // The same records written after the migration, in the order of their rows (the first operation's for openssl),
     // make the same packs: linked, none written.
     const again = SqliteStore.open(path);

@@ -899,6 +899,10 @@ function migrate(db: DatabaseSync): void {
     db.exec('ROLLBACK');
     throw e;
   }
+  // Migrations that rewrite records (11: rows into packs) leave the old tables' pages free: a file made with
+  // auto_vacuum = INCREMENTAL gives them back (Debian's tracker and Alpine's secdb: 88.9 MB -> 31.8 MB); others
+  // keep them.
+  db.exec('PRAGMA incremental_vacuum');
 }
 
 function toOperation(r: Record<string, unknown>): UpdateOperation {
