@@ -1,10 +1,12 @@
 import type pg from 'pg';
+import { createHash } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
 import { enrichmentRow, nameToMark, textHash, vulnerabilityRow } from '../record-row.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import { PackBuilder, type Pack } from '../enrichment-pack.ts';
-import { buildPacks, packLine } from '../vulnerability-pack.ts';
-import type { PackRow } from './vulnerability-packs.ts';
+import { bucketLine, buildPacks, openPackLines, packBucket } from '../vulnerability-pack.ts';
+import { linkPacks, writePacks, type PackRow as BucketPackRow } from './vulnerability-packs.ts';
 import type { IndexReport } from '../../model/index-report.ts';
 import { indexManifestPackages, SCHEMA as INDEXED_PACKAGES_SCHEMA } from './indexed-packages.ts';
 
@@ -194,6 +196,8 @@ export const migrations: readonly Migration[] = [
   packVulnerabilities,
   // 13: links as runs of pack ids, no hash column on packs (packRuns says why).
   packRuns,
+  // 14: packs per (context, bucket of package names) instead of per (context, package) (bucketPacks says why).
+  bucketPacks,
 ];
 
 async function markNamesInTexts(c: pg.ClientBase): Promise<void> {
@@ -413,11 +417,11 @@ async function packVulnerabilities(c: pg.ClientBase): Promise<void> {
     await c.query(`DECLARE vuln_of_op NO SCROLL CURSOR FOR
       SELECT v.context_id, v.package_name, v.name, v.text_id, v.data FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id
       WHERE u.uo_id = ${BigInt(op)} ORDER BY v.context_id, v.package_name`);
-    let rows: PackRow[] = [];
+    let rows: PackRowV12[] = [];
     let key: { contextId: string; packageName: string } | undefined;
     let lines: string[] = [];
     const endKey = () => {
-      if (key) for (const pack of buildPacks(lines)) rows.push({ ...key, pack });
+      if (key) for (const pack of buildPacksV12(lines)) rows.push({ ...key, pack });
       lines = [];
     };
     for (;;) {
@@ -427,7 +431,7 @@ async function packVulnerabilities(c: pg.ClientBase): Promise<void> {
           endKey();
           key = { contextId: String(r.context_id), packageName: r.package_name };
         }
-        lines.push(packLine(r.name, r.text_id === null ? 0 : Number(r.text_id), r.data));
+        lines.push(`${JSON.stringify(r.name)}\t${r.text_id === null ? 0 : Number(r.text_id)}\t${r.data}`);
       }
       if (batch.length === 0) break;
       if (rows.length >= 2000) {
@@ -444,7 +448,24 @@ async function packVulnerabilities(c: pg.ClientBase): Promise<void> {
 }
 
 /** Packs written (or found) and linked as the schema of migration 12 held them (hash column, a link per pack). */
-async function writePacksV12(c: pg.ClientBase, uoId: string, rows: PackRow[]): Promise<void> {
+/** A pack of migration 12's form: one package's lines (name, text id, own fields), sorted, deflated. */
+interface PackRowV12 {
+  contextId: string;
+  packageName: string;
+  pack: { count: number; data: Buffer; hash: Buffer };
+}
+
+function buildPacksV12(lines: string[]): PackRowV12['pack'][] {
+  const sorted = [...new Set(lines)].sort();
+  const out: PackRowV12['pack'][] = [];
+  for (let i = 0; i < sorted.length; i += 4096) {
+    const raw = sorted.slice(i, i + 4096).join('\n');
+    out.push({ count: Math.min(4096, sorted.length - i), data: deflateRawSync(raw), hash: createHash('sha256').update(raw).digest().subarray(0, 16) });
+  }
+  return out;
+}
+
+async function writePacksV12(c: pg.ClientBase, uoId: string, rows: PackRowV12[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 1000) {
     const chunk = rows.slice(i, i + 1000);
     await c.query(
@@ -488,4 +509,70 @@ async function packRuns(c: pg.ClientBase): Promise<void> {
   ALTER TABLE vuln_pack DROP COLUMN hash;
   ANALYZE uo_pack_run;
   `);
+}
+
+/**
+ * Migration 14: a pack holds the records of every package of a bucket (store/vulnerability-pack.ts, packBucket) in
+ * one context, not of one package: feeds with two or three records a package (Alpine's, Wolfi's secdb) paid a row,
+ * a lookup entry and a pkey entry (~125 bytes) per package, more than their records. Each operation's packs are
+ * opened, their lines put under their bucket with the package name, and packed again; new ids start above the old
+ * ones (stores cache opened packs by id).
+ */
+async function bucketPacks(c: pg.ClientBase): Promise<void> {
+  const max = (await c.query<{ n: string | null }>('SELECT max(id) AS n FROM vuln_pack')).rows[0]!.n;
+  await c.query(`
+  ALTER TABLE vuln_pack RENAME TO vuln_pack_v13;
+  ALTER TABLE vuln_pack_v13 RENAME CONSTRAINT vuln_pack_pkey TO vuln_pack_v13_pkey;
+  ALTER INDEX vuln_pack_lookup RENAME TO vuln_pack_v13_lookup;
+  ALTER TABLE uo_pack_run RENAME TO uo_pack_run_v13;
+  ALTER TABLE uo_pack_run_v13 RENAME CONSTRAINT uo_pack_run_pkey TO uo_pack_run_v13_pkey;
+  CREATE TABLE vuln_pack (
+    id         bigint GENERATED ALWAYS AS IDENTITY (START WITH ${BigInt(max ?? '0') + 1n}) PRIMARY KEY,
+    context_id bigint NOT NULL,
+    bucket     integer NOT NULL,
+    count      integer NOT NULL,
+    data       bytea NOT NULL
+  );
+  -- The matcher's lookup (context, bucket), a writer's search for an equal pack (then its bytes), the collector's
+  -- walk of an updater's packs.
+  CREATE INDEX vuln_pack_lookup ON vuln_pack(context_id, bucket);
+  CREATE TABLE uo_pack_run (
+    uo_id bigint NOT NULL,
+    first bigint NOT NULL,
+    last  bigint NOT NULL,
+    PRIMARY KEY (uo_id, first)
+  );
+  `);
+  const q = <R extends pg.QueryResultRow>(sql: string, params: unknown[]) => c.query<R>(sql, params).then((r) => r.rows);
+  const ops = await q<{ uo_id: string }>('SELECT DISTINCT uo_id FROM uo_pack_run_v13 ORDER BY uo_id', []);
+  for (const { uo_id: op } of ops) {
+    const ids = (await q<{ first: string; last: string }>('SELECT first, last FROM uo_pack_run_v13 WHERE uo_id = $1 ORDER BY first', [op]))
+      .flatMap((r) => Array.from({ length: Number(r.last) - Number(r.first) + 1 }, (_, i) => Number(r.first) + i));
+    const groups = new Map<string, { contextId: string; bucket: number; lines: string[] }>();
+    for (let i = 0; i < ids.length; i += 1000) {
+      const packs = await q<{ context_id: string; package_name: string; data: Buffer }>(
+        'SELECT context_id, package_name, data FROM vuln_pack_v13 WHERE id = ANY($1::bigint[]) ORDER BY id', [ids.slice(i, i + 1000)],
+      );
+      for (const p of packs) {
+        const bucket = packBucket(p.package_name);
+        const key = `${p.context_id}\0${bucket}`;
+        let g = groups.get(key);
+        if (!g) groups.set(key, (g = { contextId: String(p.context_id), bucket, lines: [] }));
+        for (const l of openPackLines(p.data)) {
+          // Migration 12's line: JSON of the name, the text id, the own fields, tab-separated.
+          const a = l.indexOf('\t');
+          const b = l.indexOf('\t', a + 1);
+          g.lines.push(bucketLine(p.package_name, JSON.parse(l.slice(0, a)) as string, Number(l.slice(a + 1, b)), l.slice(b + 1)));
+        }
+      }
+    }
+    const rows: BucketPackRow[] = [];
+    for (const g of [...groups.values()].sort((x, y) => Number(x.contextId) - Number(y.contextId) || x.bucket - y.bucket)) {
+      for (const pack of buildPacks(g.lines, { keepOrder: true })) rows.push({ contextId: g.contextId, bucket: g.bucket, pack });
+    }
+    const written = await writePacks(c, rows);
+    await linkPacks(c, op, written.map((w) => Number(w.id)));
+  }
+  await c.query('DROP TABLE vuln_pack_v13, uo_pack_run_v13');
+  await c.query('ANALYZE vuln_pack, uo_pack_run');
 }

@@ -7,7 +7,7 @@ import type { UpdateOperationWriter } from '../store.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import { vulnerabilityParts } from '../record-row.ts';
 import { PackBuilder } from '../enrichment-pack.ts';
-import { buildPacks, decodePackedLine, openPackLines, packLine, PackGrouper, parseLine, type PackedLine, type PackGroup, type PackKey, type RecordParts } from '../vulnerability-pack.ts';
+import { bucketLine, buildPacks, decodePackedLine, MAX_BUFFER_BYTES, openPackLines, PackGrouper, parseLine, type PackedLine, type PackGroup, type PackKey, type RecordParts } from '../vulnerability-pack.ts';
 import { insertPacks } from './migrations.ts';
 import { batchFull, linkPacks, packIdsOf, resolveTexts, TextCache, textIdsOfPacks, writePacks, type PackRef, type PackRow } from './vulnerability-packs.ts';
 import { classifyPgError, describePgError, isTransientPgError } from './pg-errors.ts';
@@ -21,7 +21,7 @@ import { isUuid } from '../../model/uuid.ts';
 // is left to clean up after a crashed writer (staging rows would need an age-based sweeper). The costs: one pooled
 // connection per running writer, and row locks held until commit (below).
 //
-// Records are held per key (context, package) in memory (PackGrouper, within MAX_BUFFER_BYTES) and written as packs
+// Records are held per key (context, bucket of package names) in memory (PackGrouper, within MAX_BUFFER_BYTES) and written as packs
 // (store/vulnerability-pack.ts, store/postgres/vulnerability-packs.ts) when the budget is reached and at commit, in
 // multi-row statements of a few thousand packs, the next batch deflated while PostgreSQL writes the one before.
 // Texts are resolved to ids as batches come in (the lines of a pack hold their texts' ids), so that work overlaps
@@ -157,7 +157,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
   }
 
   /** The records held for packing (written when its budget is reached, and at commit). */
-  readonly #grouper = new PackGrouper();
+  readonly #grouper = new PackGrouper(MAX_BUFFER_BYTES, { byBucket: true });
   /**
    * Text ids by text hash: every text of a record held must have one when its pack is built. Each text this
    * transaction found is locked FOR KEY SHARE until it ends, and each one it inserted is invisible to others until
@@ -220,22 +220,17 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     // Contexts first: the client runs one statement at a time, and the writes below keep it busy.
     const contextIds: string[] = [];
     for (const g of groups) contextIds.push(await this.#contextId(g));
-    // Written in the lookup index's order (context, package): a B-tree filled in order splits its last page and keeps
+    // Written in the lookup index's order (context, bucket): a B-tree filled in order splits its last page and keeps
     // the others full; in a feed's order its pages split in the middle and stay ~70% full (measured on Alpine's
-    // secdb: 68 bytes a pack in vuln_pack_lookup, 42 in order).
-    const order = groups.map((_, i) => i).sort((a, b) => {
-      const d = Number(contextIds[a]) - Number(contextIds[b]);
-      if (d !== 0) return d;
-      const x = groups[a]!.packageName;
-      const y = groups[b]!.packageName;
-      return x < y ? -1 : x > y ? 1 : 0;
-    });
+    // secdb with a pack per package: 68 bytes a pack in vuln_pack_lookup, 42 in order).
+    const order = groups.map((_, i) => i).sort((a, b) => Number(contextIds[a]) - Number(contextIds[b]) || groups[a]!.bucket! - groups[b]!.bucket!);
     for (const i of order) {
       const g = groups[i]!;
       const contextId = contextIds[i]!;
-      const lines = g.entries.map((e) => packLine(e.name, e.textId ?? (e.textHash === null ? 0 : this.#textIds.get(e.textHash)!), e.own));
-      for (const pack of buildPacks(lines)) {
-        rows.push({ contextId, packageName: g.packageName, pack });
+      const lines = g.entries.map((e) => bucketLine(e.packageName, e.name, e.textHash === null ? 0 : this.#textIds.get(e.textHash)!, e.own));
+      // In the order the records came (ids follow the feed's order, as the rows' did).
+      for (const pack of buildPacks(lines, { keepOrder: true })) {
+        rows.push({ contextId, bucket: g.bucket!, pack });
         bytes += pack.data.length;
       }
       if (batchFull(rows, bytes)) await send();
@@ -271,7 +266,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     // are): a key whose records are all kept makes the same pack again, which is then linked, not written.
     // Kept as their stored parts (the text and context strings are shared), decoded again when added: an operation
     // of a few hundred thousand records as objects would take gigabytes.
-    const kept: { packageName: string; context: string; line: PackedLine; text: string | null }[] = [];
+    const kept: { context: string; line: PackedLine; text: string | null }[] = [];
     const contexts = new Map<string, string>();
     let ids: number[];
     try {
@@ -283,7 +278,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
       let packs: (PackRef & { data: Buffer })[];
       try {
         packs = (await c.query<PackRef & { data: Buffer }>(
-          'SELECT id, package_name, context_id, data FROM vuln_pack WHERE id = ANY($1::bigint[]) ORDER BY id', [ids.slice(i, i + CARRY_PACKS)],
+          'SELECT id, bucket, context_id, data FROM vuln_pack WHERE id = ANY($1::bigint[]) ORDER BY id', [ids.slice(i, i + CARRY_PACKS)],
         )).rows;
         const unknown = [...new Set(packs.map((p) => String(p.context_id)))].filter((id) => !contexts.has(id));
         if (unknown.length > 0) {
@@ -305,13 +300,13 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
         for (const l of lines) {
           const line = parseLine(l);
           const text = line.textId === 0 ? null : texts.get(line.textId)!;
-          if (keep(decodePackedLine(p.package_name, context, line, text))) kept.push({ packageName: p.package_name, context, line, text });
+          if (keep(decodePackedLine('', context, line, text))) kept.push({ context, line, text });
         }
       }
     }
     // Re-encoded after every answer is in (the writer's add path: texts resolved, the budget kept).
     for (let i = 0; i < kept.length; i += CARRY_PACKS * 8) {
-      await this.#add(this.#encode(kept.slice(i, i + CARRY_PACKS * 8).map((k) => decodePackedLine(k.packageName, k.context, k.line, k.text))));
+      await this.#add(this.#encode(kept.slice(i, i + CARRY_PACKS * 8).map((k) => decodePackedLine('', k.context, k.line, k.text))));
     }
     return kept.length;
   }

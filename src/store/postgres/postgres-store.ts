@@ -6,7 +6,7 @@ import type { UpdateOperation } from '../../model/update-operation.ts';
 import type { VulnerabilityQuery } from '../../matcher/vulnerability-query.ts';
 import type { LayerReport } from '../../model/layer-report.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
-import { decodePackedLine, diffKey, openPackLines, packedRecordJson, PackLinesCache, parseLine, textIdsOf, type KeyPacks } from '../vulnerability-pack.ts';
+import { decodePackedLine, diffKey, isLineOf, openPackLines, packBucket, packedRecordJson, PackLinesCache, parseLine, textIdsOf, type KeyPacks } from '../vulnerability-pack.ts';
 import { decodePacks, packIdsOf, packLinesOf, TextCache, textIdsOfPacks, type PackRef, type Queryable } from './vulnerability-packs.ts';
 import { MAX_SCAN_RESULT_BYTES, MAX_SCAN_RESULTS_PER_MANIFEST, type NewNotificationSet, type NotificationReceipt, type OperationIdentity, type ReportStamps, type Store, type StoreCoordination, type StoredNotification, type StoredScanResult, type StoredVulnerability, type UpdateOperationWriter } from '../store.ts';
 import { dropUnheld, indexManifestPackages, MANIFEST_HASHES_SQL, MANIFEST_IDS_SQL, MANIFESTS_WITH_PACKAGES_SQL, PACKAGES_NAMED_SQL, packagesOfManifests, toIndexedPackages } from './indexed-packages.ts';
@@ -360,12 +360,12 @@ export class PostgresStore implements Store {
       // Every stored scan result was computed from a set of operations that no longer exists.
       if (gone.rows.length > 0) await c.query('DELETE FROM scan_result');
       // Unlinked: one pass over every operation's links (EXCEPT, a hash of them), which are runs of pack ids.
-      const packs = await c.query<{ context_id: string; package_name: string; data: Buffer }>(
+      const packs = await c.query<{ context_id: string; bucket: number; data: Buffer }>(
         `DELETE FROM vuln_pack WHERE id IN (
            SELECT p.id FROM (SELECT pack_id FROM gc_candidate EXCEPT SELECT generate_series(first, last) FROM uo_pack_run) g
            JOIN vuln_pack p ON p.id = g.pack_id
            FOR UPDATE OF p SKIP LOCKED)
-         RETURNING context_id, package_name, data`,
+         RETURNING context_id, bucket, data`,
       );
       if (packs.rows.length > 0) await collectTexts(c, packs.rows);
       return new Set(gone.rows.map((r) => r.ref));
@@ -394,12 +394,12 @@ export class PostgresStore implements Store {
       `WITH a AS (SELECT generate_series(first, last) AS id FROM uo_pack_run WHERE uo_id = $1),
        b AS (SELECT generate_series(first, last) AS id FROM uo_pack_run WHERE uo_id = $2),
        changed AS (
-         SELECT DISTINCT p.context_id, p.package_name
+         SELECT DISTINCT p.context_id, p.bucket
          FROM ((SELECT id FROM a EXCEPT SELECT id FROM b) UNION ALL (SELECT id FROM b EXCEPT SELECT id FROM a)) d
          JOIN vuln_pack p ON p.id = d.id
        )
-       SELECT s.cur, p.id, p.package_name, p.context_id FROM changed k
-       JOIN vuln_pack p ON p.context_id = k.context_id AND p.package_name = k.package_name
+       SELECT s.cur, p.id, p.bucket, p.context_id FROM changed k
+       JOIN vuln_pack p ON p.context_id = k.context_id AND p.bucket = k.bucket
        JOIN (SELECT id, true AS cur FROM a UNION ALL SELECT id, false FROM b) s ON s.id = p.id
        ORDER BY p.id`,
       [curId, prevId ?? null],
@@ -408,7 +408,7 @@ export class PostgresStore implements Store {
     const lines = await packLinesOf(q, undefined, refs.map((r) => String(r.id)));
     const keys = new Map<string, { ref: PackRef; cur: KeyPacks[]; prev: KeyPacks[] }>();
     for (const r of refs) {
-      const k = `${r.context_id}\0${r.package_name}`;
+      const k = `${r.context_id}\0${r.bucket}`;
       let e = keys.get(k);
       if (!e) keys.set(k, (e = { ref: r, cur: [], prev: [] }));
       (r.cur ? e.cur : e.prev).push({ id: Number(r.id), lines: lines.get(String(r.id))! });
@@ -424,7 +424,7 @@ export class PostgresStore implements Store {
     const contexts = await this.#contextsOf(refs.map((r) => String(r.context_id)));
     const decode = (list: typeof parsed.added): StoredVulnerability[] =>
       list
-        .map((x) => ({ ...decodePackedLine(x.ref.package_name, contexts.get(String(x.ref.context_id))!, x.parsed, x.parsed.textId === 0 ? null : texts.get(x.parsed.textId)!), id: x.id }))
+        .map((x) => ({ ...decodePackedLine('', contexts.get(String(x.ref.context_id))!, x.parsed, x.parsed.textId === 0 ? null : texts.get(x.parsed.textId)!), id: x.id }))
         .sort((a, b) => Number(a.id) - Number(b.id));
     return { added: decode(parsed.added), removed: decode(parsed.removed) };
   }
@@ -434,25 +434,25 @@ export class PostgresStore implements Store {
     if (!ops[0]) throw new ClairError('not-found', `update operation ${ref} does not exist`);
     const q = this.#query(`read of update operation ${ref}`);
     // Keys with several packs in the operation (a writer that split them) may repeat a record: each is given once.
-    const split = new Set((await q<{ context_id: string; package_name: string }>(
-      `SELECT p.context_id, p.package_name FROM uo_pack_run r CROSS JOIN LATERAL generate_series(r.first, r.last) AS g(id)
+    const split = new Set((await q<{ context_id: string; bucket: number }>(
+      `SELECT p.context_id, p.bucket FROM uo_pack_run r CROSS JOIN LATERAL generate_series(r.first, r.last) AS g(id)
        JOIN vuln_pack p ON p.id = g.id WHERE r.uo_id = $1
-       GROUP BY p.context_id, p.package_name HAVING count(*) > 1`,
+       GROUP BY p.context_id, p.bucket HAVING count(*) > 1`,
       [ops[0].id],
-    )).map((r) => `${r.context_id}\0${r.package_name}`));
+    )).map((r) => `${r.context_id}\0${r.bucket}`));
     const seen = new Set<string>();
     let out: string[] = [];
     const ids = await packIdsOf(q, String(ops[0].id));
     const perPage = Math.max(1, Math.ceil(batchSize / 8));
     for (let i = 0; i < ids.length; i += perPage) {
       const refs = await q<PackRef & { data: Buffer }>(
-        'SELECT id, package_name, context_id, data FROM vuln_pack WHERE id = ANY($1::bigint[]) ORDER BY id', [ids.slice(i, i + perPage)],
+        'SELECT id, bucket, context_id, data FROM vuln_pack WHERE id = ANY($1::bigint[]) ORDER BY id', [ids.slice(i, i + perPage)],
       );
       const opened = refs.map((r) => ({ ref: r, lines: openPackLines(r.data) }));
       const texts = await this.#texts.load(q, textIdsOfPacks(opened.map((p) => p.lines)));
       const contexts = await this.#contextsOf(refs.map((r) => String(r.context_id)));
       for (const { ref: r, lines } of opened) {
-        const key = `${r.context_id}\0${r.package_name}`;
+        const key = `${r.context_id}\0${r.bucket}`;
         const context = contexts.get(String(r.context_id))!;
         for (const l of lines) {
           if (split.has(key)) {
@@ -460,7 +460,7 @@ export class PostgresStore implements Store {
             seen.add(`${key}\0${l}`);
           }
           const line = parseLine(l);
-          out.push(packedRecordJson(r.package_name, context, line, line.textId === 0 ? null : texts.get(line.textId)!));
+          out.push(packedRecordJson('', context, line, line.textId === 0 ? null : texts.get(line.textId)!));
           if (out.length === batchSize) {
             yield out;
             out = [];
@@ -531,10 +531,12 @@ export class PostgresStore implements Store {
     const did: (string | null)[] = [];
     const versionId: (string | null)[] = [];
     const codeName: (string | null)[] = [];
+    const buckets: number[] = [];
     queries.forEach((q, i) => {
       for (const n of new Set(q.packageNames)) {
         qi.push(i);
         names.push(n);
+        buckets.push(packBucket(n));
         prefix.push(q.updaterPrefix ? q.updaterPrefix : null);
         did.push(q.dist?.did ?? null);
         versionId.push(q.dist?.versionId ?? null);
@@ -545,16 +547,22 @@ export class PostgresStore implements Store {
       const slice = <T>(a: T[]) => a.slice(i, i + QUERY_CHUNK);
       const what = `vulnerability query for ${queries.length} packages`;
       const q = this.#query(what);
-      const refs = await q<{ qi: number } & PackRef>(MATCH_SQL, [slice(qi), slice(names), slice(prefix), slice(did), slice(versionId), slice(codeName)]);
+      const refs = await q<{ qi: number; name: string } & PackRef>(
+        MATCH_SQL, [slice(qi), slice(names), slice(prefix), slice(did), slice(versionId), slice(codeName), slice(buckets)],
+      );
       if (refs.length === 0) continue;
       const lines = await packLinesOf(q, this.#vulnPacks, refs.map((r) => String(r.id)));
-      const texts = await this.#texts.load(q, textIdsOfPacks(new Set(lines.values())));
+      // The texts of the packages asked for only: a pack holds its whole bucket's.
+      const texts = await this.#texts.load(q, textIdsOfPacks(refs.map((r) => {
+        const json = JSON.stringify(r.name);
+        return lines.get(String(r.id))!.filter((l) => isLineOf(l, json));
+      })));
       const contexts = await this.#contextsOf(refs.map((r) => String(r.context_id)));
-      // Rows come by query, then pack id: each query's records in id order.
+      // Rows come by query: decodePacks puts each query's records in id order.
       for (let a = 0; a < refs.length;) {
         let b = a;
         while (b < refs.length && refs[b]!.qi === refs[a]!.qi) b++;
-        const packs = refs.slice(a, b).map((r) => ({ ref: r, lines: lines.get(String(r.id))! }));
+        const packs = refs.slice(a, b).map((r) => ({ ref: r, name: r.name, lines: lines.get(String(r.id))! }));
         out[refs[a]!.qi]!.push(...decodePacks(packs, contexts, texts));
         a = b;
       }
@@ -671,40 +679,40 @@ export class PostgresStore implements Store {
 // The plan this relies on (EXPLAIN (ANALYZE, BUFFERS) of a 500-package Debian lookup in the synthetic tracker's
 // 128k records, after the ANALYZE at commit; PostgreSQL 15):
 //   Sort  Sort Key: qc.qi, p.id
-//     CTE qc -> HashAggregate <- Nested Loop (rows=500): Function Scan on q x vuln_context (4 rows) x latest (1 row)
-//     ->  Nested Loop Semi Join (rows=500)
-//           ->  Nested Loop -> CTE Scan on qc (500)
-//                 -> Index Scan using vuln_pack_lookup on vuln_pack p (rows=1 loops=500;
-//                    Index Cond: context_id = qc.context_id AND package_name = qc.name)
-//           ->  Index Only Scan using uo_pack_pkey on uo_pack u (uo_id = ANY (qc.ops) AND pack_id = p.id; loops=500)
-// Buffers 3k, 3.5 ms, where the rows of the schema before packs (a row per record, then a link) took 42.3k: the
-// records come back as one pack per (package, release), opened and decoded here (packs and texts cached by id).
-// Without statistics (a fresh load before autovacuum) plans go wrong: hence the ANALYZE after large commits in
-// operation-writer.ts.
+//     CTE qc -> GroupAggregate <- Nested Loop (rows=500): Function Scan on q x vuln_context (4 rows) x latest (1 row)
+//     ->  Nested Loop (rows=500)
+//           ->  CTE Scan on qc (500)
+//           ->  Index Scan using vuln_pack_lookup on vuln_pack p (rows=1 loops=500;
+//                 Index Cond: context_id = qc.context_id AND bucket = qc.bucket; Filter: SubPlan: the run of
+//                 uo_pack_run that starts last at or before p.id, per newest operation, ends at or after it)
+// 5.4 ms, a few thousand buffers, where the rows of the schema before packs (a row per record, then a link) took
+// 42.3k buffers: the records come back as one pack per (bucket, release), opened and filtered by package here
+// (packs and texts cached by id). Without statistics (a fresh load before autovacuum) plans go wrong: hence the
+// ANALYZE after large commits in operation-writer.ts.
 export const MATCH_SQL = `
 WITH latest AS (
   SELECT DISTINCT ON (updater) id, updater FROM update_operation WHERE seq IS NOT NULL ORDER BY updater, seq DESC
 ),
 q AS (
-  SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-    AS q(qi, name, prefix, did, version_id, code_name)
+  SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[])
+    AS q(qi, name, prefix, did, version_id, code_name, bucket)
 ),
 -- The (query, context) pairs first: a database holds a handful of contexts, so the updater and release constraints
--- are decided once per query here, and each lookup is then one probe of vuln_pack_lookup (context_id, package_name)
+-- are decided once per query here, and each lookup is then one probe of vuln_pack_lookup (context_id, bucket)
 -- that reads the release's packs only. With each context, the newest operations that can hold its records (of its
 -- updater, or of an updater it is a sub-updater of: a writer takes records of "u" and "u/…"), so that "is this
 -- pack current" is one probe of uo_pack_run's key (uo_id, first): the run that starts last at or before the pack.
 qc AS MATERIALIZED (
-  SELECT q.qi, q.name, c.id AS context_id, array_agg(l.id) AS ops FROM q JOIN vuln_context c
+  SELECT q.qi, q.name, q.bucket, c.id AS context_id, array_agg(l.id) AS ops FROM q JOIN vuln_context c
     ON (q.prefix IS NULL OR c.updater = q.prefix OR starts_with(c.updater, q.prefix || '/'))
    AND (q.did IS NULL OR c.dist_did = q.did OR c.dist_did = '')
    AND (q.version_id IS NULL OR c.dist_version_id = q.version_id OR c.dist_version_id = '')
    AND (q.code_name IS NULL OR c.dist_version_code_name = q.code_name OR c.dist_version_code_name = '')
   JOIN latest l ON c.updater = l.updater OR starts_with(c.updater, l.updater || '/')
-  GROUP BY q.qi, q.name, c.id
+  GROUP BY q.qi, q.name, q.bucket, c.id
 )
-SELECT qc.qi, p.id, p.package_name, p.context_id
-FROM qc JOIN vuln_pack p ON p.context_id = qc.context_id AND p.package_name = qc.name
+SELECT qc.qi, qc.name, p.id, p.bucket, p.context_id
+FROM qc JOIN vuln_pack p ON p.context_id = qc.context_id AND p.bucket = qc.bucket
 WHERE EXISTS (
   SELECT 1 FROM unnest(qc.ops) AS o(id)
   WHERE (SELECT r.last FROM uo_pack_run r WHERE r.uo_id = o.id AND r.first <= p.id ORDER BY r.first DESC LIMIT 1) >= p.id)
@@ -718,7 +726,7 @@ ORDER BY qc.qi, p.id`;
  * writer that wants one after that waits for this transaction, so a pack committed after the read below cannot
  * reference a text deleted here.
  */
-async function collectTexts(c: pg.ClientBase, packs: { context_id: string; package_name: string; data: Buffer }[]): Promise<void> {
+async function collectTexts(c: pg.ClientBase, packs: { context_id: string; bucket: number; data: Buffer }[]): Promise<void> {
   const candidates = textIdsOfPacks(packs.map((p) => openPackLines(p.data)));
   if (candidates.size === 0) return;
   const locked = new Set((await c.query<{ id: string }>(
@@ -726,17 +734,17 @@ async function collectTexts(c: pg.ClientBase, packs: { context_id: string; packa
   )).rows.map((r) => Number(r.id)));
   if (locked.size === 0) return;
   const contexts = [...new Set(packs.map((p) => String(p.context_id)))];
-  // First the packs that replaced the collected ones, where their texts mostly are (the same packages, any release
-  // of the updater: a changed record keeps its advisory's text); the updater's other packs only for what is left.
+  // First the packs that replaced the collected ones, where their texts mostly are (the same buckets of packages, any
+  // release of the updater: a changed record keeps its advisory's text); the updater's other packs for what is left.
   const scans = [
     `SELECT p.id, p.data FROM vuln_pack p
      WHERE p.context_id IN (SELECT id FROM vuln_context WHERE updater IN (SELECT updater FROM vuln_context WHERE id = ANY($1::bigint[])))
-       AND p.package_name = ANY($3::text[]) AND p.id > $2 ORDER BY p.id LIMIT 2000`,
+       AND p.bucket = ANY($3::int[]) AND p.id > $2 ORDER BY p.id LIMIT 2000`,
     `SELECT p.id, p.data FROM vuln_pack p
      WHERE p.context_id IN (SELECT id FROM vuln_context WHERE updater IN (SELECT updater FROM vuln_context WHERE id = ANY($1::bigint[])))
-       AND NOT (p.package_name = ANY($3::text[])) AND p.id > $2 ORDER BY p.id LIMIT 2000`,
+       AND NOT (p.bucket = ANY($3::int[])) AND p.id > $2 ORDER BY p.id LIMIT 2000`,
   ];
-  const names = [...new Set(packs.map((p) => p.package_name))];
+  const names = [...new Set(packs.map((p) => p.bucket))];
   for (const scan of scans) {
     for (let after = '0'; ;) {
       const rows = (await c.query<{ id: string; data: Buffer }>(scan, [contexts, after, names])).rows;
