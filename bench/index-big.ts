@@ -122,7 +122,7 @@ interface ColdResult {
   cores: number;
   bound: { what: string; medianSeconds: number; samples: number[]; cpuSeconds: number };
   singleStream: { what: string; medianSeconds: number };
-  /** Node's own decompressor alone, 2 layers at a time, output discarded: what the platform's zlib/zstd cost. */
+  /** The indexer's read path alone (reads, digest check, Node's zlib/zstd), 2 layers at a time, output discarded: the floor set by the platform's decompressor. */
   nodeDecompress: { medianSeconds: number; cpuSeconds: number; ratio: number };
   ratioToBound: number;
   /** Bound's CPU seconds ÷ ours: the work's cost, which the machine's other load changes much less than wall time. */

@@ -1,23 +1,18 @@
-// Decompresses layer blobs with Node's own zlib (gzip or zstd, sniffed), `parallel` at a time, output discarded:
-// what the platform's decompressors alone cost, beside the command-line tools of the bound (bench/index-big.ts).
-// Chunks as the indexer uses them (1 MiB reads and outputs). Usage: node bench/node-decompress.ts PARALLEL BLOB...
+// Reads layer blobs the way the indexer does, `parallel` at a time, with the tar walk and scanners left out: positional
+// 1 MiB reads hashed in the read loop (digest checked against the blob's file name), Node's own zlib or zstd (sniffed),
+// decompressed chunks lent and freed after each push, output discarded (src/image/blob-chunks.ts, layer-stream.ts).
+// What the platform's decompressor plus the digest check cost, beside the command-line tools of the bound
+// (bench/index-big.ts). Usage: node bench/node-decompress.ts PARALLEL BLOB...
 
-import { createReadStream } from 'node:fs';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { open } from 'node:fs/promises';
-import zlib from 'node:zlib';
-
-const CHUNK = 1 << 20;
+import { basename } from 'node:path';
+import { fileChunks } from '../src/image/blob-chunks.ts';
+import { DigestCheck } from '../src/image/digest-verifier.ts';
+import { decompressBlob } from '../src/image/layer-stream.ts';
 
 async function decompress(path: string): Promise<void> {
-  const f = await open(path, 'r');
-  const head = Buffer.alloc(4);
-  await f.read(head, 0, 4, 0);
-  await f.close();
-  const gzip = head[0] === 0x1f && head[1] === 0x8b;
-  const d = gzip ? zlib.createGunzip({ chunkSize: CHUNK }) : zlib.createZstdDecompress({ chunkSize: CHUNK });
-  await pipeline(createReadStream(path, { highWaterMark: CHUNK }), d, new Writable({ write: (_c, _e, cb) => cb() }));
+  const digest = `sha256:${basename(path)}`;
+  const chunks = await fileChunks(path, new DigestCheck(digest));
+  await decompressBlob(chunks, digest, () => {}, { lend: true });
 }
 
 const [parallelArg, ...blobs] = process.argv.slice(2);
