@@ -534,8 +534,12 @@ test('postgres: the pack migrations (12 to 14) pack every operation\'s records, 
   // Two Debian operations sharing most records (openssl unchanged, curl changed, zlib gone, bash new) and one of
   // another updater; 6,000 records of one key (more than a pack holds) in each Debian operation.
   const many = Array.from({ length: 6000 }, (_, i) => rec(`CVE-2020-${10000 + i}`, 'linux', 'bookworm', `6.1.${i}`));
-  const first = [rec('CVE-1', 'openssl', 'bookworm', '3.0.1'), rec('CVE-1', 'openssl', 'bullseye'), rec('CVE-2', 'curl', 'bookworm'), rec('CVE-3', 'zlib', 'bookworm'), ...many];
-  const second = [rec('CVE-1', 'openssl', 'bookworm', '3.0.1'), rec('CVE-1', 'openssl', 'bullseye'), rec('CVE-2', 'curl', 'bookworm', '8.0'), rec('CVE-4', 'bash', 'bookworm'), ...many];
+  // A package sharing openssl's bucket: migration 14 puts both packages' per-package packs into one bucket pack.
+  let n = 0;
+  while (packBucket(`pkg${n}`) !== packBucket('openssl')) n++;
+  const twin = rec('CVE-5', `pkg${n}`, 'bookworm', '1.0');
+  const first = [rec('CVE-1', 'openssl', 'bookworm', '3.0.1'), twin, rec('CVE-1', 'openssl', 'bullseye'), rec('CVE-2', 'curl', 'bookworm'), rec('CVE-3', 'zlib', 'bookworm'), ...many];
+  const second = [rec('CVE-1', 'openssl', 'bookworm', '3.0.1'), twin, rec('CVE-1', 'openssl', 'bullseye'), rec('CVE-2', 'curl', 'bookworm', '8.0'), rec('CVE-4', 'bash', 'bookworm'), ...many];
   const other = [rec('CVE-1', 'openssl', 'jammy', '', 'ubuntu')];
   assert.equal(new Set(['openssl', 'curl', 'zlib', 'bash', 'linux'].map(packBucket)).size, 5, 'a pack per package here');
   const refs = ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003'];
@@ -564,10 +568,11 @@ test('postgres: the pack migrations (12 to 14) pack every operation\'s records, 
       { packageNames: ['openssl'], updaterPrefix: 'ubuntu' },
     ]);
     assert.deepEqual(deb!.map((v) => `${v.name}:${v.package.name}`).sort(), ['CVE-1:openssl', 'CVE-2:curl', 'CVE-4:bash']);
+    assert.deepEqual((await s.queryVulnerabilities([{ packageNames: [twin.package.name] }]))[0]!.map(({ id: _, ...v }) => v), [twin]);
     assert.deepEqual(ubu!.map(({ id: _, ...v }) => v), other);
     assert.equal((await s.queryVulnerabilities([{ packageNames: ['linux'] }]))[0]!.length, 6000);
-    // Packs (a bucket per package here): openssl twice (two releases) shared by both operations, linux's 6,000
-    // records as two packs shared,
+    // Packs (a bucket per package here, but for the twin in openssl's Bookworm pack): openssl twice (two releases)
+    // shared by both operations, linux's 6,000 records as two packs shared,
     // curl twice, zlib, bash, the Ubuntu one; the tables of records are gone.
     const [n] = await sql<{ packs: number; links: number; tables: number }>(
       pgt,
