@@ -2,22 +2,22 @@ import type { EnrichmentRecord } from '../model/enrichment.ts';
 import type { Vulnerability } from '../model/vulnerability.ts';
 import { canonicalJson, DIST_KEYS, objectJson, REPO_KEYS, serializeVulnerability, sha256Hex } from './vulnerability-hash.ts';
 
-// The stored form of one record of an update operation, whatever its kind. Vulnerabilities and enrichment records
-// share the record table (deduplication by content hash, operations sharing rows, retention, diffs, export): an
-// enrichment row has the CVE id as its name and an empty package name, which no vulnerability query asks for (the
-// match engine never sends an empty package name), so the two kinds never meet in a lookup.
-//
-// A record is stored in three parts, so that what many records repeat is stored once:
+// The stored parts of one vulnerability record. A record is stored in three parts, so that what many records repeat
+// is stored once:
 // - its context (vuln_context): updater, package kind/module/arch, distribution, repository, version scheme and
 //   arch operation. A feed has a handful (Debian: one per release), and every record used to repeat ~500 bytes of it;
 // - its text (vuln_text): description and links, shared by the records of one advisory (one per release and
 //   source package in Debian's tracker). The record's name in the text is stored as a placeholder (NAME_MARK), so
 //   records whose text differs only by their name share one row: Alpine's link is its CVE's page, and each of its
 //   records used to keep a text row of its own for it;
-// - its own fields (vuln.data): a JSON array of issued, severity, normalized severity, fixed version, range and the
-//   language-advisory extras, beside the name and package name columns.
-// The parts put back together give the record's canonical JSON byte for byte (decodeRecordJson), the bytes its
-// content hash is taken of, so export and re-import keep every hash.
+// - its own fields: a JSON array of issued, severity, normalized severity, fixed version, range and the
+//   language-advisory extras, which a pack's line holds beside the record's package name, name and text id
+//   (store/vulnerability-pack.ts; vulnerabilityParts).
+// The parts put back together give the record's canonical JSON byte for byte (decodeRecordJson), what export writes.
+//
+// Before packs (SQLite migration 11, PostgreSQL 12), each record was a row of a record table with a content hash of
+// that JSON (vulnerabilityRow), enrichment records among them (enrichmentRow: the CVE id as its name, an empty
+// package name); the migrations that rewrite such rows still use those.
 
 /** Hex digits of SHA-256 kept as the content hash: 128 bits, far from any collision at billions of records. */
 const HASH_HEX = 32;
