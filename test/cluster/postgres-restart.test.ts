@@ -112,7 +112,7 @@ test('PostgreSQL restarts in the middle of an update: the operation is whole or 
 
   try {
     const s = await startOn(t, pgt, `matcher:\n  period: 1h\nupdaters:\n  sets: [debian]\n  config:\n    debian:\n      url: ${feed}\n`);
-    // Mid-way: the writer's transaction has been inserting records for a second.
+    // Mid-way: the writer's transaction has been inserting records (their texts, as batches come in) for a second.
     await until('the update to be writing', async () => {
       const rows = await query<{ n: string }>(pgt, "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND xact_start IS NOT NULL AND query LIKE '%INSERT INTO vuln%'", [pgt.schema]);
       return Number(rows[0]!.n) > 0 ? true : undefined;
@@ -121,7 +121,9 @@ test('PostgreSQL restarts in the middle of an update: the operation is whole or 
     restartPostgres();
 
     const ops = await query<{ ref: string; count: number; seq: string | null; linked: string }>(
-      pgt, 'SELECT ref, count, seq, (SELECT count(*) FROM uo_vuln u WHERE u.uo_id = o.id) AS linked FROM update_operation o',
+      pgt,
+      `SELECT ref, count, seq, (SELECT coalesce(sum(p.count), 0) FROM uo_pack_run r JOIN vuln_pack p ON p.id BETWEEN r.first AND r.last
+         WHERE r.uo_id = o.id) AS linked FROM update_operation o`,
     );
     for (const o of ops) {
       assert.notEqual(o.seq, null, 'no operation is left half-written');
@@ -137,7 +139,12 @@ test('PostgreSQL restarts in the middle of an update: the operation is whole or 
     }, 120_000, () => s.logs.join(''));
     assert.equal(done.length, 1);
     assert.equal(done[0]!.count, expected, 'the operation counts every record of the feed');
-    const [linked] = await query<{ n: string }>(pgt, 'SELECT count(*) AS n FROM uo_vuln u JOIN update_operation o ON o.id = u.uo_id WHERE o.ref = $1', [done[0]!.ref]);
+    const [linked] = await query<{ n: string }>(
+      pgt,
+      `SELECT coalesce(sum(p.count), 0) AS n FROM uo_pack_run r JOIN update_operation o ON o.id = r.uo_id
+       JOIN vuln_pack p ON p.id BETWEEN r.first AND r.last WHERE o.ref = $1`,
+      [done[0]!.ref],
+    );
     assert.equal(Number(linked!.n), expected);
     if (ops.length === 0) assert.match(s.logs.join(''), /updater run failed/, 'the cut run was reported as failed');
   } finally {
