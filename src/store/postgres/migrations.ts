@@ -1,12 +1,10 @@
 import type pg from 'pg';
-import { createHash } from 'node:crypto';
-import { deflateRawSync } from 'node:zlib';
 import { enrichmentRow, nameToMark, textHash, vulnerabilityRow } from '../record-row.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import type { Vulnerability } from '../../model/vulnerability.ts';
 import { PackBuilder, type Pack } from '../enrichment-pack.ts';
-import { bucketLine, buildPacks, openPackLines, packBucket } from '../vulnerability-pack.ts';
-import { linkPacks, writePacks, type PackRow as BucketPackRow } from './vulnerability-packs.ts';
+import { bucketLine, buildPacks, MAX_BUFFER_BYTES, packBucket } from '../vulnerability-pack.ts';
+import { linkPacks, writePacks, type PackRow } from './vulnerability-packs.ts';
 import type { IndexReport } from '../../model/index-report.ts';
 import { indexManifestPackages, SCHEMA as INDEXED_PACKAGES_SCHEMA } from './indexed-packages.ts';
 
@@ -190,14 +188,10 @@ export const migrations: readonly Migration[] = [
   ALTER TABLE uo_vuln DROP CONSTRAINT IF EXISTS uo_vuln_uo_id_fkey, DROP CONSTRAINT IF EXISTS uo_vuln_vuln_id_fkey;
   `,
   // 12: vulnerability records in packs (store/vulnerability-pack.ts, store/postgres/vulnerability-packs.ts): one row
-  // per (context, package) of an operation's records, deflated, shared by operations through uo_pack, in place of a
-  // row and a link per record. Every operation's records are packed here, the same records of several operations
-  // into one shared pack; vuln and uo_vuln are dropped.
+  // per (context, bucket of package names) of an operation's records, deflated, linked to the operations holding it
+  // as runs of pack ids, in place of a row and a link per record. Every operation's records are packed here, the same
+  // records of several operations into one shared pack; vuln and uo_vuln are dropped.
   packVulnerabilities,
-  // 13: links as runs of pack ids, no hash column on packs (packRuns says why).
-  packRuns,
-  // 14: packs per (context, bucket of package names) instead of per (context, package) (bucketPacks says why).
-  bucketPacks,
 ];
 
 async function markNamesInTexts(c: pg.ClientBase): Promise<void> {
@@ -385,27 +379,30 @@ async function indexPackages(c: pg.ClientBase): Promise<void> {
 }
 
 /**
- * The tables of packed vulnerability records as migration 12 made them (13 changed the links and dropped the hash).
- * No foreign keys (their checks cost a trigger per row, and what they guard holds by construction: see
- * operation-writer.ts); no index on links by pack: the query probes links by (operation, pack) and the collector
- * finds unlinked packs with one anti-join (postgres-store.ts).
+ * The tables of packed vulnerability records. No foreign keys (their checks cost a trigger per row, and what they
+ * guard holds by construction: see operation-writer.ts). Links are runs of consecutive pack ids (uo_pack_run): packs
+ * written together get consecutive ids, so a first load is one run, and a later operation sharing most of its packs
+ * one per stretch between the packs that changed; a row and an index entry per link cost ~78 bytes a pack, half of a
+ * small pack's row. No hash column: an equal pack is found by its key and bytes (deflate is deterministic). No index
+ * on links by pack: the query finds a pack's run by (operation, first) and the collector finds unlinked packs with
+ * one pass over the runs (postgres-store.ts).
  */
 const VULN_PACK_SCHEMA = `
 CREATE TABLE vuln_pack (
-  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  context_id   bigint NOT NULL,
-  count        integer NOT NULL,
-  package_name text NOT NULL,
-  hash         bytea NOT NULL,
-  data         bytea NOT NULL
+  id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  context_id bigint NOT NULL,
+  bucket     integer NOT NULL,
+  count      integer NOT NULL,
+  data       bytea NOT NULL
 );
--- The matcher's lookup (context, package), a writer's search for an equal pack (then hash), the collector's walk of
--- a context's packs.
-CREATE INDEX vuln_pack_lookup ON vuln_pack(context_id, package_name);
-CREATE TABLE uo_pack (
-  uo_id   bigint NOT NULL,
-  pack_id bigint NOT NULL,
-  PRIMARY KEY (uo_id, pack_id)
+-- The matcher's lookup (context, bucket), a writer's search for an equal pack (then its bytes), the collector's walk
+-- of an updater's packs.
+CREATE INDEX vuln_pack_lookup ON vuln_pack(context_id, bucket);
+CREATE TABLE uo_pack_run (
+  uo_id bigint NOT NULL,
+  first bigint NOT NULL,
+  last  bigint NOT NULL,
+  PRIMARY KEY (uo_id, first)
 );
 `;
 
@@ -413,166 +410,41 @@ async function packVulnerabilities(c: pg.ClientBase): Promise<void> {
   await c.query(VULN_PACK_SCHEMA);
   const ops = (await c.query<{ uo_id: string }>('SELECT DISTINCT uo_id FROM uo_vuln ORDER BY uo_id')).rows;
   for (const { uo_id: op } of ops) {
-    // An operation's records key by key (context, package), read through a cursor: memory holds one batch.
+    // An operation's records in the order they were stored (a writer's order: the feed's), read through a cursor,
+    // grouped by key (context, bucket) in memory within the writers' budget, as a writer groups them.
     await c.query(`DECLARE vuln_of_op NO SCROLL CURSOR FOR
       SELECT v.context_id, v.package_name, v.name, v.text_id, v.data FROM uo_vuln u JOIN vuln v ON v.id = u.vuln_id
-      WHERE u.uo_id = ${BigInt(op)} ORDER BY v.context_id, v.package_name`);
-    let rows: PackRowV12[] = [];
-    let key: { contextId: string; packageName: string } | undefined;
-    let lines: string[] = [];
-    const endKey = () => {
-      if (key) for (const pack of buildPacksV12(lines)) rows.push({ ...key, pack });
-      lines = [];
+      WHERE u.uo_id = ${BigInt(op)} ORDER BY v.id`);
+    const ids: number[] = [];
+    let groups = new Map<string, { contextId: string; bucket: number; lines: string[] }>();
+    let bytes = 0;
+    const write = async () => {
+      const rows: PackRow[] = [];
+      for (const g of [...groups.values()].sort((x, y) => Number(x.contextId) - Number(y.contextId) || x.bucket - y.bucket)) {
+        for (const pack of buildPacks(g.lines, { keepOrder: true })) rows.push({ contextId: g.contextId, bucket: g.bucket, pack });
+      }
+      for (const w of await writePacks(c, rows)) ids.push(Number(w.id));
+      groups = new Map();
+      bytes = 0;
     };
     for (;;) {
       const batch = (await c.query<{ context_id: string; package_name: string; name: string; text_id: string | null; data: string }>('FETCH 5000 FROM vuln_of_op')).rows;
-      for (const r of batch) {
-        if (!key || key.contextId !== String(r.context_id) || key.packageName !== r.package_name) {
-          endKey();
-          key = { contextId: String(r.context_id), packageName: r.package_name };
-        }
-        lines.push(`${JSON.stringify(r.name)}\t${r.text_id === null ? 0 : Number(r.text_id)}\t${r.data}`);
-      }
       if (batch.length === 0) break;
-      if (rows.length >= 2000) {
-        await writePacksV12(c, op, rows);
-        rows = [];
+      for (const r of batch) {
+        const bucket = packBucket(r.package_name);
+        const key = `${r.context_id}\0${bucket}`;
+        let g = groups.get(key);
+        if (!g) groups.set(key, (g = { contextId: String(r.context_id), bucket, lines: [] }));
+        const line = bucketLine(r.package_name, r.name, r.text_id === null ? 0 : Number(r.text_id), r.data);
+        g.lines.push(line);
+        bytes += line.length + 40;
       }
+      if (bytes >= MAX_BUFFER_BYTES) await write();
     }
-    endKey();
-    await writePacksV12(c, op, rows);
+    await write();
     await c.query('CLOSE vuln_of_op');
+    await linkPacks(c, op, ids);
   }
   await c.query('DROP TABLE uo_vuln, vuln');
-  await c.query('ANALYZE vuln_pack, uo_pack');
-}
-
-/** Packs written (or found) and linked as the schema of migration 12 held them (hash column, a link per pack). */
-/** A pack of migration 12's form: one package's lines (name, text id, own fields), sorted, deflated. */
-interface PackRowV12 {
-  contextId: string;
-  packageName: string;
-  pack: { count: number; data: Buffer; hash: Buffer };
-}
-
-function buildPacksV12(lines: string[]): PackRowV12['pack'][] {
-  const sorted = [...new Set(lines)].sort();
-  const out: PackRowV12['pack'][] = [];
-  for (let i = 0; i < sorted.length; i += 4096) {
-    const raw = sorted.slice(i, i + 4096).join('\n');
-    out.push({ count: Math.min(4096, sorted.length - i), data: deflateRawSync(raw), hash: createHash('sha256').update(raw).digest().subarray(0, 16) });
-  }
-  return out;
-}
-
-async function writePacksV12(c: pg.ClientBase, uoId: string, rows: PackRowV12[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 1000) {
-    const chunk = rows.slice(i, i + 1000);
-    await c.query(
-      `WITH input AS (
-         SELECT * FROM unnest($2::bigint[], $3::text[], $4::bytea[], $5::int[], $6::bytea[]) WITH ORDINALITY AS i(context_id, package_name, hash, count, data, n)
-       ),
-       old AS (
-         SELECT i.n, o.id FROM input i CROSS JOIN LATERAL (
-           SELECT p.id FROM vuln_pack p WHERE p.context_id = i.context_id AND p.package_name = i.package_name AND p.hash = i.hash LIMIT 1) o
-       ),
-       ins AS (
-         INSERT INTO vuln_pack (context_id, package_name, hash, count, data)
-         SELECT context_id, package_name, hash, count, data FROM input WHERE n NOT IN (SELECT n FROM old) ORDER BY n RETURNING id
-       )
-       INSERT INTO uo_pack (uo_id, pack_id) SELECT $1::bigint, id FROM old UNION ALL SELECT $1::bigint, id FROM ins ON CONFLICT DO NOTHING`,
-      [uoId, chunk.map((r) => r.contextId), chunk.map((r) => r.packageName), chunk.map((r) => r.pack.hash), chunk.map((r) => r.pack.count), chunk.map((r) => r.pack.data)],
-    );
-  }
-}
-
-/**
- * Migration 13: an operation's links to its packs as runs of consecutive pack ids (uo_pack_run) instead of a row per
- * pack, and no hash column on packs. Packs written together get consecutive ids, so a first load is one run, and a
- * later operation sharing most of its packs a run per stretch between changed packs; a link row and its index
- * entry cost ~78 bytes a pack (half of a small pack's row). Equal packs are found by their bytes (deflate is
- * deterministic), which the lookup's few candidates per key make cheap.
- */
-async function packRuns(c: pg.ClientBase): Promise<void> {
-  await c.query(`
-  CREATE TABLE uo_pack_run (
-    uo_id bigint NOT NULL,
-    first bigint NOT NULL,
-    last  bigint NOT NULL,
-    PRIMARY KEY (uo_id, first)
-  );
-  INSERT INTO uo_pack_run (uo_id, first, last)
-    SELECT uo_id, min(pack_id), max(pack_id)
-    FROM (SELECT uo_id, pack_id, pack_id - row_number() OVER (PARTITION BY uo_id ORDER BY pack_id) AS island FROM uo_pack) l
-    GROUP BY uo_id, island;
-  DROP TABLE uo_pack;
-  ALTER TABLE vuln_pack DROP COLUMN hash;
-  ANALYZE uo_pack_run;
-  `);
-}
-
-/**
- * Migration 14: a pack holds the records of every package of a bucket (store/vulnerability-pack.ts, packBucket) in
- * one context, not of one package: feeds with two or three records a package (Alpine's, Wolfi's secdb) paid a row,
- * a lookup entry and a pkey entry (~125 bytes) per package, more than their records. Each operation's packs are
- * opened, their lines put under their bucket with the package name, and packed again; new ids start above the old
- * ones (stores cache opened packs by id).
- */
-async function bucketPacks(c: pg.ClientBase): Promise<void> {
-  const max = (await c.query<{ n: string | null }>('SELECT max(id) AS n FROM vuln_pack')).rows[0]!.n;
-  await c.query(`
-  ALTER TABLE vuln_pack RENAME TO vuln_pack_v13;
-  ALTER TABLE vuln_pack_v13 RENAME CONSTRAINT vuln_pack_pkey TO vuln_pack_v13_pkey;
-  ALTER INDEX vuln_pack_lookup RENAME TO vuln_pack_v13_lookup;
-  ALTER TABLE uo_pack_run RENAME TO uo_pack_run_v13;
-  ALTER TABLE uo_pack_run_v13 RENAME CONSTRAINT uo_pack_run_pkey TO uo_pack_run_v13_pkey;
-  CREATE TABLE vuln_pack (
-    id         bigint GENERATED ALWAYS AS IDENTITY (START WITH ${BigInt(max ?? '0') + 1n}) PRIMARY KEY,
-    context_id bigint NOT NULL,
-    bucket     integer NOT NULL,
-    count      integer NOT NULL,
-    data       bytea NOT NULL
-  );
-  -- The matcher's lookup (context, bucket), a writer's search for an equal pack (then its bytes), the collector's
-  -- walk of an updater's packs.
-  CREATE INDEX vuln_pack_lookup ON vuln_pack(context_id, bucket);
-  CREATE TABLE uo_pack_run (
-    uo_id bigint NOT NULL,
-    first bigint NOT NULL,
-    last  bigint NOT NULL,
-    PRIMARY KEY (uo_id, first)
-  );
-  `);
-  const q = <R extends pg.QueryResultRow>(sql: string, params: unknown[]) => c.query<R>(sql, params).then((r) => r.rows);
-  const ops = await q<{ uo_id: string }>('SELECT DISTINCT uo_id FROM uo_pack_run_v13 ORDER BY uo_id', []);
-  for (const { uo_id: op } of ops) {
-    const ids = (await q<{ first: string; last: string }>('SELECT first, last FROM uo_pack_run_v13 WHERE uo_id = $1 ORDER BY first', [op]))
-      .flatMap((r) => Array.from({ length: Number(r.last) - Number(r.first) + 1 }, (_, i) => Number(r.first) + i));
-    const groups = new Map<string, { contextId: string; bucket: number; lines: string[] }>();
-    for (let i = 0; i < ids.length; i += 1000) {
-      const packs = await q<{ context_id: string; package_name: string; data: Buffer }>(
-        'SELECT context_id, package_name, data FROM vuln_pack_v13 WHERE id = ANY($1::bigint[]) ORDER BY id', [ids.slice(i, i + 1000)],
-      );
-      for (const p of packs) {
-        const bucket = packBucket(p.package_name);
-        const key = `${p.context_id}\0${bucket}`;
-        let g = groups.get(key);
-        if (!g) groups.set(key, (g = { contextId: String(p.context_id), bucket, lines: [] }));
-        for (const l of openPackLines(p.data)) {
-          // Migration 12's line: JSON of the name, the text id, the own fields, tab-separated.
-          const a = l.indexOf('\t');
-          const b = l.indexOf('\t', a + 1);
-          g.lines.push(bucketLine(p.package_name, JSON.parse(l.slice(0, a)) as string, Number(l.slice(a + 1, b)), l.slice(b + 1)));
-        }
-      }
-    }
-    const rows: BucketPackRow[] = [];
-    for (const g of [...groups.values()].sort((x, y) => Number(x.contextId) - Number(y.contextId) || x.bucket - y.bucket)) {
-      for (const pack of buildPacks(g.lines, { keepOrder: true })) rows.push({ contextId: g.contextId, bucket: g.bucket, pack });
-    }
-    const written = await writePacks(c, rows);
-    await linkPacks(c, op, written.map((w) => Number(w.id)));
-  }
-  await c.query('DROP TABLE vuln_pack_v13, uo_pack_run_v13');
   await c.query('ANALYZE vuln_pack, uo_pack_run');
 }

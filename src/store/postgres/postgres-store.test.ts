@@ -521,7 +521,7 @@ async function insertRecordRows(c: pg.ClientBase, ref: string, updater: string, 
   await c.query("INSERT INTO uo_vuln (uo_id, vuln_id) SELECT $1, v.id FROM vuln v WHERE v.hash = ANY(SELECT decode(h, 'hex') FROM unnest($2::text[]) AS h) ON CONFLICT DO NOTHING", [op, rows.map(({ r }) => r.hash)]);
 }
 
-test('postgres: the pack migrations (12 to 14) pack every operation\'s records, share the packs of equal records, and give them back byte for byte', { skip }, async (t) => {
+test('postgres: the pack migration (12) packs every operation\'s records, shares the packs of equal records, and gives them back byte for byte', { skip }, async (t) => {
   const pgt = await withSchema(t);
   const packMigration = migrations.findIndex((m) => typeof m === 'function' && m.name === 'packVulnerabilities') + 1;
   assert.ok(packMigration > 0);
@@ -534,7 +534,7 @@ test('postgres: the pack migrations (12 to 14) pack every operation\'s records, 
   // Two Debian operations sharing most records (openssl unchanged, curl changed, zlib gone, bash new) and one of
   // another updater; 6,000 records of one key (more than a pack holds) in each Debian operation.
   const many = Array.from({ length: 6000 }, (_, i) => rec(`CVE-2020-${10000 + i}`, 'linux', 'bookworm', `6.1.${i}`));
-  // A package sharing openssl's bucket: migration 14 puts both packages' per-package packs into one bucket pack.
+  // A package sharing openssl's bucket: its record and openssl's Bookworm one go into one pack.
   let n = 0;
   while (packBucket(`pkg${n}`) !== packBucket('openssl')) n++;
   const twin = rec('CVE-5', `pkg${n}`, 'bookworm', '1.0');
