@@ -1,8 +1,8 @@
 // Measures what the store's design choices rest on (not a test; run by hand):
 //   node bench/store-ingest.ts [records=100000]
-// 1. ingest of N synthetic Debian-like records in one operation: SQLite file store, PostgreSQL store (unnest
-//    batches, what PostgresOperationWriter does). (The COPY variant it was measured against is gone with the
-//    schema it was written for: records are now stored in parts, store/record-row.ts.)
+// 1. ingest of N synthetic Debian-like records in one operation: SQLite file store, PostgreSQL store (packs, what
+//    PostgresOperationWriter does; the "unnest" labels below name the per-record writer it replaced). (The COPY
+//    variant it was measured against is gone with the schema it was written for.)
 // 2. a second operation with the same records (an unchanged feed: every record already stored);
 // 3. queryVulnerabilities for a 500-package report, both stores, and the EXPLAIN ANALYZE of the PostgreSQL plan.
 // Uses CLAIR_TS_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test), in throwaway schemas.
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { PostgresStore, MATCH_SQL } from '../src/store/postgres/postgres-store.ts';
+import { packBucket } from '../src/store/vulnerability-pack.ts';
 import { newVulnerability, type Vulnerability } from '../src/model/vulnerability.ts';
 import type { Store } from '../src/store/store.ts';
 import type { VulnerabilityQuery } from '../src/matcher/vulnerability-query.ts';
@@ -97,11 +98,11 @@ try {
   const c = new pg.Client({ connectionString: pgt.url, options: `-c search_path=${pgt.schema}` });
   await c.connect();
   await c.query('ANALYZE');
-  const qi: number[] = [], names: string[] = [], prefix: string[] = [], did: string[] = [], vid: (string | null)[] = [], code: string[] = [];
+  const qi: number[] = [], names: string[] = [], prefix: string[] = [], did: string[] = [], vid: (string | null)[] = [], code: string[] = [], bucket: number[] = [];
   queries.forEach((q, i) => q.packageNames.forEach((n) => {
-    qi.push(i); names.push(n); prefix.push('debian'); did.push('debian'); vid.push(null); code.push('bookworm');
+    qi.push(i); names.push(n); prefix.push('debian'); did.push('debian'); vid.push(null); code.push('bookworm'); bucket.push(packBucket(n));
   }));
-  const plan = await c.query(`EXPLAIN (ANALYZE, COSTS OFF, TIMING ON, BUFFERS) ${MATCH_SQL}`, [qi, names, prefix, did, vid, code]);
+  const plan = await c.query(`EXPLAIN (ANALYZE, COSTS OFF, TIMING ON, BUFFERS) ${MATCH_SQL}`, [qi, names, prefix, did, vid, code, bucket]);
   console.log(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
   await c.end();
 } finally {
