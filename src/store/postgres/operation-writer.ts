@@ -21,9 +21,10 @@ import { isUuid } from '../../model/uuid.ts';
 // is left to clean up after a crashed writer (staging rows would need an age-based sweeper). The costs: one pooled
 // connection per running writer, and row locks held until commit (below).
 //
-// Records are held per key (context, bucket of package names) in memory (PackGrouper, within MAX_BUFFER_BYTES) and written as packs
-// (store/vulnerability-pack.ts, store/postgres/vulnerability-packs.ts) when the budget is reached and at commit, in
-// multi-row statements of a few thousand packs, the next batch deflated while PostgreSQL writes the one before.
+// Records are held per key (context, bucket of package names) in memory (PackGrouper, within MAX_BUFFER_BYTES) and
+// written as packs (store/vulnerability-pack.ts, store/postgres/vulnerability-packs.ts) when the budget is reached
+// and at commit, in multi-row statements of a few thousand packs, the next batch deflated while PostgreSQL writes the
+// one before; the packs are linked to the operation at commit, as runs of pack ids.
 // Texts are resolved to ids as batches come in (the lines of a pack hold their texts' ids), so that work overlaps
 // the feed's parsing, as the per-record inserts of the earlier schema did.
 //

@@ -26,8 +26,9 @@ import { redactUrl } from '../../model/redact-url.ts';
 
 // The shared store: several clair-ts instances use one PostgreSQL database (9.5+ for ON CONFLICT and SKIP LOCKED;
 // tested on 15). Same semantics and the same schema ideas as store/sqlite: vulnerability records in packs per
-// (context, package) in `vuln_pack` (store/postgres/vulnerability-packs.ts), shared by operations through `uo_pack_run`,
-// enrichment records in `enrichment_pack`; the newest committed operation of each updater is current.
+// (context, bucket of package names) in `vuln_pack` (store/postgres/vulnerability-packs.ts), shared by operations
+// through `uo_pack_run`, enrichment records in `enrichment_pack`; the newest committed operation of each updater is
+// current.
 // Writers hold one transaction each (operation-writer.ts). Reads and single-statement writes are retried on
 // transient failures (pg-errors.ts); everything else surfaces as a ClairError.
 
