@@ -269,6 +269,38 @@ if (skip) {
     }
   });
 
+  test('postgres: an operation deleted while a writer re-adds its records: the writer keeps its texts and commits every record', async (t) => {
+    const pgt = await withSchema(t);
+    const s = await openIn(pgt);
+    try {
+      // Descriptions that do not name the record: a text of its own each (a name is stored as a mark).
+      const recs = Array.from({ length: 2000 }, (_, i) => ({ ...vuln('debian', `CVE-${i}`, `p${i % 300}`, String(i)), description: `Issue ${i}` }));
+      const w1 = await s.beginUpdateOperation('debian');
+      await w1.add(recs);
+      const op1 = await w1.commit('1');
+      // The writer has resolved (and locked) the texts; its packs are found or written at commit.
+      const w2 = await s.beginUpdateOperation('debian');
+      await w2.add(recs.slice(0, 1500));
+      assert.deepEqual(await s.deleteUpdateOperations([op1.ref]), [op1.ref]);
+      assert.equal((await counts(pgt)).texts, 1500, 'the texts the running writer holds (locked) are kept, the others go');
+      await w2.add(recs.slice(1500, 1800));
+      const op2 = await w2.commit('2');
+      assert.equal(op2.count, 1800);
+      const found = (await s.queryVulnerabilities([{ packageNames: Array.from({ length: 300 }, (_, i) => `p${i}`) }]))[0]!;
+      assert.deepEqual(found.map((v) => v.name).sort(), recs.slice(0, 1800).map((v) => v.name).sort());
+      assert.ok(found.every((v) => v.description === `Issue ${v.name.slice(4)}`), 'every record has its text');
+      // The texts of records no operation holds any more go with the next delete.
+      const w3 = await s.beginUpdateOperation('debian');
+      await w3.add(recs.slice(0, 10));
+      await w3.commit('3');
+      await s.deleteUpdateOperations([op2.ref]);
+      const { records, texts, update_operation } = await counts(pgt);
+      assert.deepEqual({ records, texts, update_operation }, { records: 10, texts: 10, update_operation: 1 });
+    } finally {
+      await s.close();
+    }
+  });
+
   test('postgres: deleting operations collects the records only they held', async (t) => {
     const pgt = await withSchema(t);
     const s = await openIn(pgt);
