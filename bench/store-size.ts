@@ -15,7 +15,8 @@ import { machine } from './measure.ts';
 
 // How large the database grows per feed, beside the feed itself: each feed is built at the record count of the real
 // feed (Debian's tracker by the synthetic generator; NVD, KEV, OSV and Alpine by repeating real records from
-// ../shared under new ids, so records keep their real size and shape; EPSS rows generated), loaded with the real
+// ../shared under new ids, so records keep their real size and shape — OSV and Ubuntu copies with texts and package
+// names of their own, osvCopy; EPSS rows generated), loaded with the real
 // updater into an empty SQLite file and an empty PostgreSQL schema, and the database measured after the load.
 // `npm run bench store-size`; CLAIR_TS_BENCH_SCALE=0.1 builds every feed at a tenth of its size, and
 // CLAIR_TS_BENCH_FEEDS=debian,nvd measures only those and merges their rows into bench/results/store-size.json (the
@@ -74,6 +75,22 @@ function jsonArrayFolder(dir: string, name: string, count: number, make: (i: num
     bytes += Buffer.byteLength(text);
   }
   return { location: out, bytes };
+}
+
+/**
+ * Copy `i` of a real OSV record from a pool, made as different from the other copies as the real feed's records are
+ * from each other. Copies that kept the pool's texts and package names verbatim let the store share one text among
+ * all copies of a record and pack all copies of a package's records into a few nearly identical lines, which no real
+ * feed allows: OSV's ~60,000 records have their own descriptions over ~20,000 packages. So each copy's details end
+ * with its own number (a distinct text of the real one's size and make-up), and each round through the pool renames
+ * the packages (`-b1` … `-b{rounds-1}`, round 0 keeps the real names), giving pool packages × rounds names.
+ */
+function osvCopy(src: Record<string, unknown>, i: number, poolSize: number, rounds: number, fields: Record<string, unknown>): Record<string, unknown> {
+  const round = Math.floor(i / poolSize) % rounds;
+  const affected = (src.affected as { package?: { name?: string } }[] | undefined)?.map((a) =>
+    round === 0 || a.package?.name === undefined ? a : { ...a, package: { ...a.package, name: `${a.package.name}-b${round}` } });
+  const details = typeof src.details === 'string' ? `${src.details}\n\n(copy ${i})` : `(copy ${i})`;
+  return { ...src, ...fields, details, ...(affected ? { affected } : {}) };
 }
 
 function jsonOf(...parts: string[]): any {
@@ -158,7 +175,8 @@ const feeds: FeedSpec[] = [
         ...(jsonOf('feeds', 'osv', 'ghsa-vulnfeed', 'crates-io.json.gz') as Record<string, unknown>[]),
         ...(jsonOf('feeds', 'osv', 'ghsa-vulnfeed', 'go.json.gz') as Record<string, unknown>[]),
       ];
-      return jsonArrayFolder(dir, 'osv', Math.round(60_000 * SCALE), (i) => ({ ...pool[i % pool.length], id: `GHSA-bench-${i}`, aliases: [`CVE-${2000 + (i % 26)}-${100000 + i}`] }));
+      return jsonArrayFolder(dir, 'osv', Math.round(60_000 * SCALE), (i) =>
+        osvCopy(pool[i % pool.length]!, i, pool.length, 30, { id: `GHSA-bench-${i}`, aliases: [`CVE-${2000 + (i % 26)}-${100000 + i}`] }));
     },
   },
   {
@@ -181,7 +199,7 @@ const feeds: FeedSpec[] = [
         const id = `UBUNTU-CVE-${year}-${100000 + i}`;
         const folder = join(root, 'osv', 'cve', String(year));
         if (i < 26) mkdirSync(folder, { recursive: true });
-        const text = JSON.stringify({ ...pool[i % pool.length], id, upstream: [`CVE-${year}-${100000 + i}`] });
+        const text = JSON.stringify(osvCopy(pool[i % pool.length]!, i, pool.length, 50, { id, upstream: [`CVE-${year}-${100000 + i}`] }));
         writeFileSync(join(folder, `${id}.json`), text);
         bytes += Buffer.byteLength(text);
       }
@@ -255,13 +273,34 @@ export interface StoreSizeRow {
   postgresBytesPerRecord: number | null;
   sqliteToFeed: number;
   postgresToFeed: number | null;
+  /** What the load added to an empty database (the schema alone: EmptySizes), divided by the feed's size. */
+  sqliteAddedToFeed?: number;
+  postgresAddedToFeed?: number | null;
 }
 
-export async function benchStoreSize(): Promise<{ machine: ReturnType<typeof machine>; scale: number; rows: StoreSizeRow[]; total: StoreSizeRow }> {
+/** An empty database of each store: the schema's tables and indexes, before any feed (a fixed cost, whatever the feeds). */
+export interface EmptySizes {
+  sqliteMB: number;
+  postgresMB: number | null;
+}
+
+export async function benchStoreSize(): Promise<{ machine: ReturnType<typeof machine>; scale: number; empty: EmptySizes; rows: StoreSizeRow[]; total: StoreSizeRow }> {
   const dir = mkdtempSync(join(tmpdir(), 'clair-ts-store-size-'));
   const mb = (b: number) => Math.round((b / 1e6) * 10) / 10;
+  const ratio = (b: number, feed: number) => Math.round((b / feed) * 100) / 100;
   const rows: StoreSizeRow[] = [];
   try {
+    const emptyPath = join(dir, 'empty.db');
+    await SqliteStore.open(emptyPath).close();
+    const emptySqlite = await sqliteBytes(emptyPath);
+    let emptyPostgres: number | null = null;
+    const emptyPg = await openTestPostgres();
+    if (emptyPg) {
+      await (await PostgresStore.open(emptyPg.url, { schema: emptyPg.schema })).close();
+      emptyPostgres = await postgresBytes(emptyPg.url, emptyPg.schema);
+      await emptyPg.drop();
+    }
+    const empty: EmptySizes = { sqliteMB: mb(emptySqlite), postgresMB: emptyPostgres === null ? null : mb(emptyPostgres) };
     const all = SqliteStore.open(join(dir, 'all.db'));
     const allPg = await openTestPostgres();
     const allPgStore = allPg ? await PostgresStore.open(allPg.url, { schema: allPg.schema }) : undefined;
@@ -290,7 +329,9 @@ export async function benchStoreSize(): Promise<{ machine: ReturnType<typeof mac
       rows.push({
         feed: f.name, real: f.real, feedMB: mb(built.bytes), records, sqliteMB: mb(sqlite), postgresMB: postgres === null ? null : mb(postgres),
         sqliteBytesPerRecord: Math.round(sqlite / records), postgresBytesPerRecord: postgres === null ? null : Math.round(postgres / records),
-        sqliteToFeed: Math.round((sqlite / built.bytes) * 100) / 100, postgresToFeed: postgres === null ? null : Math.round((postgres / built.bytes) * 100) / 100,
+        sqliteToFeed: ratio(sqlite, built.bytes), postgresToFeed: postgres === null ? null : ratio(postgres, built.bytes),
+        sqliteAddedToFeed: ratio(sqlite - emptySqlite, built.bytes),
+        postgresAddedToFeed: postgres === null || emptyPostgres === null ? null : ratio(postgres - emptyPostgres, built.bytes),
       });
       if (built.location.startsWith(dir)) rmSync(built.location, { recursive: true, force: true });
       rmSync(dbPath, { force: true });
@@ -307,24 +348,26 @@ export async function benchStoreSize(): Promise<{ machine: ReturnType<typeof mac
     const total: StoreSizeRow = {
       feed: 'all of them, one database', real: '', feedMB: mb(totalFeed), records: totalRecords, sqliteMB: mb(sqliteAll), postgresMB: pgAll === null ? null : mb(pgAll),
       sqliteBytesPerRecord: Math.round(sqliteAll / totalRecords), postgresBytesPerRecord: pgAll === null ? null : Math.round(pgAll / totalRecords),
-      sqliteToFeed: Math.round((sqliteAll / totalFeed) * 100) / 100, postgresToFeed: pgAll === null ? null : Math.round((pgAll / totalFeed) * 100) / 100,
+      sqliteToFeed: ratio(sqliteAll, totalFeed), postgresToFeed: pgAll === null ? null : ratio(pgAll, totalFeed),
+      sqliteAddedToFeed: ratio(sqliteAll - emptySqlite, totalFeed),
+      postgresAddedToFeed: pgAll === null || emptyPostgres === null ? null : ratio(pgAll - emptyPostgres, totalFeed),
     };
-    if (ONLY) return merged(rows, total);
-    return { machine: machine(), scale: SCALE, rows, total };
+    if (ONLY) return merged(rows, total, empty);
+    return { machine: machine(), scale: SCALE, empty, rows, total };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 /** The rows just measured in place of the same feeds' rows of the earlier full run (same scale); its total kept. */
-function merged(rows: StoreSizeRow[], total: StoreSizeRow) {
+function merged(rows: StoreSizeRow[], total: StoreSizeRow, empty: EmptySizes) {
   const file = join(import.meta.dirname, 'results', 'store-size.json');
   const stored = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { date: string; result: { scale: number; rows: StoreSizeRow[]; total: StoreSizeRow; totalMeasured?: string } }) : undefined;
   const prev = stored?.result;
-  if (!prev || prev.scale !== SCALE) return { machine: machine(), scale: SCALE, rows, total };
+  if (!prev || prev.scale !== SCALE) return { machine: machine(), scale: SCALE, empty, rows, total };
   const fresh = new Map(rows.map((r) => [r.feed, r]));
   const order = feeds.map((f) => f.name);
   const all = [...prev.rows.filter((r) => !fresh.has(r.feed)), ...rows].sort((a, b) => order.indexOf(a.feed) - order.indexOf(b.feed));
   // The one-database row needs every feed loaded together: it stays the last full run's, dated as such.
-  return { machine: machine(), scale: SCALE, rows: all, total: prev.total, totalMeasured: prev.totalMeasured ?? stored.date };
+  return { machine: machine(), scale: SCALE, empty, rows: all, total: prev.total, totalMeasured: prev.totalMeasured ?? stored.date };
 }
