@@ -421,7 +421,7 @@ async function packVulnerabilities(c: pg.ClientBase): Promise<void> {
     const write = async () => {
       const rows: PackRow[] = [];
       for (const g of [...groups.values()].sort((x, y) => Number(x.contextId) - Number(y.contextId) || x.bucket - y.bucket)) {
-        for (const pack of buildPacks(g.lines, { keepOrder: true })) rows.push({ contextId: g.contextId, bucket: g.bucket, pack });
+        for (const pack of buildPacks(g.lines)) rows.push({ contextId: g.contextId, bucket: g.bucket, pack });
       }
       for (const w of await writePacks(c, rows)) ids.push(Number(w.id));
       groups = new Map();

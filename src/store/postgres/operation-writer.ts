@@ -158,7 +158,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
   }
 
   /** The records held for packing (written when its budget is reached, and at commit). */
-  readonly #grouper = new PackGrouper(MAX_BUFFER_BYTES, { byBucket: true });
+  readonly #grouper = new PackGrouper(MAX_BUFFER_BYTES);
   /**
    * Text ids by text hash: every text of a record held must have one when its pack is built. Each text this
    * transaction found is locked FOR KEY SHARE until it ends, and each one it inserted is invisible to others until
@@ -224,14 +224,14 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     // Written in the lookup index's order (context, bucket): a B-tree filled in order splits its last page and keeps
     // the others full; in a feed's order its pages split in the middle and stay ~70% full (measured on Alpine's
     // secdb with a pack per package: 68 bytes a pack in vuln_pack_lookup, 42 in order).
-    const order = groups.map((_, i) => i).sort((a, b) => Number(contextIds[a]) - Number(contextIds[b]) || groups[a]!.bucket! - groups[b]!.bucket!);
+    const order = groups.map((_, i) => i).sort((a, b) => Number(contextIds[a]) - Number(contextIds[b]) || groups[a]!.bucket - groups[b]!.bucket);
     for (const i of order) {
       const g = groups[i]!;
       const contextId = contextIds[i]!;
       const lines = g.entries.map((e) => bucketLine(e.packageName, e.name, e.textHash === null ? 0 : this.#textIds.get(e.textHash)!, e.own));
       // In the order the records came (ids follow the feed's order, as the rows' did).
-      for (const pack of buildPacks(lines, { keepOrder: true })) {
-        rows.push({ contextId, bucket: g.bucket!, pack });
+      for (const pack of buildPacks(lines)) {
+        rows.push({ contextId, bucket: g.bucket, pack });
         bytes += pack.data.length;
       }
       if (batchFull(rows, bytes)) await send();
@@ -301,13 +301,13 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
         for (const l of lines) {
           const line = parseLine(l);
           const text = line.textId === 0 ? null : texts.get(line.textId)!;
-          if (keep(decodePackedLine('', context, line, text))) kept.push({ context, line, text });
+          if (keep(decodePackedLine(context, line, text))) kept.push({ context, line, text });
         }
       }
     }
     // Re-encoded after every answer is in (the writer's add path: texts resolved, the budget kept).
     for (let i = 0; i < kept.length; i += CARRY_PACKS * 8) {
-      await this.#add(this.#encode(kept.slice(i, i + CARRY_PACKS * 8).map((k) => decodePackedLine('', k.context, k.line, k.text))));
+      await this.#add(this.#encode(kept.slice(i, i + CARRY_PACKS * 8).map((k) => decodePackedLine(k.context, k.line, k.text))));
     }
     return kept.length;
   }

@@ -425,7 +425,7 @@ export class PostgresStore implements Store {
     const contexts = await this.#contextsOf(refs.map((r) => String(r.context_id)));
     const decode = (list: typeof parsed.added): StoredVulnerability[] =>
       list
-        .map((x) => ({ ...decodePackedLine('', contexts.get(String(x.ref.context_id))!, x.parsed, x.parsed.textId === 0 ? null : texts.get(x.parsed.textId)!), id: x.id }))
+        .map((x) => ({ ...decodePackedLine(contexts.get(String(x.ref.context_id))!, x.parsed, x.parsed.textId === 0 ? null : texts.get(x.parsed.textId)!), id: x.id }))
         .sort((a, b) => Number(a.id) - Number(b.id));
     return { added: decode(parsed.added), removed: decode(parsed.removed) };
   }
@@ -461,7 +461,7 @@ export class PostgresStore implements Store {
             seen.add(`${key}\0${l}`);
           }
           const line = parseLine(l);
-          out.push(packedRecordJson('', context, line, line.textId === 0 ? null : texts.get(line.textId)!));
+          out.push(packedRecordJson(context, line, line.textId === 0 ? null : texts.get(line.textId)!));
           if (out.length === batchSize) {
             yield out;
             out = [];

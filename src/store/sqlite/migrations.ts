@@ -411,7 +411,7 @@ function packRecords(db: DatabaseSync): void {
     let bytes = 0;
     const flush = () => {
       const list = [...groups.values()].sort((a, b) => a.bucket - b.bucket || a.contextId - b.contextId);
-      for (const g of list) for (const p of buildPacks(g.lines, { keepOrder: true })) link.run(uo, storePack(stmt, g.bucket, g.contextId, p));
+      for (const g of list) for (const p of buildPacks(g.lines)) link.run(uo, storePack(stmt, g.bucket, g.contextId, p));
       groups.clear();
       bytes = 0;
     };

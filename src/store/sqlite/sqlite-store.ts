@@ -287,7 +287,7 @@ export class SqliteStore implements Store {
     // Records are held per package and context (store/vulnerability-pack.ts) and written as packs when the writer's
     // budget fills or at commit, in one transaction: feeds arrive grouped by package (Debian, Alpine) or not (OSV),
     // and a package's records must be together to make one pack.
-    const grouper = new (vulnPacks().PackGrouper)(this.#packBufferBytes, { byBucket: true });
+    const grouper = new (vulnPacks().PackGrouper)(this.#packBufferBytes);
     const writeRecords = () => {
       const groups = grouper.drain();
       try {
@@ -297,7 +297,7 @@ export class SqliteStore implements Store {
           for (const g of groups) {
             const contextId = this.#contextId(g, parts);
             const lines = g.entries.map((e) => bucketLine(e.packageName, e.name, e.textHash === null ? 0 : parts.text(e.textHash)!, e.own));
-            for (const p of buildPacks(lines, { keepOrder: true })) stage.run(token, sqlitePacks().storePack((sql) => this.#stmt(sql), g.bucket!, contextId, p), p.count, started);
+            for (const p of buildPacks(lines)) stage.run(token, sqlitePacks().storePack((sql) => this.#stmt(sql), g.bucket, contextId, p), p.count, started);
           }
         });
       } catch (e) {
@@ -528,7 +528,7 @@ export class SqliteStore implements Store {
     wanted.forEach((w, k) => {
       const context = this.#context(w.contextId);
       parsed[k]!.forEach((l, j) => {
-        const v = decodePackedLine('', context, l, l.textId === 0 ? null : (texts.get(l.textId) ?? null)) as StoredVulnerability;
+        const v = decodePackedLine(context, l, l.textId === 0 ? null : (texts.get(l.textId) ?? null)) as StoredVulnerability;
         v.id = recordId(w.packId, w.positions[j]!);
         out.push(v);
       });
@@ -619,7 +619,7 @@ export class SqliteStore implements Store {
         const p = packs[k]!;
         const context = this.#context(p.context_id as number);
         for (const l of parsed[k]!) {
-          out.push(packedRecordJson('', context, l, l.textId === 0 ? null : (texts.get(l.textId) ?? null)));
+          out.push(packedRecordJson(context, l, l.textId === 0 ? null : (texts.get(l.textId) ?? null)));
           if (out.length >= batchSize) {
             yield out;
             out = [];
@@ -726,7 +726,7 @@ export class SqliteStore implements Store {
       const byName = new Map<string, StoredVulnerability[]>();
       for (const f of found) {
         f.lines.forEach((l, j) => {
-          const v = decodePackedLine('', f.context, l, l.textId === 0 ? null : (texts.get(l.textId) ?? null)) as StoredVulnerability;
+          const v = decodePackedLine(f.context, l, l.textId === 0 ? null : (texts.get(l.textId) ?? null)) as StoredVulnerability;
           v.id = recordId(f.id, f.positions[j]!);
           const list = byName.get(v.package.name);
           if (list) list.push(v);
