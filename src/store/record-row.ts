@@ -6,10 +6,10 @@ import { canonicalJson, DIST_KEYS, objectJson, REPO_KEYS, serializeVulnerability
 // is stored once:
 // - its context (vuln_context): updater, package kind/module/arch, distribution, repository, version scheme and
 //   arch operation. A feed has a handful (Debian: one per release), and every record used to repeat ~500 bytes of it;
-// - its text (vuln_text): description and links, shared by the records of one advisory (one per release and
-//   source package in Debian's tracker). The record's name in the text is stored as a placeholder (NAME_MARK), so
-//   records whose text differs only by their name share one row: Alpine's link is its CVE's page, and each of its
-//   records used to keep a text row of its own for it;
+// - its text (vuln_text, deflated: store/stored-text.ts): description and links, shared by the records of one
+//   advisory (one per release and source package in Debian's tracker). The record's name in the text is stored as
+//   a placeholder (NAME_MARK), so records whose text differs only by their name share one row: Alpine's link is
+//   its CVE's page, and each of its records used to keep a text row of its own for it;
 // - its own fields: a JSON array of issued, severity, normalized severity, fixed version, range and the
 //   language-advisory extras, which a pack's line holds beside the record's package name, name and text id
 //   (store/vulnerability-pack.ts; vulnerabilityParts).

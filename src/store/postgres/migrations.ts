@@ -5,6 +5,7 @@ import type { Vulnerability } from '../../model/vulnerability.ts';
 import { PackBuilder, type Pack } from '../enrichment-pack.ts';
 import { bucketLine, buildPacks, MAX_BUFFER_BYTES, packBucket } from '../vulnerability-pack.ts';
 import { linkPacks, writePacks, type PackRow } from './vulnerability-packs.ts';
+import { encodeText } from '../stored-text.ts';
 import type { IndexReport } from '../../model/index-report.ts';
 import { indexManifestPackages, SCHEMA as INDEXED_PACKAGES_SCHEMA } from './indexed-packages.ts';
 
@@ -192,6 +193,11 @@ export const migrations: readonly Migration[] = [
   // as runs of pack ids, in place of a row and a link per record. Every operation's records are packed here, the same
   // records of several operations into one shared pack; vuln and uo_vuln are dropped.
   packVulnerabilities,
+  // 13: texts deflated with a preset dictionary (store/stored-text.ts): vuln_text.data becomes bytea holding the
+  // deflated bytes. A text is still found by the hash of its plain form. PostgreSQL's own compression of a value
+  // (pglz, TOAST) starts at ~2 KB, which most texts are under: RustSec's advisory-db texts took ~1.1 MB as text.
+  // Existing texts are deflated here and the table rewritten once (ALTER ... TYPE), leaving no dead rows behind.
+  deflateTexts,
 ];
 
 async function markNamesInTexts(c: pg.ClientBase): Promise<void> {
@@ -447,4 +453,23 @@ async function packVulnerabilities(c: pg.ClientBase): Promise<void> {
   }
   await c.query('DROP TABLE uo_vuln, vuln');
   await c.query('ANALYZE vuln_pack, uo_pack_run');
+}
+
+async function deflateTexts(c: pg.ClientBase): Promise<void> {
+  // The deflated texts go to a temporary table first; the column's type change then takes each row's from there
+  // (a function: a USING expression cannot hold a subquery), rewriting the table once.
+  await c.query('CREATE TEMPORARY TABLE deflated_text (id bigint PRIMARY KEY, data bytea NOT NULL) ON COMMIT DROP');
+  for (let after = '0'; ;) {
+    const rows = (await c.query<{ id: string; data: string }>('SELECT id, data FROM vuln_text WHERE id > $1 ORDER BY id LIMIT 2000', [after])).rows;
+    if (rows.length === 0) break;
+    after = rows[rows.length - 1]!.id;
+    await c.query('INSERT INTO deflated_text (id, data) SELECT * FROM unnest($1::bigint[], $2::bytea[])', [rows.map((r) => r.id), rows.map((r) => encodeText(r.data))]);
+  }
+  await c.query('CREATE FUNCTION pg_temp.deflated_text(bigint) RETURNS bytea LANGUAGE sql STABLE AS $$ SELECT data FROM pg_temp.deflated_text WHERE id = $1 $$');
+  await c.query('ALTER TABLE vuln_text ALTER COLUMN data TYPE bytea USING pg_temp.deflated_text(id)');
+  await c.query('DROP FUNCTION pg_temp.deflated_text(bigint)');
+  // Deflated bytes do not compress again, and the few texts over TOAST's ~2 KB threshold cost more out of line (a
+  // chunk table, its index and maps: ~50 KB for RustSec's 8 such texts, 22 KB of them) than in the row: kept in the
+  // row up to a page (MAIN; PostgreSQL still moves a value out when a row cannot fit a page).
+  await c.query('ALTER TABLE vuln_text ALTER COLUMN data SET STORAGE MAIN');
 }

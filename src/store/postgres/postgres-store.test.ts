@@ -622,3 +622,52 @@ test('postgres: the pack migration (12) packs every operation\'s records, shares
     await s.close();
   }
 });
+
+test('postgres: the text migration (13) deflates every stored text into bytea; records read back byte for byte and new writes find the texts', { skip }, async (t) => {
+  const pgt = await withSchema(t);
+  const packMigration = migrations.findIndex((m) => typeof m === 'function' && m.name === 'packVulnerabilities') + 1;
+  const textMigration = migrations.findIndex((m) => typeof m === 'function' && m.name === 'deflateTexts') + 1;
+  assert.ok(packMigration > 0 && textMigration === packMigration + 1);
+  const rec = (name: string, pkg: string, codename: string, description = `About ${name}`) => newVulnerability({
+    updater: 'debian', name, description, links: `https://security-tracker.debian.org/tracker/${name}`,
+    package: { name: pkg, kind: 'source', module: '', arch: '' },
+    dist: { did: 'debian', versionId: '', versionCodeName: codename, cpe: '', name: 'Debian GNU/Linux', version: '', prettyName: '', arch: '' },
+    versionScheme: 'dpkg',
+  });
+  // A text over PostgreSQL's own compression threshold (~2 KB) among short ones.
+  const records = [rec('CVE-1', 'openssl', 'bookworm'), rec('CVE-1', 'openssl', 'bullseye'), rec('CVE-2', 'curl', 'bookworm', 'A flaw in the parser allows remote attackers to cause a denial of service. '.repeat(60))];
+  const ref = '00000000-0000-4000-8000-000000000001';
+  // The database as the text migration finds it: records packed (migration 12), texts as text.
+  const c = await schemaAt(pgt, packMigration - 1);
+  let plain: number;
+  try {
+    await insertRecordRows(c, ref, 'debian', records);
+    await c.query('BEGIN');
+    await (migrations[packMigration - 1] as (c: pg.ClientBase) => Promise<void>)(c);
+    await c.query('INSERT INTO schema_migration VALUES ($1, now())', [packMigration]);
+    await c.query('COMMIT');
+    const [row] = (await c.query<{ n: number; bytes: number; type: string }>("SELECT count(*)::int AS n, sum(octet_length(data))::int AS bytes, min(pg_typeof(data)::text) AS type FROM vuln_text")).rows;
+    assert.deepEqual({ n: row!.n, type: row!.type }, { n: 2, type: 'text' });
+    plain = row!.bytes;
+  } finally {
+    await c.end();
+  }
+  const s = await openIn(pgt);
+  try {
+    const exported: string[] = [];
+    for await (const batch of s.readUpdateOperation(ref)) exported.push(...batch);
+    assert.deepEqual(exported.sort(), records.map((v) => serializeVulnerability(v).json).sort());
+    const [found] = await s.queryVulnerabilities([{ packageNames: ['openssl', 'curl'], dist: { versionCodeName: 'bookworm' } }]);
+    assert.deepEqual(found!.map(({ id: _, ...v }) => v).sort((a, b) => (a.name < b.name ? -1 : 1)), [records[0], records[2]]);
+    // The same records written again find their texts by the hash of the plain form: no text added.
+    const w = await s.beginUpdateOperation('debian');
+    await w.add(records);
+    const op = await w.commit('again');
+    assert.deepEqual(await s.diffUpdateOperations(ref, op.ref), { added: [], removed: [] });
+  } finally {
+    await s.close();
+  }
+  const [after] = await sql<{ n: number; bytes: number; type: string }>(pgt, 'SELECT count(*)::int AS n, sum(octet_length(data))::int AS bytes, min(pg_typeof(data)::text) AS type FROM vuln_text');
+  assert.deepEqual({ n: after!.n, type: after!.type }, { n: 2, type: 'bytea' });
+  assert.ok(after!.bytes < plain / 4, `texts deflated: ${plain} -> ${after!.bytes} bytes`);
+});

@@ -211,7 +211,8 @@ test('sqlite: the pack migration keeps every operation\'s records, shares packs 
       { ref: '00000000-0000-4000-8000-000000000003', updater: 'osv', records: [py] },
     ];
     const db = new DatabaseSync(path);
-    rowLayoutDatabase(db, migrations, migrations.length - 1, ops);
+    const packRecords = migrations.findIndex((m) => typeof m === 'function' && m.name === 'packRecords') + 1;
+    rowLayoutDatabase(db, migrations, packRecords - 1, ops);
     db.close();
     const s = SqliteStore.open(path);
     try {
@@ -249,6 +250,45 @@ test('sqlite: the pack migration keeps every operation\'s records, shares packs 
     }
     assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack'), 0);
     assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_text'), 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite: the text migration deflates every stored text; records read back byte for byte and new writes find the texts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clair-ts-sqlite-'));
+  try {
+    const path = join(dir, 'old.db');
+    const long = recordOf('CVE-7', 'openssl', 'bookworm', { description: 'A flaw in the parser allows remote attackers to cause a denial of service. '.repeat(20) });
+    const records = [recordOf('CVE-1', 'openssl', 'bookworm', { fixedInVersion: '3.0.1' }), recordOf('CVE-1', 'openssl', 'bullseye'), long, recordOf('CVE-2', 'curl', 'bookworm')];
+    const ref = '00000000-0000-4000-8000-000000000001';
+    // The database as the text migration finds it: rows moved into packs (migration 11), texts as plain JSON.
+    const deflate = migrations.findIndex((m) => typeof m === 'function' && m.name === 'deflateTexts') + 1;
+    assert.ok(deflate > 0);
+    const db = new DatabaseSync(path);
+    rowLayoutDatabase(db, migrations, deflate - 2, [{ ref, updater: 'debian', records }]);
+    (migrations[deflate - 2] as (db: DatabaseSync) => void)(db);
+    db.prepare('INSERT INTO schema_migration VALUES (?, ?)').run(deflate - 1, 'then');
+    const plain = db.prepare('SELECT sum(length(data)) AS n FROM vuln_text').get()!.n as number;
+    assert.equal(db.prepare("SELECT count(*) AS n FROM vuln_text WHERE typeof(data) = 'text'").get()!.n, 3);
+    db.close();
+    const s = SqliteStore.open(path);
+    try {
+      assert.deepEqual((await exportOf(s, ref)).sort(), records.map((v) => serializeVulnerability(v).json).sort());
+      const [found] = await s.queryVulnerabilities([{ packageNames: ['openssl'], dist: { versionCodeName: 'bookworm' } }]);
+      assert.deepEqual(found!.map(({ id: _, ...v }) => v).sort((a, b) => (a.name < b.name ? -1 : 1)), [records[0], long]);
+      // The same records written again find their texts by the hash of the plain form: no text added.
+      const w = await s.beginUpdateOperation('debian');
+      await w.add(records);
+      const op = await w.commit('again');
+      assert.deepEqual(await s.diffUpdateOperations(ref, op.ref), { added: [], removed: [] });
+    } finally {
+      await s.close();
+    }
+    assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_text'), 3);
+    assert.equal(count(path, "SELECT count(*) AS n FROM vuln_text WHERE typeof(data) = 'blob'"), 3);
+    assert.equal(count(path, "SELECT count(*) AS n FROM sqlite_sequence WHERE name = 'vuln_text'"), 1, 'text ids never given again');
+    assert.ok(count(path, 'SELECT sum(length(data)) AS n FROM vuln_text') < plain / 2, 'texts deflated');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
