@@ -14,6 +14,7 @@ import { MAX_SCAN_RESULT_BYTES, MAX_SCAN_RESULTS_PER_MANIFEST, type NewNotificat
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import type { PackCache } from '../enrichment-pack.ts';
 import type { PackGroup, PackLinesCache } from '../vulnerability-pack.ts';
+import type { InflatedTexts } from '../stored-text.ts';
 import type { SqliteSubscriptions } from './subscription-queries.ts';
 import type { Subscription, SubscriptionDelivery } from '../../model/subscription.ts';
 import type { IndexedPackage } from '../../matcher/matcher.ts';
@@ -64,7 +65,7 @@ export class SqliteStore implements Store {
    * Inflated vuln_text rows by id. A text row never changes and its id is never given again (AUTOINCREMENT, since
    * migration 12), so an entry cannot go stale, whichever process deletes texts.
    */
-  readonly #inflated = new LruCache<number, string>(4096);
+  #inflatedLoaded: InflatedTexts | undefined;
   /** vuln_context rows by id (a database holds a few dozen; they are never deleted). */
   readonly #contexts = new Map<number, string>();
 
@@ -72,6 +73,10 @@ export class SqliteStore implements Store {
     this.#db = db;
     this.#maxScanResultBytes = maxScanResultBytes;
     this.#packBufferBytes = packBufferBytes;
+  }
+
+  get #inflated(): InflatedTexts {
+    return (this.#inflatedLoaded ??= new (storedText().InflatedTexts)());
   }
 
   get #packLines(): PackLinesCache {
