@@ -455,28 +455,32 @@ export class SqliteStore implements Store {
 
   /**
    * Resolves the ids of the groups' texts this writer has not resolved yet, inserting the new ones (inside the
-   * caller's transaction). Insert first, many to a statement: a text this writer has not seen is most often new.
+   * caller's transaction). The stored ones are looked up first: a text is stored deflated, and a deflate costs
+   * ~12 us where a lookup costs ~1, so a feed's next operation (most of its texts stored by the last one) deflates
+   * only its new texts. The new ones are inserted many to a statement.
    */
   #resolveTexts(groups: PackGroup[], ids: PartIds): void {
     const wanted = new Map<string, string>();
     for (const g of groups) for (const r of g.entries) if (r.text !== null && r.textHash !== null && ids.text(r.textHash) === undefined) wanted.set(r.textHash, r.text);
     if (wanted.size === 0) return;
+    const find = (hashes: string[]) => forEachInChunk(hashes, (hs) => {
+      for (const r of this.#stmt(`SELECT id, lower(hex(hash)) AS hash FROM vuln_text WHERE hash IN (${hs.map(() => 'unhex(?)').join(',')})`).all(...hs)) {
+        ids.setText(r.hash as string, r.id as number);
+      }
+    });
+    find([...wanted.keys()]);
     const TEXTS = 200;
-    const all = [...wanted];
+    const all = [...wanted].filter(([h]) => ids.text(h) === undefined);
+    const { encodeText } = storedText();
     for (let i = 0; i < all.length; i += TEXTS) {
       const chunk = all.slice(i, i + TEXTS);
       const inserted = this.#stmt(
         `INSERT INTO vuln_text (hash, data) VALUES ${chunk.map(() => '(unhex(?), ?)').join(',')}
          ON CONFLICT (hash) DO NOTHING RETURNING id, lower(hex(hash)) AS hash`,
-      ).all(...chunk.flatMap(([h, t]) => [h, storedText().encodeText(t)]));
+      ).all(...chunk.flatMap(([h, t]) => [h, encodeText(t)]));
       for (const r of inserted) ids.setText(r.hash as string, r.id as number);
     }
-    const rest = all.map(([h]) => h).filter((h) => ids.text(h) === undefined);
-    forEachInChunk(rest, (hs) => {
-      for (const r of this.#stmt(`SELECT id, lower(hex(hash)) AS hash FROM vuln_text WHERE hash IN (${hs.map(() => 'unhex(?)').join(',')})`).all(...hs)) {
-        ids.setText(r.hash as string, r.id as number);
-      }
-    });
+    find(all.map(([h]) => h).filter((h) => ids.text(h) === undefined));
   }
 
   async listUpdateOperations(updater?: string): Promise<UpdateOperation[]> {
