@@ -1,4 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { LruCache } from '../model/lru-cache.ts';
 
 // The stored form of a record's text (vuln_text.data: record-row.ts's JSON of description and links, the record's
 // name as NAME_MARK). Texts are stored deflated (raw deflate) with a preset dictionary of what advisory texts
@@ -58,43 +59,14 @@ export function decodeText(data: Uint8Array | string): string {
   return typeof data === 'string' ? data : inflateRawSync(data, ZLIB_OPTIONS).toString('utf8');
 }
 
-
 /**
  * Inflated texts by row id, bounded by their total length (not their number: a report on a big image reads
  * thousands of texts, ~10,000 for the 7,718 findings of the big Debian image, and a bound below that would make every
  * report inflate them all again; OSV's texts are ~1 KB, Debian's ~200 bytes). Least recently used first out. For
  * stores whose text ids are never given again (a row's text never changes), so an entry cannot go stale.
  */
-export class InflatedTexts {
-  readonly #texts = new Map<number, string>();
-  readonly #maxChars: number;
-  #chars = 0;
-
+export class InflatedTexts extends LruCache<number, string> {
   constructor(maxChars = 16 * 1024 * 1024) {
-    this.#maxChars = maxChars;
-  }
-
-  get(id: number): string | undefined {
-    const t = this.#texts.get(id);
-    if (t !== undefined) {
-      this.#texts.delete(id);
-      this.#texts.set(id, t);
-    }
-    return t;
-  }
-
-  set(id: number, text: string): void {
-    const old = this.#texts.get(id);
-    if (old !== undefined) {
-      this.#chars -= old.length;
-      this.#texts.delete(id);
-    }
-    this.#texts.set(id, text);
-    this.#chars += text.length;
-    for (const [k, v] of this.#texts) {
-      if (this.#chars <= this.#maxChars || this.#texts.size === 1) break;
-      this.#texts.delete(k);
-      this.#chars -= v.length;
-    }
+    super(maxChars, (text) => text.length);
   }
 }
