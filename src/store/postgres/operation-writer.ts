@@ -7,7 +7,7 @@ import type { UpdateOperationWriter } from '../store.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import { vulnerabilityParts } from '../record-row.ts';
 import { PackBuilder } from '../enrichment-pack.ts';
-import { bucketLine, buildPacks, decodePackedLine, MAX_BUFFER_BYTES, openPackLines, PackGrouper, parseLine, type PackedLine, type PackGroup, type PackKey, type RecordParts } from '../vulnerability-pack.ts';
+import { bucketLine, buildPacks, decodePackedLine, linesInSeveralPacks, MAX_BUFFER_BYTES, openPackLines, PackGrouper, parseLine, type PackedLine, type PackGroup, type PackKey, type RecordParts } from '../vulnerability-pack.ts';
 import { insertPacks } from './migrations.ts';
 import { batchFull, linkPacks, packIdsOf, resolveTexts, TextCache, textIdsOfPacks, writePacks, type PackRef, type PackRow } from './vulnerability-packs.ts';
 import { classifyPgError, describePgError, isTransientPgError } from './pg-errors.ts';
@@ -60,7 +60,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
   /** add() calls run one after another even when the caller does not await them. */
   #tail: Promise<unknown> = Promise.resolve();
 
-  constructor(args: { session: WriterSession; pool: pg.Pool; updater: string; ref: string; date?: Date; opId: string; pid: number; onFinish: () => void }) {
+  constructor(args: { session: WriterSession; pool: pg.Pool; updater: string; ref: string; date?: Date; opId: string; pid: number; onFinish: () => void; packBufferBytes?: number }) {
     this.#date = args.date;
     this.#session = args.session;
     this.#pool = args.pool;
@@ -69,6 +69,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     this.#opId = args.opId;
     this.#pid = args.pid;
     this.#onFinish = args.onFinish;
+    this.#grouper = new PackGrouper(args.packBufferBytes ?? MAX_BUFFER_BYTES);
   }
 
   #checkOpen(): void {
@@ -158,7 +159,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
   }
 
   /** The records held for packing (written when its budget is reached, and at commit). */
-  readonly #grouper = new PackGrouper(MAX_BUFFER_BYTES);
+  readonly #grouper: PackGrouper;
   /**
    * Text ids by text hash: every text of a record held must have one when its pack is built. Each text this
    * transaction found is locked FOR KEY SHARE until it ends, and each one it inserted is invisible to others until
@@ -199,6 +200,24 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     id = String(ins.rows[0]?.id ?? (await c.query<{ id: string }>('SELECT id FROM vuln_context WHERE data = $1', [k.context])).rows[0]!.id);
     this.#contexts.set(k.context, id);
     return id;
+  }
+
+  /**
+   * Records the linked packs count twice: the same record given on both sides of a drain of the memory budget lands
+   * in two packs of its key. Only keys with more than one linked pack are opened (after a drain, or past
+   * PACK_MAX_RECORDS records); a feed that fits the budget opens none.
+   */
+  async #repeatedRecords(): Promise<number> {
+    if (this.#linked.size < 2) return 0;
+    const c = this.#session.client;
+    const keys = await c.query<{ ids: string[] }>(
+      `SELECT array_agg(id) AS ids FROM vuln_pack WHERE id = ANY($1::bigint[]) GROUP BY bucket, context_id HAVING count(*) > 1`,
+      [[...this.#linked.keys()]],
+    );
+    if (keys.rows.length === 0) return 0;
+    const data = await c.query<{ id: string; data: Buffer }>('SELECT id, data FROM vuln_pack WHERE id = ANY($1::bigint[])', [keys.rows.flatMap((k) => k.ids)]);
+    const lines = new Map(data.rows.map((r) => [String(r.id), openPackLines(r.data)]));
+    return linesInSeveralPacks(keys.rows.map((k) => k.ids.map((id) => lines.get(String(id))!)));
   }
 
   /** Packs the records held and writes the packs: each batch deflated while the statement of the one before runs. */
@@ -327,6 +346,11 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     }
     let records = 0;
     for (const n of this.#linked.values()) records += n;
+    try {
+      records -= await this.#repeatedRecords();
+    } catch (e) {
+      throw this.#fail(e);
+    }
     const c = this.#session.client;
     let op: UpdateOperation;
     try {

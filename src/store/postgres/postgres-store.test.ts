@@ -26,9 +26,13 @@ async function withSchema(t: TestContext): Promise<TestPostgres> {
   return pgt;
 }
 
-async function openIn(pgt: TestPostgres, extra: { schema?: string; maxScanResultBytes?: number } = {}): Promise<PostgresStore> {
+async function openIn(pgt: TestPostgres, extra: { schema?: string; maxScanResultBytes?: number; packBufferBytes?: number } = {}): Promise<PostgresStore> {
   const schema = extra.schema ?? pgt.schema;
-  return PostgresStore.open(pgt.url, { schema, applicationName: schema, maxConnections: 4, maxLockConnections: 4, ...(extra.maxScanResultBytes ? { maxScanResultBytes: extra.maxScanResultBytes } : {}) });
+  return PostgresStore.open(pgt.url, {
+    schema, applicationName: schema, maxConnections: 4, maxLockConnections: 4,
+    ...(extra.maxScanResultBytes ? { maxScanResultBytes: extra.maxScanResultBytes } : {}),
+    ...(extra.packBufferBytes ? { packBufferBytes: extra.packBufferBytes } : {}),
+  });
 }
 
 /** One-off SQL in the test's schema, outside the store. */
@@ -80,6 +84,29 @@ if (skip) {
       }
     };
     return s;
+  });
+
+  test('postgres: a writer past its memory budget writes packs as it goes; the records and their count are exact', async (t) => {
+    const pgt = await withSchema(t);
+    const s = await openIn(pgt, { packBufferBytes: 8_000 });
+    try {
+      // Interleaved packages (OSV's order): a small budget cuts every key into several packs.
+      const records = Array.from({ length: 2000 }, (_, i) => vuln('debian', `CVE-${i}`, `pkg${(i * 7) % 13}`, `1.${i}`));
+      const w = await s.beginUpdateOperation('debian');
+      for (let i = 0; i < records.length; i += 50) await w.add(records.slice(i, i + 50));
+      // A duplicate in a later cut of its key: stored twice, one record for queries and for the count.
+      await w.add([records[0]!]);
+      const op = await w.commit('small');
+      assert.ok((await counts(pgt)).packs > 13 * 2, `${(await counts(pgt)).packs} packs`);
+      assert.equal((await counts(pgt)).records, 2001, 'the duplicate is in two packs');
+      assert.equal(op.count, 2000);
+      assert.equal((await s.listUpdateOperations('debian'))[0]!.count, 2000);
+      const [all] = await s.queryVulnerabilities([{ packageNames: Array.from({ length: 13 }, (_, i) => `pkg${i}`) }]);
+      assert.equal(all!.length, 2000);
+      assert.deepEqual(all!.map(({ id: _, ...v }) => serializeVulnerability(v).json).sort(), records.map((v) => serializeVulnerability(v).json).sort());
+    } finally {
+      await s.close();
+    }
   });
 
   test('postgres: three instances opening a new schema at once migrate it once', async (t) => {

@@ -51,6 +51,8 @@ export interface PostgresStoreOptions {
   retry?: RetryOptions;
   /** Output bytes of stored scan results kept in all (default MAX_SCAN_RESULT_BYTES), the oldest going first. */
   maxScanResultBytes?: number;
+  /** Bytes of records a writer holds before writing them as packs (tests; default MAX_BUFFER_BYTES). */
+  packBufferBytes?: number;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -80,10 +82,12 @@ export class PostgresStore implements Store {
   readonly #texts = new TextCache();
   readonly #scope: string;
   readonly #maxScanResultBytes: number;
+  readonly #packBufferBytes: number | undefined;
   #closed = false;
 
-  private constructor(pool: pg.Pool, lockPool: pg.Pool, layerLockPool: pg.Pool, scope: string, retry: RetryOptions, maxScanResultBytes: number) {
+  private constructor(pool: pg.Pool, lockPool: pg.Pool, layerLockPool: pg.Pool, scope: string, retry: RetryOptions, maxScanResultBytes: number, packBufferBytes: number | undefined) {
     this.#maxScanResultBytes = maxScanResultBytes;
+    this.#packBufferBytes = packBufferBytes;
     this.#pool = pool;
     this.#lockPool = lockPool;
     this.#layerLockPool = layerLockPool;
@@ -113,7 +117,7 @@ export class PostgresStore implements Store {
     const retry = opts.retry ?? {};
     try {
       const scope = await retryTransient('connect and migration', () => migrate(pool, opts.schema), retry);
-      return new PostgresStore(pool, lockPool, layerLockPool, scope, retry, opts.maxScanResultBytes ?? MAX_SCAN_RESULT_BYTES);
+      return new PostgresStore(pool, lockPool, layerLockPool, scope, retry, opts.maxScanResultBytes ?? MAX_SCAN_RESULT_BYTES, opts.packBufferBytes);
     } catch (e) {
       await Promise.allSettled([pool.end(), lockPool.end(), layerLockPool.end()]);
       const err = toClairError('connect and migration', e);
@@ -320,6 +324,7 @@ export class PostgresStore implements Store {
     const writer: PostgresOperationWriter = new PostgresOperationWriter({
       session: started.s, pool: this.#pool, updater, ref, ...(identity ? { date: new Date(identity.date) } : {}), opId: started.id, pid: started.pid,
       onFinish: () => this.#writers.delete(writer),
+      ...(this.#packBufferBytes !== undefined ? { packBufferBytes: this.#packBufferBytes } : {}),
     });
     this.#writers.add(writer);
     return writer;

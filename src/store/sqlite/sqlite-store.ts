@@ -387,6 +387,7 @@ export class SqliteStore implements Store {
         }
         const op = this.#tx(() => {
           const count = Number(this.#stmt('SELECT coalesce(sum(count), 0) AS n FROM pack_staging WHERE token = ?').get(token)!.n)
+            - this.#repeatedRecords(token)
             + Number(this.#stmt('SELECT coalesce(sum(count), 0) AS n FROM enrichment_pack WHERE token = ?').get(token)!.n);
           const id = this.#stmt(
             'INSERT INTO update_operation (ref, updater, fingerprint, date, count) VALUES (?, ?, ?, ?, ?) RETURNING id',
@@ -412,6 +413,22 @@ export class SqliteStore implements Store {
   }
 
   /** Forgets what a writer staged, and the packs and texts only it held (inside the caller's transaction). */
+  /**
+   * Records a writer's staged packs count twice: the same record given on both sides of a drain of its memory budget
+   * lands in two packs of its key. Only keys with more than one staged pack are opened (after a drain, or past
+   * PACK_MAX_RECORDS records); a feed that fits the budget opens none.
+   */
+  #repeatedRecords(token: string): number {
+    const keys = this.#stmt(
+      `SELECT group_concat(p.id) AS ids FROM pack_staging s JOIN vuln_pack p ON p.id = s.pack_id
+       WHERE s.token = ? GROUP BY p.bucket, p.context_id HAVING count(*) > 1`,
+    ).all(token);
+    if (keys.length === 0) return 0;
+    const data = this.#stmt('SELECT data FROM vuln_pack WHERE id = ?');
+    return vulnPacks().linesInSeveralPacks(keys.map((k) => String(k.ids).split(',').map((id) =>
+      this.#packLines.get(Number(id), () => data.get(Number(id))!.data as Uint8Array))));
+  }
+
   #dropWriter(token: string): void {
     const staged = this.#stmt('SELECT pack_id FROM pack_staging WHERE token = ?').all(token).map((r) => r.pack_id as number);
     this.#stmt('DELETE FROM pack_staging WHERE token = ?').run(token);
