@@ -37,3 +37,13 @@ test('inflated texts: bounded by their total length, least recently used out fir
   c.set(4, 'x'.repeat(50)); // over the bound alone: kept, the others out
   assert.deepEqual([c.get(1), c.get(3), c.get(4)?.length], [undefined, undefined, 50]);
 });
+
+test('InflatedTexts.lookup: cached texts found, the others listed once, 0 (no text) left out; keep decodes and caches', () => {
+  const c = new InflatedTexts();
+  c.set(1, 'one');
+  const { found, missing } = c.lookup([0, 1, 2, 2, 3, 1]);
+  assert.deepEqual([...found], [[1, 'one']]);
+  assert.deepEqual(missing, [2, 3]);
+  c.keep(found, 2, encodeText('two'));
+  assert.deepEqual([found.get(2), c.get(2)], ['two', 'two']);
+});

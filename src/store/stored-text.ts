@@ -69,4 +69,24 @@ export class InflatedTexts extends LruCache<number, string> {
   constructor(maxChars = 16 * 1024 * 1024) {
     super(maxChars, (text) => text.length);
   }
+
+  /** The cached texts of these ids (0, no text, left out), and the distinct ids a store must read. */
+  lookup(ids: Iterable<number>): { found: Map<number, string>; missing: number[] } {
+    const found = new Map<number, string>();
+    const missing = new Set<number>();
+    for (const id of ids) {
+      if (id === 0 || found.has(id) || missing.has(id)) continue;
+      const t = this.get(id);
+      if (t === undefined) missing.add(id);
+      else found.set(id, t);
+    }
+    return { found, missing: [...missing] };
+  }
+
+  /** A text read from the store: decoded, kept, and added to `found`. */
+  keep(found: Map<number, string>, id: number, data: Uint8Array | string): void {
+    const text = decodeText(data);
+    this.set(id, text);
+    found.set(id, text);
+  }
 }

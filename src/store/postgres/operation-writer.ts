@@ -9,7 +9,7 @@ import { vulnerabilityParts } from '../record-row.ts';
 import { PackBuilder } from '../enrichment-pack.ts';
 import { bucketLine, buildPacks, decodePackedLine, linesInSeveralPacks, MAX_BUFFER_BYTES, openPackLines, PackGrouper, parseLine, type PackedLine, type PackGroup, type PackKey, type RecordParts } from '../vulnerability-pack.ts';
 import { insertPacks } from './migrations.ts';
-import { batchFull, linkPacks, packIdsOf, resolveTexts, TextCache, textIdsOfPacks, writePacks, type PackRef, type PackRow } from './vulnerability-packs.ts';
+import { batchFull, linkPacks, packIdsOf, packLinesOf, resolveTexts, TextCache, textIdsOfPacks, writePacks, type PackRef, type PackRow, type Queryable } from './vulnerability-packs.ts';
 import { classifyPgError, describePgError, isTransientPgError } from './pg-errors.ts';
 import { isUuid } from '../../model/uuid.ts';
 
@@ -215,8 +215,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
       [[...this.#linked.keys()]],
     );
     if (keys.rows.length === 0) return 0;
-    const data = await c.query<{ id: string; data: Buffer }>('SELECT id, data FROM vuln_pack WHERE id = ANY($1::bigint[])', [keys.rows.flatMap((k) => k.ids)]);
-    const lines = new Map(data.rows.map((r) => [String(r.id), openPackLines(r.data)]));
+    const lines = await packLinesOf(this.#queryable, undefined, keys.rows.flatMap((k) => k.ids.map(String)));
     return linesInSeveralPacks(keys.rows.map((k) => k.ids.map((id) => lines.get(String(id))!)));
   }
 
@@ -290,7 +289,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     const contexts = new Map<string, string>();
     let ids: number[];
     try {
-      ids = await packIdsOf((sql, params) => c.query(sql, params).then((r) => r.rows), from);
+      ids = await packIdsOf(this.#queryable, from);
     } catch (e) {
       throw this.#fail(e);
     }
@@ -311,7 +310,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
       const opened = packs.map((p) => ({ ref: p, lines: openPackLines(p.data) }));
       let texts: Map<number, string>;
       try {
-        texts = await this.#carryTexts.load((sql, params) => c.query(sql, params).then((r) => r.rows), textIdsOfPacks(opened.map((p) => p.lines)));
+        texts = await this.#carryTexts.load(this.#queryable, textIdsOfPacks(opened.map((p) => p.lines)));
       } catch (e) {
         throw this.#fail(e);
       }
@@ -333,6 +332,9 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
 
   /** Texts of the records carried over (read to decode them for `keep`). */
   readonly #carryTexts = new TextCache();
+
+  /** The writer's session as the pack and text readers of vulnerability-packs.ts take it. */
+  readonly #queryable: Queryable = (sql, params) => this.#session.client.query(sql, params).then((r) => r.rows);
 
   async commit(fingerprint: string): Promise<UpdateOperation> {
     await this.#tail;
