@@ -451,6 +451,40 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     await w3.abort();
   });
 
+  withStore('operations of small contexts (packages merged into few buckets) over random changes: diffs, exports and lookups are exact', async (s) => {
+    let seed = 11;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const json = (list: Vulnerability[]) => list.map(({ id: _, ...v }: Vulnerability & { id?: string }) => JSON.stringify([v.name, v.package.name, v.dist.versionCodeName, v.fixedInVersion])).sort();
+    const minus = (a: Vulnerability[], b: Vulnerability[]) => {
+      const other = new Set(json(b));
+      return [...new Set(json(a))].filter((x) => !other.has(x)).sort();
+    };
+    // ~300 records of 60 packages in two releases: each release a context of few buckets.
+    let cur = Array.from({ length: 300 }, (_, i) => vuln(`CVE-${i}`, `pkg${rnd(60)}`, rnd(2) === 0 ? 'bookworm' : 'trixie'));
+    let prevRef: string | undefined;
+    let prev: Vulnerability[] = [];
+    for (let round = 0; round < 6; round++) {
+      const w = await s.beginUpdateOperation('debian');
+      await w.add(cur);
+      const op = await w.commit(`fp-${round}`);
+      const d = await s.diffUpdateOperations(prevRef, op.ref);
+      assert.deepEqual([json(d.added), json(d.removed)], [minus(cur, prev), minus(prev, cur)], `round ${round}`);
+      const exported: Vulnerability[] = [];
+      for await (const batch of s.readUpdateOperation(op.ref, 50)) exported.push(...batch.map((l) => JSON.parse(l) as Vulnerability));
+      assert.deepEqual(json(exported), json(cur));
+      const names = Array.from({ length: 8 }, () => `pkg${rnd(60)}`);
+      const [found] = await s.queryVulnerabilities([{ packageNames: names, dist: { versionCodeName: 'trixie' } }]);
+      assert.deepEqual(json(found!), json(cur.filter((v) => names.includes(v.package.name) && v.dist.versionCodeName === 'trixie')), `lookup, round ${round}`);
+      // A package's records in the feed's order (ids follow it).
+      for (const n of names) assert.deepEqual(found!.filter((v) => v.package.name === n).map((v) => v.name), cur.filter((v) => v.package.name === n && v.dist.versionCodeName === 'trixie').map((v) => v.name));
+      // The next day: some records gone, some changed, some new, the rest in their order.
+      prev = cur;
+      prevRef = op.ref;
+      cur = cur.filter(() => rnd(8) !== 0).map((v) => (rnd(10) === 0 ? { ...v, fixedInVersion: `1.${round}` } : v));
+      for (let i = 0; i < 20; i++) cur.splice(rnd(cur.length + 1), 0, vuln(`CVE-${round}-${i}`, `pkg${rnd(70)}`, rnd(2) === 0 ? 'bookworm' : 'trixie'));
+    }
+  });
+
   withStore('update operations: read back whole, and written again under their own ref and date', async (s) => {
     const w = await s.beginUpdateOperation('debian');
     const records = Array.from({ length: 7 }, (_, i) => vuln(`CVE-2024-${1000 + i}`, 'bash', 'bookworm'));

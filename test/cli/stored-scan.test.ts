@@ -147,7 +147,14 @@ test('scan --format json: the stored output is reused while current and equals a
   await update(TRACKER_SAME);
   const same = await run(args);
   assert.doesNotMatch(same.out, /Tunablez/);
-  assert.deepEqual(JSON.parse(same.out).package_vulnerabilities, JSON.parse(more.out).package_vulnerabilities);
+  // The same findings, by package and advisory. (Not by record id: the new record shares a pack with the image's
+  // records in this small feed's context, whose ids then change with it: store/vulnerability-pack.ts.)
+  const findings = (out: string) => {
+    const r = JSON.parse(out) as { package_vulnerabilities: Record<string, string[]>; vulnerabilities: Record<string, { name: string }> };
+    return Object.fromEntries(Object.entries(r.package_vulnerabilities).map(([p, ids]) => [p, ids.map((id) => r.vulnerabilities[id]!.name).sort()]));
+  };
+  assert.deepEqual(findings(same.out), findings(more.out));
+  assert.equal(Object.keys(JSON.parse(same.out).package_vulnerabilities).length, 3);
   assert.notDeepEqual(JSON.parse(same.out).clair_ts.feeds, JSON.parse(more.out).clair_ts.feeds);
   assert.equal(timeless(same.out), timeless((await computed(args)).out));
 });

@@ -198,6 +198,13 @@ export const migrations: readonly Migration[] = [
   // (pglz, TOAST) starts at ~2 KB, which most texts are under: RustSec's advisory-db texts took ~1.1 MB as text.
   // Existing texts are deflated here and the table rewritten once (ALTER ... TYPE), leaving no dead rows behind.
   deflateTexts,
+  // 14: a bucket count per context, as in the SQLite store (store/vulnerability-pack.ts: chooseBuckets), fixed when a
+  // writer creates the context. The contexts stored before keep the PACK_BUCKETS their packs are cut by. (A constant
+  // default: PostgreSQL adds the column without rewriting the table.)
+  `
+  ALTER TABLE vuln_context ADD COLUMN IF NOT EXISTS buckets integer NOT NULL DEFAULT 4096
+    CHECK (buckets BETWEEN 1 AND 4096 AND buckets & (buckets - 1) = 0);
+  `,
 ];
 
 async function markNamesInTexts(c: pg.ClientBase): Promise<void> {

@@ -7,7 +7,7 @@ import type { UpdateOperationWriter } from '../store.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import { vulnerabilityParts } from '../record-row.ts';
 import { PackBuilder } from '../enrichment-pack.ts';
-import { bucketLine, buildPacks, decodePackedLine, linesInSeveralPacks, MAX_BUFFER_BYTES, openPackLines, PackGrouper, parseLine, type PackedLine, type PackGroup, type PackKey, type RecordParts } from '../vulnerability-pack.ts';
+import { bucketLine, buildPacks, contextsOf, decodePackedLine, linesInSeveralPacks, MAX_BUFFER_BYTES, mergeBuckets, newContextBuckets, openPackLines, PackGrouper, parseLine, type PackedLine, type PackGroup, type PackKey, type RecordParts } from '../vulnerability-pack.ts';
 import { insertPacks } from './migrations.ts';
 import { batchFull, linkPacks, packIdsOf, packLinesOf, resolveTexts, TextCache, textIdsOfPacks, writePacks, type PackRef, type PackRow, type Queryable } from './vulnerability-packs.ts';
 import { classifyPgError, describePgError, isTransientPgError } from './pg-errors.ts';
@@ -60,7 +60,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
   /** add() calls run one after another even when the caller does not await them. */
   #tail: Promise<unknown> = Promise.resolve();
 
-  constructor(args: { session: WriterSession; pool: pg.Pool; updater: string; ref: string; date?: Date; opId: string; pid: number; onFinish: () => void; packBufferBytes?: number }) {
+  constructor(args: { session: WriterSession; pool: pg.Pool; updater: string; ref: string; date?: Date; opId: string; pid: number; onFinish: () => void; packBufferBytes?: number; contextBuckets?: number }) {
     this.#date = args.date;
     this.#session = args.session;
     this.#pool = args.pool;
@@ -70,7 +70,11 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     this.#pid = args.pid;
     this.#onFinish = args.onFinish;
     this.#grouper = new PackGrouper(args.packBufferBytes ?? MAX_BUFFER_BYTES);
+    this.#newContextBuckets = args.contextBuckets;
   }
+
+  /** The bucket count of the contexts this writer creates, when given (tests); else newContextBuckets'. */
+  readonly #newContextBuckets: number | undefined;
 
   #checkOpen(): void {
     if (this.#state === 'failed') {
@@ -176,7 +180,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
         if (r.textHash !== null && r.text !== null && !this.#textIds.has(r.textHash)) newTexts.set(r.textHash, r.text);
       }
       if (newTexts.size > 0) await resolveTexts(this.#session.client, newTexts, this.#textIds, `update operation for ${this.#updater}`);
-      if (this.#grouper.full) await this.#writeHeld();
+      if (this.#grouper.full) await this.#writeHeld(false);
     } catch (e) {
       throw this.#fail(e);
     }
@@ -185,21 +189,30 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
   /** The packs of this operation (found or written), by id, with their record counts: linked at commit. */
   readonly #linked = new Map<number, number>();
 
-  /** Context ids by context JSON. Contexts are never deleted, so an id stays good for the writer's life. */
-  readonly #contexts = new Map<string, string>();
+  /**
+   * Context ids and bucket counts by context JSON. Contexts are never deleted nor changed, so an entry stays good for
+   * the writer's life.
+   */
+  readonly #contexts = new Map<string, { id: string; buckets: number }>();
 
-  async #contextId(k: PackKey): Promise<string> {
-    let id = this.#contexts.get(k.context);
-    if (id !== undefined) return id;
+  /**
+   * The id and bucket count of a context, inserting it when new with the count `buckets()` gives. A writer racing
+   * another to create it waits for the other's transaction on the unique key, then reads back the count the other
+   * stored: both cut the context's packages alike.
+   */
+  async #contextId(k: PackKey, buckets: () => number): Promise<{ id: string; buckets: number }> {
+    const known = this.#contexts.get(k.context);
+    if (known !== undefined) return known;
     const c = this.#session.client;
-    const ins = await c.query<{ id: string }>(
-      `INSERT INTO vuln_context (updater, dist_did, dist_version_id, dist_version_code_name, data) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (data) DO NOTHING RETURNING id`,
-      [k.updater, k.did, k.versionId, k.codeName, k.context],
+    const ins = await c.query<{ id: string; buckets: number }>(
+      `INSERT INTO vuln_context (updater, dist_did, dist_version_id, dist_version_code_name, data, buckets) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (data) DO NOTHING RETURNING id, buckets`,
+      [k.updater, k.did, k.versionId, k.codeName, k.context, buckets()],
     );
-    id = String(ins.rows[0]?.id ?? (await c.query<{ id: string }>('SELECT id FROM vuln_context WHERE data = $1', [k.context])).rows[0]!.id);
-    this.#contexts.set(k.context, id);
-    return id;
+    const row = ins.rows[0] ?? (await c.query<{ id: string; buckets: number }>('SELECT id, buckets FROM vuln_context WHERE data = $1', [k.context])).rows[0]!;
+    const found = { id: String(row.id), buckets: Number(row.buckets) };
+    this.#contexts.set(k.context, found);
+    return found;
   }
 
   /**
@@ -219,9 +232,12 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     return linesInSeveralPacks(keys.rows.map((k) => k.ids.map((id) => lines.get(String(id))!)));
   }
 
-  /** Packs the records held and writes the packs: each batch deflated while the statement of the one before runs. */
-  async #writeHeld(): Promise<void> {
-    const groups: PackGroup[] = this.#grouper.drain();
+  /**
+   * Packs the records held and writes the packs: each batch deflated while the statement of the one before runs.
+   * `final`: the drain at commit (a context created there gets a count chosen from its records: newContextBuckets).
+   */
+  async #writeHeld(final: boolean): Promise<void> {
+    const drained: PackGroup[] = this.#grouper.drain();
     const c = this.#session.client;
     let rows: PackRow[] = [];
     let bytes = 0;
@@ -237,8 +253,15 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
       bytes = 0;
     };
     // Contexts first: the client runs one statement at a time, and the writes below keep it busy.
-    const contextIds: string[] = [];
-    for (const g of groups) contextIds.push(await this.#contextId(g));
+    const held = contextsOf(drained);
+    const contexts = new Map<string, { id: string; buckets: number }>();
+    for (const g of drained) {
+      if (contexts.has(g.context)) continue;
+      const h = held.get(g.context)!;
+      contexts.set(g.context, await this.#contextId(g, () => this.#newContextBuckets ?? newContextBuckets(h, final)));
+    }
+    const groups = mergeBuckets(drained, (context) => contexts.get(context)!.buckets);
+    const contextIds = groups.map((g) => contexts.get(g.context)!.id);
     // Written in the lookup index's order (context, bucket): a B-tree filled in order splits its last page and keeps
     // the others full; in a feed's order its pages split in the middle and stay ~70% full (measured on Alpine's
     // secdb with a pack per package: 68 bytes a pack in vuln_pack_lookup, 42 in order).
@@ -341,7 +364,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     this.#checkOpen();
     if (!this.#packs.empty) await this.#writePacks();
     try {
-      if (!this.#grouper.empty) await this.#writeHeld();
+      if (!this.#grouper.empty) await this.#writeHeld(true);
       await linkPacks(this.#session.client, this.#opId, [...this.#linked.keys()]);
     } catch (e) {
       throw this.#fail(e);

@@ -11,7 +11,7 @@ import { newVulnerability, type Vulnerability } from '../../model/vulnerability.
 import { namedLinkRecords, oldEnrichment, oldRows, oldVulnerabilities, unmarkedText } from '../split-records-fixture.ts';
 import { vulnerabilityRow } from '../record-row.ts';
 import { serializeVulnerability } from '../vulnerability-hash.ts';
-import { packBucket } from '../vulnerability-pack.ts';
+import { chooseBuckets, openPackLines, PACK_BUCKETS, packBucket, parseLine } from '../vulnerability-pack.ts';
 import { openTestPostgres, postgresSkipReason, postgresTestUrl, type TestPostgres } from '../../../test/support/postgres.ts';
 
 // Every test runs in a schema of its own (test/support/postgres.ts), dropped after. Sessions are tagged with the
@@ -26,13 +26,22 @@ async function withSchema(t: TestContext): Promise<TestPostgres> {
   return pgt;
 }
 
-async function openIn(pgt: TestPostgres, extra: { schema?: string; maxScanResultBytes?: number; packBufferBytes?: number } = {}): Promise<PostgresStore> {
+async function openIn(pgt: TestPostgres, extra: { schema?: string; maxScanResultBytes?: number; packBufferBytes?: number; contextBuckets?: number } = {}): Promise<PostgresStore> {
   const schema = extra.schema ?? pgt.schema;
   return PostgresStore.open(pgt.url, {
     schema, applicationName: schema, maxConnections: 4, maxLockConnections: 4,
     ...(extra.maxScanResultBytes ? { maxScanResultBytes: extra.maxScanResultBytes } : {}),
     ...(extra.packBufferBytes ? { packBufferBytes: extra.packBufferBytes } : {}),
+    ...(extra.contextBuckets ? { contextBuckets: extra.contextBuckets } : {}),
   });
+}
+
+/** Every stored pack holds only lines of its bucket in its context's count (vuln_context.buckets). */
+async function assertPacksCutByTheirContexts(pgt: TestPostgres): Promise<void> {
+  const packs = await sql<{ id: string; bucket: number; buckets: number; data: Buffer }>(pgt, 'SELECT p.id, p.bucket, c.buckets, p.data FROM vuln_pack p JOIN vuln_context c ON c.id = p.context_id');
+  for (const p of packs) {
+    for (const l of openPackLines(p.data)) assert.equal(packBucket(parseLine(l).packageName) % p.buckets, p.bucket, `pack ${p.id}: ${l.slice(0, 40)}`);
+  }
 }
 
 /** One-off SQL in the test's schema, outside the store. */
@@ -204,8 +213,11 @@ if (skip) {
         { packageNames: ['p7'], updaterPrefix: 'ubuntu' },
       ]);
       assert.deepEqual([fa!.length, fb!.length], [40, 40]);
-      // One pack per (updater's context, bucket of package names): 100 packages each.
-      const buckets = new Set(Array.from({ length: 100 }, (_, i) => packBucket(`p${i}`))).size;
+      // One pack per (updater's context, bucket of package names): 100 packages each, in the buckets of the count
+      // each writer chose for its context (the same records: the same count).
+      const contexts = await sql<{ buckets: number }>(pgt, 'SELECT buckets FROM vuln_context');
+      assert.deepEqual(contexts.map((c) => c.buckets), [0, 1].map(() => chooseBuckets(Array.from({ length: 100 }, (_, i) => packBucket(`p${i}`)), 4000)));
+      const buckets = new Set(Array.from({ length: 100 }, (_, i) => packBucket(`p${i}`) % contexts[0]!.buckets)).size;
       assert.deepEqual(await counts(pgt), { packs: 2 * buckets, records: 8000, links: 2 * buckets, texts: 2, update_operation: 2 });
     } finally {
       await s.close();
@@ -236,7 +248,7 @@ if (skip) {
     }
   });
 
-  test('postgres: two writers of one updater writing the same new packs at once both commit; each record is found once', async (t) => {
+  test('postgres: two writers of one updater writing the same new packs at once both commit; each record is found once; a context both create has one count', async (t) => {
     const pgt = await withSchema(t);
     const s = await openIn(pgt);
     try {
@@ -254,14 +266,87 @@ if (skip) {
       assert.equal(new Set(found!.map((v) => v.id)).size, 50);
       // Either both wrote every pack (neither saw the other's before committing: two copies, each linked to its
       // operation) or the later one found the packs the first had committed; never a failure.
-      const buckets = new Set(Array.from({ length: 60 }, (_, i) => packBucket(`p${i}`))).size;
+      // In the buckets of the context's count (w0 created it).
+      const [context] = await sql<{ buckets: number }>(pgt, 'SELECT buckets FROM vuln_context');
+      const buckets = new Set(Array.from({ length: 60 }, (_, i) => packBucket(`p${i}`) % context!.buckets)).size;
       const n = await counts(pgt);
       assert.ok(n.packs === 1 + buckets || n.packs === 1 + 2 * buckets, `packs: ${n.packs}`);
       assert.deepEqual(n, { packs: n.packs, records: 50 + (n.packs === 1 + buckets ? 1 : 2) * 3000, links: 1 + 2 * buckets, texts: 1, update_operation: 3 });
       const diff = await s.diffUpdateOperations(oa.ref, ob.ref);
       assert.deepEqual([diff.added.length, diff.removed.length], [0, 0], 'the same records, whichever copy of a pack holds them');
+
+      // Two writers creating one new context at once, each holding a share of it for which it would choose another
+      // bucket count: the second waits for the first's context row, then reads back its count and cuts by it.
+      const trixie = (v: Vulnerability): Vulnerability => ({ ...v, dist: { ...v.dist, versionId: '13', versionCodeName: 'trixie' } });
+      const rc = Array.from({ length: 600 }, (_, i) => trixie(vuln('debian', `CVE-${i % 50}`, `q${i % 60}`, String(i))));
+      const rd = rc.filter((_, i) => i % 10 === 0);
+      const fine = Array.from({ length: 60 }, (_, i) => packBucket(`q${i}`));
+      const choices = [chooseBuckets(fine, rc.length), chooseBuckets(fine, rd.length)];
+      assert.notEqual(choices[0], choices[1]);
+      const [c, d] = await Promise.all([s.beginUpdateOperation('debian'), s.beginUpdateOperation('debian')]);
+      await Promise.all([c.add(rc), d.add(rd)]);
+      const [oc, od] = await Promise.all([c.commit('c'), d.commit('d')]);
+      const [stored] = await sql<{ buckets: number }>(pgt, "SELECT buckets FROM vuln_context WHERE dist_version_code_name = 'trixie'");
+      assert.ok(choices.includes(stored!.buckets), `${stored!.buckets} buckets`);
+      await assertPacksCutByTheirContexts(pgt);
+      const cd = await s.diffUpdateOperations(oc.ref, od.ref);
+      assert.deepEqual([cd.added.length, cd.removed.length], [0, rc.length - rd.length]);
+      const newest = (await s.listUpdateOperations('debian'))[0]!.ref === oc.ref ? rc : rd;
+      const [q] = await s.queryVulnerabilities([{ packageNames: fine.map((_, i) => `q${i}`), dist: { versionCodeName: 'trixie' } }]);
+      assert.deepEqual(q!.map(({ id: _, ...v }) => serializeVulnerability(v).json).sort(), newest.map((v) => serializeVulnerability(v).json).sort());
     } finally {
       await s.close();
+    }
+  });
+
+  test('postgres: a context\'s bucket count is chosen by the writer that creates it and kept by later operations of other sizes', async (t) => {
+    const pgt = await withSchema(t);
+    const s = await openIn(pgt);
+    const bucketsOf = async (codename: string) => (await sql<{ buckets: number }>(pgt, 'SELECT buckets FROM vuln_context WHERE dist_version_code_name = $1', [codename]))[0]?.buckets;
+    const release = (codename: string) => (v: Vulnerability): Vulnerability => ({ ...v, dist: { ...v.dist, versionCodeName: codename } });
+    try {
+      // A small release (300 records of 30 packages) and a large one (1,600 records of 4 packages: more than
+      // PACK_TARGET_RECORDS a pack even at PACK_BUCKETS).
+      const small = Array.from({ length: 300 }, (_, i) => vuln('debian', `CVE-${i}`, `p${i % 30}`));
+      const large = Array.from({ length: 1600 }, (_, i) => release('bullseye')(vuln('debian', `CVE-${i}`, `p${i % 4}`)));
+      const w1 = await s.beginUpdateOperation('debian');
+      await w1.add([...small, ...large]);
+      await w1.commit('1');
+      const chosen = await bucketsOf('bookworm');
+      assert.equal(chosen, chooseBuckets(Array.from({ length: 30 }, (_, i) => packBucket(`p${i}`)), 300));
+      assert.ok(chosen! < PACK_BUCKETS, `${chosen}`);
+      assert.equal(await bucketsOf('bullseye'), PACK_BUCKETS);
+      // Ten times the records and packages: the count stays; every pack is cut by it; lookups find them.
+      const grown = Array.from({ length: 3000 }, (_, i) => vuln('debian', `CVE-${i}`, `p${i % 300}`, `1.${i}`));
+      const w2 = await s.beginUpdateOperation('debian');
+      await w2.add([...grown, ...large]);
+      const op2 = await w2.commit('2');
+      assert.equal(await bucketsOf('bookworm'), chosen);
+      await assertPacksCutByTheirContexts(pgt);
+      const [found] = await s.queryVulnerabilities([{ packageNames: ['p7', 'p250'], dist: { versionCodeName: 'bookworm' } }]);
+      for (const p of ['p7', 'p250']) {
+        assert.deepEqual(found!.filter((v) => v.package.name === p).map(({ id: _, ...v }) => v), grown.filter((v) => v.package.name === p), p);
+      }
+      assert.equal(found!.length, 20);
+      // The same feed again: every pack linked, none written; no difference.
+      const before = (await counts(pgt)).packs;
+      const w3 = await s.beginUpdateOperation('debian');
+      await w3.add([...grown, ...large]);
+      const op3 = await w3.commit('3');
+      assert.equal((await counts(pgt)).packs, before);
+      assert.deepEqual(await s.diffUpdateOperations(op2.ref, op3.ref), { added: [], removed: [] });
+    } finally {
+      await s.close();
+    }
+    // A writer past its memory budget creates a context at a drain that is not its last: PACK_BUCKETS.
+    const tight = await openIn(pgt, { packBufferBytes: 8_000 });
+    try {
+      const w = await tight.beginUpdateOperation('debian');
+      await w.add(Array.from({ length: 300 }, (_, i) => release('trixie')(vuln('debian', `CVE-${i}`, `p${i % 30}`))));
+      await w.commit('4');
+      assert.equal(await bucketsOf('trixie'), PACK_BUCKETS);
+    } finally {
+      await tight.close();
     }
   });
 
@@ -330,7 +415,8 @@ if (skip) {
 
   test('postgres: deleting operations collects the records only they held', async (t) => {
     const pgt = await withSchema(t);
-    const s = await openIn(pgt);
+    // A pack per package (contexts of PACK_BUCKETS buckets), as in a large context.
+    const s = await openIn(pgt, { contextBuckets: PACK_BUCKETS });
     try {
       assert.equal(new Set(['a', 'b', 'c'].map(packBucket)).size, 3, 'a pack per package here');
       const w1 = await s.beginUpdateOperation('debian');
@@ -697,4 +783,50 @@ test('postgres: the text migration (13) deflates every stored text into bytea; r
   const [after] = await sql<{ n: number; bytes: number; type: string }>(pgt, 'SELECT count(*)::int AS n, sum(octet_length(data))::int AS bytes, min(pg_typeof(data)::text) AS type FROM vuln_text');
   assert.deepEqual({ n: after!.n, type: after!.type }, { n: 2, type: 'bytea' });
   assert.ok(after!.bytes < plain / 4, `texts deflated: ${plain} -> ${after!.bytes} bytes`);
+});
+
+test('postgres: the bucket-count migration (14) gives the contexts stored before it PACK_BUCKETS; their records are found and their packs linked again', { skip }, async (t) => {
+  const pgt = await withSchema(t);
+  const packMigration = migrations.findIndex((m) => typeof m === 'function' && m.name === 'packVulnerabilities') + 1;
+  const textMigration = migrations.findIndex((m) => typeof m === 'function' && m.name === 'deflateTexts') + 1;
+  assert.ok(packMigration > 0 && textMigration === packMigration + 1 && /ADD COLUMN IF NOT EXISTS buckets/.test(String(migrations[textMigration])), 'the bucket-count migration follows the text migration');
+  // Two releases of 200 packages, packed by migration 12 at PACK_BUCKETS buckets.
+  const inRelease = (v: Vulnerability, codename: string): Vulnerability => ({ ...v, dist: { ...v.dist, versionCodeName: codename } });
+  const records = Array.from({ length: 600 }, (_, i) => inRelease(vuln('debian', `CVE-${i % 300}`, `p${i % 200}`, `2.${i}`), i < 300 ? 'bookworm' : 'bullseye'));
+  const ref = '00000000-0000-4000-8000-000000000001';
+  const c = await schemaAt(pgt, packMigration - 1);
+  try {
+    await insertRecordRows(c, ref, 'debian', records);
+    for (const v of [packMigration, textMigration]) {
+      await c.query('BEGIN');
+      await (migrations[v - 1] as (c: pg.ClientBase) => Promise<void>)(c);
+      await c.query('INSERT INTO schema_migration VALUES ($1, now())', [v]);
+      await c.query('COMMIT');
+    }
+  } finally {
+    await c.end();
+  }
+  const packs = (await counts(pgt)).packs;
+  assert.equal(packs, 2 * new Set(Array.from({ length: 200 }, (_, i) => packBucket(`p${i}`))).size, 'a pack per bucket of PACK_BUCKETS');
+  const s = await openIn(pgt);
+  try {
+    assert.deepEqual(await sql(pgt, 'SELECT buckets, count(*)::int AS n FROM vuln_context GROUP BY buckets'), [{ buckets: PACK_BUCKETS, n: 2 }]);
+    const [found] = await s.queryVulnerabilities([{ packageNames: Array.from({ length: 200 }, (_, i) => `p${i}`), dist: { versionCodeName: 'bookworm' } }]);
+    assert.deepEqual(found!.map(({ id: _, ...v }) => serializeVulnerability(v).json).sort(), records.slice(0, 300).map((v) => serializeVulnerability(v).json).sort());
+    // The same records written again make the same packs (the stored count): linked, none written.
+    const w = await s.beginUpdateOperation('debian');
+    await w.add(records);
+    const op = await w.commit('again');
+    assert.deepEqual(await s.diffUpdateOperations(ref, op.ref), { added: [], removed: [] });
+    assert.equal((await counts(pgt)).packs, packs);
+    // A context created after the migration gets a count of its own.
+    const w2 = await s.beginUpdateOperation('debian');
+    await w2.add([...records, ...records.slice(0, 300).map((v) => inRelease(v, 'trixie'))]);
+    await w2.commit('trixie');
+    const [trixie] = await sql<{ buckets: number }>(pgt, "SELECT buckets FROM vuln_context WHERE dist_version_code_name = 'trixie'");
+    assert.ok(trixie!.buckets < PACK_BUCKETS);
+    await assertPacksCutByTheirContexts(pgt);
+  } finally {
+    await s.close();
+  }
 });

@@ -53,6 +53,8 @@ export interface PostgresStoreOptions {
   maxScanResultBytes?: number;
   /** Bytes of records a writer holds before writing them as packs (tests; default MAX_BUFFER_BYTES). */
   packBufferBytes?: number;
+  /** The bucket count of the contexts writers create (tests: PACK_BUCKETS for a pack per package; default chooseBuckets'). */
+  contextBuckets?: number;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -82,12 +84,12 @@ export class PostgresStore implements Store {
   readonly #texts = new TextCache();
   readonly #scope: string;
   readonly #maxScanResultBytes: number;
-  readonly #packBufferBytes: number | undefined;
+  readonly #packOptions: { packBufferBytes?: number; contextBuckets?: number };
   #closed = false;
 
-  private constructor(pool: pg.Pool, lockPool: pg.Pool, layerLockPool: pg.Pool, scope: string, retry: RetryOptions, maxScanResultBytes: number, packBufferBytes: number | undefined) {
+  private constructor(pool: pg.Pool, lockPool: pg.Pool, layerLockPool: pg.Pool, scope: string, retry: RetryOptions, maxScanResultBytes: number, packOptions: { packBufferBytes?: number; contextBuckets?: number }) {
     this.#maxScanResultBytes = maxScanResultBytes;
-    this.#packBufferBytes = packBufferBytes;
+    this.#packOptions = packOptions;
     this.#pool = pool;
     this.#lockPool = lockPool;
     this.#layerLockPool = layerLockPool;
@@ -117,7 +119,10 @@ export class PostgresStore implements Store {
     const retry = opts.retry ?? {};
     try {
       const scope = await retryTransient('connect and migration', () => migrate(pool, opts.schema), retry);
-      return new PostgresStore(pool, lockPool, layerLockPool, scope, retry, opts.maxScanResultBytes ?? MAX_SCAN_RESULT_BYTES, opts.packBufferBytes);
+      return new PostgresStore(pool, lockPool, layerLockPool, scope, retry, opts.maxScanResultBytes ?? MAX_SCAN_RESULT_BYTES, {
+        ...(opts.packBufferBytes !== undefined ? { packBufferBytes: opts.packBufferBytes } : {}),
+        ...(opts.contextBuckets !== undefined ? { contextBuckets: opts.contextBuckets } : {}),
+      });
     } catch (e) {
       await Promise.allSettled([pool.end(), lockPool.end(), layerLockPool.end()]);
       const err = toClairError('connect and migration', e);
@@ -324,7 +329,7 @@ export class PostgresStore implements Store {
     const writer: PostgresOperationWriter = new PostgresOperationWriter({
       session: started.s, pool: this.#pool, updater, ref, ...(identity ? { date: new Date(identity.date) } : {}), opId: started.id, pid: started.pid,
       onFinish: () => this.#writers.delete(writer),
-      ...(this.#packBufferBytes !== undefined ? { packBufferBytes: this.#packBufferBytes } : {}),
+      ...this.#packOptions,
     });
     this.#writers.add(writer);
     return writer;
@@ -704,18 +709,19 @@ q AS (
     AS q(qi, name, prefix, did, version_id, code_name, bucket)
 ),
 -- The (query, context) pairs first: a database holds a handful of contexts, so the updater and release constraints
--- are decided once per query here, and each lookup is then one probe of vuln_pack_lookup (context_id, bucket)
+-- are decided once per query here (and the name's bucket in the context: its bucket of PACK_BUCKETS, given, modulo
+-- the context's count), and each lookup is then one probe of vuln_pack_lookup (context_id, bucket)
 -- that reads the release's packs only. With each context, the newest operations that can hold its records (of its
 -- updater, or of an updater it is a sub-updater of: a writer takes records of "u" and "u/…"), so that "is this
 -- pack current" is one probe of uo_pack_run's key (uo_id, first): the run that starts last at or before the pack.
 qc AS MATERIALIZED (
-  SELECT q.qi, q.name, q.bucket, c.id AS context_id, array_agg(l.id) AS ops FROM q JOIN vuln_context c
+  SELECT q.qi, q.name, q.bucket % c.buckets AS bucket, c.id AS context_id, array_agg(l.id) AS ops FROM q JOIN vuln_context c
     ON (q.prefix IS NULL OR c.updater = q.prefix OR starts_with(c.updater, q.prefix || '/'))
    AND (q.did IS NULL OR c.dist_did = q.did OR c.dist_did = '')
    AND (q.version_id IS NULL OR c.dist_version_id = q.version_id OR c.dist_version_id = '')
    AND (q.code_name IS NULL OR c.dist_version_code_name = q.code_name OR c.dist_version_code_name = '')
   JOIN latest l ON c.updater = l.updater OR starts_with(c.updater, l.updater || '/')
-  GROUP BY q.qi, q.name, q.bucket, c.id
+  GROUP BY q.qi, q.name, q.bucket % c.buckets, c.id
 )
 SELECT qc.qi, qc.name, p.id, p.bucket, p.context_id
 FROM qc JOIN vuln_pack p ON p.context_id = qc.context_id AND p.bucket = qc.bucket
@@ -733,27 +739,40 @@ ORDER BY qc.qi, p.id`;
  * reference a text deleted here.
  */
 async function collectTexts(c: pg.ClientBase, packs: { context_id: string; bucket: number; data: Buffer }[]): Promise<void> {
-  const candidates = textIdsOfPacks(packs.map((p) => openPackLines(p.data)));
+  const opened = packs.map((p) => openPackLines(p.data));
+  const candidates = textIdsOfPacks(opened);
   if (candidates.size === 0) return;
   const locked = new Set((await c.query<{ id: string }>(
     'SELECT id FROM vuln_text WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE SKIP LOCKED', [[...candidates]],
   )).rows.map((r) => Number(r.id)));
   if (locked.size === 0) return;
   const contexts = [...new Set(packs.map((p) => String(p.context_id)))];
-  // First the packs that replaced the collected ones, where their texts mostly are (the same buckets of packages, any
-  // release of the updater: a changed record keeps its advisory's text); the updater's other packs for what is left.
+  // First the packs that replaced the collected ones, where their texts mostly are (the buckets of the same packages
+  // in any release of the updater, each cut by its context's count: a changed record keeps its advisory's text); the
+  // updater's other packs for what is left.
+  const fine = new Set<number>();
+  for (const l of opened.flat()) fine.add(packBucket(parseLine(l).packageName));
+  const keys: { context: string[]; bucket: number[] } = { context: [], bucket: [] };
+  const counts = (await c.query<{ id: string; buckets: number }>(
+    'SELECT id, buckets FROM vuln_context WHERE updater IN (SELECT updater FROM vuln_context WHERE id = ANY($1::bigint[]))', [contexts],
+  )).rows;
+  for (const ctx of counts) {
+    for (const b of new Set([...fine].map((f) => f % ctx.buckets))) {
+      keys.context.push(String(ctx.id));
+      keys.bucket.push(b);
+    }
+  }
   const scans = [
     `SELECT p.id, p.data FROM vuln_pack p
      WHERE p.context_id IN (SELECT id FROM vuln_context WHERE updater IN (SELECT updater FROM vuln_context WHERE id = ANY($1::bigint[])))
-       AND p.bucket = ANY($3::int[]) AND p.id > $2 ORDER BY p.id LIMIT 2000`,
+       AND (p.context_id, p.bucket) IN (SELECT * FROM unnest($3::bigint[], $4::int[])) AND p.id > $2 ORDER BY p.id LIMIT 2000`,
     `SELECT p.id, p.data FROM vuln_pack p
      WHERE p.context_id IN (SELECT id FROM vuln_context WHERE updater IN (SELECT updater FROM vuln_context WHERE id = ANY($1::bigint[])))
-       AND NOT (p.bucket = ANY($3::int[])) AND p.id > $2 ORDER BY p.id LIMIT 2000`,
+       AND (p.context_id, p.bucket) NOT IN (SELECT * FROM unnest($3::bigint[], $4::int[])) AND p.id > $2 ORDER BY p.id LIMIT 2000`,
   ];
-  const names = [...new Set(packs.map((p) => p.bucket))];
   for (const scan of scans) {
     for (let after = '0'; ;) {
-      const rows = (await c.query<{ id: string; data: Buffer }>(scan, [contexts, after, names])).rows;
+      const rows = (await c.query<{ id: string; data: Buffer }>(scan, [contexts, after, keys.context, keys.bucket])).rows;
       if (rows.length === 0) break;
       after = String(rows[rows.length - 1]!.id);
       for (const r of rows) for (const id of textIdsOf(openPackLines(r.data))) locked.delete(id);

@@ -197,6 +197,12 @@ export const migrations: readonly Migration[] = [
   // process may keep inflated texts by id (sqlite-store.ts). Existing texts are deflated into the new table, ids
   // kept. RustSec's advisory-db: texts 1.11 MB -> 0.5 MB.
   deflateTexts,
+  // 13: a bucket count per context (store/vulnerability-pack.ts: chooseBuckets): a writer creating a context cuts its
+  // packages into as few buckets as keep its packs at about PACK_TARGET_RECORDS records, fixed for the context's
+  // life. The contexts stored before keep the PACK_BUCKETS their packs are cut by.
+  `
+  ALTER TABLE vuln_context ADD COLUMN buckets INTEGER NOT NULL DEFAULT 4096 CHECK (buckets >= 1 AND buckets <= 4096 AND (buckets & (buckets - 1)) = 0);
+  `,
 ];
 if (migrations.length !== SCHEMA_VERSION) throw new Error(`schema-version.ts says ${SCHEMA_VERSION}, migrations.ts has ${migrations.length}: change both together`);
 

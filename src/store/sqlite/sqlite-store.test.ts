@@ -9,7 +9,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { migrations } from './migrations.ts';
 import { assertPackageIndex, packageIndexReports } from '../package-index-fixture.ts';
 import { namedLinkRecords, oldEnrichment, oldRows, oldVulnerabilities, rowLayoutDatabase, unmarkedText } from '../split-records-fixture.ts';
-import { recordId } from '../vulnerability-pack.ts';
+import { chooseBuckets, openPackLines, PACK_BUCKETS, packBucket, parseLine, recordId } from '../vulnerability-pack.ts';
 import { newVulnerability, type Vulnerability } from '../../model/vulnerability.ts';
 import { serializeVulnerability } from '../vulnerability-hash.ts';
 
@@ -188,6 +188,19 @@ const count = (path: string, sql: string) => {
     db.close();
   }
 };
+/** Every stored pack holds only lines of its bucket in its context's count (vuln_context.buckets). */
+const assertPacksCutByTheirContexts = (path: string) => {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    for (const p of db.prepare('SELECT p.id, p.bucket, c.buckets, p.data FROM vuln_pack p JOIN vuln_context c ON c.id = p.context_id').all()) {
+      for (const l of openPackLines(p.data as Uint8Array)) {
+        assert.equal(packBucket(parseLine(l).packageName) % (p.buckets as number), p.bucket, `pack ${p.id as number}: ${l.slice(0, 40)}`);
+      }
+    }
+  } finally {
+    db.close();
+  }
+};
 const exportOf = async (s: SqliteStore, ref: string) => {
   const out: string[] = [];
   for await (const batch of s.readUpdateOperation(ref, 7)) out.push(...batch);
@@ -294,7 +307,7 @@ test('sqlite: the text migration deflates every stored text; records read back b
   }
 });
 
-test('sqlite: records are packed per package and context; identical runs share every pack; texts go with their last pack', async () => {
+test('sqlite: records are packed per bucket and context; identical runs share every pack; texts go with their last pack', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'clair-ts-sqlite-'));
   try {
     const path = join(dir, 'packs.db');
@@ -305,23 +318,31 @@ test('sqlite: records are packed per package and context; identical runs share e
       await w1.add(records);
       const op1 = await w1.commit('a');
       assert.equal(op1.count, 3000);
-      assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack'), 120, '40 packages x 3 releases');
+      // Each release (1,000 records of 40 packages) in the buckets its writer chose for it: fewer than PACK_BUCKETS.
+      const buckets = count(path, 'SELECT max(buckets) AS n FROM vuln_context');
+      assert.equal(count(path, 'SELECT min(buckets) AS n FROM vuln_context'), buckets);
+      assert.equal(buckets, chooseBuckets(Array.from({ length: 40 }, (_, i) => packBucket(`pkg${i}`)), 1000));
+      assert.ok(buckets < PACK_BUCKETS, `${buckets} buckets`);
+      const packs = 3 * new Set(Array.from({ length: 40 }, (_, i) => packBucket(`pkg${i}`) % buckets)).size;
+      assert.ok(packs < 120, 'fewer packs than packages');
+      assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack'), packs, 'a pack per bucket of packages and release');
+      assertPacksCutByTheirContexts(path);
       assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_text'), 1000, 'a text per advisory, shared by its releases');
       const w2 = await s.beginUpdateOperation('debian');
       for (let i = 0; i < records.length; i += 700) await w2.add(records.slice(i, i + 700));
       await w2.add(records.slice(0, 3));
       const op2 = await w2.commit('b');
-      assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack'), 120, 'the second run links the first run\'s packs');
-      assert.equal(count(path, 'SELECT count(*) AS n FROM uo_pack'), 240);
-      // One record changed: one new pack, the other 119 shared; the diff is that record.
+      assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack'), packs, 'the second run links the first run\'s packs');
+      assert.equal(count(path, 'SELECT count(*) AS n FROM uo_pack'), 2 * packs);
+      // One record changed: one new pack, the others shared; the diff is that record.
       const w3 = await s.beginUpdateOperation('debian');
       await w3.add([...records.slice(0, 5), recordOf('CVE-5', 'pkg5', 'bookworm', { fixedInVersion: '1.0' }), ...records.slice(6)]);
       const op3 = await w3.commit('c');
-      assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack'), 121);
+      assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack'), packs + 1);
       const d = await s.diffUpdateOperations(op2.ref, op3.ref);
       assert.deepEqual([d.added.map((v) => `${v.name}:${v.fixedInVersion}`), d.removed.map((v) => `${v.name}:${v.fixedInVersion}`)], [['CVE-5:1.0'], ['CVE-5:']]);
       await s.deleteUpdateOperations([op1.ref, op2.ref]);
-      assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack'), 120);
+      assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack'), packs);
       assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_text'), 1000, 'texts of a deleted pack that others use stay');
       await s.deleteUpdateOperations([op3.ref]);
       assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack') + count(path, 'SELECT count(*) AS n FROM vuln_text'), 0);
@@ -370,6 +391,112 @@ test('sqlite: a writer past its memory budget writes packs as it goes; the recor
       assert.deepEqual([back.added.map((v) => v.name), back.removed.map((v) => v.name)], [['CVE-100'], ['CVE-new']]);
     } finally {
       await big.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite: a context\'s bucket count is chosen by the writer that creates it and kept by later operations of other sizes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clair-ts-sqlite-'));
+  try {
+    const path = join(dir, 'buckets.db');
+    const bucketsOf = (codename: string) => count(path, `SELECT buckets AS n FROM vuln_context WHERE dist_version_code_name = '${codename}'`);
+    const fineOf = (pkgs: string[]) => pkgs.map((p) => packBucket(p));
+    // A small release (300 records of 30 packages) and a large one (1,600 records of 4 packages: more than
+    // PACK_TARGET_RECORDS a pack even at PACK_BUCKETS).
+    const pkgs = (n: number) => Array.from({ length: n }, (_, i) => `pkg${i}`);
+    const small = Array.from({ length: 300 }, (_, i) => recordOf(`CVE-${i}`, `pkg${i % 30}`, 'bookworm'));
+    const large = Array.from({ length: 1600 }, (_, i) => recordOf(`CVE-${i}`, `pkg${i % 4}`, 'bullseye'));
+    const s = SqliteStore.open(path);
+    try {
+      const w1 = await s.beginUpdateOperation('debian');
+      await w1.add([...small, ...large]);
+      await w1.commit('1');
+      const chosen = bucketsOf('bookworm');
+      assert.equal(chosen, chooseBuckets(fineOf(pkgs(30)), 300));
+      assert.ok(chosen < PACK_BUCKETS, `${chosen}`);
+      assert.equal(bucketsOf('bullseye'), PACK_BUCKETS);
+      // Ten times the records and packages of the small release: its count stays; every pack is cut by it.
+      const grown = Array.from({ length: 3000 }, (_, i) => recordOf(`CVE-${i}`, `pkg${i % 300}`, 'bookworm', { fixedInVersion: `1.${i}` }));
+      const w2 = await s.beginUpdateOperation('debian');
+      await w2.add([...grown, ...large]);
+      const op2 = await w2.commit('2');
+      assert.equal(bucketsOf('bookworm'), chosen);
+      assert.notEqual(chooseBuckets(fineOf(pkgs(300)), 3000), chosen, 'a writer holding these alone would choose another count');
+      assertPacksCutByTheirContexts(path);
+      const [found] = await s.queryVulnerabilities([{ packageNames: ['pkg7', 'pkg250'], dist: { versionCodeName: 'bookworm' } }]);
+      // Each package's records, in the feed's order (ids follow it within a package).
+      for (const p of ['pkg7', 'pkg250']) {
+        assert.deepEqual(found!.filter((v) => v.package.name === p).map(({ id: _, ...v }) => v), grown.filter((v) => v.package.name === p), p);
+      }
+      assert.equal(found!.length, 20);
+      // The same feed again: every pack linked, none written; no difference.
+      const packs = count(path, 'SELECT count(*) AS n FROM vuln_pack');
+      const w3 = await s.beginUpdateOperation('debian');
+      await w3.add([...grown, ...large]);
+      const op3 = await w3.commit('3');
+      assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack'), packs);
+      assert.deepEqual(await s.diffUpdateOperations(op2.ref, op3.ref), { added: [], removed: [] });
+    } finally {
+      await s.close();
+    }
+    // A writer past its memory budget creates a context at a drain that is not its last, where it may not hold all of
+    // the context's records yet: PACK_BUCKETS, not a count chosen from a part.
+    const tight = SqliteStore.open(path, { packBufferBytes: 8_000 });
+    try {
+      const w = await tight.beginUpdateOperation('debian');
+      await w.add(Array.from({ length: 300 }, (_, i) => recordOf(`CVE-${i}`, `pkg${i % 30}`, 'trixie')));
+      await w.commit('4');
+      assert.equal(bucketsOf('trixie'), PACK_BUCKETS);
+    } finally {
+      await tight.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite: the bucket-count migration gives the contexts stored before it PACK_BUCKETS; their records are found and their packs linked again', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clair-ts-sqlite-'));
+  try {
+    const path = join(dir, 'old.db');
+    // The schema before (12: texts deflated), records packed by the migrations before it at PACK_BUCKETS buckets:
+    // two releases of 200 packages.
+    const deflate = migrations.findIndex((m) => typeof m === 'function' && m.name === 'deflateTexts') + 1;
+    assert.equal(deflate, migrations.length - 1, 'the bucket-count migration follows the text migration');
+    const records = Array.from({ length: 600 }, (_, i) => recordOf(`CVE-${i % 300}`, `pkg${i % 200}`, i < 300 ? 'bookworm' : 'bullseye', { fixedInVersion: `2.${i}` }));
+    const ref = '00000000-0000-4000-8000-000000000001';
+    const db = new DatabaseSync(path);
+    rowLayoutDatabase(db, migrations, deflate - 2, [{ ref, updater: 'debian', records }]);
+    for (const v of [deflate - 1, deflate]) {
+      (migrations[v - 1] as (db: DatabaseSync) => void)(db);
+      db.prepare('INSERT INTO schema_migration VALUES (?, ?)').run(v, 'then');
+    }
+    const packs = db.prepare('SELECT count(*) AS n FROM vuln_pack').get()!.n as number;
+    assert.equal(packs, 2 * new Set(Array.from({ length: 200 }, (_, i) => packBucket(`pkg${i}`))).size, 'a pack per bucket of PACK_BUCKETS');
+    db.close();
+    const s = SqliteStore.open(path);
+    try {
+      assert.equal(count(path, `SELECT count(*) AS n FROM vuln_context WHERE buckets = ${PACK_BUCKETS}`), 2);
+      assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_context'), 2);
+      const names = Array.from({ length: 200 }, (_, i) => `pkg${i}`);
+      const [found] = await s.queryVulnerabilities([{ packageNames: names, dist: { versionCodeName: 'bookworm' } }]);
+      assert.deepEqual(found!.map(({ id: _, ...v }) => serializeVulnerability(v).json).sort(), records.slice(0, 300).map((v) => serializeVulnerability(v).json).sort());
+      // The same records written again make the same packs (the stored count, not a new one): linked, none written.
+      const w = await s.beginUpdateOperation('debian');
+      await w.add(records);
+      const op = await w.commit('again');
+      assert.deepEqual(await s.diffUpdateOperations(ref, op.ref), { added: [], removed: [] });
+      assert.equal(count(path, 'SELECT count(*) AS n FROM vuln_pack'), packs);
+      // A context created after the migration gets a count of its own.
+      const w2 = await s.beginUpdateOperation('debian');
+      await w2.add([...records, ...records.slice(0, 300).map((v) => ({ ...v, dist: { ...v.dist, versionCodeName: 'trixie' } }))]);
+      await w2.commit('trixie');
+      assert.ok(count(path, "SELECT buckets AS n FROM vuln_context WHERE dist_version_code_name = 'trixie'") < PACK_BUCKETS);
+      assertPacksCutByTheirContexts(path);
+    } finally {
+      await s.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

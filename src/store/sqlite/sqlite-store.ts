@@ -58,6 +58,8 @@ export class SqliteStore implements Store {
 
   readonly #maxScanResultBytes: number;
   readonly #packBufferBytes: number | undefined;
+  /** The bucket count of the contexts writers create, when given (tests); else chooseBuckets'. */
+  readonly #contextBuckets: number | undefined;
   #subsLoaded: SqliteSubscriptions | undefined;
   #packsLoaded: PackCache | undefined;
   #packLinesLoaded: PackLinesCache | undefined;
@@ -69,10 +71,11 @@ export class SqliteStore implements Store {
   /** vuln_context rows by id (a database holds a few dozen; they are never deleted). */
   readonly #contexts = new Map<number, string>();
 
-  private constructor(db: DatabaseSync, maxScanResultBytes: number, packBufferBytes: number | undefined) {
+  private constructor(db: DatabaseSync, maxScanResultBytes: number, packBufferBytes: number | undefined, contextBuckets: number | undefined) {
     this.#db = db;
     this.#maxScanResultBytes = maxScanResultBytes;
     this.#packBufferBytes = packBufferBytes;
+    this.#contextBuckets = contextBuckets;
   }
 
   get #inflated(): InflatedTexts {
@@ -94,9 +97,10 @@ export class SqliteStore implements Store {
   /**
    * Opens (creating when missing) the database file and applies pending migrations. ":memory:" works too.
    * packBufferBytes: the bytes of records a writer holds before writing them as packs (tests; default
-   * MAX_BUFFER_BYTES of store/vulnerability-pack.ts).
+   * MAX_BUFFER_BYTES of store/vulnerability-pack.ts). contextBuckets: the bucket count of the contexts writers create
+   * (tests: PACK_BUCKETS for a pack per package; default chooseBuckets' of store/vulnerability-pack.ts).
    */
-  static open(path: string, opts: { maxScanResultBytes?: number; packBufferBytes?: number } = {}): SqliteStore {
+  static open(path: string, opts: { maxScanResultBytes?: number; packBufferBytes?: number; contextBuckets?: number } = {}): SqliteStore {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     let db: DatabaseSync;
     try {
@@ -121,7 +125,7 @@ export class SqliteStore implements Store {
       db.close();
       throw new ClairError('bad-input', `database ${path} is not usable: ${(e as Error).message}`, { cause: e });
     }
-    const store = new SqliteStore(db, opts.maxScanResultBytes ?? MAX_SCAN_RESULT_BYTES, opts.packBufferBytes);
+    const store = new SqliteStore(db, opts.maxScanResultBytes ?? MAX_SCAN_RESULT_BYTES, opts.packBufferBytes, opts.contextBuckets);
     store.#sweepDeadWriters();
     return store;
   }
@@ -299,14 +303,22 @@ export class SqliteStore implements Store {
     // budget fills or at commit, in one transaction: feeds arrive grouped by package (Debian, Alpine) or not (OSV),
     // and a package's records must be together to make one pack.
     const grouper = new (vulnPacks().PackGrouper)(this.#packBufferBytes);
-    const writeRecords = () => {
-      const groups = grouper.drain();
+    // `final`: the drain at commit (a context created there gets a count chosen from its records: newContextBuckets).
+    const writeRecords = (final: boolean) => {
+      const { buildPacks, bucketLine, contextsOf, mergeBuckets, newContextBuckets } = vulnPacks();
+      const drained = grouper.drain();
       try {
         this.#bulkTx(() => {
-          this.#resolveTexts(groups, parts);
-          const { buildPacks, bucketLine } = vulnPacks();
-          for (const g of groups) {
-            const contextId = this.#contextId(g, parts);
+          this.#resolveTexts(drained, parts);
+          const held = contextsOf(drained);
+          const contexts = new Map<string, { id: number; buckets: number }>();
+          for (const g of drained) {
+            if (contexts.has(g.context)) continue;
+            const c = held.get(g.context)!;
+            contexts.set(g.context, this.#contextId(g, parts, () => this.#contextBuckets ?? newContextBuckets(c, final)));
+          }
+          for (const g of mergeBuckets(drained, (context) => contexts.get(context)!.buckets)) {
+            const contextId = contexts.get(g.context)!.id;
             const lines = g.entries.map((e) => bucketLine(e.packageName, e.name, e.textHash === null ? 0 : parts.text(e.textHash)!, e.own));
             for (const p of buildPacks(lines)) stage.run(token, sqlitePacks().storePack((sql) => this.#stmt(sql), g.bucket, contextId, p), p.count, started);
           }
@@ -347,7 +359,7 @@ export class SqliteStore implements Store {
         }
         const { vulnerabilityParts } = recordRow();
         for (const v of batch) grouper.add(vulnerabilityParts(v));
-        if (grouper.full) writeRecords();
+        if (grouper.full) writeRecords(false);
       },
       addEnrichments: async (batch: EnrichmentRecord[]) => {
         if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
@@ -371,13 +383,13 @@ export class SqliteStore implements Store {
           if (!keep(v)) return;
           grouper.add(vulnerabilityParts(v));
           kept++;
-          if (grouper.full) writeRecords();
+          if (grouper.full) writeRecords(false);
         });
         return kept;
       },
       commit: async (fingerprint: string) => {
         if (!done && !builder.empty) await writePacks();
-        if (!done && !grouper.empty) writeRecords();
+        if (!done && !grouper.empty) writeRecords(true);
         finish();
         const ref = identity?.ref ?? nodeCrypto().randomUUID();
         const date = identity?.date ?? new Date().toISOString();
@@ -458,16 +470,20 @@ export class SqliteStore implements Store {
     sqlitePacks().dropPacks((sql) => this.#stmt(sql), gone);
   }
 
-  /** The id of a group's context, inserting it when new (inside the caller's transaction). */
-  #contextId(r: { context: string; updater: string; did: string; versionId: string; codeName: string }, ids: PartIds): number {
-    let id = ids.context(r.context);
-    if (id === undefined) {
-      id = (this.#stmt('SELECT id FROM vuln_context WHERE data = ?').get(r.context)?.id as number | undefined)
-        ?? (this.#stmt('INSERT INTO vuln_context (updater, dist_did, dist_version_id, dist_version_code_name, data) VALUES (?, ?, ?, ?, ?) RETURNING id')
-          .get(r.updater, r.did, r.versionId, r.codeName, r.context)!.id as number);
-      ids.setContext(r.context, id);
+  /**
+   * The id and bucket count of a group's context, inserting it when new with the count `buckets()` gives (inside the
+   * caller's transaction). A stored context keeps the count it was created with.
+   */
+  #contextId(r: { context: string; updater: string; did: string; versionId: string; codeName: string }, ids: PartIds, buckets: () => number): { id: number; buckets: number } {
+    let c = ids.context(r.context);
+    if (c === undefined) {
+      const row = this.#stmt('SELECT id, buckets FROM vuln_context WHERE data = ?').get(r.context)
+        ?? this.#stmt('INSERT INTO vuln_context (updater, dist_did, dist_version_id, dist_version_code_name, data, buckets) VALUES (?, ?, ?, ?, ?, ?) RETURNING id, buckets')
+          .get(r.updater, r.did, r.versionId, r.codeName, r.context, buckets())!;
+      c = { id: row.id as number, buckets: row.buckets as number };
+      ids.setContext(r.context, c);
     }
-    return id;
+    return c;
   }
 
   /**
@@ -697,9 +713,10 @@ export class SqliteStore implements Store {
   // statement per package: 455 statements took a Debian image of 900 packages several times as long as one. Each pack
   // is opened once (and kept, PackLinesCache), however many queries it answers; the texts of its records are read in
   // one statement per shape. EXPLAIN QUERY PLAN:
-  //   SEARCH p USING INDEX vuln_pack_lookup (bucket=?)           (one probe per bucket of the names)
-  //   CORRELATED SCALAR SUBQUERY: SEARCH u USING PRIMARY KEY (uo_id=? AND pack_id=?)   (per current operation)
-  //   SEARCH c USING INTEGER PRIMARY KEY (rowid=?)
+  //   MATERIALIZE k: SCAN c, SCAN b VIRTUAL TABLE (json_each), USE TEMP B-TREE FOR DISTINCT   (the shape's contexts x
+  //                  the names' buckets, each cut by its context's count)
+  //   SCAN k; SEARCH p USING INDEX vuln_pack_lookup (bucket=? AND context_id=?)   (one probe per key)
+  //   SEARCH u EXISTS USING PRIMARY KEY (uo_id=? AND pack_id=?)   (per current operation)
   async queryVulnerabilities(queries: VulnerabilityQuery[]): Promise<StoredVulnerability[][]> {
     // The newest operation of each updater is the current data; computed once per call, not per package.
     const latest = this.#stmt('SELECT max(id) AS id FROM update_operation GROUP BY updater').all().map((r) => r.id as number);
@@ -733,15 +750,20 @@ export class SqliteStore implements Store {
       // A package's records are in its bucket's packs, beside other packages': lines are kept by their package name
       // (the line's first field, compared as JSON without parsing the line).
       const wanted = new Set(names.map((n) => JSON.stringify(n)));
-      const buckets = [...new Set(names.map(packBucket))];
+      // Their buckets of PACK_BUCKETS; a context's own bucket is that modulo its count (vuln_context.buckets).
+      const buckets = JSON.stringify([...new Set(names.map((n) => packBucket(n)))]);
       const found: { id: number; context: string; lines: ReturnType<typeof parseLine>[]; positions: number[] }[] = [];
       // A record in several packs of one key (a writer's budget cut the key) is one record.
       const seen = new Map<string, Set<string>>();
-      forEachInChunk(buckets, (chunk, marks) => {
-        const sql = `SELECT p.id, p.bucket, p.context_id, c.data AS context, p.data FROM vuln_pack p JOIN vuln_context c ON c.id = p.context_id
-          WHERE p.bucket IN (${marks})${where.map((w) => ` AND ${w}`).join('')}
-          AND EXISTS (SELECT 1 FROM uo_pack u WHERE u.uo_id IN (${latestList}) AND u.pack_id = p.id)`;
-        for (const r of this.#stmt(sql).all(...chunk, ...params)) {
+      {
+        // The (context, bucket) keys first (CROSS JOIN: SQLite then probes vuln_pack_lookup per key rather than scan
+        // vuln_pack).
+        const sql = `WITH k AS MATERIALIZED (
+            SELECT DISTINCT c.id AS context_id, c.data AS context, b.value % c.buckets AS bucket FROM vuln_context c, json_each(?) b
+            WHERE true${where.map((w) => ` AND ${w}`).join('')})
+          SELECT p.id, p.bucket, p.context_id, k.context, p.data FROM k CROSS JOIN vuln_pack p ON p.bucket = k.bucket AND p.context_id = k.context_id
+          WHERE EXISTS (SELECT 1 FROM uo_pack u WHERE u.uo_id IN (${latestList}) AND u.pack_id = p.id)`;
+        for (const r of this.#stmt(sql).all(buckets, ...params)) {
           const id = r.id as number;
           const lines = this.#packLines.get(id, () => r.data as Uint8Array);
           const key = `${r.bucket as number} ${r.context_id as number}`;
@@ -756,7 +778,7 @@ export class SqliteStore implements Store {
           });
           if (f.lines.length > 0) found.push(f);
         }
-      });
+      }
       const texts = this.#texts(found.flatMap((f) => f.lines.map((l) => l.textId)));
       const byName = new Map<string, StoredVulnerability[]>();
       for (const f of found) {
@@ -961,12 +983,12 @@ function toReceipt(r: Record<string, unknown>): NotificationReceipt {
  * a transaction stay pending until it commits (a rolled-back insert's id must not be reused).
  */
 class PartIds {
-  readonly contexts = new Map<string, number>();
+  readonly contexts = new Map<string, { id: number; buckets: number }>();
   readonly texts = new Map<string, number>();
-  readonly #pendingContexts = new Map<string, number>();
+  readonly #pendingContexts = new Map<string, { id: number; buckets: number }>();
   readonly #pendingTexts = new Map<string, number>();
 
-  context(key: string): number | undefined {
+  context(key: string): { id: number; buckets: number } | undefined {
     return this.contexts.get(key) ?? this.#pendingContexts.get(key);
   }
 
@@ -974,8 +996,8 @@ class PartIds {
     return this.texts.get(hash) ?? this.#pendingTexts.get(hash);
   }
 
-  setContext(key: string, id: number): void {
-    this.#pendingContexts.set(key, id);
+  setContext(key: string, c: { id: number; buckets: number }): void {
+    this.#pendingContexts.set(key, c);
   }
 
   setText(hash: string, id: number): void {
