@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
@@ -347,6 +348,28 @@ if (skip) {
       assert.equal(await bucketsOf('trixie'), PACK_BUCKETS);
     } finally {
       await tight.close();
+    }
+  });
+
+  test('postgres: a pack over TOAST\'s threshold stays in its row (it does not compress again)', async (t) => {
+    const pgt = await withSchema(t);
+    const s = await openIn(pgt);
+    try {
+      // One package's records with fixed versions that deflate poorly: one pack of a few KB.
+      const hex = (i: number) => createHash('sha256').update(String(i)).digest('hex');
+      const records = Array.from({ length: 100 }, (_, i) => vuln('debian', `CVE-${i}`, 'openssl', hex(i)));
+      const w = await s.beginUpdateOperation('debian');
+      await w.add(records);
+      await w.commit('1');
+      const [pack] = await sql<{ bytes: number; toast: number }>(
+        pgt,
+        "SELECT octet_length(data) AS bytes, (SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE oid = 'vuln_pack'::regclass)::int AS toast FROM vuln_pack",
+      );
+      assert.ok(pack!.bytes > 2100 && pack!.bytes < 8000, `${pack!.bytes} bytes`);
+      assert.equal(pack!.toast, 0);
+      assert.equal((await s.queryVulnerabilities([{ packageNames: ['openssl'] }]))[0]!.length, 100);
+    } finally {
+      await s.close();
     }
   });
 
