@@ -242,16 +242,17 @@ function hyperfine(commands: Record<string, string>, dir: string, prepare: Recor
 
 /**
  * The candidate rows of the warm scan in one SQL statement, as the store selects them: the packs of the buckets of
- * the image's source package names, Debian's updater, bookworm, the newest operation of each updater (one line a
- * pack, its data in hex so that a line is a pack).
+ * the image's source package names (each cut by its context's count), Debian's updater, bookworm, the newest
+ * operation of each updater (one line a pack, its data in hex so that a line is a pack).
  */
 function candidateSql(image: DebianBigImage): string {
   const buckets = [...new Set(image.expected.packages.map((p) => packBucket(p.sourceName)))];
-  return `SELECT p.id, p.bucket, c.data, hex(p.data) FROM vuln_pack p JOIN vuln_context c ON c.id = p.context_id
-WHERE p.bucket IN (${buckets.join(',')})
-  AND (c.updater = 'debian' OR substr(c.updater, 1, 7) = 'debian/')
-  AND (c.dist_did = 'debian' OR c.dist_did = '') AND (c.dist_version_code_name = 'bookworm' OR c.dist_version_code_name = '')
-  AND EXISTS (SELECT 1 FROM uo_pack u WHERE u.uo_id IN (SELECT max(id) FROM update_operation GROUP BY updater) AND u.pack_id = p.id)
+  return `WITH k AS MATERIALIZED (
+  SELECT DISTINCT c.id AS context_id, c.data AS context, b.value % c.buckets AS bucket FROM vuln_context c, json_each('[${buckets.join(',')}]') b
+  WHERE (c.updater = 'debian' OR substr(c.updater, 1, 7) = 'debian/')
+    AND (c.dist_did = 'debian' OR c.dist_did = '') AND (c.dist_version_code_name = 'bookworm' OR c.dist_version_code_name = ''))
+SELECT p.id, p.bucket, k.context, hex(p.data) FROM k CROSS JOIN vuln_pack p ON p.bucket = k.bucket AND p.context_id = k.context_id
+WHERE EXISTS (SELECT 1 FROM uo_pack u WHERE u.uo_id IN (SELECT max(id) FROM update_operation GROUP BY updater) AND u.pack_id = p.id)
 ORDER BY p.id;
 `;
 }
