@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareIds, openPack, PackBuilder, packRecordJson, recordsOf } from './enrichment-pack.ts';
+import { deflateWorker } from './deflate-worker.ts';
 
 test('enrichment packs: sorted, cut between ids, runs when the budget fills, records back byte for byte', () => {
   const b = new PackBuilder(20_000);
@@ -58,4 +59,31 @@ test('enrichment packs: drainAsync (deflate on zlib\'s threads) gives the packs 
     assert.ok(x.equals(y), `pack ${i}: same bytes`);
   }
   assert.deepEqual(await new PackBuilder().drainAsync(), []);
+});
+
+test('enrichment packs: drainAsync of a large run (deflated on the deflate worker and here) gives the packs drain gives', async () => {
+  const fill = (b: PackBuilder) => {
+    for (let i = 0; i < 40_000; i++) {
+      const tag = `CVE-${2000 + (i % 26)}-${100000 + ((i * 7919) % 40_000)}`;
+      b.add({ updater: 'epss', tag, enrichment: { cve: tag, epss: (i % 1000) / 1000, percentile: (i % 997) / 997, note: 'x'.repeat(i % 40) } });
+    }
+  };
+  const a = new PackBuilder();
+  const b = new PackBuilder();
+  fill(a);
+  fill(b);
+  const sync = a.drain();
+  const requests = deflateWorker.requests;
+  const pending = b.drainAsync();
+  assert.ok(b.empty, 'the records are taken at once');
+  const async = await pending;
+  assert.ok(deflateWorker.requests > requests, 'the worker was asked');
+  assert.ok(sync.length > 100, `${sync.length} packs`);
+  assert.equal(async.length, sync.length);
+  for (let i = 0; i < sync.length; i++) {
+    const { data: x, ...p } = sync[i]!;
+    const { data: y, ...q } = async[i]!;
+    assert.deepEqual(q, p);
+    assert.ok(x.equals(y), `pack ${i}: same bytes`);
+  }
 });

@@ -7,7 +7,8 @@ import type { UpdateOperationWriter } from '../store.ts';
 import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import { vulnerabilityParts } from '../record-row.ts';
 import { PackBuilder } from '../enrichment-pack.ts';
-import { bucketLine, buildPacks, contextsOf, decodePackedLine, linesInSeveralPacks, MAX_BUFFER_BYTES, mergeBuckets, newContextBuckets, openPackLines, PackGrouper, parseLine, type PackedLine, type PackGroup, type PackKey, type RecordParts } from '../vulnerability-pack.ts';
+import { BatchDeflate, deflatePacksAsync } from '../deflate-worker.ts';
+import { bucketLine, contextsOf, decodePackedLine, linesInSeveralPacks, MAX_BUFFER_BYTES, mergeBuckets, newContextBuckets, openPackLines, PackGrouper, packLines, parseLine, type PackedLine, type PackGroup, type PackKey, type RecordParts } from '../vulnerability-pack.ts';
 import { insertPacks } from './migrations.ts';
 import { batchFull, linkPacks, packIdsOf, packLinesOf, resolveTexts, TextCache, textIdsOfPacks, writePacks, type PackRef, type PackRow, type Queryable } from './vulnerability-packs.ts';
 import { classifyPgError, describePgError, isTransientPgError } from './pg-errors.ts';
@@ -170,6 +171,8 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
    * then, so the collector cannot take one from under it.
    */
   #textIds = new Map<string, number>();
+  /** New texts deflated on the worker thread (deflate-worker.ts) while the next batch is parsed. */
+  readonly #deflate = new BatchDeflate();
 
   async #add(records: RecordParts[]): Promise<void> {
     this.#checkOpen();
@@ -179,7 +182,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
         this.#grouper.add(r);
         if (r.textHash !== null && r.text !== null && !this.#textIds.has(r.textHash)) newTexts.set(r.textHash, r.text);
       }
-      if (newTexts.size > 0) await resolveTexts(this.#session.client, newTexts, this.#textIds, `update operation for ${this.#updater}`);
+      if (newTexts.size > 0) await resolveTexts(this.#session.client, newTexts, this.#textIds, `update operation for ${this.#updater}`, this.#deflate.deflate);
       if (this.#grouper.full) await this.#writeHeld(false);
     } catch (e) {
       throw this.#fail(e);
@@ -239,18 +242,24 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
   async #writeHeld(final: boolean): Promise<void> {
     const drained: PackGroup[] = this.#grouper.drain();
     const c = this.#session.client;
-    let rows: PackRow[] = [];
-    let bytes = 0;
+    // Packs go in batches: deflated (on the worker: deflate-worker.ts) while the batch before is written.
+    let batch: { contextId: string; bucket: number; lines: string[] }[] = [];
+    let chars = 0;
     let inFlight: Promise<void> | undefined;
     const send = async () => {
+      const held = batch;
+      batch = [];
+      chars = 0;
+      const deflated = deflatePacksAsync(held.map((p) => p.lines));
+      deflated.catch(() => undefined); // awaited below
       await inFlight;
+      const data = await deflated;
+      const rows: PackRow[] = held.map((p, i) => ({ contextId: p.contextId, bucket: p.bucket, pack: { lines: p.lines, count: p.lines.length, data: data[i]! } }));
       const p = writePacks(c, rows).then((written) => {
         for (const w of written) this.#linked.set(Number(w.id), w.count);
       });
       p.catch(() => undefined); // awaited below or at the next send; a failure must not go unhandled meanwhile
       inFlight = p;
-      rows = [];
-      bytes = 0;
     };
     // Contexts first: the client runs one statement at a time, and the writes below keep it busy.
     const held = contextsOf(drained);
@@ -271,13 +280,14 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
       const contextId = contextIds[i]!;
       const lines = g.entries.map((e) => bucketLine(e.packageName, e.name, e.textHash === null ? 0 : this.#textIds.get(e.textHash)!, e.own));
       // In the order the records came (ids follow the feed's order, as the rows' did).
-      for (const pack of buildPacks(lines)) {
-        rows.push({ contextId, bucket: g.bucket, pack });
-        bytes += pack.data.length;
+      for (const l of packLines(lines)) {
+        batch.push({ contextId, bucket: g.bucket, lines: l });
+        for (const x of l) chars += x.length + 1;
       }
-      if (batchFull(rows, bytes)) await send();
+      // Deflated, a pack is about a quarter of its lines.
+      if (batchFull(batch.length, chars / 4)) await send();
     }
-    if (rows.length > 0) await send();
+    if (batch.length > 0) await send();
     await inFlight;
     if (this.#textIds.size > 200_000) this.#textIds = new Map();
   }

@@ -15,10 +15,10 @@ import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import type { PackCache } from '../enrichment-pack.ts';
 import type { PackGroup, PackLinesCache } from '../vulnerability-pack.ts';
 import type { InflatedTexts } from '../stored-text.ts';
+import type { TextsAhead } from '../deflate-worker.ts';
 import type { SqliteSubscriptions } from './subscription-queries.ts';
 import type { Subscription, SubscriptionDelivery } from '../../model/subscription.ts';
 import type { IndexedPackage } from '../../matcher/matcher.ts';
-import { forEachInChunk } from './in-chunks.ts';
 import { SCHEMA_VERSION } from './schema-version.ts';
 
 // Modules only some operations need (writing records, migrating, the notifier's package index, subscriptions) are
@@ -35,6 +35,7 @@ const packs = lazy<typeof import('../enrichment-pack.ts')>('../enrichment-pack.t
 const vulnPacks = lazy<typeof import('../vulnerability-pack.ts')>('../vulnerability-pack.ts');
 const storedText = lazy<typeof import('../stored-text.ts')>('../stored-text.ts');
 const sqlitePacks = lazy<typeof import('./vuln-packs.ts')>('./vuln-packs.ts');
+const deflateWorker = lazy<typeof import('../deflate-worker.ts')>('../deflate-worker.ts');
 const subscriptionQueries = lazy<typeof import('./subscription-queries.ts')>('./subscription-queries.ts');
 const packageIndex = lazy<typeof import('./indexed-packages.ts')>('./indexed-packages.ts');
 
@@ -303,13 +304,17 @@ export class SqliteStore implements Store {
     // budget fills or at commit, in one transaction: feeds arrive grouped by package (Debian, Alpine) or not (OSV),
     // and a package's records must be together to make one pack.
     const grouper = new (vulnPacks().PackGrouper)(this.#packBufferBytes);
+    // New texts are deflated on a worker while the feed is parsed (deflate-worker.ts); they are still inserted at
+    // write, inside the transaction that stages the packs using them, in the same order as before (so the same ids).
+    const ahead = new (deflateWorker().TextsAhead)();
+    let given = 0;
+    let warmed = false;
     // `final`: the drain at commit (a context created there gets a count chosen from its records: newContextBuckets).
-    const writeRecords = (final: boolean) => {
-      const { buildPacks, bucketLine, contextsOf, mergeBuckets, newContextBuckets } = vulnPacks();
-      const drained = grouper.drain();
+    const writeGroups = (drained: PackGroup[], final: boolean) => {
+      const { packLines, bucketLine, contextsOf, mergeBuckets, newContextBuckets } = vulnPacks();
       try {
         this.#bulkTx(() => {
-          this.#resolveTexts(drained, parts);
+          this.#resolveTexts(drained, parts, ahead);
           const held = contextsOf(drained);
           const contexts = new Map<string, { id: number; buckets: number }>();
           for (const g of drained) {
@@ -317,17 +322,55 @@ export class SqliteStore implements Store {
             const c = held.get(g.context)!;
             contexts.set(g.context, this.#contextId(g, parts, () => this.#contextBuckets ?? newContextBuckets(c, final)));
           }
-          for (const g of mergeBuckets(drained, (context) => contexts.get(context)!.buckets)) {
-            const contextId = contexts.get(g.context)!.id;
-            const lines = g.entries.map((e) => bucketLine(e.packageName, e.name, e.textHash === null ? 0 : parts.text(e.textHash)!, e.own));
-            for (const p of buildPacks(lines)) stage.run(token, sqlitePacks().storePack((sql) => this.#stmt(sql), g.bucket, contextId, p), p.count, started);
+          const groups = mergeBuckets(drained, (context) => contexts.get(context)!.buckets);
+          // The packs, their lines made as the deflate (on the worker) takes them.
+          function* packs() {
+            for (const g of groups) {
+              const contextId = contexts.get(g.context)!.id;
+              const texts = new Set<number>();
+              const lines = g.entries.map((e) => {
+                const id = e.textHash === null ? 0 : parts.text(e.textHash)!;
+                if (id !== 0) texts.add(id);
+                return bucketLine(e.packageName, e.name, id, e.own);
+              });
+              const cut = packLines(lines);
+              // The text ids of a key's one pack are those of its records (of several packs, read from each).
+              for (const l of cut) yield { bucket: g.bucket, contextId, lines: l, texts: cut.length === 1 ? [...texts] : undefined };
+            }
           }
+          const { storePack } = sqlitePacks();
+          const stmt = (sql: string) => this.#stmt(sql);
+          deflateWorker().deflatePacks(packs(), groups.length, (p, data) => {
+            stage.run(token, storePack(stmt, p.bucket, p.contextId, { lines: p.lines, count: p.lines.length, data }, p.texts), p.lines.length, started);
+          });
         });
       } catch (e) {
         parts.rollback();
         throw e;
       }
       parts.commit();
+    };
+    const drain = () => {
+      const groups = grouper.drain();
+      ahead.drained();
+      return groups;
+    };
+    // The records held are drained at once (the same cut as when writes were synchronous: records given later go to
+    // the next drain), and written once the texts on the worker are back; writes run one after another, and after
+    // one failed, none is written and commit refuses.
+    let writing: Promise<void> = Promise.resolve();
+    let failure: unknown;
+    const writeRecords = (final: boolean): Promise<void> => {
+      const groups = drain();
+      const run = writing.then(async () => {
+        if (failure !== undefined) throw failure;
+        await ahead.settle();
+        writeGroups(groups, final);
+      });
+      writing = run.catch((e: unknown) => {
+        failure ??= e;
+      });
+      return run;
     };
     // Enrichment records go into packs (store/enrichment-pack.ts), written under the token run by run.
     // The records are taken from the builder at once and deflated on zlib's threads; the insert of each run waits for
@@ -352,14 +395,29 @@ export class SqliteStore implements Store {
     return {
       add: async (batch: Vulnerability[]) => {
         if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
+        if (failure !== undefined) throw failure;
         for (const v of batch) {
           if (v.updater !== updater && !v.updater.startsWith(updater + '/')) {
             throw new ClairError('internal', `record ${v.name} of updater ${v.updater} written to operation of ${updater}`);
           }
         }
         const { vulnerabilityParts } = recordRow();
-        for (const v of batch) grouper.add(vulnerabilityParts(v));
-        if (grouper.full) writeRecords(false);
+        const fresh: { hash: string; text: string }[] = [];
+        for (const v of batch) {
+          const p = vulnerabilityParts(v);
+          grouper.add(p);
+          if (p.textHash !== null && p.text !== null && !ahead.seen(p.textHash) && parts.text(p.textHash) === undefined) {
+            ahead.markSeen(p.textHash);
+            fresh.push({ hash: p.textHash, text: p.text });
+          }
+        }
+        if (fresh.length > 0) this.#textsAhead(fresh, ahead);
+        if (!warmed && (given += batch.length) >= deflateWorker().WARM_RECORDS) {
+          // Enough records for the packs to go to the worker: started now, not waited for inside the write.
+          warmed = true;
+          deflateWorker().deflateWorker.warm();
+        }
+        if (grouper.full) await writeRecords(false);
       },
       addEnrichments: async (batch: EnrichmentRecord[]) => {
         if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
@@ -375,21 +433,27 @@ export class SqliteStore implements Store {
         if (done) throw new ClairError('internal', `update operation for ${updater} already finished`);
         const op = this.#stmt('SELECT id FROM update_operation WHERE ref = ?').get(ref);
         if (!op) throw new ClairError('not-found', `update operation ${ref} does not exist`);
+        await writing;
+        if (failure !== undefined) throw failure;
         // The kept records are added again, as records: a package whose records are all kept makes the pack it
-        // had, which is linked again, not copied.
+        // had, which is linked again, not copied. (Written here and now: their texts are stored already.)
         let kept = 0;
         const { vulnerabilityParts } = recordRow();
         this.#forEachPackedRecord(op.id as number, (v) => {
           if (!keep(v)) return;
           grouper.add(vulnerabilityParts(v));
           kept++;
-          if (grouper.full) writeRecords(false);
+          if (grouper.full) writeGroups(drain(), false);
         });
         return kept;
       },
       commit: async (fingerprint: string) => {
         if (!done && !builder.empty) await writePacks();
-        if (!done && !grouper.empty) writeRecords(true);
+        if (!done) {
+          if (!grouper.empty) void writeRecords(true).catch(() => undefined); // its failure is `failure`, thrown below
+          await writing;
+          if (failure !== undefined) throw failure;
+        }
         finish();
         const ref = identity?.ref ?? nodeCrypto().randomUUID();
         const date = identity?.date ?? new Date().toISOString();
@@ -417,6 +481,8 @@ export class SqliteStore implements Store {
         done = true;
         grouper.drain();
         // A run still being written is inserted under the token: wait for it, then delete it with the rest.
+        await writing;
+        ahead.clear();
         await packWrite.catch(() => undefined);
         liveTokens.delete(token);
         this.#tx(() => this.#dropWriter(token));
@@ -487,33 +553,50 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Resolves the ids of the groups' texts this writer has not resolved yet, inserting the new ones (inside the
-   * caller's transaction). The stored ones are looked up first: a text is stored deflated, and a deflate costs
-   * ~12 us where a lookup costs ~1, so a feed's next operation (most of its texts stored by the last one) deflates
-   * only its new texts. The new ones are inserted many to a statement.
+   * The stored texts among these hashes, by hash, with their ids: one statement for any number (a statement of as
+   * many `?` as hashes was prepared anew for each count, ~7 us a text).
    */
-  #resolveTexts(groups: PackGroup[], ids: PartIds): void {
+  #storedTexts(hashes: string[], each: (hash: string, id: number) => void): void {
+    if (hashes.length === 0) return;
+    const rows = this.#stmt('SELECT id, lower(hex(hash)) AS hash FROM vuln_text WHERE hash IN (SELECT unhex(value) FROM json_each(?))')
+      .all(JSON.stringify(hashes));
+    for (const r of rows) each(r.hash as string, r.id as number);
+  }
+
+  /**
+   * Gives `ahead` the texts of a batch that the store does not hold, to be deflated before they are written (a text
+   * stored already is not deflated again: the daily re-load of a feed finds nearly all of its texts). Only a lookup,
+   * outside any transaction: the write looks again for any text it did not see missing here.
+   */
+  #textsAhead(texts: { hash: string; text: string }[], ahead: TextsAhead): void {
+    const stored = new Set<string>();
+    this.#storedTexts(texts.map((t) => t.hash), (h) => stored.add(h));
+    for (const t of texts) if (!stored.has(t.hash)) ahead.add(t.hash, t.text);
+  }
+
+  /**
+   * Resolves the ids of the groups' texts this writer has not resolved yet, inserting the new ones (inside the
+   * caller's transaction). The stored ones are looked up first, but for those `ahead` saw missing when they came
+   * (stored since by another writer, one is found after the insert skips it); the new ones are inserted many to a
+   * statement, in the groups' order, with the bytes `ahead` deflated for them.
+   */
+  #resolveTexts(groups: PackGroup[], ids: PartIds, ahead: TextsAhead): void {
     const wanted = new Map<string, string>();
     for (const g of groups) for (const r of g.entries) if (r.text !== null && r.textHash !== null && ids.text(r.textHash) === undefined) wanted.set(r.textHash, r.text);
     if (wanted.size === 0) return;
-    const find = (hashes: string[]) => forEachInChunk(hashes, (hs) => {
-      for (const r of this.#stmt(`SELECT id, lower(hex(hash)) AS hash FROM vuln_text WHERE hash IN (${hs.map(() => 'unhex(?)').join(',')})`).all(...hs)) {
-        ids.setText(r.hash as string, r.id as number);
-      }
-    });
-    find([...wanted.keys()]);
+    const found = (h: string, id: number) => ids.setText(h, id);
+    this.#storedTexts([...wanted.keys()].filter((h) => !ahead.unstored(h)), found);
     const TEXTS = 200;
     const all = [...wanted].filter(([h]) => ids.text(h) === undefined);
-    const { encodeText } = storedText();
     for (let i = 0; i < all.length; i += TEXTS) {
       const chunk = all.slice(i, i + TEXTS);
       const inserted = this.#stmt(
         `INSERT INTO vuln_text (hash, data) VALUES ${chunk.map(() => '(unhex(?), ?)').join(',')}
          ON CONFLICT (hash) DO NOTHING RETURNING id, lower(hex(hash)) AS hash`,
-      ).all(...chunk.flatMap(([h, t]) => [h, encodeText(t)]));
+      ).all(...chunk.flatMap(([h, t]) => [h, ahead.take(h, t)]));
       for (const r of inserted) ids.setText(r.hash as string, r.id as number);
     }
-    find(all.map(([h]) => h).filter((h) => ids.text(h) === undefined));
+    this.#storedTexts(all.map(([h]) => h).filter((h) => ids.text(h) === undefined), found);
   }
 
   async listUpdateOperations(updater?: string): Promise<UpdateOperation[]> {

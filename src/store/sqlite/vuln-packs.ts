@@ -12,13 +12,14 @@ type Stmt = (sql: string) => StatementSync;
  * a few packs (one per state of the bucket's records that a kept operation holds), found by the lookup index.
  * (A pack written by another zlib whose bytes differ is not found: it is written again, once.)
  */
-export function storePack(stmt: Stmt, bucket: number, contextId: number, p: BuiltPack): number {
+export function storePack(stmt: Stmt, bucket: number, contextId: number, p: BuiltPack, textIds?: readonly number[]): number {
   // Equal records make equal bytes (buildPacks): the key's packs are compared by their data, no hash stored.
   const found = stmt('SELECT id FROM vuln_pack WHERE bucket = ? AND context_id = ? AND data = ?').get(bucket, contextId, p.data);
   if (found) return found.id as number;
   const id = stmt('INSERT INTO vuln_pack (bucket, context_id, data) VALUES (?, ?, ?) RETURNING id')
     .get(bucket, contextId, p.data)!.id as number;
-  const texts = textIdsOf(p.lines);
+  // (The distinct text ids its lines hold: given by a writer that knows them, else read from the lines.)
+  const texts = textIds ?? textIdsOf(p.lines);
   if (texts.length > 0) stmt('UPDATE vuln_text SET refs = refs + 1 WHERE id IN (SELECT value FROM json_each(?))').run(JSON.stringify(texts));
   return id;
 }

@@ -1,0 +1,375 @@
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { encodeText } from './stored-text.ts';
+import { deflatePack } from './vulnerability-pack.ts';
+
+// A worker thread for the writers' deflates, so that they run on the second core:
+// - a feed's new texts (stored-text.ts encodeText), deflated while the feed is still being parsed instead of on the
+//   main thread inside the writer's transaction: a deflate costs ~12 us a text, nearly all of it zlib's per-stream
+//   setup (options do not change it), and the 40k new texts of the Debian tracker took 0.5 s of a 2.5 s ingest, all
+//   after parsing had ended;
+// - the packs of a write (vulnerability-pack.ts deflatePack), which can only be made inside its transaction (their
+//   lines hold the ids of texts it inserts): the main thread waits for them synchronously (Atomics.wait: the
+//   transaction must not yield to the event loop, where another caller of the store would run inside it), the
+//   next slice of packs deflated while it stores the last.
+// The worker runs the same functions, so the bytes are the same.
+//
+// One worker per process, started on first use (only for enough work: small feeds and the daily re-load, whose
+// texts are stored already, never start it for texts), ended after IDLE_MS without work. It is unref'd while it has
+// no request in flight, so it never keeps the process alive; a worker that fails fails its requests (a synchronous
+// wait gives up after deflateSettings.syncTimeoutMs), and the writers deflate those themselves.
+
+export interface DeflateRequest {
+  id: number;
+  /** text: encodeText; pack: deflatePack; raw: deflateRaw with zlib's defaults (enrichment packs). */
+  kind: 'text' | 'pack' | 'raw';
+  items: string[];
+  /** Answered on the synchronous port (DeflateWorkerData). */
+  sync?: boolean;
+}
+
+export type DeflateReply = { id: number; data: Uint8Array; ends: Uint32Array } | { id: number; error: string };
+
+export interface DeflateWorkerData {
+  syncPort: MessagePort;
+  /** Int32 counter of synchronous replies posted. */
+  signal: SharedArrayBuffer;
+}
+
+const WORKER_URL = new URL('./deflate-worker-thread.ts', import.meta.url);
+const IDLE_MS = 10_000;
+
+function split(m: { data: Uint8Array; ends: Uint32Array }): Buffer[] {
+  const data = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+  const out: Buffer[] = new Array(m.ends.length);
+  for (let i = 0, start = 0; i < m.ends.length; start = m.ends[i++]!) out[i] = data.subarray(start, m.ends[i]);
+  return out;
+}
+
+interface Pending {
+  resolve(bytes: Buffer[]): void;
+  reject(e: Error): void;
+}
+
+class DeflateWorker {
+  #worker: Worker | undefined;
+  #syncPort: MessagePort | undefined;
+  #signals: Int32Array | undefined;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #idle: NodeJS.Timeout | undefined;
+  /** Workers started and requests made (for tests). */
+  started = 0;
+  requests = 0;
+
+  /** Texts deflated as encodeText does. */
+  deflate(texts: string[]): Promise<Buffer[]> {
+    return this.#request('text', texts);
+  }
+
+  /** Packs (each its lines joined by '\n') deflated as deflatePack does. */
+  deflatePacks(joined: string[]): Promise<Buffer[]> {
+    return this.#request('pack', joined);
+  }
+
+  /** Strings deflated (raw) with zlib's default options. */
+  deflateRaw(items: string[]): Promise<Buffer[]> {
+    return this.#request('raw', items);
+  }
+
+  #request(kind: DeflateRequest['kind'], items: string[]): Promise<Buffer[]> {
+    const w = this.#start();
+    this.requests++;
+    const id = this.#nextId++;
+    return new Promise<Buffer[]>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      if (this.#pending.size === 1) w.ref();
+      const m: DeflateRequest = { id, kind, items };
+      w.postMessage(m);
+    });
+  }
+
+  /**
+   * Starts deflating packs (each its lines joined by '\n') for a synchronous take (takePacks); requests are taken
+   * in the order they were made.
+   */
+  postPacks(joined: string[]): number {
+    const w = this.#start();
+    this.requests++;
+    const id = this.#nextId++;
+    const m: DeflateRequest = { id, kind: 'pack', items: joined, sync: true };
+    w.postMessage(m);
+    return id;
+  }
+
+  /**
+   * The packs of request `id`, waiting for them with the thread blocked; undefined when the worker failed or did
+   * not answer in deflateSettings.syncTimeoutMs (the caller deflates them itself). Replies to requests given up are skipped.
+   */
+  takePacks(id: number): Buffer[] | undefined {
+    const port = this.#syncPort;
+    const signals = this.#signals;
+    if (!port || !signals) return undefined;
+    const deadline = performance.now() + deflateSettings.syncTimeoutMs;
+    for (;;) {
+      const seen = Atomics.load(signals, 0);
+      const got = (receiveMessageOnPort(port) as { message: DeflateReply } | undefined)?.message;
+      if (got) {
+        if (got.id < id) continue;
+        if (got.id > id || 'error' in got) return undefined;
+        if (this.#worker) this.#idleSoon(this.#worker);
+        return split(got);
+      }
+      const left = deadline - performance.now();
+      if (left <= 0 || this.#signals !== signals) return undefined;
+      Atomics.wait(signals, 0, seen, Math.min(left, 100));
+    }
+  }
+
+  /**
+   * Starts the worker ahead of a synchronous use (a write's packs), so that its start-up (~50 ms, loading its
+   * modules) is not waited for inside the write. Idle until asked, ended after IDLE_MS.
+   */
+  warm(): void {
+    this.#idleSoon(this.#start());
+  }
+
+  /** Whether a worker is running. */
+  get running(): boolean {
+    return this.#worker !== undefined;
+  }
+
+  /** Ends the worker (its requests fail); the next request starts another. */
+  async terminate(): Promise<void> {
+    const w = this.#worker;
+    if (w) await w.terminate();
+  }
+
+  #start(): Worker {
+    if (this.#idle) clearTimeout(this.#idle);
+    this.#idle = undefined;
+    if (this.#worker) return this.#worker;
+    const { port1, port2 } = new MessageChannel();
+    port1.unref();
+    const signal = new SharedArrayBuffer(4);
+    const data: DeflateWorkerData = { syncPort: port2, signal };
+    const w = new Worker(WORKER_URL, { workerData: data, transferList: [port2] });
+    this.started++;
+    w.unref();
+    w.on('message', (m: DeflateReply) => {
+      const p = this.#pending.get(m.id);
+      if (!p) return;
+      this.#pending.delete(m.id);
+      if ('error' in m) p.reject(new Error(`deflate worker: ${m.error}`));
+      else p.resolve(split(m));
+      this.#idleSoon(w);
+    });
+    const gone = (e: Error) => {
+      if (this.#worker !== w) return;
+      this.#worker = undefined;
+      this.#syncPort = undefined;
+      this.#signals = undefined;
+      port1.close();
+      if (this.#idle) clearTimeout(this.#idle);
+      this.#idle = undefined;
+      const pending = [...this.#pending.values()];
+      this.#pending.clear();
+      for (const p of pending) p.reject(e);
+    };
+    w.on('error', (e) => gone(e));
+    w.on('exit', (code) => gone(new Error(`deflate worker exited (code ${code})`)));
+    this.#worker = w;
+    this.#syncPort = port1;
+    this.#signals = new Int32Array(signal);
+    return w;
+  }
+
+  /** With no request in flight: unref'd, and ended after IDLE_MS unless asked again. */
+  #idleSoon(w: Worker): void {
+    if (this.#pending.size > 0 || this.#worker !== w) return;
+    w.unref();
+    if (this.#idle) clearTimeout(this.#idle);
+    this.#idle = setTimeout(() => void w.terminate(), IDLE_MS).unref();
+  }
+}
+
+/** The process's deflate worker. */
+export const deflateWorker = new DeflateWorker();
+
+/**
+ * minTexts: a writer's new texts are deflated on the worker once it has this many (fewer are deflated at write, as
+ * before); syncTimeoutMs: a synchronous wait for packs longer than this is given up (the worker died or is starved),
+ * and the caller deflates them itself. Settable for tests (minTexts Infinity: never the worker).
+ */
+export const deflateSettings = { minTexts: 1000, syncTimeoutMs: 5_000 };
+/** Texts per request to the worker. */
+const AHEAD_CHUNK = 500;
+
+/**
+ * The stored bytes of a writer's new texts (not in the store when it looked), deflated ahead on the worker. The
+ * writer still resolves texts in its transaction as before (a text found stored then is not inserted, and one not
+ * found is inserted with these bytes, or deflated then when they are not here): this only moves the deflate.
+ */
+export class TextsAhead {
+  readonly #min: number;
+  /** Texts given and not yet sent to the worker. */
+  #queue: { hash: string; text: string }[] = [];
+  #given = 0;
+  readonly #bytes = new Map<string, Uint8Array>();
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Texts given (or found stored) since the last clear: not looked up again. */
+  readonly #seen = new Set<string>();
+  /** Texts given and not yet taken. */
+  readonly #unstored = new Set<string>();
+
+  constructor(minTexts = deflateSettings.minTexts) {
+    this.#min = minTexts;
+  }
+
+  /** Whether this text was given (or marked seen) since the last clear. */
+  seen(hash: string): boolean {
+    return this.#seen.has(hash);
+  }
+
+  markSeen(hash: string): void {
+    this.#seen.add(hash);
+  }
+
+  /** Whether this text was missing from the store when given, and is not written yet. */
+  unstored(hash: string): boolean {
+    return this.#unstored.has(hash);
+  }
+
+  /** A text the store does not hold: deflated ahead (once enough have come). */
+  add(hash: string, text: string): void {
+    this.#seen.add(hash);
+    this.#unstored.add(hash);
+    this.#queue.push({ hash, text });
+    this.#given++;
+    if (this.#given >= this.#min && this.#queue.length >= AHEAD_CHUNK) this.#send();
+  }
+
+  #send(): void {
+    const chunk = this.#queue;
+    this.#queue = [];
+    if (chunk.length === 0) return;
+    const run = deflateWorker.deflate(chunk.map((c) => c.text)).then(
+      (bytes) => {
+        chunk.forEach((c, i) => this.#bytes.set(c.hash, bytes[i]!));
+      },
+      () => undefined, // the worker failed: these are deflated at write
+    );
+    this.#inFlight.add(run);
+    void run.then(() => this.#inFlight.delete(run));
+  }
+
+  /** Waits for what is on the worker, the rest sent first when the worker is in use. Never rejects. */
+  async settle(): Promise<void> {
+    if (this.#given >= this.#min) this.#send();
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+  }
+
+  /** A text's stored bytes, deflated ahead (and forgotten here), or deflated now. */
+  take(hash: string, text: string): Uint8Array {
+    this.#unstored.delete(hash);
+    const b = this.#bytes.get(hash);
+    if (b === undefined) return encodeText(text);
+    this.#bytes.delete(hash);
+    return b;
+  }
+
+  /**
+   * The writer drained the records it held: the texts seen so far are resolved by its next write, and the records
+   * that come after are looked up again.
+   */
+  drained(): void {
+    this.#seen.clear();
+  }
+
+  /** Forgets everything (the writer is done): what is still on the worker is dropped. */
+  clear(): void {
+    this.#queue = [];
+    this.#bytes.clear();
+    this.#seen.clear();
+    this.#unstored.clear();
+  }
+}
+
+/**
+ * A writer's deflate of the new texts of each batch (PostgreSQL's writer, which inserts them batch by batch): on the
+ * worker once the writer has had deflateSettings.minTexts, here before that or when the worker fails.
+ */
+export class BatchDeflate {
+  readonly #min: number;
+  #given = 0;
+
+  constructor(minTexts = deflateSettings.minTexts) {
+    this.#min = minTexts;
+  }
+
+  readonly deflate = async (texts: string[]): Promise<Uint8Array[]> => {
+    this.#given += texts.length;
+    if (this.#given < this.#min) return texts.map(encodeText);
+    try {
+      return await deflateWorker.deflate(texts);
+    } catch {
+      return texts.map(encodeText);
+    }
+  };
+}
+
+/** Packs a write deflates on the worker at least (fewer are deflated here, unless the worker is running). */
+export const PACK_WORKER_MIN = 1000;
+/** Packs per request to the worker: the first small (the main thread waits for it), the next ones larger. */
+const FIRST_SLICE = 64;
+const SLICE = 512;
+
+/**
+ * Deflates packs and hands each to `store` with its bytes, in order, synchronously (inside the caller's
+ * transaction): on the worker, which deflates the next slice of packs while `store` takes the last. `packs` is
+ * pulled a slice ahead (their lines can be made as they are needed); `count` is how many it will give, about.
+ */
+export function deflatePacks<T extends { lines: readonly string[] }>(packs: Iterable<T>, count: number, store: (p: T, data: Buffer) => void): void {
+  if (count < PACK_WORKER_MIN && !deflateWorker.running) {
+    for (const p of packs) store(p, deflatePack(p.lines));
+    return;
+  }
+  const it = packs[Symbol.iterator]();
+  const pull = (n: number): T[] => {
+    const out: T[] = [];
+    for (let r = it.next(); !r.done; r = it.next()) {
+      out.push(r.value);
+      if (out.length >= n) break;
+    }
+    return out;
+  };
+  const post = (slice: T[]) => (slice.length === 0 ? -1 : deflateWorker.postPacks(slice.map((p) => p.lines.join('\n'))));
+  let slice = pull(FIRST_SLICE);
+  let id = post(slice);
+  while (slice.length > 0) {
+    const next = pull(SLICE);
+    const nextId = post(next);
+    const bytes = deflateWorker.takePacks(id);
+    slice.forEach((p, i) => store(p, bytes?.[i] ?? deflatePack(p.lines)));
+    slice = next;
+    id = nextId;
+  }
+}
+
+/**
+ * Packs deflated (each its lines), for a writer that can wait (PostgreSQL's: the worker deflates a batch while the
+ * server writes the one before): on the worker with as many packs as PACK_WORKER_MIN or when it is running, here
+ * otherwise or when it fails.
+ */
+export async function deflatePacksAsync(packs: readonly (readonly string[])[]): Promise<Buffer[]> {
+  if (packs.length >= PACK_WORKER_MIN || deflateWorker.running) {
+    try {
+      return await deflateWorker.deflatePacks(packs.map((l) => l.join('\n')));
+    } catch {
+      // deflated here
+    }
+  }
+  return packs.map((l) => deflatePack(l));
+}
+
+/** Records a writer holds at least before it starts the worker for its packs (deflatePacks: PACK_WORKER_MIN packs). */
+export const WARM_RECORDS = 10_000;
