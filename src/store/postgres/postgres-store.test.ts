@@ -279,9 +279,9 @@ if (skip) {
       // Two writers creating one new context at once, each holding a share of it for which it would choose another
       // bucket count: the second waits for the first's context row, then reads back its count and cuts by it.
       const trixie = (v: Vulnerability): Vulnerability => ({ ...v, dist: { ...v.dist, versionId: '13', versionCodeName: 'trixie' } });
-      const rc = Array.from({ length: 600 }, (_, i) => trixie(vuln('debian', `CVE-${i % 50}`, `q${i % 60}`, String(i))));
+      const rc = Array.from({ length: 6000 }, (_, i) => trixie(vuln('debian', `CVE-${i % 50}`, `q${i % 200}`, String(i))));
       const rd = rc.filter((_, i) => i % 10 === 0);
-      const fine = Array.from({ length: 60 }, (_, i) => packBucket(`q${i}`));
+      const fine = Array.from({ length: 200 }, (_, i) => packBucket(`q${i}`));
       const choices = [chooseBuckets(fine, rc.length), chooseBuckets(fine, rd.length)];
       assert.notEqual(choices[0], choices[1]);
       const [c, d] = await Promise.all([s.beginUpdateOperation('debian'), s.beginUpdateOperation('debian')]);

@@ -417,13 +417,13 @@ test('sqlite: a context\'s bucket count is chosen by the writer that creates it 
       assert.equal(chosen, chooseBuckets(fineOf(pkgs(30)), 300));
       assert.ok(chosen < PACK_BUCKETS, `${chosen}`);
       assert.equal(bucketsOf('bullseye'), PACK_BUCKETS);
-      // Ten times the records and packages of the small release: its count stays; every pack is cut by it.
-      const grown = Array.from({ length: 3000 }, (_, i) => recordOf(`CVE-${i}`, `pkg${i % 300}`, 'bookworm', { fixedInVersion: `1.${i}` }));
+      // 33 times the records and packages of the small release: its count stays; every pack is cut by it.
+      const grown = Array.from({ length: 10_000 }, (_, i) => recordOf(`CVE-${i}`, `pkg${i % 1000}`, 'bookworm', { fixedInVersion: `1.${i}` }));
       const w2 = await s.beginUpdateOperation('debian');
       await w2.add([...grown, ...large]);
       const op2 = await w2.commit('2');
       assert.equal(bucketsOf('bookworm'), chosen);
-      assert.notEqual(chooseBuckets(fineOf(pkgs(300)), 3000), chosen, 'a writer holding these alone would choose another count');
+      assert.notEqual(chooseBuckets(fineOf(pkgs(1000)), 10_000), chosen, 'a writer holding these alone would choose another count');
       assertPacksCutByTheirContexts(path);
       const [found] = await s.queryVulnerabilities([{ packageNames: ['pkg7', 'pkg250'], dist: { versionCodeName: 'bookworm' } }]);
       // Each package's records, in the feed's order (ids follow it within a package).
