@@ -1,8 +1,8 @@
 // The worker-thread side of deflate-worker.ts: deflates texts as stored-text.ts's encodeText does, packs as
-// vulnerability-pack.ts's deflatePack does (the same functions, so the same bytes) and enrichment packs with
-// zlib's defaults (enrichment-pack.ts), and posts them back as one
-// transferred buffer and the end offset of each. Requests marked `sync` are answered on the port given at start,
-// and the shared counter is then raised and notified: the main thread waits for them with Atomics.wait.
+// vulnerability-pack.ts's deflatePack does (the same functions, so the same bytes) and enrichment packs with zlib's
+// defaults (enrichment-pack.ts), and posts them back as one transferred buffer and the end offset of each. Requests
+// marked `sync` are answered on the port given at start, which the main thread reads synchronously (or not at all,
+// when the main thread has given the request up).
 
 import { deflateRawSync } from 'node:zlib';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
@@ -11,10 +11,12 @@ import { deflatePack } from './vulnerability-pack.ts';
 import type { DeflateReply, DeflateRequest, DeflateWorkerData } from './deflate-worker.ts';
 
 const port = parentPort!;
-const { syncPort, signal } = workerData as DeflateWorkerData;
-const signals = new Int32Array(signal);
+const { syncPort, abandoned } = workerData as DeflateWorkerData;
+const givenUp = new Int32Array(abandoned);
 
 port.on('message', (m: DeflateRequest) => {
+  // A synchronous request the main thread has done itself meanwhile is skipped.
+  if (m.sync && m.id <= Atomics.load(givenUp, 0)) return;
   const to: MessagePort | typeof port = m.sync ? syncPort : port;
   try {
     const parts = m.items.map(m.kind === 'text' ? encodeText : m.kind === 'pack' ? deflatePack : (x: string) => deflateRawSync(x));
@@ -28,9 +30,5 @@ port.on('message', (m: DeflateRequest) => {
   } catch (e) {
     const reply: DeflateReply = { id: m.id, error: (e as Error).message };
     to.postMessage(reply);
-  }
-  if (m.sync) {
-    Atomics.add(signals, 0, 1);
-    Atomics.notify(signals, 0);
   }
 });

@@ -85,24 +85,17 @@ test('deflate worker: packs deflated on the worker, in order, the next slice whi
   assert.deepEqual(await deflatePacksAsync(packs.map((p) => p.lines)), packs.map((p) => deflatePack(p.lines)));
 });
 
-test('deflate worker: a synchronous wait for packs gives up on a dead worker, and the packs are deflated here', async () => {
+test('deflate worker: packs whose bytes are not back are deflated here: a dead worker costs no wait', async () => {
   const packs = packsOf(PACK_WORKER_MIN, 'c');
   const expected = packs.map((p) => deflatePack(p.lines));
   await deflateWorker.deflate(['[0,0]']);
-  // Ended, and the main thread not told yet (its exit event waits for the event loop): every wait times out.
+  // Ended, and the main thread not told yet (its exit event waits for the event loop): no answer ever comes.
   const terminated = deflateWorker.terminate();
-  deflateSettings.syncTimeoutMs = 200;
   const got: Buffer[] = [];
-  const t0 = performance.now();
-  try {
-    deflatePacks(packs, packs.length, (_, data) => got.push(data));
-  } finally {
-    deflateSettings.syncTimeoutMs = 5_000;
-  }
+  deflatePacks(packs, packs.length, (_, data) => got.push(data));
   await terminated;
   assert.deepEqual(got, expected);
-  assert.ok(performance.now() - t0 < 3000);
-  // Once its exit is known, nothing waits: the next request starts another worker.
+  // Once its exit is known, the next request starts another worker.
   const again: Buffer[] = [];
   deflatePacks(packs, packs.length, (_, data) => again.push(data));
   assert.deepEqual(again, expected);

@@ -8,15 +8,16 @@ import { deflatePack } from './vulnerability-pack.ts';
 //   setup (options do not change it), and the 40k new texts of the Debian tracker took 0.5 s of a 2.5 s ingest, all
 //   after parsing had ended;
 // - the packs of a write (vulnerability-pack.ts deflatePack), which can only be made inside its transaction (their
-//   lines hold the ids of texts it inserts): the main thread waits for them synchronously (Atomics.wait: the
-//   transaction must not yield to the event loop, where another caller of the store would run inside it), the
-//   next slice of packs deflated while it stores the last.
+//   lines hold the ids of texts it inserts), which must not yield to the event loop (another caller of the store
+//   would run inside it): the worker deflates the next slice of packs while the main thread stores the last, whose
+//   bytes it reads synchronously (receiveMessageOnPort); while they are not back, it deflates that slice's packs
+//   itself, from the last, so it never waits (a starved or dead worker costs only the work it does not do).
 // The worker runs the same functions, so the bytes are the same.
 //
 // One worker per process, started on first use (only for enough work: small feeds and the daily re-load, whose
 // texts are stored already, never start it for texts), ended after IDLE_MS without work. It is unref'd while it has
-// no request in flight, so it never keeps the process alive; a worker that fails fails its requests (a synchronous
-// wait gives up after deflateSettings.syncTimeoutMs), and the writers deflate those themselves.
+// no request in flight, so it never keeps the process alive; a worker that fails fails its requests, and the
+// writers deflate those themselves.
 
 export interface DeflateRequest {
   id: number;
@@ -31,8 +32,8 @@ export type DeflateReply = { id: number; data: Uint8Array; ends: Uint32Array } |
 
 export interface DeflateWorkerData {
   syncPort: MessagePort;
-  /** Int32 counter of synchronous replies posted. */
-  signal: SharedArrayBuffer;
+  /** Int32: the last synchronous request the main thread gave up (the worker skips those up to it). */
+  abandoned: SharedArrayBuffer;
 }
 
 const WORKER_URL = new URL('./deflate-worker-thread.ts', import.meta.url);
@@ -53,7 +54,7 @@ interface Pending {
 class DeflateWorker {
   #worker: Worker | undefined;
   #syncPort: MessagePort | undefined;
-  #signals: Int32Array | undefined;
+  #abandoned: Int32Array | undefined;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #idle: NodeJS.Timeout | undefined;
@@ -89,7 +90,7 @@ class DeflateWorker {
   }
 
   /**
-   * Starts deflating packs (each its lines joined by '\n') for a synchronous take (takePacks); requests are taken
+   * Starts deflating packs (each its lines joined by '\n') for a synchronous read (pollPacks); requests are answered
    * in the order they were made.
    */
   postPacks(joined: string[]): number {
@@ -101,27 +102,25 @@ class DeflateWorker {
     return id;
   }
 
+  /** The caller deflated the packs of request `id` itself: the worker skips it (and those before) if not begun. */
+  abandonPacks(id: number): void {
+    if (this.#abandoned) Atomics.store(this.#abandoned, 0, id);
+  }
+
   /**
-   * The packs of request `id`, waiting for them with the thread blocked; undefined when the worker failed or did
-   * not answer in deflateSettings.syncTimeoutMs (the caller deflates them itself). Replies to requests given up are skipped.
+   * The packs of request `id` if the worker has answered, 'pending' if not yet, undefined if it failed them (the
+   * caller deflates them itself). Never waits. Answers to earlier requests (given up) are dropped.
    */
-  takePacks(id: number): Buffer[] | undefined {
+  pollPacks(id: number): Buffer[] | 'pending' | undefined {
     const port = this.#syncPort;
-    const signals = this.#signals;
-    if (!port || !signals) return undefined;
-    const deadline = performance.now() + deflateSettings.syncTimeoutMs;
+    if (!port) return 'pending';
     for (;;) {
-      const seen = Atomics.load(signals, 0);
       const got = (receiveMessageOnPort(port) as { message: DeflateReply } | undefined)?.message;
-      if (got) {
-        if (got.id < id) continue;
-        if (got.id > id || 'error' in got) return undefined;
-        if (this.#worker) this.#idleSoon(this.#worker);
-        return split(got);
-      }
-      const left = deadline - performance.now();
-      if (left <= 0 || this.#signals !== signals) return undefined;
-      Atomics.wait(signals, 0, seen, Math.min(left, 100));
+      if (!got) return 'pending';
+      if (got.id < id) continue;
+      if (got.id > id || 'error' in got) return undefined;
+      if (this.#worker) this.#idleSoon(this.#worker);
+      return split(got);
     }
   }
 
@@ -150,8 +149,8 @@ class DeflateWorker {
     if (this.#worker) return this.#worker;
     const { port1, port2 } = new MessageChannel();
     port1.unref();
-    const signal = new SharedArrayBuffer(4);
-    const data: DeflateWorkerData = { syncPort: port2, signal };
+    const abandoned = new SharedArrayBuffer(4);
+    const data: DeflateWorkerData = { syncPort: port2, abandoned };
     const w = new Worker(WORKER_URL, { workerData: data, transferList: [port2] });
     this.started++;
     w.unref();
@@ -167,7 +166,7 @@ class DeflateWorker {
       if (this.#worker !== w) return;
       this.#worker = undefined;
       this.#syncPort = undefined;
-      this.#signals = undefined;
+      this.#abandoned = undefined;
       port1.close();
       if (this.#idle) clearTimeout(this.#idle);
       this.#idle = undefined;
@@ -179,7 +178,7 @@ class DeflateWorker {
     w.on('exit', (code) => gone(new Error(`deflate worker exited (code ${code})`)));
     this.#worker = w;
     this.#syncPort = port1;
-    this.#signals = new Int32Array(signal);
+    this.#abandoned = new Int32Array(abandoned);
     return w;
   }
 
@@ -196,11 +195,10 @@ class DeflateWorker {
 export const deflateWorker = new DeflateWorker();
 
 /**
- * minTexts: a writer's new texts are deflated on the worker once it has this many (fewer are deflated at write, as
- * before); syncTimeoutMs: a synchronous wait for packs longer than this is given up (the worker died or is starved),
- * and the caller deflates them itself. Settable for tests (minTexts Infinity: never the worker).
+ * A writer's new texts are deflated on the worker once it has minTexts (fewer are deflated at write, as before).
+ * Settable for tests (Infinity: never the worker).
  */
-export const deflateSettings = { minTexts: 1000, syncTimeoutMs: 5_000 };
+export const deflateSettings = { minTexts: 1000 };
 /** Texts per request to the worker. */
 const AHEAD_CHUNK = 500;
 
@@ -325,7 +323,8 @@ const SLICE = 512;
 
 /**
  * Deflates packs and hands each to `store` with its bytes, in order, synchronously (inside the caller's
- * transaction): on the worker, which deflates the next slice of packs while `store` takes the last. `packs` is
+ * transaction): on the worker, which deflates the next slice of packs while `store` takes the last (and here, the
+ * packs of a slice whose bytes are not back yet). `packs` is
  * pulled a slice ahead (their lines can be made as they are needed); `count` is how many it will give, about.
  */
 export function deflatePacks<T extends { lines: readonly string[] }>(packs: Iterable<T>, count: number, store: (p: T, data: Buffer) => void): void {
@@ -348,8 +347,16 @@ export function deflatePacks<T extends { lines: readonly string[] }>(packs: Iter
   while (slice.length > 0) {
     const next = pull(SLICE);
     const nextId = post(next);
-    const bytes = deflateWorker.takePacks(id);
-    slice.forEach((p, i) => store(p, bytes?.[i] ?? deflatePack(p.lines)));
+    // The worker's bytes of this slice, or, while they are not back, its packs deflated here from the last.
+    const own: Buffer[] = [];
+    let got = deflateWorker.pollPacks(id);
+    for (let k = slice.length - 1; got === 'pending' && k >= 0; k--) {
+      own[k] = deflatePack(slice[k]!.lines);
+      got = deflateWorker.pollPacks(id);
+    }
+    if (got === 'pending') deflateWorker.abandonPacks(id);
+    const bytes = got === 'pending' ? undefined : got;
+    slice.forEach((p, i) => store(p, own[i] ?? bytes?.[i] ?? deflatePack(p.lines)));
     slice = next;
     id = nextId;
   }
