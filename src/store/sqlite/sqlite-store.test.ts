@@ -502,3 +502,41 @@ test('sqlite: the bucket-count migration gives the contexts stored before it PAC
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('sqlite: a text found stored when its record came, collected before the write, is stored again', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clair-ts-sqlite-'));
+  const path = join(dir, 'db');
+  const s = SqliteStore.open(path);
+  const rec = (i: number, pkg: string) => newVulnerability({
+    updater: 'demo', name: `CVE-2099-${i}`, description: `issue ${i}`,
+    package: { name: pkg, kind: 'source', module: '', arch: '' },
+    dist: { did: 'debian', versionId: '12', versionCodeName: 'bookworm', cpe: '', name: 'Debian GNU/Linux', version: '', prettyName: '', arch: '' },
+    fixedInVersion: '1.0', versionScheme: 'dpkg',
+  });
+  const texts = () => {
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      return Number(db.prepare('SELECT count(*) AS n FROM vuln_text').get()!.n);
+    } finally {
+      db.close();
+    }
+  };
+  try {
+    const w1 = await s.beginUpdateOperation('demo');
+    await w1.add(Array.from({ length: 50 }, (_, i) => rec(i, 'a')));
+    const op1 = await w1.commit('1');
+    assert.equal(texts(), 50);
+    // The writer finds the 50 texts stored as its records come; the only operation holding them goes before it writes.
+    const w2 = await s.beginUpdateOperation('demo');
+    await w2.add(Array.from({ length: 50 }, (_, i) => rec(i, 'b')));
+    assert.deepEqual(await s.deleteUpdateOperations([op1.ref]), [op1.ref]);
+    assert.equal(texts(), 0, 'collected');
+    await w2.commit('2');
+    assert.equal(texts(), 50);
+    const [found] = await s.queryVulnerabilities([{ packageNames: ['b'] }]);
+    assert.deepEqual(found!.map((v) => v.description).sort(), Array.from({ length: 50 }, (_, i) => `issue ${i}`).sort());
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
