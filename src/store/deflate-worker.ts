@@ -1,6 +1,6 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { encodeText } from './stored-text.ts';
-import { deflatePack } from './vulnerability-pack.ts';
+import { encodeText, TEXT_DEFLATE_OPTIONS } from './stored-text.ts';
+import { deflatePack, PACK_DEFLATE_OPTIONS } from './vulnerability-pack.ts';
 
 // A worker thread for the writers' deflates, so that they run on the second core:
 // - a feed's new texts (stored-text.ts encodeText), deflated while the feed is still being parsed instead of on the
@@ -12,7 +12,7 @@ import { deflatePack } from './vulnerability-pack.ts';
 //   would run inside it): the worker deflates the next slice of packs while the main thread stores the last, whose
 //   bytes it reads synchronously (receiveMessageOnPort); while they are not back, it deflates that slice's packs
 //   itself, from the last, so it never waits (a starved or dead worker costs only the work it does not do).
-// The worker runs the same functions, so the bytes are the same.
+// The worker deflates with the same options, so the bytes are the same.
 //
 // One worker per process, started on first use (only for enough work: small feeds and the daily re-load, whose
 // texts are stored already, never start it for texts), ended after IDLE_MS without work. It is unref'd while it has
@@ -34,9 +34,41 @@ export interface DeflateWorkerData {
   syncPort: MessagePort;
   /** Int32: the last synchronous request the main thread gave up (the worker skips those up to it). */
   abandoned: SharedArrayBuffer;
+  /** The options of encodeText and deflatePack. */
+  textOptions: { dictionary: Uint8Array; chunkSize: number };
+  packOptions: { dictionary: Uint8Array; chunkSize: number };
 }
 
-const WORKER_URL = new URL('./deflate-worker-thread.ts', import.meta.url);
+/**
+ * The worker's code: plain JavaScript run with `eval`, so that its start costs ~70 ms of CPU, where a .ts file
+ * (Node's type stripper loaded in the worker first) took ~90 ms, and ~130 ms importing stored-text.ts and
+ * vulnerability-pack.ts for their deflates. It deflates as encodeText, deflatePack (their options, from workerData: the
+ * same bytes) or zlib's defaults (enrichment packs), and posts the bytes back as one transferred buffer and the end
+ * offset of each. Requests marked `sync` are answered on the synchronous port, or skipped when the main thread has
+ * given them up (done them itself).
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { deflateRawSync } = require('node:zlib');
+const { syncPort, abandoned, textOptions, packOptions } = workerData;
+const givenUp = new Int32Array(abandoned);
+const deflates = { text: (s) => deflateRawSync(s, textOptions), pack: (s) => deflateRawSync(s, packOptions), raw: (s) => deflateRawSync(s) };
+parentPort.on('message', (m) => {
+  if (m.sync && m.id <= Atomics.load(givenUp, 0)) return;
+  const to = m.sync ? syncPort : parentPort;
+  try {
+    const parts = m.items.map(deflates[m.kind]);
+    const ends = new Uint32Array(parts.length);
+    let total = 0;
+    parts.forEach((p, i) => (ends[i] = total += p.length));
+    const data = new Uint8Array(total);
+    parts.forEach((p, i) => data.set(p, i === 0 ? 0 : ends[i - 1]));
+    to.postMessage({ id: m.id, data, ends }, [data.buffer, ends.buffer]);
+  } catch (e) {
+    to.postMessage({ id: m.id, error: String(e && e.message) });
+  }
+});
+`;
 const IDLE_MS = 10_000;
 
 function split(m: { data: Uint8Array; ends: Uint32Array }): Buffer[] {
@@ -150,8 +182,8 @@ class DeflateWorker {
     const { port1, port2 } = new MessageChannel();
     port1.unref();
     const abandoned = new SharedArrayBuffer(4);
-    const data: DeflateWorkerData = { syncPort: port2, abandoned };
-    const w = new Worker(WORKER_URL, { workerData: data, transferList: [port2] });
+    const data: DeflateWorkerData = { syncPort: port2, abandoned, textOptions: { ...TEXT_DEFLATE_OPTIONS }, packOptions: { ...PACK_DEFLATE_OPTIONS } };
+    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: data, transferList: [port2] });
     this.started++;
     w.unref();
     w.on('message', (m: DeflateReply) => {

@@ -48,6 +48,8 @@ const TEXT_DICTIONARY = Buffer.from([
 
 /** Output buffers of 4 KiB (zlib's default is 16): most texts are under 1 KiB inflated. */
 const ZLIB_OPTIONS = { dictionary: TEXT_DICTIONARY, chunkSize: 4096 };
+/** encodeText's deflate options (the deflate worker, deflate-worker.ts, is given them: the same bytes). */
+export const TEXT_DEFLATE_OPTIONS: { readonly dictionary: Buffer; readonly chunkSize: number } = ZLIB_OPTIONS;
 
 /** A text's stored bytes (vuln_text.data). */
 export function encodeText(text: string): Buffer {
