@@ -3,6 +3,17 @@ import assert from 'node:assert/strict';
 import { compareIds, openPack, PackBuilder, packRecordJson, recordsOf } from './enrichment-pack.ts';
 import { deflateWorker } from './deflate-worker.ts';
 
+/** The same packs, field by field and byte for byte. */
+function assertSamePacks(actual: ReturnType<PackBuilder['drain']>, expected: ReturnType<PackBuilder['drain']>): void {
+  assert.equal(actual.length, expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const { data: x, ...p } = expected[i]!;
+    const { data: y, ...q } = actual[i]!;
+    assert.deepEqual(q, p);
+    assert.ok(x.equals(y), `pack ${i}: same bytes`);
+  }
+}
+
 test('enrichment packs: sorted, cut between ids, runs when the budget fills, records back byte for byte', () => {
   const b = new PackBuilder(20_000);
   const runs = [];
@@ -51,13 +62,7 @@ test('enrichment packs: drainAsync (deflate on zlib\'s threads) gives the packs 
   assert.ok(b.empty, 'the records are taken at once');
   const async = await pending;
   assert.ok(sync.length > 5, `${sync.length} packs`);
-  assert.equal(async.length, sync.length);
-  for (let i = 0; i < sync.length; i++) {
-    const { data: x, ...p } = sync[i]!;
-    const { data: y, ...q } = async[i]!;
-    assert.deepEqual(q, p);
-    assert.ok(x.equals(y), `pack ${i}: same bytes`);
-  }
+  assertSamePacks(async, sync);
   assert.deepEqual(await new PackBuilder().drainAsync(), []);
 });
 
@@ -79,11 +84,5 @@ test('enrichment packs: drainAsync of a large run (deflated on the deflate worke
   const async = await pending;
   assert.ok(deflateWorker.requests > requests, 'the worker was asked');
   assert.ok(sync.length > 100, `${sync.length} packs`);
-  assert.equal(async.length, sync.length);
-  for (let i = 0; i < sync.length; i++) {
-    const { data: x, ...p } = sync[i]!;
-    const { data: y, ...q } = async[i]!;
-    assert.deepEqual(q, p);
-    assert.ok(x.equals(y), `pack ${i}: same bytes`);
-  }
+  assertSamePacks(async, sync);
 });
