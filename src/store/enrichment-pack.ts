@@ -118,8 +118,9 @@ export class PackBuilder {
   }
 
   /**
-   * drain(), with the deflating done on zlib's threads (DEFLATES packs at a time) while this thread cuts the next
-   * packs: the same packs, in the same order. The builder is empty when this returns (the promise): a caller may
+   * drain(), with the deflating done off this thread while it cuts the next packs (a run of WORKER_BYTES or more
+   * on the deflate worker, a smaller one on zlib's threads, DEFLATES packs at a time): the same packs, in the same
+   * order. The builder is empty when this returns (the promise): a caller may
    * add the next run's records while the packs of this one are deflated.
    */
   drainAsync(): Promise<Pack[]> {

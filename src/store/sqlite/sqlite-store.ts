@@ -373,8 +373,9 @@ export class SqliteStore implements Store {
       return run;
     };
     // Enrichment records go into packs (store/enrichment-pack.ts), written under the token run by run.
-    // The records are taken from the builder at once and deflated on zlib's threads; the insert of each run waits for
-    // the run before it (pack ids keep the order of the packs), and commit and abort wait for the last.
+    // The records are taken from the builder at once and deflated off this thread (PackBuilder.drainAsync: the
+    // deflate worker or zlib's threads); the insert of each run waits for the run before it (pack ids keep the order
+    // of the packs), and commit and abort wait for the last.
     const builder = new (packs().PackBuilder)();
     let packWrite: Promise<void> = Promise.resolve();
     const writePacks = (): Promise<void> => {
