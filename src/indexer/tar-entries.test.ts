@@ -190,6 +190,46 @@ test('a base-256 size (GNU, files over 8 GiB) is read', () => {
   assert.equal(seen[0]!.body, createHash('sha256').update('hello').digest('hex'));
 });
 
+test('octal fields read as parseInt(text, 8) reads them, however they are padded or ended', () => {
+  // [mode field (8 bytes), size field (12 bytes)]: what GNU tar, BSD tar, Go's archive/tar and odd writers put there.
+  const fields: [string, string][] = [
+    ['0000644\0', '00000000005\0'],
+    ['000644 \0', '00000000005 '],
+    ['  644 \0\0', '    5      '],
+    ['\x00\x00\x00644\x00\x00', '\x00\x00\x00\x00\x00\x00\x00\x00\x005\x00'],
+    ['755', '5'],
+    ['0644 999', '5 1'],
+    ['06448', '58'],
+    ['644\u0001', '5x'],
+    ['+644', '+5'],
+    ['\t644', '\t5'],
+    ['', ''],
+  ];
+  for (const [mode, size] of fields) {
+    const header = Buffer.alloc(512);
+    header.write('file', 0);
+    header.write(mode, 100, 'latin1');
+    header.write(size, 124, 'latin1');
+    header.write('ustar  \0', 257);
+    header[156] = '0'.charCodeAt(0);
+    header.fill(' ', 148, 156);
+    let sum = 0;
+    for (const b of header) sum += b;
+    header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+    const parsed = (text: string) => {
+      // The field's text between leading spaces and the first space after them, leading NULs skipped (0 when empty).
+      const t = text.replace(/^ +/, '').replace(/ .*$/s, '').replace(/^\0+/, '');
+      return t === '' ? 0 : parseInt(t, 8);
+    };
+    const expectedSize = parsed(size);
+    const body = Buffer.alloc(512);
+    const seen = readWithEntries(Buffer.concat([header, ...(expectedSize > 0 ? [body] : []), Buffer.alloc(1024)]), []);
+    assert.equal(seen.length, 1, JSON.stringify([mode, size]));
+    assert.equal(seen[0]!.mode, parsed(mode), `mode ${JSON.stringify(mode)}`);
+    assert.equal(seen[0]!.size, expectedSize, `size ${JSON.stringify(size)}`);
+  }
+});
+
 test('a bad checksum, an unknown format and an archive cut short are errors', async () => {
   const bytes = await new Promise<Buffer>((resolve) => {
     const pack = tar.pack();
