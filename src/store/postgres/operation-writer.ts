@@ -8,7 +8,7 @@ import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import { vulnerabilityParts } from '../record-row.ts';
 import { PackBuilder } from '../enrichment-pack.ts';
 import { BatchDeflate, deflatePacksAsync } from '../deflate-worker.ts';
-import { bucketLine, contextsOf, decodePackedLine, linesInSeveralPacks, MAX_BUFFER_BYTES, mergeBuckets, newContextBuckets, openPackLines, PackGrouper, packLines, parseLine, type PackedLine, type PackGroup, type PackKey, type RecordParts } from '../vulnerability-pack.ts';
+import { bucketLine, decodePackedLine, drainedContexts, linesInSeveralPacks, MAX_BUFFER_BYTES, mergeBuckets, openPackLines, PackGrouper, packLines, parseLine, type PackedLine, type PackGroup, type PackKey, type RecordParts } from '../vulnerability-pack.ts';
 import { insertPacks } from './migrations.ts';
 import { batchFull, linkPacks, packIdsOf, packLinesOf, resolveTexts, TextCache, textIdsOfPacks, writePacks, type PackRef, type PackRow, type Queryable } from './vulnerability-packs.ts';
 import { classifyPgError, describePgError, isTransientPgError } from './pg-errors.ts';
@@ -74,7 +74,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     this.#newContextBuckets = args.contextBuckets;
   }
 
-  /** The bucket count of the contexts this writer creates, when given (tests); else newContextBuckets'. */
+  /** The bucket count of the contexts this writer creates, when given (tests); else drainedContexts'. */
   readonly #newContextBuckets: number | undefined;
 
   #checkOpen(): void {
@@ -237,7 +237,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
 
   /**
    * Packs the records held and writes the packs: each batch deflated while the statement of the one before runs.
-   * `final`: the drain at commit (a context created there gets a count chosen from its records: newContextBuckets).
+   * `final`: the drain at commit (a context created there gets a count chosen from its records: drainedContexts).
    */
   async #writeHeld(final: boolean): Promise<void> {
     const drained: PackGroup[] = this.#grouper.drain();
@@ -262,12 +262,9 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
       inFlight = p;
     };
     // Contexts first: the client runs one statement at a time, and the writes below keep it busy.
-    const held = contextsOf(drained);
     const contexts = new Map<string, { id: string; buckets: number }>();
-    for (const g of drained) {
-      if (contexts.has(g.context)) continue;
-      const h = held.get(g.context)!;
-      contexts.set(g.context, await this.#contextId(g, () => this.#newContextBuckets ?? newContextBuckets(h, final)));
+    for (const { key, newBuckets } of drainedContexts(drained, final)) {
+      contexts.set(key.context, await this.#contextId(key, () => this.#newContextBuckets ?? newBuckets()));
     }
     const groups = mergeBuckets(drained, (context) => contexts.get(context)!.buckets);
     const contextIds = groups.map((g) => contexts.get(g.context)!.id);

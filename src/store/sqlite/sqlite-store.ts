@@ -309,18 +309,15 @@ export class SqliteStore implements Store {
     const ahead = new (deflateWorker().TextsAhead)();
     let given = 0;
     let warmed = false;
-    // `final`: the drain at commit (a context created there gets a count chosen from its records: newContextBuckets).
+    // `final`: the drain at commit (a context created there gets a count chosen from its records: drainedContexts).
     const writeGroups = (drained: PackGroup[], final: boolean) => {
-      const { packLines, bucketLine, contextsOf, mergeBuckets, newContextBuckets } = vulnPacks();
+      const { packLines, bucketLine, drainedContexts, mergeBuckets } = vulnPacks();
       try {
         this.#bulkTx(() => {
           this.#resolveTexts(drained, parts, ahead);
-          const held = contextsOf(drained);
           const contexts = new Map<string, { id: number; buckets: number }>();
-          for (const g of drained) {
-            if (contexts.has(g.context)) continue;
-            const c = held.get(g.context)!;
-            contexts.set(g.context, this.#contextId(g, parts, () => this.#contextBuckets ?? newContextBuckets(c, final)));
+          for (const { key, newBuckets } of drainedContexts(drained, final)) {
+            contexts.set(key.context, this.#contextId(key, parts, () => this.#contextBuckets ?? newBuckets()));
           }
           const groups = mergeBuckets(drained, (context) => contexts.get(context)!.buckets);
           // The packs, their lines made as the deflate (on the worker) takes them.
