@@ -157,8 +157,8 @@ class DeflateWorker {
   }
 
   /**
-   * Starts the worker ahead of a synchronous use (a write's packs), so that its start-up (~50 ms, loading its
-   * modules) is not waited for inside the write. Idle until asked, ended after IDLE_MS.
+   * Starts the worker ahead of a synchronous use (a write's packs), so that its start-up (~70 ms of CPU) does not
+   * fall inside the write. Idle until asked, ended after IDLE_MS.
    */
   warm(): void {
     this.#idleSoon(this.#start());
