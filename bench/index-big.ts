@@ -10,7 +10,7 @@ import { BIG_IMAGE_BUILD_SCRIPT, debianBigImage, type DebianBigImage } from '../
 import { debianTestImage } from '../test/support/test-image.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { openTestPostgres } from '../test/support/postgres.ts';
-import { round, timeRuns, timeShell } from './measure.ts';
+import { median, round, timeRuns, timeShell } from './measure.ts';
 import { loadBesidePlainNode } from './load-bound.ts';
 import { syntheticTracker } from './synthetic-tracker.ts';
 import { packBucket } from '../src/store/vulnerability-pack.ts';
@@ -105,7 +105,6 @@ function timeShellCpu(script: string): { seconds: number; cpuSeconds: number } {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 /** `2 at a time` bound: each blob through `DECOMPRESS | tar -t`, at most `parallel` pipelines running. */

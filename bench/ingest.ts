@@ -10,7 +10,7 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../src/store/store.ts';
 import { runUpdater } from '../src/updater/run-updater.ts';
 import { openTestPostgres } from '../test/support/postgres.ts';
-import { round, timeRuns, timeShell } from './measure.ts';
+import { median, round, timeOnce, timeRuns, timeShell } from './measure.ts';
 import { syntheticTracker } from './synthetic-tracker.ts';
 
 // Feed ingest beside its bulk-import bound, per store, in the same run (`npm run bench ingest`):
@@ -75,12 +75,6 @@ async function ingestInto(store: Store, f: Feed, path = f.path): Promise<number>
   return r.records;
 }
 
-/** Seconds of `fn`. */
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return (performance.now() - t0) / 1000;
-}
 
 async function benchSqlite(f: Feed, dir: string, runs: number, parseSeconds: number): Promise<StoreResult> {
   let records = 0;
@@ -90,7 +84,7 @@ async function benchSqlite(f: Feed, dir: string, runs: number, parseSeconds: num
   for (let i = 0; i < runs; i++) {
     const s = SqliteStore.open(db(i));
     try {
-      ingest.push(await timed(async () => (records = await ingestInto(s, f))));
+      ingest.push(await timeOnce(async () => (records = await ingestInto(s, f))));
     } finally {
       await s.close();
     }
@@ -107,7 +101,7 @@ async function benchSqlite(f: Feed, dir: string, runs: number, parseSeconds: num
   for (let i = 0; i < runs; i++) {
     const s = SqliteStore.open(db(i));
     try {
-      reload.push(await timed(() => ingestInto(s, f, f.again)));
+      reload.push(await timeOnce(() => ingestInto(s, f, f.again)));
     } finally {
       await s.close();
     }
@@ -139,7 +133,7 @@ async function benchPostgres(f: Feed, dir: string, runs: number, parseSeconds: n
       // Reloaded after the dump is taken (it holds the rows of one ingest).
       const again = await PostgresStore.open(pgt.url, { schema: pgt.schema });
       try {
-        reload.push(await timed(() => ingestInto(again, f, f.again)));
+        reload.push(await timeOnce(() => ingestInto(again, f, f.again)));
       } finally {
         await again.close();
       }
@@ -152,11 +146,6 @@ async function benchPostgres(f: Feed, dir: string, runs: number, parseSeconds: n
     }
   }
   return summary(records, samples, parseSeconds, median(imports), reload);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 /** A copy of the feed with a trailing newline (the same records, another fingerprint). */

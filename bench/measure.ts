@@ -13,13 +13,20 @@ export interface Timing {
 
 export async function timeRuns(runs: number, fn: (i: number) => Promise<void> | void): Promise<Timing> {
   const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn(i);
-    samples.push((performance.now() - t0) / 1000);
-  }
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { runs, samples, median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]! };
+  for (let i = 0; i < runs; i++) samples.push(await timeOnce(() => fn(i)));
+  return { runs, samples, median: median(samples), min: Math.min(...samples) };
+}
+
+/** Seconds of one run of `fn` (for runs timed apart from what surrounds them, such as opening a store). */
+export async function timeOnce(fn: () => Promise<unknown> | unknown): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return (performance.now() - t0) / 1000;
+}
+
+/** The median of samples (the upper one of an even count). */
+export function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 }
 
 /** Wall time of a shell pipeline, in seconds. */
