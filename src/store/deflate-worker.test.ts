@@ -11,7 +11,10 @@ import { runUpdater } from '../updater/run-updater.ts';
 import type { Updater } from '../updater/updater.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import { encodeText } from './stored-text.ts';
-import { BatchDeflate, deflatePacks, deflatePacksAsync, deflateSettings, deflateWorker, PACK_WORKER_MIN, TextsAhead } from './deflate-worker.ts';
+import { BatchDeflate, deflatePacks, deflatePacksAsync, deflateSettings, deflateWorker, PACK_WORKER_MIN, reusedDeflate, TextsAhead } from './deflate-worker.ts';
+import { deflateRawSync } from 'node:zlib';
+import { PACK_DEFLATE_OPTIONS } from './vulnerability-pack.ts';
+import { TEXT_DEFLATE_OPTIONS } from './stored-text.ts';
 import { deflatePack } from './vulnerability-pack.ts';
 
 const texts = (n: number, tag = '') => Array.from({ length: n }, (_, i) =>
@@ -26,6 +29,18 @@ test('deflate worker: the worker gives encodeText\'s bytes, started on first use
   assert.equal(got.length, ts.length);
   ts.forEach((t, i) => assert.deepEqual(got[i], encodeText(t), `text ${i}`));
   assert.deepEqual(await deflateWorker.deflate([]), []);
+});
+
+test('deflate worker: one zlib stream reset between items gives each item deflateRawSync\'s bytes', () => {
+  // Items of every size in one sequence: empty, small, and outputs of several chunkSize buffers (incompressible).
+  let seed = 1;
+  const noise = (n: number) => Array.from({ length: n }, () => String.fromCharCode(33 + ((seed = (seed * 48271) % 2147483647) % 90))).join('');
+  const items = ['', ...texts(200), noise(50_000), '[0,0]', 'x'.repeat(100_000), noise(4096), ...texts(50, 'after ')];
+  for (const options of [TEXT_DEFLATE_OPTIONS, PACK_DEFLATE_OPTIONS, {}]) {
+    const deflate = reusedDeflate(options);
+    items.forEach((s, i) => assert.deepEqual(deflate(s), deflateRawSync(s, options), `item ${i}`));
+    assert.equal(deflate.fresh, 0, 'every item on the one stream');
+  }
 });
 
 test('deflate worker: a writer with few new texts never asks the worker; with enough, its texts come back deflated', async () => {
