@@ -7,6 +7,10 @@ import type { ReportStamps } from '../store/store.ts';
 // next read, which starts when the current one ends and answers all of them in one statement. So the check is never
 // stale (each answer comes from a read that began after its request arrived) and costs one round trip per batch:
 // under load, one per in-flight read's worth of requests instead of one per request.
+// A read starts on the event loop's next check phase (setImmediate), not in the call that finds none in flight:
+// the requests whose bytes arrived in the same poll phase (several connections' at once, under load) are parsed and
+// routed one after another there, and all of them join the read that starts after the last. Started at once, the
+// read would carry the first request alone and the rest would wait a whole round trip for the next one.
 
 export type StampReader = (manifestHashes: string[]) => Promise<ReportStamps>;
 
@@ -20,6 +24,7 @@ export class ReportStampBatcher {
   readonly #read: StampReader;
   #queue: Waiter[] = [];
   #reading = false;
+  #scheduled = false;
 
   constructor(read: StampReader) {
     this.#read = read;
@@ -29,7 +34,16 @@ export class ReportStampBatcher {
   get(manifestHash: string): Promise<{ operations: string; indexReport: string | undefined }> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ hash: manifestHash, resolve, reject });
-      if (!this.#reading) void this.#next();
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#reading || this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#next();
     });
   }
 
@@ -46,7 +60,7 @@ export class ReportStampBatcher {
       for (const w of batch) w.reject(e);
     } finally {
       this.#reading = false;
-      if (this.#queue.length > 0) void this.#next();
+      if (this.#queue.length > 0) this.#schedule();
     }
   }
 }
