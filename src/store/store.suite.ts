@@ -189,6 +189,28 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     assert.equal((await s.getUpdateOperation(op.ref))?.fingerprint, 'fp-1');
   });
 
+  withStore('the operations stamp changes with the committed operations only, and with each of concurrent commits', async (s) => {
+    const stamp = async () => (await s.getReportStamps([])).operations;
+    const empty = await stamp();
+    const aborted = await s.beginUpdateOperation('debian');
+    await aborted.add([vuln('CVE-1', 'openssl', 'bookworm')]);
+    assert.equal(await stamp(), empty, 'an operation in progress is not part of it');
+    await aborted.abort();
+    assert.equal(await stamp(), empty, 'nor is an aborted one');
+    // Two writers committing at once (on PostgreSQL each in its transaction; both bump the one stamp row).
+    const [w1, w2] = [await s.beginUpdateOperation('debian'), await s.beginUpdateOperation('alpine')];
+    await w1.add([vuln('CVE-2', 'curl', 'bookworm')]);
+    const [op1, op2] = await Promise.all([w1.commit('fp-1'), w2.commit('fp-2')]);
+    const both = await stamp();
+    assert.notEqual(both, empty);
+    assert.deepEqual((await s.listUpdateOperations()).map((o) => o.ref).sort(), [op1.ref, op2.ref].sort());
+    assert.equal(await stamp(), both, 'reading it changes nothing');
+    assert.deepEqual(await s.deleteUpdateOperations(['no-such-ref']), []);
+    assert.equal(await stamp(), both, 'a delete of nothing changes nothing');
+    await s.deleteUpdateOperations([op1.ref]);
+    assert.notEqual(await stamp(), both);
+  });
+
   withStore('aborted operations leave nothing behind', async (s) => {
     const w = await s.beginUpdateOperation('debian');
     await w.add([vuln('CVE-9', 'zlib', 'bookworm')]);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -130,6 +131,50 @@ if (skip) {
     // and a later open finds nothing to do
     await (await openIn(pgt, { schema })).close();
     assert.equal((await sql(pgt, `SELECT 1 FROM ${schema}.schema_migration`)).length, migrations.length);
+  });
+
+  test('postgres: the operations-stamp migration keeps the stamp in a row that commits and deletes bump, in any session', async (t) => {
+    const pgt = await withSchema(t);
+    const a = await openIn(pgt);
+    const hash = 'sha256:' + '7'.repeat(64);
+    try {
+      await (await a.beginUpdateOperation('debian')).commit('fp');
+      await a.putIndexReport({ manifestHash: hash, state: 'IndexFinished', success: true, err: '', packages: {}, distributions: {}, repositories: {}, environments: {}, layers: [] }, 'state-1');
+      const st = await a.getReportStamps([hash]);
+      assert.equal(await a.putScanResult(hash, 'json', { operations: st.operations, indexReport: st.indexReports[0]! }, 'code', { meta: '{}', output: new Uint8Array(1) }), true);
+    } finally {
+      await a.close();
+    }
+    // Back to the schema before it, holding an operation and a scan result.
+    const version = migrations.findIndex((m) => typeof m === 'string' && m.includes('CREATE TABLE update_operation_stamp')) + 1;
+    assert.ok(version > 0);
+    await sql(pgt, `DROP TABLE update_operation_stamp; DROP FUNCTION update_operation_stamp_bump() CASCADE; DELETE FROM schema_migration WHERE version >= ${version}`);
+    const b = await openIn(pgt);
+    try {
+      assert.deepEqual(await sql(pgt, 'SELECT 1 FROM scan_result'), [], 'stamps of the old form are never current again');
+      const stamp = async () => (await b.getReportStamps([])).operations;
+      const migrated = await stamp();
+      assert.match(migrated, /^0 [0-9a-f-]{36}$/);
+      await (await b.beginUpdateOperation('debian')).commit('fp-2');
+      const committed = await stamp();
+      assert.notEqual(committed, migrated);
+      // Another session whose search_path does not name the schema (an operator's psql, another tool) commits an
+      // operation and deletes it: the trigger bumps the row in the operations' own schema.
+      const c = new pg.Client({ connectionString: pgt.url, options: '-c search_path=public' });
+      await c.connect();
+      try {
+        const ref = randomUUID();
+        await c.query(`INSERT INTO ${pgt.schema}.update_operation (ref, updater, date, seq) VALUES ($1, 'other', now(), nextval('${pgt.schema}.update_operation_commit_seq'))`, [ref]);
+        const inserted = await stamp();
+        assert.notEqual(inserted, committed);
+        await c.query(`DELETE FROM ${pgt.schema}.update_operation WHERE ref = $1`, [ref]);
+        assert.notEqual(await stamp(), inserted);
+      } finally {
+        await c.end();
+      }
+    } finally {
+      await b.close();
+    }
   });
 
   test('postgres: stored scan results are bounded in bytes', async (t) => {

@@ -61,10 +61,10 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const QUERY_CHUNK = 5000; // (query, package name) pairs per statement
 const MAX_CACHED_CONTEXTS = 4096; // a feed has a handful of record contexts (Debian: one per release)
 
-// The stamps of getReportStamps, as SQL. octet_length reads a value's size from its header: a TOASTed report is not
-// fetched. seq is UNIQUE: the newest operation is one index probe.
-const OPERATIONS_STAMP = `((SELECT count(*) FROM update_operation WHERE seq IS NOT NULL)::text || ' ' ||
-  coalesce((SELECT ref::text FROM update_operation WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1), ''))`;
+// The stamps of getReportStamps, as SQL. The operations' is one row the database keeps (migration 16): reading it
+// costs the same however many operations are kept. octet_length reads a value's size from its header: a TOASTed
+// report is not fetched.
+const OPERATIONS_STAMP = "(SELECT version::text || ' ' || epoch::text FROM update_operation_stamp)";
 /** Of the index_report row `r`. */
 const REPORT_STAMP = "(r.updated::text || ' ' || r.index_state || ' ' || octet_length(r.data))";
 
@@ -169,8 +169,6 @@ export class PostgresStore implements Store {
   async getReportStamps(manifestHashes: string[]): Promise<ReportStamps> {
     // One prepared statement, one round trip: a server asks this on every report request (batched:
     // src/http/report-stamps.ts).
-    // octet_length reads a value's size from its header: a TOASTed report is not fetched. seq is UNIQUE: the newest
-    // operation is one index probe.
     const rows = await this.#session.preparedRows<{ i: number | null; stamp: string }>(
       'read of report stamps', 'clair_ts_report_stamps',
       `SELECT NULL::int AS i, ${OPERATIONS_STAMP} AS stamp

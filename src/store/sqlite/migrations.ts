@@ -203,6 +203,24 @@ export const migrations: readonly Migration[] = [
   `
   ALTER TABLE vuln_context ADD COLUMN buckets INTEGER NOT NULL DEFAULT 4096 CHECK (buckets >= 1 AND buckets <= 4096 AND (buckets & (buckets - 1)) = 0);
   `,
+  // 14: the operations stamp (getReportStamps, read per report request) kept in one row, as in the PostgreSQL store:
+  // a version that triggers bump in the transaction that adds or deletes an operation (a row here is a committed
+  // operation: writers stage in pack_staging). It was count(*) of the operations and the newest one's ref, a count
+  // that grows with every operation kept. epoch, random per database, keeps a stamp from naming another database's
+  // state. Stored scan results hold stamps of the old form, which can never be current again.
+  `
+  CREATE TABLE update_operation_stamp (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    epoch   TEXT NOT NULL,
+    version INTEGER NOT NULL
+  );
+  INSERT INTO update_operation_stamp VALUES (1, lower(hex(randomblob(16))), 0);
+  CREATE TRIGGER update_operation_added AFTER INSERT ON update_operation
+  BEGIN UPDATE update_operation_stamp SET version = version + 1; END;
+  CREATE TRIGGER update_operation_deleted AFTER DELETE ON update_operation
+  BEGIN UPDATE update_operation_stamp SET version = version + 1; END;
+  DELETE FROM scan_result;
+  `,
 ];
 if (migrations.length !== SCHEMA_VERSION) throw new Error(`schema-version.ts says ${SCHEMA_VERSION}, migrations.ts has ${migrations.length}: change both together`);
 
