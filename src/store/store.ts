@@ -33,8 +33,9 @@ export interface Store {
   /**
    * What a cached vulnerability report depends on, read in one round trip without the reports themselves: for each
    * manifest a value that changes whenever its stored index report does (when it was written, state and size;
-   * undefined when there is none), and one that changes whenever the set of committed update operations does (their
-   * count and the newest one's ref). Lets a server check per request, cheaply, that a cached report is current.
+   * undefined when there is none), and one that changes whenever the set of committed update operations does (a
+   * version the database bumps in the transaction that commits or deletes one: reading it costs the same however many
+   * operations are kept). Lets a server check per request, cheaply, that a cached report is current.
    */
   getReportStamps(manifestHashes: string[]): Promise<ReportStamps>;
   /**
