@@ -8,6 +8,7 @@ import type { EnrichmentRecord } from '../../model/enrichment.ts';
 import { vulnerabilityParts } from '../record-row.ts';
 import { PackBuilder } from '../enrichment-pack.ts';
 import { BatchDeflate, deflatePacksAsync } from '../deflate-worker.ts';
+import { encodeText } from '../stored-text.ts';
 import { bucketLine, decodePackedLine, drainedContexts, linesInSeveralPacks, MAX_BUFFER_BYTES, mergeBuckets, openPackLines, PackGrouper, packLines, parseLine, type PackedLine, type PackGroup, type PackKey, type RecordParts } from '../vulnerability-pack.ts';
 import { insertPacks } from './migrations.ts';
 import { batchFull, linkPacks, packIdsOf, packLinesOf, resolveTexts, TextCache, textIdsOfPacks, writePacks, type PackRef, type PackRow, type Queryable } from './vulnerability-packs.ts';
@@ -35,6 +36,8 @@ import { isUuid } from '../../model/uuid.ts';
 
 /** Packs of the earlier operation read per statement by carryOver. */
 const CARRY_PACKS = 500;
+/** New texts resolved per statement while the feed is parsed (#resolveQueuedTexts). */
+const TEXT_CHUNK = 2000;
 /** Operations at least this large refresh planner statistics at commit (#analyze). */
 const ANALYZE_AFTER = 5000;
 
@@ -147,6 +150,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
 
   async #writePacks(): Promise<void> {
     try {
+      await this.#settleTexts();
       await insertPacks(this.#session.client, await this.#packs.drainAsync(), this.#opId);
     } catch (e) {
       throw this.#fail(e);
@@ -177,16 +181,93 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
   async #add(records: RecordParts[]): Promise<void> {
     this.#checkOpen();
     try {
-      const newTexts = new Map<string, string>();
+      // The batch's new texts are a group of their own (resolveTexts inserts group by group: the ids they had when
+      // each batch's texts were inserted as it came).
+      const group = new Map<string, string>();
       for (const r of records) {
         this.#grouper.add(r);
-        if (r.textHash !== null && r.text !== null && !this.#textIds.has(r.textHash)) newTexts.set(r.textHash, r.text);
+        const h = r.textHash;
+        if (h !== null && r.text !== null && !this.#textIds.has(h) && !this.#textsQueued.has(h) && !group.has(h)) group.set(h, r.text);
       }
-      if (newTexts.size > 0) await resolveTexts(this.#session.client, newTexts, this.#textIds, `update operation for ${this.#updater}`, this.#deflate.deflate);
+      if (group.size > 0) {
+        this.#textGroups.push(group);
+        for (const [h, t] of group) this.#textsQueued.set(h, t);
+      }
+      if (this.#textsQueued.size >= TEXT_CHUNK) await this.#resolveQueuedTexts();
       if (this.#grouper.full) await this.#writeHeld(false);
     } catch (e) {
+      await this.#textsJob; // the rollback goes after the resolution's last statement, not between two of them
       throw this.#fail(e);
     }
+  }
+
+  /**
+   * Texts of records held that are not resolved yet (queued, or in the resolution running), resolved about
+   * TEXT_CHUNK at a time; #textGroups has the queued ones by the batch that brought them.
+   */
+  #textsQueued = new Map<string, string>();
+  #textGroups: Map<string, string>[] = [];
+  /** The resolution running, which never rejects: its failure is #textsFailure. */
+  #textsJob: Promise<void> = Promise.resolve();
+  #textsFailure: { e: unknown } | undefined;
+
+  /**
+   * Starts resolving the queued texts (their ids into #textIds) once the resolution before has ended, and returns
+   * without waiting for it: the feed is parsed and grouped while PostgreSQL and the deflate worker take the texts
+   * (looked up, deflated, inserted: three round trips). Resolved a batch (1,000 records, ~300 new texts of Debian's)
+   * at a time, awaited by each, a first Debian load spent about half of its parse waiting on them. One resolution runs
+   * at a time, and it is the only statement in flight besides the writer's own (#settleTexts before any other), so
+   * the session still runs one statement at a time and a failure (rolled back by the step that finds it) leaves none
+   * running.
+   */
+  async #resolveQueuedTexts(): Promise<void> {
+    if (this.#textGroups.length === 0) return this.#settleTexts();
+    const groups = this.#textGroups;
+    this.#textGroups = [];
+    // Deflated now, on the worker, while the resolution before runs, when the last one found most of its texts
+    // missing (a first load): deflated after the lookup, PostgreSQL and the worker took turns. A daily reload finds
+    // its texts stored and deflates none.
+    const ahead = this.#deflateAhead ? this.#deflateAll(groups) : undefined;
+    await this.#settleTexts();
+    const deflate = async (texts: string[]): Promise<Uint8Array[]> => {
+      const done = await ahead;
+      return done ? texts.map((t) => done.get(t) ?? encodeText(t)) : this.#deflate.deflate(texts);
+    };
+    this.#textsJob = resolveTexts(this.#session.client, groups, this.#textIds, `update operation for ${this.#updater}`, deflate).then(
+      (r) => {
+        this.#deflateAhead = r.inserted > r.stored;
+        for (const g of groups) for (const h of g.keys()) this.#textsQueued.delete(h);
+      },
+      (e: unknown) => {
+        this.#textsFailure ??= { e };
+      },
+    );
+  }
+
+  /** Whether the next resolution's texts are deflated before they are looked up (#resolveQueuedTexts). */
+  #deflateAhead = false;
+
+  /** The stored bytes of these texts by text (deflated on the worker), or undefined if the worker failed them. */
+  async #deflateAll(groups: readonly Map<string, string>[]): Promise<Map<string, Uint8Array> | undefined> {
+    const texts = groups.flatMap((g) => [...g.values()]);
+    try {
+      const bytes = await this.#deflate.deflate(texts);
+      return new Map(texts.map((t, i) => [t, bytes[i]!]));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Waits for the text resolution running; throws its failure. */
+  async #settleTexts(): Promise<void> {
+    await this.#textsJob;
+    if (this.#textsFailure) throw this.#textsFailure.e;
+  }
+
+  /** Every text of the records held resolved (before their packs are built). */
+  async #resolveAllTexts(): Promise<void> {
+    await this.#resolveQueuedTexts();
+    await this.#settleTexts();
   }
 
   /** The packs of this operation (found or written), by id, with their record counts: linked at commit. */
@@ -240,6 +321,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
    * `final`: the drain at commit (a context created there gets a count chosen from its records: drainedContexts).
    */
   async #writeHeld(final: boolean): Promise<void> {
+    await this.#resolveAllTexts();
     const drained: PackGroup[] = this.#grouper.drain();
     const c = this.#session.client;
     // Packs go in batches: deflated (on the worker: deflate-worker.ts) while the batch before is written.
@@ -297,6 +379,11 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
 
   async #carryOver(ref: string, keep: (v: Vulnerability) => boolean): Promise<number> {
     this.#checkOpen();
+    try {
+      await this.#settleTexts();
+    } catch (e) {
+      throw this.#fail(e);
+    }
     const c = this.#session.client;
     // FOR KEY SHARE on the earlier operation: it cannot be deleted (nor its records collected) before this
     // transaction ends, so every page below reads the same complete set.
@@ -371,6 +458,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
     this.#checkOpen();
     if (!this.#packs.empty) await this.#writePacks();
     try {
+      await this.#settleTexts();
       if (!this.#grouper.empty) await this.#writeHeld(true);
       await linkPacks(this.#session.client, this.#opId, [...this.#linked.keys()]);
     } catch (e) {
@@ -461,6 +549,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
 
   async abort(): Promise<void> {
     await this.#tail;
+    await this.#textsJob; // no statement of the writer's left running under the rollback (its failure is moot now)
     if (this.#state !== 'open') return;
     this.#state = 'aborted';
     this.#onFinish();

@@ -272,7 +272,9 @@ if (skip) {
 
   test('postgres: a second writer of the same records waits for the first, then shares its texts', async (t) => {
     const pgt = await withSchema(t);
-    const s = await openIn(pgt);
+    // A budget each add() fills: its records are written (texts inserted) before it returns. (A writer resolves a
+    // few texts only when it writes its packs: operation-writer.ts #resolveQueuedTexts.)
+    const s = await openIn(pgt, { packBufferBytes: 8_000 });
     try {
       const all = Array.from({ length: 300 }, (_, i) => vuln('debian', `CVE-${i}`, 'openssl'));
       const a = await s.beginUpdateOperation('debian');
@@ -451,7 +453,8 @@ if (skip) {
 
   test('postgres: an operation deleted while a writer re-adds its records: the writer keeps its texts and commits every record', async (t) => {
     const pgt = await withSchema(t);
-    const s = await openIn(pgt);
+    // w2's add() fills this budget: its texts are resolved (locked) and its packs written before the delete.
+    const s = await openIn(pgt, { packBufferBytes: 8_000 });
     try {
       // Descriptions that do not name the record: a text of its own each (a name is stored as a mark).
       const recs = Array.from({ length: 2000 }, (_, i) => ({ ...vuln('debian', `CVE-${i}`, `p${i % 300}`, String(i)), description: `Issue ${i}` }));
