@@ -9,7 +9,7 @@ import { vulnerabilityParts } from '../record-row.ts';
 import { PackBuilder } from '../enrichment-pack.ts';
 import { BatchDeflate, deflatePacksAsync } from '../deflate-worker.ts';
 import { encodeText } from '../stored-text.ts';
-import { bucketLine, decodePackedLine, drainedContexts, linesInSeveralPacks, MAX_BUFFER_BYTES, mergeBuckets, openPackLines, PackGrouper, packLines, parseLine, type PackedLine, type PackGroup, type PackKey, type RecordParts } from '../vulnerability-pack.ts';
+import { bucketLine, decodePackedLine, drainedContexts, linesInSeveralPacks, MAX_BUFFER_BYTES, mergeBuckets, openPackLines, packBucket, PackGrouper, packLines, parseLine, type PackedLine, type PackGroup, type PackKey, type RecordParts } from '../vulnerability-pack.ts';
 import { insertPacks } from './migrations.ts';
 import { batchFull, linkPacks, packIdsOf, packLinesOf, resolveTexts, TextCache, textIdsOfPacks, writePacks, type PackRef, type PackRow, type Queryable } from './vulnerability-packs.ts';
 import { classifyPgError, describePgError, isTransientPgError } from './pg-errors.ts';
@@ -301,19 +301,24 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
 
   /**
    * Records the linked packs count twice: the same record given on both sides of a drain of the memory budget lands
-   * in two packs of its key. Only keys with more than one linked pack are opened (after a drain, or past
-   * PACK_MAX_RECORDS records); a feed that fits the budget opens none.
+   * in two packs of its key. Only keys with more than one linked pack that hold a package given on both sides of a
+   * drain (PackGrouper.straddling) are opened; a feed that fits the budget opens none, and one grouped by package
+   * (Debian's tracker) the few of the package being read at each drain, where it opened nearly every key.
    */
   async #repeatedRecords(): Promise<number> {
-    if (this.#linked.size < 2) return 0;
+    const straddling = this.#grouper.straddling;
+    if (this.#linked.size < 2 || straddling.size === 0) return 0;
+    const fine = [...straddling].map(packBucket);
     const c = this.#session.client;
-    const keys = await c.query<{ ids: string[] }>(
-      `SELECT array_agg(id) AS ids FROM vuln_pack WHERE id = ANY($1::bigint[]) GROUP BY bucket, context_id HAVING count(*) > 1`,
+    const keys = await c.query<{ ids: string[]; bucket: number; buckets: number }>(
+      `SELECT array_agg(p.id) AS ids, p.bucket, c.buckets FROM vuln_pack p JOIN vuln_context c ON c.id = p.context_id
+       WHERE p.id = ANY($1::bigint[]) GROUP BY p.bucket, p.context_id, c.buckets HAVING count(*) > 1`,
       [[...this.#linked.keys()]],
     );
-    if (keys.rows.length === 0) return 0;
-    const lines = await packLinesOf(this.#queryable, undefined, keys.rows.flatMap((k) => k.ids.map(String)));
-    return linesInSeveralPacks(keys.rows.map((k) => k.ids.map((id) => lines.get(String(id))!)));
+    const wanted = keys.rows.filter((k) => fine.some((b) => b % k.buckets === k.bucket));
+    if (wanted.length === 0) return 0;
+    const lines = await packLinesOf(this.#queryable, undefined, wanted.flatMap((k) => k.ids.map(String)));
+    return linesInSeveralPacks(wanted.map((k) => k.ids.map((id) => lines.get(String(id))!)));
   }
 
   /**

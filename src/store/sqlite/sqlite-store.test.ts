@@ -432,6 +432,31 @@ test('sqlite: a writer past its memory budget writes packs as it goes; the recor
   }
 });
 
+test('sqlite: a writer past its memory budget with the feed grouped by package counts a record given on both sides of a drain once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clair-ts-sqlite-'));
+  try {
+    const path = join(dir, 'grouped.db');
+    // The Debian tracker's order: each package's records together, so a drain splits only the package being read.
+    const records = Array.from({ length: 2000 }, (_, i) => recordOf(`CVE-${i}`, `pkg${Math.floor(i / 150)}`, i % 2 === 0 ? 'bookworm' : 'bullseye'));
+    const s = SqliteStore.open(path, { packBufferBytes: 8_000 });
+    try {
+      const w = await s.beginUpdateOperation('debian');
+      for (let i = 0; i < records.length; i += 50) await w.add(records.slice(i, i + 50));
+      // Given again after several drains: pkg0 is now on both sides of a drain.
+      await w.add([records[0]!]);
+      const op = await w.commit('grouped');
+      assert.ok(count(path, 'SELECT count(*) AS n FROM vuln_pack') > 14 * 2, `${count(path, 'SELECT count(*) AS n FROM vuln_pack')} packs`);
+      assert.equal(op.count, 2000);
+      const [all] = await s.queryVulnerabilities([{ packageNames: Array.from({ length: 14 }, (_, i) => `pkg${i}`) }]);
+      assert.equal(all!.length, 2000);
+    } finally {
+      await s.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('sqlite: a context\'s bucket count is chosen by the writer that creates it and kept by later operations of other sizes', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'clair-ts-sqlite-'));
   try {

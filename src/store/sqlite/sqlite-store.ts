@@ -461,7 +461,7 @@ export class SqliteStore implements Store {
         }
         const op = this.#tx(() => {
           const count = Number(this.#stmt('SELECT coalesce(sum(count), 0) AS n FROM pack_staging WHERE token = ?').get(token)!.n)
-            - this.#repeatedRecords(token)
+            - this.#repeatedRecords(token, grouper.straddling)
             + Number(this.#stmt('SELECT coalesce(sum(count), 0) AS n FROM enrichment_pack WHERE token = ?').get(token)!.n);
           const id = this.#stmt(
             'INSERT INTO update_operation (ref, updater, fingerprint, date, count) VALUES (?, ?, ?, ?, ?) RETURNING id',
@@ -488,23 +488,29 @@ export class SqliteStore implements Store {
     };
   }
 
-  /** Forgets what a writer staged, and the packs and texts only it held (inside the caller's transaction). */
   /**
    * Records a writer's staged packs count twice: the same record given on both sides of a drain of its memory budget
-   * lands in two packs of its key. Only keys with more than one staged pack are opened (after a drain, or past
-   * PACK_MAX_RECORDS records); a feed that fits the budget opens none.
+   * lands in two packs of its key. Only keys with more than one staged pack that hold a package given on both sides
+   * (`straddling`, PackGrouper.straddling) are opened; a feed that fits the budget opens none, and Debian's tracker
+   * (grouped by package) the few of the package being read at each drain. Opening every key with several packs (after
+   * a drain nearly all of them: ~16k packs of the tracker) took ~30 MB of pack bytes and their lines at the end of
+   * the ingest, at the process's high-water mark.
    */
-  #repeatedRecords(token: string): number {
+  #repeatedRecords(token: string, straddling: ReadonlySet<string>): number {
+    if (straddling.size === 0) return 0;
+    const { linesInSeveralPacks, packBucket } = vulnPacks();
+    const fine = [...straddling].map(packBucket);
     const keys = this.#stmt(
-      `SELECT group_concat(p.id) AS ids FROM pack_staging s JOIN vuln_pack p ON p.id = s.pack_id
-       WHERE s.token = ? GROUP BY p.bucket, p.context_id HAVING count(*) > 1`,
-    ).all(token);
+      `SELECT group_concat(p.id) AS ids, p.bucket, c.buckets FROM pack_staging s JOIN vuln_pack p ON p.id = s.pack_id
+       JOIN vuln_context c ON c.id = p.context_id WHERE s.token = ? GROUP BY p.bucket, p.context_id HAVING count(*) > 1`,
+    ).all(token).filter((k) => fine.some((b) => b % (k.buckets as number) === k.bucket));
     if (keys.length === 0) return 0;
     const data = this.#stmt('SELECT data FROM vuln_pack WHERE id = ?');
-    return vulnPacks().linesInSeveralPacks(keys.map((k) => String(k.ids).split(',').map((id) =>
+    return linesInSeveralPacks(keys.map((k) => String(k.ids).split(',').map((id) =>
       this.#packLines.get(Number(id), () => data.get(Number(id))!.data as Uint8Array))));
   }
 
+  /** Forgets what a writer staged, and the packs and texts only it held (inside the caller's transaction). */
   #dropWriter(token: string): void {
     const staged = this.#stmt('SELECT pack_id FROM pack_staging WHERE token = ?').all(token).map((r) => r.pack_id as number);
     this.#stmt('DELETE FROM pack_staging WHERE token = ?').run(token);
