@@ -12,6 +12,7 @@ import { assertPackageIndex, packageIndexReports } from '../package-index-fixtur
 import { newVulnerability, type Vulnerability } from '../../model/vulnerability.ts';
 import { namedLinkRecords, oldEnrichment, oldRows, oldVulnerabilities, unmarkedText } from '../split-records-fixture.ts';
 import { vulnerabilityRow } from '../record-row.ts';
+import { encodeText } from '../stored-text.ts';
 import { serializeVulnerability } from '../vulnerability-hash.ts';
 import { chooseBuckets, openPackLines, PACK_BUCKETS, packBucket, parseLine } from '../vulnerability-pack.ts';
 import { openTestPostgres, postgresSkipReason, postgresTestUrl, type TestPostgres } from '../../../test/support/postgres.ts';
@@ -699,16 +700,26 @@ test('postgres: the name-mark migration points records at one shared text where 
   }
 });
 
-/** A client on the test's schema, migrated to `version` (from nothing) by the migrations themselves. */
+/**
+ * A client on the test's schema, migrated to `version` (from nothing) by the migrations themselves, each in a
+ * transaction of its own as the store applies them (the text migration's temporary table lives until COMMIT).
+ */
 async function schemaAt(pgt: TestPostgres, version: number): Promise<pg.Client> {
   const c = new pg.Client({ connectionString: pgt.url, options: `-c search_path=${pgt.schema}` });
   await c.connect();
-  await c.query('CREATE TABLE schema_migration (version integer PRIMARY KEY, applied timestamptz NOT NULL)');
-  for (let v = 1; v <= version; v++) {
-    const m = migrations[v - 1]!;
-    if (typeof m === 'string') await c.query(m);
-    else await m(c);
-    await c.query('INSERT INTO schema_migration VALUES ($1, now())', [v]);
+  try {
+    await c.query('CREATE TABLE schema_migration (version integer PRIMARY KEY, applied timestamptz NOT NULL)');
+    for (let v = 1; v <= version; v++) {
+      const m = migrations[v - 1]!;
+      await c.query('BEGIN');
+      if (typeof m === 'string') await c.query(m);
+      else await m(c);
+      await c.query('INSERT INTO schema_migration VALUES ($1, now())', [v]);
+      await c.query('COMMIT');
+    }
+  } catch (e) {
+    await c.end();
+    throw e;
   }
   return c;
 }
@@ -897,6 +908,49 @@ test('postgres: the bucket-count migration (14) gives the contexts stored before
     const [trixie] = await sql<{ buckets: number }>(pgt, "SELECT buckets FROM vuln_context WHERE dist_version_code_name = 'trixie'");
     assert.ok(trixie!.buckets < PACK_BUCKETS);
     await assertPacksCutByTheirContexts(pgt);
+  } finally {
+    await s.close();
+  }
+});
+
+test('postgres: the compaction migration (17) turns text hashes into uuid and drops the TOAST tables nothing can fill; stored texts are found again', { skip }, async (t) => {
+  const pgt = await withSchema(t);
+  const compaction = migrations.findIndex((m) => typeof m === 'string' && /hash TYPE uuid/.test(m)) + 1;
+  assert.ok(compaction > 0);
+  const withToast = "SELECT relname FROM pg_class WHERE relnamespace = $1::regnamespace AND relkind = 'r' AND reltoastrelid <> 0 ORDER BY relname";
+  const plain = ['indexed_manifest', 'indexed_package_name', 'manifest_repository', 'notification_receipt', 'updater_run', 'vuln_context'];
+  const records = Array.from({ length: 300 }, (_, i) => newVulnerability({
+    ...vuln('debian', `CVE-${i % 120}`, `p${i % 50}`, `1.${i}`), description: `Flaw number ${i % 120} in the parser`, links: `https://example.com/advisory/${i % 120}`,
+  }));
+  const texts = new Map(records.map((v) => vulnerabilityRow(v)).map((r) => [r.textHash!, r.text!]));
+  assert.equal(texts.size, 120);
+  // The schema before, holding the records' texts (bytea hashes) and a context, as a writer stored them.
+  const c = await schemaAt(pgt, compaction - 1);
+  let before: string[];
+  try {
+    before = (await c.query<{ relname: string }>(withToast, [pgt.schema])).rows.map((r) => r.relname);
+    await c.query("INSERT INTO vuln_text (hash, data) SELECT decode(h, 'hex'), d FROM unnest($1::text[], $2::bytea[]) AS t(h, d)",
+      [[...texts.keys()], [...texts.values()].map((x) => encodeText(x))]);
+    await c.query("INSERT INTO updater_run (updater, finished) VALUES ('debian', now())");
+  } finally {
+    await c.end();
+  }
+  assert.deepEqual(plain.filter((r) => !before.includes(r)), [], 'each had a TOAST table before');
+  const stored = await sql<{ id: string; h: string }>(pgt, "SELECT id, encode(hash, 'hex') AS h FROM vuln_text ORDER BY id");
+  const s = await openIn(pgt);
+  try {
+    const after = (await sql<{ relname: string }>(pgt, withToast, [pgt.schema])).map((r) => r.relname);
+    assert.deepEqual(after, before.filter((r) => !plain.includes(r)));
+    assert.deepEqual(await sql(pgt, "SELECT id, replace(hash::text, '-', '') AS h FROM vuln_text ORDER BY id"), stored, 'same ids, same hashes');
+    assert.deepEqual(await sql(pgt, "SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = 'vuln_text'::regclass AND attname = 'hash'"), [{ type: 'uuid' }]);
+    assert.deepEqual(await sql(pgt, "SELECT updater FROM updater_run"), [{ updater: 'debian' }]);
+    // Written now, the records find their texts stored: none added, each record read back with its own text.
+    const w = await s.beginUpdateOperation('debian');
+    await w.add(records);
+    await w.commit('1');
+    assert.equal((await counts(pgt)).texts, 120);
+    const [found] = await s.queryVulnerabilities([{ packageNames: Array.from({ length: 50 }, (_, i) => `p${i}`) }]);
+    assert.deepEqual(found!.map(({ id: _, ...v }) => serializeVulnerability(v).json).sort(), records.map((v) => serializeVulnerability(v).json).sort());
   } finally {
     await s.close();
   }
