@@ -181,8 +181,7 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
   async #add(records: RecordParts[]): Promise<void> {
     this.#checkOpen();
     try {
-      // The batch's new texts are a group of their own (resolveTexts inserts group by group: the ids they had when
-      // each batch's texts were inserted as it came).
+      // The batch's new texts are a group of their own: the groups queued are taken by the next resolution together.
       const group = new Map<string, string>();
       for (const r of records) {
         this.#grouper.add(r);
