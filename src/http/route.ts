@@ -44,10 +44,17 @@ export function unmodified(headers: FastifyRequest['headers'], validator: string
   });
 }
 
+/** Accept values whose negotiated type a route keeps. */
+const MAX_NEGOTIATED = 64;
+
 export function registerRoutes(app: FastifyInstance, routes: readonly ApiRoute[], opts: { timeoutMs: number }): void {
   const methodsByUrl = new Map<string, Set<string>>();
   for (const r of routes) {
     (methodsByUrl.get(r.url) ?? methodsByUrl.set(r.url, new Set()).get(r.url)!).add(r.method);
+    const offered = r.produces ? [...(typeof r.produces === 'string' ? [r.produces] : r.produces), JSON_TYPE] : undefined;
+    // Negotiated once per Accept value: clients send the same few ("*/*", a vendor type, application/json), and
+    // parsing one was a few µs of a cached report GET. Cleared when full: the values are the client's to choose.
+    const negotiated = new Map<string | undefined, string | undefined>();
     app.route({
       method: r.method,
       url: r.url,
@@ -61,9 +68,13 @@ export function registerRoutes(app: FastifyInstance, routes: readonly ApiRoute[]
           if (req.body === undefined) throw new HttpError(400, 'request body required');
         }
         let type: string | undefined;
-        if (r.produces) {
-          const offered = [...(typeof r.produces === 'string' ? [r.produces] : r.produces), JSON_TYPE];
-          type = negotiate(req.headers.accept, offered);
+        if (offered) {
+          const accept = req.headers.accept;
+          if (negotiated.has(accept)) type = negotiated.get(accept);
+          else {
+            if (negotiated.size >= MAX_NEGOTIATED) negotiated.clear();
+            negotiated.set(accept, (type = negotiate(accept, offered)));
+          }
           if (type === undefined) throw new HttpError(415, `unable to negotiate a common media type; this endpoint answers ${offered.join(' or ')}`);
         }
         const answer = await withTimeout(
