@@ -335,11 +335,13 @@ export class SqliteStore implements Store {
               for (const l of cut) yield { bucket: g.bucket, contextId, lines: l, texts: cut.length === 1 ? [...texts] : undefined };
             }
           }
-          const { storePack } = sqlitePacks();
+          const { storePack, addTextRefs } = sqlitePacks();
           const stmt = (sql: string) => this.#stmt(sql);
+          const refs = new Map<number, number>();
           deflateWorker().deflatePacks(packs(), groups.length, (p, data) => {
-            stage.run(token, storePack(stmt, p.bucket, p.contextId, { lines: p.lines, count: p.lines.length, data }, p.texts), p.lines.length, started);
+            stage.run(token, storePack(stmt, p.bucket, p.contextId, { lines: p.lines, count: p.lines.length, data }, p.texts, refs), p.lines.length, started);
           });
+          addTextRefs(stmt, refs);
         });
       } catch (e) {
         parts.rollback();
