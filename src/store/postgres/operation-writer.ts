@@ -232,7 +232,9 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
       const done = await ahead;
       return done ? texts.map((t) => done.get(t) ?? encodeText(t)) : this.#deflate.deflate(texts);
     };
-    this.#textsJob = resolveTexts(this.#session.client, groups, this.#textIds, `update operation for ${this.#updater}`, deflate).then(
+    // Deflated ahead, expected new: inserted without the lookup first (TEXTS_SQL finds the stored ones as well),
+    // a statement and a round trip less per resolution of a first load.
+    this.#textsJob = resolveTexts(this.#session.client, groups, this.#textIds, `update operation for ${this.#updater}`, deflate, ahead === undefined).then(
       (r) => {
         this.#deflateAhead = r.inserted > r.stored;
         for (const g of groups) for (const h of g.keys()) this.#textsQueued.delete(h);
