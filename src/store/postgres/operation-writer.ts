@@ -9,7 +9,7 @@ import { vulnerabilityParts } from '../record-row.ts';
 import { PackBuilder } from '../enrichment-pack.ts';
 import { BatchDeflate, deflatePacksAsync } from '../deflate-worker.ts';
 import { encodeText } from '../stored-text.ts';
-import { bucketLine, decodePackedLine, drainedContexts, linesInSeveralPacks, MAX_BUFFER_BYTES, mergeBuckets, openPackLines, packBucket, PackGrouper, packLines, parseLine, type PackedLine, type PackGroup, type PackKey, type RecordParts } from '../vulnerability-pack.ts';
+import { bucketLine, decodePackedLine, drainedContexts, keyHoldsAny, linesInSeveralPacks, MAX_BUFFER_BYTES, mergeBuckets, openPackLines, PackGrouper, packLines, parseLine, type PackedLine, type PackGroup, type PackKey, type RecordParts } from '../vulnerability-pack.ts';
 import { insertPacks } from './migrations.ts';
 import { batchFull, linkPacks, packIdsOf, packLinesOf, resolveTexts, TextCache, textIdsOfPacks, writePacks, type PackRef, type PackRow, type Queryable } from './vulnerability-packs.ts';
 import { classifyPgError, describePgError, isTransientPgError } from './pg-errors.ts';
@@ -309,14 +309,14 @@ export class PostgresOperationWriter implements UpdateOperationWriter {
   async #repeatedRecords(): Promise<number> {
     const straddling = this.#grouper.straddling;
     if (this.#linked.size < 2 || straddling.size === 0) return 0;
-    const fine = [...straddling].map(packBucket);
+    const holds = keyHoldsAny(straddling);
     const c = this.#session.client;
     const keys = await c.query<{ ids: string[]; bucket: number; buckets: number }>(
       `SELECT array_agg(p.id) AS ids, p.bucket, c.buckets FROM vuln_pack p JOIN vuln_context c ON c.id = p.context_id
        WHERE p.id = ANY($1::bigint[]) GROUP BY p.bucket, p.context_id, c.buckets HAVING count(*) > 1`,
       [[...this.#linked.keys()]],
     );
-    const wanted = keys.rows.filter((k) => fine.some((b) => b % k.buckets === k.bucket));
+    const wanted = keys.rows.filter((k) => holds(k.bucket, k.buckets));
     if (wanted.length === 0) return 0;
     const lines = await packLinesOf(this.#queryable, undefined, wanted.flatMap((k) => k.ids.map(String)));
     return linesInSeveralPacks(wanted.map((k) => k.ids.map((id) => lines.get(String(id))!)));

@@ -500,12 +500,12 @@ export class SqliteStore implements Store {
    */
   #repeatedRecords(token: string, straddling: ReadonlySet<string>): number {
     if (straddling.size === 0) return 0;
-    const { linesInSeveralPacks, packBucket } = vulnPacks();
-    const fine = [...straddling].map(packBucket);
+    const { linesInSeveralPacks, keyHoldsAny } = vulnPacks();
+    const holds = keyHoldsAny(straddling);
     const keys = this.#stmt(
       `SELECT group_concat(p.id) AS ids, p.bucket, c.buckets FROM pack_staging s JOIN vuln_pack p ON p.id = s.pack_id
        JOIN vuln_context c ON c.id = p.context_id WHERE s.token = ? GROUP BY p.bucket, p.context_id HAVING count(*) > 1`,
-    ).all(token).filter((k) => fine.some((b) => b % (k.buckets as number) === k.bucket));
+    ).all(token).filter((k) => holds(k.bucket as number, k.buckets as number));
     if (keys.length === 0) return 0;
     const data = this.#stmt('SELECT data FROM vuln_pack WHERE id = ?');
     return linesInSeveralPacks(keys.map((k) => String(k.ids).split(',').map((id) =>
