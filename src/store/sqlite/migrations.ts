@@ -7,7 +7,7 @@ import type { IndexReport } from '../../model/index-report.ts';
 import { indexManifestPackages } from './indexed-packages.ts';
 import { SCHEMA_VERSION } from './schema-version.ts';
 import { bucketLine, buildPacks, MAX_BUFFER_BYTES, packBucket } from '../vulnerability-pack.ts';
-import { storePack } from './vuln-packs.ts';
+import { addTextRefs, storePack, type TextRefs } from './vuln-packs.ts';
 import { encodeText } from '../stored-text.ts';
 
 // Schema migrations, applied in order, each once, inside a transaction. Never edit a released migration: add one.
@@ -441,7 +441,9 @@ function packRecords(db: DatabaseSync): void {
     let bytes = 0;
     const flush = () => {
       const list = [...groups.values()].sort((a, b) => a.bucket - b.bucket || a.contextId - b.contextId);
-      for (const g of list) for (const p of buildPacks(g.lines)) link.run(uo, storePack(stmt, g.bucket, g.contextId, p));
+      const refs: TextRefs = new Map();
+      for (const g of list) for (const p of buildPacks(g.lines)) link.run(uo, storePack(stmt, g.bucket, g.contextId, p, refs));
+      addTextRefs(stmt, refs);
       groups.clear();
       bytes = 0;
     };

@@ -339,7 +339,7 @@ export class SqliteStore implements Store {
           const stmt = (sql: string) => this.#stmt(sql);
           const refs = new Map<number, number>();
           deflateWorker().deflatePacks(packs(), groups.length, (p, data) => {
-            stage.run(token, storePack(stmt, p.bucket, p.contextId, { lines: p.lines, count: p.lines.length, data }, p.texts, refs), p.lines.length, started);
+            stage.run(token, storePack(stmt, p.bucket, p.contextId, { lines: p.lines, count: p.lines.length, data }, refs, p.texts), p.lines.length, started);
           });
           addTextRefs(stmt, refs);
         });

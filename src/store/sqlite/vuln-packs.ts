@@ -10,9 +10,10 @@ type Stmt = (sql: string) => StatementSync;
 /**
  * The id of the stored pack equal to `p` in its key (bucket, context), inserting it when there is none. A key has
  * a few packs (one per state of the bucket's records that a kept operation holds), found by the lookup index.
- * (A pack written by another zlib whose bytes differ is not found: it is written again, once.)
+ * (A pack written by another zlib whose bytes differ is not found: it is written again, once.) An inserted pack's
+ * references to its texts are added to `refs`, for the caller's addTextRefs in the same transaction.
  */
-export function storePack(stmt: Stmt, bucket: number, contextId: number, p: BuiltPack, textIds?: readonly number[], refs?: TextRefs): number {
+export function storePack(stmt: Stmt, bucket: number, contextId: number, p: BuiltPack, refs: TextRefs, textIds?: readonly number[]): number {
   // Equal records make equal bytes (buildPacks): the key's packs are compared by their data, no hash stored.
   const found = stmt('SELECT id FROM vuln_pack WHERE bucket = ? AND context_id = ? AND data = ?').get(bucket, contextId, p.data);
   if (found) return found.id as number;
@@ -20,8 +21,7 @@ export function storePack(stmt: Stmt, bucket: number, contextId: number, p: Buil
     .get(bucket, contextId, p.data)!.id as number;
   // (The distinct text ids its lines hold: given by a writer that knows them, else read from the lines.)
   const texts = textIds ?? textIdsOf(p.lines);
-  if (refs) for (const t of texts) refs.set(t, (refs.get(t) ?? 0) + 1);
-  else if (texts.length > 0) addRefs(stmt, 1, texts);
+  for (const t of texts) refs.set(t, (refs.get(t) ?? 0) + 1);
   return id;
 }
 
@@ -41,10 +41,6 @@ export function addTextRefs(stmt: Stmt, refs: TextRefs): void {
   const pairs = [...refs].sort((a, b) => a[0] - b[0]);
   stmt('UPDATE vuln_text SET refs = refs + (j.value ->> 1) FROM json_each(?) AS j WHERE vuln_text.id = (j.value ->> 0)').run(JSON.stringify(pairs));
   refs.clear();
-}
-
-function addRefs(stmt: Stmt, n: number, ids: readonly number[]): void {
-  stmt('UPDATE vuln_text SET refs = refs + ? WHERE id IN (SELECT value FROM json_each(?))').run(n, JSON.stringify(ids));
 }
 
 /** Deletes packs (no operation nor writer holds them any more: the caller checked) and the texts only they used. */
