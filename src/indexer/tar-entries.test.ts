@@ -170,18 +170,26 @@ test('lent chunks: the same entries and bodies, bytes valid until the body ends,
   assert.ok(sizes.includes(3 << 20), 'the 3 MiB body is in the reused buffer, which is kept');
 });
 
-test('a base-256 size (GNU, files over 8 GiB) is read', () => {
+/** A GNU header of a regular file named "file": `fields` writes its mode and size; the checksum is made after. */
+function fileHeader(fields: (header: Buffer) => void): Buffer {
   const header = Buffer.alloc(512);
   header.write('file', 0);
-  header.write('0000644\0', 100);
   header.write('ustar  \0', 257);
   header[156] = '0'.charCodeAt(0);
-  header[124] = 0x80;
-  header.writeUIntBE(5, 130, 6); // 5 bytes, in base 256
+  fields(header);
   header.fill(' ', 148, 156);
   let sum = 0;
   for (const b of header) sum += b;
   header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  return header;
+}
+
+test('a base-256 size (GNU, files over 8 GiB) is read', () => {
+  const header = fileHeader((h) => {
+    h.write('0000644\0', 100);
+    h[124] = 0x80;
+    h.writeUIntBE(5, 130, 6); // 5 bytes, in base 256
+  });
   const body = Buffer.alloc(512);
   body.write('hello');
   const seen = readWithEntries(Buffer.concat([header, body, Buffer.alloc(1024)]), []);
@@ -206,16 +214,10 @@ test('octal fields read as parseInt(text, 8) reads them, however they are padded
     ['', ''],
   ];
   for (const [mode, size] of fields) {
-    const header = Buffer.alloc(512);
-    header.write('file', 0);
-    header.write(mode, 100, 'latin1');
-    header.write(size, 124, 'latin1');
-    header.write('ustar  \0', 257);
-    header[156] = '0'.charCodeAt(0);
-    header.fill(' ', 148, 156);
-    let sum = 0;
-    for (const b of header) sum += b;
-    header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+    const header = fileHeader((h) => {
+      h.write(mode, 100, 'latin1');
+      h.write(size, 124, 'latin1');
+    });
     const parsed = (text: string) => {
       // The field's text between leading spaces and the first space after them, leading NULs skipped (0 when empty).
       const t = text.replace(/^ +/, '').replace(/ .*$/s, '').replace(/^\0+/, '');
